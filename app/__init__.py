@@ -1,0 +1,74 @@
+"""Carebox: a social-media customer-care inbox.
+
+`create_app()` builds the Flask application; it starts no threads. The
+worker and the sandbox are started explicitly by `flask worker`,
+`flask sandbox` or the all-in-one `flask demo` (see app/cli).
+"""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import BASE_DIR, Config
+
+
+def create_app(config=None):
+    app = Flask(
+        __name__,
+        instance_path=str(BASE_DIR / "instance"),
+        static_folder=str(BASE_DIR / "static"),
+        template_folder="templates",
+    )
+    app.config.from_object(config or Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _load_instance_secrets(app)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import database, events
+    from app.extensions import csrf, db, login_manager, migrate, socketio
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config.get("CAREBOX_CORS_ORIGINS"),
+        logger=False,
+        engineio_logger=False,
+    )
+    events.init_app(app)
+
+    from app import auth, cli, errors, inbox, realtime
+    from app.api import bp as api_bp
+
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    realtime.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _load_instance_secrets(app):
+    """Zero-setup mode: keep generated secrets in instance/ so restarts keep sessions and credentials.
+
+    Deployments with several processes must set SECRET_KEY and CAREBOX_ENCRYPTION_KEY instead.
+    """
+    from app.crypto import generate_key
+
+    for name, make in (("SECRET_KEY", lambda: os.urandom(32).hex()), ("CAREBOX_ENCRYPTION_KEY", generate_key)):
+        if app.config.get(name):
+            continue
+        path = Path(app.instance_path) / name.lower()
+        if not path.exists():
+            path.write_text(make())
+            path.chmod(0o600)
+            app.logger.warning("%s not set: generated one in %s", name, path)
+        app.config[name] = path.read_text().strip()

@@ -1,0 +1,109 @@
+"""The connector interface: fetch new items since a cursor; send a reply to a message.
+
+Connectors are plain objects built from an AccountInfo snapshot: they never
+touch the database, so the poller can close its transaction before any
+network call. Every failure is raised as one of the ConnectorError classes
+below, which tell the poller what to do next.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What a connector needs to know about a SocialAccount (a detached copy)."""
+
+    id: int
+    network: str
+    name: str
+    external_id: str | None
+    handle: str | None
+    api_base_url: str | None
+    credentials: dict
+
+
+@dataclass
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+@dataclass
+class BrandIdentity:
+    external_id: str
+    handle: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class FetchResult:
+    items: list  # InboundItem, any order, may repeat
+    # The cursor to store once the items are committed. Equal to the old cursor when the
+    # range was not fetched completely (an error mid-pagination): the next poll starts again.
+    cursor: dict
+    complete: bool = True
+    rate_limit: RateLimit | None = None
+    identity: BrandIdentity | None = None  # set when the connector had to look the brand up
+    error: "ConnectorError | None" = None  # what stopped an incomplete fetch
+    requests: int = 0
+
+
+@dataclass
+class SentReply:
+    external_id: str
+    created_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+class ConnectorError(Exception):
+    """Base class. `message` is safe to show to users and to log (never contains secrets)."""
+
+    retryable = True
+
+    def __init__(self, message, *, status=None, code=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class AuthError(ConnectorError):
+    """The credentials are refused: stop polling this account until they are fixed."""
+
+    retryable = False
+
+
+class RateLimited(ConnectorError):
+    """The network's budget is spent; try again at `reset_at`."""
+
+    def __init__(self, message, *, reset_at=None, **kw):
+        super().__init__(message, **kw)
+        self.reset_at = reset_at
+
+
+class TransientError(ConnectorError):
+    """5xx, timeout, connection refused, malformed response: back off and try again."""
+
+
+class RejectedError(ConnectorError):
+    """The network refused this request (too long, duplicate, deleted parent…). Retrying will not help."""
+
+    retryable = False
+
+
+class Connector:
+    network = None
+
+    def __init__(self, account: AccountInfo, *, timeout: float):
+        self.account = account
+        self.timeout = timeout
+
+    def identify(self) -> BrandIdentity:
+        raise NotImplementedError
+
+    def fetch(self, cursor: dict) -> FetchResult:
+        raise NotImplementedError
+
+    def send_reply(self, in_reply_to: str, text: str) -> SentReply:
+        raise NotImplementedError

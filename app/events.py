@@ -1,0 +1,59 @@
+"""The one event publisher.
+
+Every domain event (conversation.created, message.created, sla.changed, …)
+goes through `publish()`. Events are attached to the current database
+transaction and fan out only once it commits, so listeners never hear of a
+change that was rolled back, and a change that committed is always heard of.
+Fan-out today: Socket.IO rooms (through the Redis message queue when
+REDIS_URL is set). The webhook outbox joins here, in the same transaction.
+"""
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "carebox_pending_events"
+
+# Socket.IO rooms. Every signed-in staff member joins STAFF; managers and admins also join MANAGERS.
+STAFF = "staff"
+MANAGERS = "managers"
+
+
+@dataclass
+class Event:
+    type: str
+    data: dict
+    room: str = STAFF
+    extra_rooms: list = field(default_factory=list)
+
+
+def publish(session, event_type, data, *, room=STAFF):
+    """Queue an event on `session`; it is emitted after the session commits."""
+    session.info.setdefault(PENDING_KEY, []).append(Event(event_type, data, room))
+
+
+def emit_now(evt):
+    try:
+        socketio.emit(evt.type, evt.data, to=evt.room)
+    except Exception:  # a broken message queue must not break the request that committed
+        log.exception("could not emit %s", evt.type)
+
+
+def _after_commit(session):
+    for evt in session.info.pop(PENDING_KEY, []):
+        emit_now(evt)
+
+
+def _after_rollback(session):
+    session.info.pop(PENDING_KEY, None)
+
+
+def init_app(app):
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

@@ -1,0 +1,316 @@
+"""The one ingest path: pollers, Facebook push and POST /api/v1/messages all call `ingest()`.
+
+Given items already mapped from a network's payload (see InboundItem), it
+stores each exactly once (messages are unique by network and external id),
+upserts the customer, attaches the message to the customer's unresolved
+conversation on that account or opens one, runs the SLA clock and publishes
+events. It works on a batch so a poller's page costs a handful of queries,
+and it is safe against a concurrent ingest of the same items (push and poll
+racing, two workers after a lease expired): inserts use ON CONFLICT DO
+NOTHING and losers re-read what the winner stored.
+
+It never commits: the caller commits, together with anything else that must
+be atomic with the items (a poller's cursor).
+"""
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import events
+from app.models import Contact, Conversation, Message, fold, utcnow
+from app.serialize import conversation_summary, message_dict
+from app.sla import effective_policy, start_clock, stop_clock
+
+SNIPPET_LENGTH = 280
+
+
+@dataclass
+class InboundAuthor:
+    external_id: str | None
+    handle: str | None = None
+    name: str | None = None
+    followers_count: int | None = None
+    profile_url: str | None = None
+
+
+@dataclass
+class InboundItem:
+    """A post from the network, in the connector-neutral ingest format."""
+
+    external_id: str
+    text: str
+    created_at: datetime | None = None  # platform time; receipt time when the network gives none
+    author: InboundAuthor | None = None
+    in_reply_to: str | None = None  # external id of the post this one answers
+    thread_id: str | None = None  # external id of the thread's first post (groups anonymous authors)
+    from_brand: bool = False  # the brand's own post, made natively on the network
+
+
+@dataclass
+class IngestResult:
+    external_id: str
+    message_id: int | None  # None: a brand post that answers nothing we know, not stored
+    conversation_id: int | None
+    created: bool
+    account_id: int | None = None
+
+
+@dataclass
+class _Batch:
+    account: object
+    now: datetime
+    results: dict = field(default_factory=dict)
+
+
+def ingest(session, account, items, *, received_at=None):
+    """Store `items` (InboundItem) for `account`. Returns one IngestResult per distinct external id."""
+    batch = _Batch(account, received_at or utcnow())
+    unique = list({item.external_id: item for item in reversed(items)}.values())[::-1]
+    if not unique:
+        return []
+    _find_existing(session, batch, [i.external_id for i in unique])
+    fresh = [i for i in unique if i.external_id not in batch.results]
+    fresh.sort(key=lambda i: (i.created_at or batch.now, i.external_id))
+    customer = [i for i in fresh if not i.from_brand]
+    brand = [i for i in fresh if i.from_brand]
+    if customer:
+        _store_customer_items(session, batch, customer)
+    if brand:
+        _store_brand_items(session, batch, brand)
+    return [batch.results[i.external_id] for i in unique]
+
+
+def _find_existing(session, batch, external_ids):
+    rows = session.execute(
+        sa.select(Message.external_id, Message.id, Message.conversation_id, Message.account_id).where(
+            Message.network == batch.account.network, Message.external_id.in_(external_ids)
+        )
+    )
+    for ext, mid, cid, aid in rows:
+        batch.results[ext] = IngestResult(ext, mid, cid, created=False, account_id=aid)
+
+
+def _contact_key(item):
+    if item.author and item.author.external_id:
+        return str(item.author.external_id)
+    # No author from the network: group the thread under one anonymous customer.
+    return f"anonymous:{item.thread_id or item.in_reply_to or item.external_id}"
+
+
+def _insert(session, model):
+    """INSERT … ON CONFLICT for the session's database."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def _upsert_contacts(session, batch, customer_items):
+    network = batch.account.network
+    wanted = {}
+    for item in customer_items:
+        author = item.author or InboundAuthor(None)
+        wanted[_contact_key(item)] = author  # the latest item's profile wins
+    keys = list(wanted)
+    rows = {
+        c.external_id: c
+        for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(keys)))
+    }
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        session.execute(
+            _insert(session, Contact).on_conflict_do_nothing(index_elements=["network", "external_id"]),
+            [_contact_values(network, k, wanted[k], batch.now) for k in missing],
+        )
+        for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(missing))):
+            rows[c.external_id] = c
+    for key, author in wanted.items():
+        _refresh_profile(rows[key], author)
+    return rows
+
+
+def _contact_values(network, key, author, now):
+    return {
+        "network": network, "external_id": key, "handle": author.handle, "name": author.name,
+        "followers_count": author.followers_count, "profile_url": author.profile_url,
+        "search_text": fold(f"{author.handle or ''} {author.name or ''}")[:400],
+        "created_at": now, "updated_at": now,
+    }
+
+
+def _refresh_profile(contact, author):
+    for attr in ("handle", "name", "followers_count", "profile_url"):
+        value = getattr(author, attr)
+        if value is not None and getattr(contact, attr) != value:
+            setattr(contact, attr, value)
+    search_text = fold(f"{contact.handle or ''} {contact.name or ''}")[:400]
+    if contact.search_text != search_text:
+        contact.search_text = search_text
+
+
+def _open_conversations(session, batch, contact_ids):
+    """The unresolved conversation of each contact on this account, opening the missing ones."""
+    account = batch.account
+
+    def load():
+        return {
+            c.contact_id: c
+            for c in session.scalars(
+                sa.select(Conversation).where(
+                    Conversation.account_id == account.id,
+                    Conversation.contact_id.in_(contact_ids),
+                    Conversation.status != "resolved",
+                )
+            )
+        }
+
+    found = load()
+    missing = [cid for cid in contact_ids if cid not in found]
+    created = set()
+    if missing:
+        result = session.execute(
+            _insert(session, Conversation)
+            .on_conflict_do_nothing(
+                index_elements=["account_id", "contact_id"], index_where=sa.text("status != 'resolved'")
+            )
+            .returning(Conversation.id),
+            [
+                {
+                    "account_id": account.id, "contact_id": cid, "network": account.network, "status": "open",
+                    "priority": "normal", "tags": [], "is_spam": False, "snippet": "", "message_count": 0,
+                    "sla_state": "stopped", "created_at": batch.now, "updated_at": batch.now,
+                }
+                for cid in missing
+            ],
+        )
+        created = {row[0] for row in result}
+        found = load()
+    return found, created
+
+
+def _store_customer_items(session, batch, items):
+    contacts = _upsert_contacts(session, batch, items)
+    contact_ids = sorted({c.id for c in contacts.values()})
+    conversations, created_ids = _open_conversations(session, batch, contact_ids)
+    rows = []
+    for item in items:
+        contact = contacts[_contact_key(item)]
+        conv = conversations[contact.id]
+        author = item.author or InboundAuthor(None)
+        rows.append(_message_values(batch, item, conv, "inbound", author))
+    inserted = _insert_messages(session, batch, rows)
+    by_id = {c.id: c for c in conversations.values()}
+    _apply_to_conversations(session, batch, inserted, by_id)
+    _publish(session, inserted, by_id, created_ids)
+
+
+def _store_brand_items(session, batch, items):
+    """Brand posts made natively: stored as sent replies in the conversation they answer; they stop its clock."""
+    parents = {i.in_reply_to for i in items if i.in_reply_to}
+    known = dict(
+        session.execute(
+            sa.select(Message.external_id, Message.conversation_id).where(
+                Message.network == batch.account.network, Message.external_id.in_(parents)
+            )
+        ).all()
+    ) if parents else {}
+    rows = []
+    for item in items:
+        conv_id = known.get(item.in_reply_to)
+        if conv_id is None:
+            # Answers nothing we hold (or nothing at all): not part of any customer conversation.
+            batch.results[item.external_id] = IngestResult(item.external_id, None, None, created=False)
+            continue
+        author = item.author or InboundAuthor(batch.account.external_id, batch.account.handle, batch.account.name)
+        rows.append(_message_values(batch, item, None, "outbound", author, conversation_id=conv_id))
+        known[item.external_id] = conv_id  # a brand reply to a brand reply in the same page
+    if not rows:
+        return
+    inserted = _insert_messages(session, batch, rows)
+    conv_ids = {r["conversation_id"] for r in inserted}
+    conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(conv_ids)))}
+    _apply_to_conversations(session, batch, inserted, conversations)
+    _publish(session, inserted, conversations, created_ids=())
+
+
+def _message_values(batch, item, conv, direction, author, conversation_id=None):
+    text = item.text or ""
+    values = {
+        "conversation_id": conversation_id if conversation_id is not None else conv.id,
+        "account_id": batch.account.id, "network": batch.account.network, "external_id": item.external_id,
+        "direction": direction, "text": text, "search_text": fold(text),
+        "author_external_id": author.external_id, "author_handle": author.handle, "author_name": author.name,
+        "in_reply_to_external_id": item.in_reply_to, "created_at": item.created_at or batch.now,
+        "received_at": batch.now, "delivery_attempts": 0, "is_native": direction == "outbound", "mentions": [],
+    }
+    if direction == "outbound":
+        values.update(delivery_status="sent", sent_at=values["created_at"])
+    return values
+
+
+def _insert_messages(session, batch, rows):
+    """Insert; rows another transaction stored first are reported as existing, not inserted."""
+    result = session.execute(
+        _insert(session, Message)
+        .on_conflict_do_nothing(index_elements=["network", "external_id"])
+        .returning(Message.id, Message.external_id),
+        rows,
+    )
+    ids = dict((ext, mid) for mid, ext in result)
+    inserted = []
+    lost = []
+    for row in rows:
+        mid = ids.get(row["external_id"])
+        if mid is None:
+            lost.append(row["external_id"])
+            continue
+        row = dict(row, id=mid)
+        inserted.append(row)
+        batch.results[row["external_id"]] = IngestResult(
+            row["external_id"], mid, row["conversation_id"], created=True, account_id=batch.account.id
+        )
+    if lost:
+        _find_existing(session, batch, lost)
+    return inserted
+
+
+def _apply_to_conversations(session, batch, inserted, conversations_by_id):
+    """Counters, snippet, status and SLA clock of each conversation that received messages."""
+    policy = None
+    for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
+        conv = conversations_by_id[row["conversation_id"]]
+        conv.message_count = (conv.message_count or 0) + 1
+        if conv.last_message_at is None or row["created_at"] >= conv.last_message_at:
+            conv.last_message_at = row["created_at"]
+            conv.snippet = row["text"][:SNIPPET_LENGTH]
+        if row["direction"] == "inbound":
+            conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, row["created_at"])))
+            if conv.status == "pending":
+                conv.status = "open"  # the customer wrote back
+            if conv.status == "open" and not conv.is_spam:
+                policy = policy or effective_policy(session, batch.account.id)
+                kind = "next" if conv.last_outbound_at else "first"
+                start_clock(session, conv, row["created_at"], policy=policy, kind=kind)
+        else:
+            conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, row["created_at"])))
+            stop_clock(session, conv, row["created_at"], "native_reply")
+        conv.updated_at = batch.now
+    session.flush()
+
+
+def _publish(session, inserted, conversations_by_id, created_ids):
+    for conv_id in sorted(created_ids):
+        conv = conversations_by_id.get(conv_id)
+        if conv is not None and conv.message_count:
+            events.publish(session, "conversation.created", conversation_summary(conv))
+    for row in inserted:
+        conv = conversations_by_id[row["conversation_id"]]
+        events.publish(
+            session, "message.created",
+            {"conversation": conversation_summary(conv), "message": message_dict(_row_as_message(row))},
+        )
+
+
+def _row_as_message(row):
+    return SimpleNamespace(**row)

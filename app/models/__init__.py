@@ -1,0 +1,24 @@
+"""The domain model (names fixed by ../shared/DESIGN.md)."""
+from app.models.account import HEALTH_STATES, NETWORKS, SocialAccount
+from app.models.audit import AuditEvent, JobLease
+from app.models.base import isoformat, utcnow
+from app.models.conversation import (
+    DELIVERY_STATES,
+    DIRECTIONS,
+    PRIORITIES,
+    SLA_STATES,
+    STATUSES,
+    Contact,
+    Conversation,
+    Message,
+    fold,
+)
+from app.models.sla import SlaClock, SlaPolicy
+from app.models.user import ROLES, TOKEN_SCOPES, ApiToken, User, hash_token
+
+__all__ = [
+    "ApiToken", "AuditEvent", "Contact", "Conversation", "JobLease", "Message", "SlaClock", "SlaPolicy",
+    "SocialAccount", "User", "DELIVERY_STATES", "DIRECTIONS", "HEALTH_STATES", "NETWORKS",
+    "PRIORITIES", "ROLES", "SLA_STATES", "STATUSES", "TOKEN_SCOPES", "fold", "hash_token",
+    "isoformat", "utcnow",
+]

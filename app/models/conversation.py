@@ -1,0 +1,134 @@
+"""Customers, their conversations with a brand account, and the messages in them."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import BigId, UTCDateTime, utcnow
+
+STATUSES = ("open", "pending", "resolved")
+PRIORITIES = ("low", "normal", "high", "urgent")
+SLA_STATES = ("ok", "warning", "breached", "paused", "stopped")
+DIRECTIONS = ("inbound", "outbound", "note")
+DELIVERY_STATES = ("queued", "sending", "sent", "failed", "unknown")
+
+
+def fold(text):
+    """Case-folded copy of text for search: works for Cyrillic and Arabic on SQLite and PostgreSQL alike."""
+    return (text or "").casefold()
+
+
+class Contact(db.Model):
+    """A customer on one network."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    handle: Mapped[str | None] = mapped_column(sa.String(120))
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    followers_count: Mapped[int | None]
+    profile_url: Mapped[str | None] = mapped_column(sa.String(500))
+    search_text: Mapped[str] = mapped_column(sa.String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("network", "external_id"),)
+
+
+class Conversation(db.Model):
+    """One customer on one account. At most one unresolved conversation per (account, contact)."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(sa.String(16))  # copied from the account for cheap filtering
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    priority: Mapped[str] = mapped_column(sa.String(16), default="normal")
+    tags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    is_spam: Mapped[bool] = mapped_column(default=False)
+    snippet: Mapped[str] = mapped_column(sa.String(280), default="")  # last message, for the list
+    message_count: Mapped[int] = mapped_column(default=0)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The running SLA clock, denormalised for the inbox sort (see app/sla).
+    sla_state: Mapped[str] = mapped_column(sa.String(16), default="stopped")
+    sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account = relationship("SocialAccount")
+    contact: Mapped[Contact] = relationship()
+    assignee = relationship("User")
+    messages = relationship("Message", back_populates="conversation", order_by="Message.id", lazy="dynamic")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(f"priority IN {PRIORITIES}", name="priority"),
+        sa.CheckConstraint(f"sla_state IN {SLA_STATES}", name="sla_state"),
+        # Ingest relies on this: a new message joins the contact's unresolved conversation, never opens a second.
+        sa.Index(
+            "uq_conversations_unresolved",
+            "account_id",
+            "contact_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'resolved'"),
+            postgresql_where=sa.text("status != 'resolved'"),
+        ),
+        # Inbox: most urgent first, newest first, per assignee.
+        sa.Index("ix_conversations_status_breach", "status", "sla_breach_at", "id"),
+        sa.Index("ix_conversations_status_last", "status", "last_message_at", "id"),
+        sa.Index("ix_conversations_assignee_status", "assignee_id", "status"),
+        sa.Index("ix_conversations_contact", "contact_id", "id"),
+    )
+
+
+class Message(db.Model):
+    """An inbound customer post, an outbound brand reply, or a private note."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(sa.ForeignKey("conversations.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str | None] = mapped_column(sa.String(128))  # None for notes and unsent replies
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    author_external_id: Mapped[str | None] = mapped_column(sa.String(128))
+    author_handle: Mapped[str | None] = mapped_column(sa.String(120))
+    author_name: Mapped[str | None] = mapped_column(sa.String(200))
+    author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    in_reply_to_external_id: Mapped[str | None] = mapped_column(sa.String(128))
+    reply_to_message_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # on the platform
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # by Carebox
+    # Outbound only.
+    delivery_status: Mapped[str | None] = mapped_column(sa.String(16))
+    delivery_error: Mapped[str | None] = mapped_column(sa.Text)
+    delivery_attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_native: Mapped[bool] = mapped_column(default=False)  # a brand reply made on the network, seen by the poller
+    mentions: Mapped[list] = mapped_column(sa.JSON, default=list)  # user ids @mentioned in a note
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    author_user = relationship("User")
+
+    __table_args__ = (
+        sa.UniqueConstraint("network", "external_id"),
+        sa.CheckConstraint(f"direction IN {DIRECTIONS}", name="direction"),
+        sa.Index("ix_messages_conversation", "conversation_id", "id"),
+        sa.Index("ix_messages_delivery", "delivery_status", "id"),
+    )

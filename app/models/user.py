@@ -1,0 +1,84 @@
+"""Staff users (agents, managers, admins) and their API tokens."""
+import hashlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+ROLES = ("agent", "manager", "admin")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+TOKEN_SCOPES = ("read", "write", "admin")
+TOKEN_PREFIX = "cbx_"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(16), default="agent")
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Agents who are "available" take part in auto-assignment.
+    is_available: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, role):
+        """True when this user's role is `role` or above (admin > manager > agent)."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    def __repr__(self):
+        return f"<User {self.email} {self.role}>"
+
+
+def hash_token(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, the raw value is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))  # first characters, to recognise a token in lists
+    scopes: Mapped[list] = mapped_column(sa.JSON, default=lambda: ["read", "write"])
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user, name, scopes=("read", "write")):
+        """Create a token; returns (token_row, raw_value). The raw value is never stored."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls(user=user, name=name, token_hash=hash_token(raw), prefix=raw[:12], scopes=list(scopes))
+        return token, raw
+
+    def has_scope(self, scope):
+        return scope in self.scopes or "admin" in self.scopes
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None and self.user.is_active

@@ -1,0 +1,72 @@
+"""The JSON shapes of DESIGN.md ("Shapes to keep"), shared by the REST API, Socket.IO events and webhooks."""
+from datetime import datetime, timezone
+
+from app.models import isoformat
+
+
+def contact_dict(contact):
+    return {
+        "id": contact.id,
+        "external_id": contact.external_id,
+        "handle": contact.handle,
+        "name": contact.name,
+        "followers_count": contact.followers_count,
+        "profile_url": contact.profile_url,
+    }
+
+
+def sla_dict(conv, now=None):
+    return {
+        "state": conv.sla_state,
+        "started_at": isoformat(conv.sla_started_at),
+        "warn_at": isoformat(conv.sla_warn_at),
+        "breach_at": isoformat(conv.sla_breach_at),
+    }
+
+
+def conversation_summary(conv):
+    return {
+        "id": conv.id,
+        "status": conv.status,
+        "account_id": conv.account_id,
+        "network": conv.network,
+        "contact": contact_dict(conv.contact),
+        "assignee_id": conv.assignee_id,
+        "priority": conv.priority,
+        "tags": list(conv.tags or []),
+        "is_spam": bool(conv.is_spam),
+        "snippet": conv.snippet,
+        "message_count": conv.message_count,
+        "sla": sla_dict(conv),
+        "last_message_at": isoformat(conv.last_message_at),
+        "last_inbound_at": isoformat(conv.last_inbound_at),
+        "created_at": isoformat(conv.created_at),
+        "updated_at": isoformat(conv.updated_at),
+    }
+
+
+def message_dict(msg):
+    author = {
+        "external_id": getattr(msg, "author_external_id", None),
+        "handle": getattr(msg, "author_handle", None),
+        "name": getattr(msg, "author_name", None),
+        "user_id": getattr(msg, "author_user_id", None),
+    }
+    return {
+        "id": msg.id,
+        "conversation_id": msg.conversation_id,
+        "direction": msg.direction,
+        "external_id": msg.external_id,
+        "text": msg.text,
+        "author": author,
+        "in_reply_to": getattr(msg, "in_reply_to_external_id", None),
+        "created_at": isoformat(msg.created_at),
+        "received_at": isoformat(msg.received_at),
+        "delivery_status": getattr(msg, "delivery_status", None),
+        "delivery_error": getattr(msg, "delivery_error", None),
+        "is_native": bool(getattr(msg, "is_native", False)),
+    }
+
+
+def now_utc():
+    return datetime.now(timezone.utc)
