@@ -24,6 +24,7 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     _load_instance_secrets(app)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import database, events
     from app.extensions import csrf, db, login_manager, migrate, socketio
@@ -43,14 +44,13 @@ def create_app(config=None):
     )
     events.init_app(app)
 
-    from app import auth, cli, errors, inbox, realtime
-    from app.api import bp as api_bp
+    from app import api, auth, cli, errors, inbox, realtime
 
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    api.init_app(app)
     realtime.init_app(app)
     cli.init_app(app)
     return app

@@ -32,3 +32,11 @@ def _configure_sqlite(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session, model):
+    """An INSERT that supports ON CONFLICT … DO NOTHING/UPDATE on the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import events
+from app.database import insert_for
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.serialize import conversation_summary, message_dict
 from app.sla import effective_policy, start_clock, stop_clock
@@ -100,12 +100,6 @@ def _contact_key(item):
     return f"anonymous:{item.thread_id or item.in_reply_to or item.external_id}"
 
 
-def _insert(session, model):
-    """INSERT … ON CONFLICT for the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _upsert_contacts(session, batch, customer_items):
     network = batch.account.network
     wanted = {}
@@ -120,7 +114,7 @@ def _upsert_contacts(session, batch, customer_items):
     missing = [k for k in keys if k not in rows]
     if missing:
         session.execute(
-            _insert(session, Contact).on_conflict_do_nothing(index_elements=["network", "external_id"]),
+            insert_for(session, Contact).on_conflict_do_nothing(index_elements=["network", "external_id"]),
             [_contact_values(network, k, wanted[k], batch.now) for k in missing],
         )
         for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(missing))):
@@ -170,7 +164,7 @@ def _open_conversations(session, batch, contact_ids):
     created = set()
     if missing:
         result = session.execute(
-            _insert(session, Conversation)
+            insert_for(session, Conversation)
             .on_conflict_do_nothing(
                 index_elements=["account_id", "contact_id"], index_where=sa.text("status != 'resolved'")
             )
@@ -179,7 +173,8 @@ def _open_conversations(session, batch, contact_ids):
                 {
                     "account_id": account.id, "contact_id": cid, "network": account.network, "status": "open",
                     "priority": "normal", "tags": [], "is_spam": False, "snippet": "", "message_count": 0,
-                    "sla_state": "stopped", "created_at": batch.now, "updated_at": batch.now,
+                    "sla_state": "stopped", "last_message_at": batch.now, "created_at": batch.now,
+                    "updated_at": batch.now,
                 }
                 for cid in missing
             ],
@@ -252,7 +247,7 @@ def _message_values(batch, item, conv, direction, author, conversation_id=None):
 def _insert_messages(session, batch, rows):
     """Insert; rows another transaction stored first are reported as existing, not inserted."""
     result = session.execute(
-        _insert(session, Message)
+        insert_for(session, Message)
         .on_conflict_do_nothing(index_elements=["network", "external_id"])
         .returning(Message.id, Message.external_id),
         rows,
@@ -280,8 +275,9 @@ def _apply_to_conversations(session, batch, inserted, conversations_by_id):
     policy = None
     for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
         conv = conversations_by_id[row["conversation_id"]]
+        first = not conv.message_count
         conv.message_count = (conv.message_count or 0) + 1
-        if conv.last_message_at is None or row["created_at"] >= conv.last_message_at:
+        if first or row["created_at"] >= conv.last_message_at:
             conv.last_message_at = row["created_at"]
             conv.snippet = row["text"][:SNIPPET_LENGTH]
         if row["direction"] == "inbound":

@@ -15,9 +15,21 @@ def contact_dict(contact):
     }
 
 
+def sla_state(conv, now=None):
+    """The clock's state now, from its due times (so it is right even before the sweep has run)."""
+    if conv.sla_started_at is None:
+        return "stopped"
+    now = now or datetime.now(timezone.utc)
+    if now >= conv.sla_breach_at:
+        return "breached"
+    if now >= conv.sla_warn_at:
+        return "warning"
+    return "ok"
+
+
 def sla_dict(conv, now=None):
     return {
-        "state": conv.sla_state,
+        "state": sla_state(conv, now),
         "started_at": isoformat(conv.sla_started_at),
         "warn_at": isoformat(conv.sla_warn_at),
         "breach_at": isoformat(conv.sla_breach_at),
@@ -68,5 +80,27 @@ def message_dict(msg):
     }
 
 
-def now_utc():
-    return datetime.now(timezone.utc)
+def account_dict(account):
+    """An account for API clients and pages: health included, credentials never."""
+    return {
+        "id": account.id,
+        "network": account.network,
+        "name": account.name,
+        "external_id": account.external_id,
+        "handle": account.handle,
+        "api_base_url": account.api_base_url,
+        "enabled": account.enabled,
+        "health": {
+            "state": account.health,
+            "last_poll_at": isoformat(account.last_poll_at),
+            "last_success_at": isoformat(account.last_success_at),
+            "last_error": account.last_error,
+            "last_error_at": isoformat(account.last_error_at),
+            "consecutive_failures": account.consecutive_failures,
+            "rate_limit_limit": account.rate_limit_limit,
+            "rate_limit_remaining": account.rate_limit_remaining,
+            "rate_limit_reset_at": isoformat(account.rate_limit_reset_at),
+            "poll_lag_seconds": account.poll_lag_seconds,
+            "next_poll_at": isoformat(account.next_poll_at),
+        },
+    }

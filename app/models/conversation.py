@@ -71,7 +71,9 @@ class Conversation(db.Model):
     account = relationship("SocialAccount")
     contact: Mapped[Contact] = relationship()
     assignee = relationship("User")
-    messages = relationship("Message", back_populates="conversation", order_by="Message.id", lazy="dynamic")
+    messages = relationship(
+        "Message", back_populates="conversation", order_by="(Message.created_at, Message.id)", passive_deletes=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),

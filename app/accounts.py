@@ -1,0 +1,77 @@
+"""Connecting brand accounts: the rules the CLI, the admin pages and the API share."""
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from app.audit import record
+from app.models import NETWORKS, SocialAccount, User, utcnow
+
+CREDENTIAL_KEYS = {
+    "twitter": {"bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_id"},
+    "facebook": {"page_id", "page_access_token", "app_secret", "graph_version"},
+    "custom": set(),
+}
+USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+
+
+class AccountError(ValueError):
+    """Bad input for an account; the message says what to fix."""
+
+
+def validate_credentials(network, credentials):
+    if network not in NETWORKS:
+        raise AccountError(f"unknown network {network!r}: use one of {', '.join(NETWORKS)}")
+    unknown = set(credentials) - CREDENTIAL_KEYS[network]
+    if unknown:
+        allowed = ", ".join(sorted(CREDENTIAL_KEYS[network])) or "none"
+        raise AccountError(f"unknown credential key(s) for {network}: {', '.join(sorted(unknown))} (allowed: {allowed})")
+    empty = [k for k, v in credentials.items() if not str(v).strip()]
+    if empty:
+        raise AccountError(f"empty credential value(s): {', '.join(sorted(empty))}")
+    if network == "twitter":
+        user_context = [k for k in USER_CONTEXT_KEYS if k in credentials]
+        if user_context and len(user_context) != len(USER_CONTEXT_KEYS):
+            missing = sorted(set(USER_CONTEXT_KEYS) - set(user_context))
+            raise AccountError(f"X user context needs all four keys; missing: {', '.join(missing)}")
+        if "bearer_token" not in credentials and not user_context:
+            raise AccountError("X needs bearer_token (to read) and/or the four user-context keys (to reply)")
+        if "user_id" in credentials and not str(credentials["user_id"]).isdigit():
+            raise AccountError("user_id must be the numeric X user id")
+    if network == "facebook":
+        missing = sorted({"page_id", "page_access_token"} - set(credentials))
+        if missing:
+            raise AccountError(f"Facebook needs {', '.join(missing)}")
+        version = credentials.get("graph_version")
+        if version and not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
+            raise AccountError("graph_version looks like v21.0")
+
+
+def validate_base_url(url):
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AccountError(f"api base URL must be an http(s) URL, not {url!r}")
+    return url.rstrip("/")
+
+
+def create_account(session, *, network, name, api_base_url=None, credentials=None, actor=None):
+    credentials = {k: str(v).strip() for k, v in (credentials or {}).items()}
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("an account needs a name")
+    validate_credentials(network, credentials)
+    account = SocialAccount(
+        network=network, name=name, api_base_url=validate_base_url(api_base_url), enabled=True, cursor={},
+        health="unknown", next_poll_at=utcnow(),
+        external_id=credentials.get("user_id") or credentials.get("page_id"),
+    )
+    account.credentials = credentials
+    session.add(account)
+    session.flush()
+    record("account.created", actor=actor, target=account, data={"network": network, "name": name})
+    return account
+
+
+def find_user_by_email(session, email):
+    return session.execute(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower())).scalar_one_or_none()

@@ -1,0 +1,91 @@
+"""REST API under /api/v1 (DESIGN.md, "Interfaces").
+
+Requests and responses are pydantic models (app/api/schemas.py) validated by
+spectree, which also builds the OpenAPI document from the same code. Callers
+authenticate with a Bearer token or the browser session; `require()` checks
+role, token scope and, for session callers, CSRF.
+"""
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from spectree import SecurityScheme, SpecTree
+
+from app.auth.guard import bearer_token_value, public
+from app.errors import ApiError
+from app.extensions import csrf
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)  # session callers are checked in require(); token callers need no CSRF
+
+
+def _validation_failed(req, resp, req_validation_error, instance, *_):
+    if req_validation_error is None:
+        return
+    if req.method not in ("GET", "DELETE") and req.content_length and req.get_json(silent=True) is None:
+        raise ApiError(400, "The request body is not valid JSON.", code="invalid_json")
+    details = [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg"), "type": e.get("type")}
+        for e in req_validation_error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    first = details[0] if details else {"loc": [], "message": "invalid"}
+    where = ".".join(first["loc"]) or "request"
+    raise ApiError(422, f"{where}: {first['message']}", code="validation_error", details=details)
+
+
+spec = SpecTree(
+    "flask",
+    title="Carebox API",
+    version="v1",
+    description="Social-media customer-care inbox. Errors are {\"error\": {\"code\", \"message\"}}.",
+    path="api/v1/docs",
+    mode="strict",
+    before=_validation_failed,
+    validation_error_status=422,
+    security_schemes=[
+        SecurityScheme(name="bearerAuth", data={"type": "http", "scheme": "bearer"}),
+        SecurityScheme(name="cookieAuth", data={"type": "apiKey", "in": "cookie", "name": "session"}),
+    ],
+    security=[{"bearerAuth": []}, {"cookieAuth": []}],
+)
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def require(scope="read", role="agent"):
+    """Allow callers with `role` or above; Bearer tokens also need `scope` ("read", "write", "admin")."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                raise ApiError(401, "Sign in or send a valid Bearer token.")
+            token = g.get("api_token")
+            if token is not None and not token.has_scope(scope):
+                raise ApiError(403, f"This token lacks the '{scope}' scope.", code="insufficient_scope")
+            if not current_user.has_role(role):
+                raise ApiError(403, f"This needs the {role} role.")
+            if token is None and bearer_token_value() is None and request.method in UNSAFE_METHODS:
+                try:
+                    csrf.protect()
+                except CSRFError as exc:
+                    raise ApiError(400, exc.description, code="csrf_failed") from exc
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document():
+    return jsonify(spec.spec)
+
+
+def init_app(app):
+    from app.api import accounts, conversations, messages  # noqa: F401  (routes)
+
+    app.register_blueprint(bp, url_prefix="/api/v1")
+    spec.register(app)

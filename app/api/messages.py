@@ -1,0 +1,47 @@
+"""POST /messages: push an inbound message from a custom channel through the one ingest path."""
+from flask import jsonify
+from spectree import Response
+
+from app.api import bp, require, spec
+from app.api.schemas import ErrorOut, MessageCreatedOut, MessageIn
+from app.errors import ApiError
+from app.extensions import db
+from app.ingest import InboundAuthor, InboundItem, ingest
+from app.models import Message, SocialAccount
+from app.serialize import message_dict
+
+
+@bp.post("/messages")
+@require("write")
+@spec.validate(
+    json=MessageIn,
+    resp=Response(HTTP_200=MessageCreatedOut, HTTP_201=MessageCreatedOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut,
+                  HTTP_422=ErrorOut),
+    tags=["messages"],
+)
+def create_message(json: MessageIn):
+    """Push a customer message from a custom channel.
+
+    Idempotent on `external_id`: sending the same message again answers 200 with what was stored.
+    """
+    account = db.session.get(SocialAccount, json.account_id)
+    if account is None:
+        raise ApiError(404, f"There is no account {json.account_id}.")
+    if account.network != "custom":
+        raise ApiError(422, f"Account {account.id} is a {account.network} account; only custom accounts take pushed messages.",
+                       code="not_a_custom_account")
+    author = json.author
+    item = InboundItem(
+        external_id=json.external_id,
+        text=json.text,
+        created_at=json.created_at,
+        author=InboundAuthor(author.external_id, author.handle, author.name, author.followers_count,
+                             str(author.profile_url) if author.profile_url else None),
+        in_reply_to=json.in_reply_to,
+    )
+    (result,) = ingest(db.session, account, [item])
+    if result.account_id is not None and result.account_id != account.id:
+        raise ApiError(409, "This external_id is already stored for another account.", code="external_id_taken")
+    db.session.commit()
+    message = db.session.get(Message, result.message_id)
+    return jsonify(message_dict(message)), 201 if result.created else 200

@@ -1,0 +1,170 @@
+"""Request and response models of the REST API (shapes fixed by DESIGN.md; fields may be added)."""
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+
+Network = Literal["twitter", "facebook", "custom"]
+Status = Literal["open", "pending", "resolved"]
+Priority = Literal["low", "normal", "high", "urgent"]
+SlaState = Literal["ok", "warning", "breached", "paused", "stopped"]
+Direction = Literal["inbound", "outbound", "note"]
+DeliveryStatus = Literal["queued", "sending", "sent", "failed", "unknown"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+# --- shared shapes ------------------------------------------------------------------------
+
+class ContactOut(BaseModel):
+    id: int
+    external_id: str
+    handle: str | None
+    name: str | None
+    followers_count: int | None = None
+    profile_url: str | None = None
+
+
+class SlaOut(BaseModel):
+    state: SlaState
+    started_at: datetime | None
+    warn_at: datetime | None
+    breach_at: datetime | None
+
+
+class MessageAuthorOut(BaseModel):
+    external_id: str | None
+    handle: str | None
+    name: str | None
+    user_id: int | None = None
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    direction: Direction
+    external_id: str | None
+    text: str
+    author: MessageAuthorOut
+    in_reply_to: str | None = None
+    created_at: datetime
+    received_at: datetime
+    delivery_status: DeliveryStatus | None
+    delivery_error: str | None = None
+    is_native: bool = False
+
+
+class ConversationOut(BaseModel):
+    id: int
+    status: Status
+    account_id: int
+    network: Network
+    contact: ContactOut
+    assignee_id: int | None
+    priority: Priority
+    tags: list[str]
+    is_spam: bool = False
+    snippet: str = ""
+    message_count: int = 0
+    sla: SlaOut
+    last_message_at: datetime | None
+    last_inbound_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: list[MessageOut]
+
+
+class ConversationListOut(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+class AccountHealthOut(BaseModel):
+    state: str
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    rate_limit_limit: int | None
+    rate_limit_remaining: int | None
+    rate_limit_reset_at: datetime | None
+    poll_lag_seconds: float | None
+    next_poll_at: datetime | None
+
+
+class AccountOut(BaseModel):
+    id: int
+    network: Network
+    name: str
+    external_id: str | None
+    handle: str | None
+    api_base_url: str | None
+    enabled: bool
+    health: AccountHealthOut
+
+
+class AccountListOut(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None = None
+
+
+# --- inbound messages (custom channel) ----------------------------------------------------
+
+class AuthorIn(Strict):
+    external_id: str = Field(min_length=1, max_length=128)
+    handle: str | None = Field(default=None, max_length=120)
+    name: str | None = Field(default=None, max_length=200)
+    followers_count: int | None = Field(default=None, ge=0)
+    profile_url: HttpUrl | None = None
+
+
+class MessageIn(Strict):
+    account_id: int = Field(ge=1)
+    external_id: str = Field(min_length=1, max_length=128)
+    text: str = Field(min_length=1, max_length=20000)
+    created_at: AwareDatetime | None = Field(default=None, description="Platform time with a time zone; defaults to receipt time.")
+    author: AuthorIn
+    in_reply_to: str | None = Field(default=None, max_length=128, description="External id of the message this one answers.")
+
+
+class MessageCreatedOut(MessageOut):
+    conversation_id: int
+
+
+# --- conversations ------------------------------------------------------------------------
+
+class ConversationQuery(Query):
+    status: Status | None = None
+    assignee: str | None = Field(default=None, pattern=r"^(me|none|all|\d+)$", description="me, none, all or a user id")
+    sla: Literal["ok", "warning", "breached", "stopped"] | None = None
+    account: int | None = Field(default=None, ge=1)
+    network: Network | None = None
+    tag: str | None = Field(default=None, max_length=64)
+    q: str | None = Field(default=None, max_length=200, description="Text search in messages and customer names")
+    sort: Literal["sla", "newest", "oldest"] = "sla"
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=50, ge=1, le=200)

@@ -1,0 +1,59 @@
+"""flask accounts add | list"""
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from app.accounts import AccountError, create_account
+from app.extensions import db
+from app.models import NETWORKS, SocialAccount
+
+
+@click.group(help="Manage connected brand accounts.")
+def accounts():
+    pass
+
+
+def parse_credentials(pairs):
+    credentials = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--credential")
+        credentials[key.strip()] = value
+    return credentials
+
+
+@accounts.command("add")
+@click.option("--network", required=True, type=click.Choice(NETWORKS))
+@click.option("--name", required=True, help="A name agents recognise, e.g. 'Acme on X'.")
+@click.option("--api-base-url", help="Another API host (the sandbox, a proxy). Default: the network's own.")
+@click.option("--credential", "credential_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Repeatable. X: bearer_token, consumer_key, consumer_secret, access_token, access_token_secret, "
+                   "user_id. Facebook: page_id, page_access_token, app_secret, graph_version.")
+@with_appcontext
+def add(network, name, api_base_url, credential_pairs):
+    """Connect an account. Credentials are encrypted at rest and never printed."""
+    try:
+        account = create_account(db.session, network=network, name=name, api_base_url=api_base_url,
+                                 credentials=parse_credentials(credential_pairs))
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"added {account.network} account {account.id}: {account.name}")
+
+
+@accounts.command("list")
+@with_appcontext
+def list_accounts():
+    """Accounts with their poller health."""
+    rows = db.session.scalars(sa.select(SocialAccount).order_by(SocialAccount.id)).all()
+    if not rows:
+        click.echo("no accounts yet: add one with `flask accounts add`")
+        return
+    click.echo(f"{'id':>4}  {'network':9} {'name':28} {'health':10} {'last success':20} {'rate left':>9}  last error")
+    for a in rows:
+        last = a.last_success_at.strftime("%Y-%m-%d %H:%M:%S") if a.last_success_at else "never"
+        left = "" if a.rate_limit_remaining is None else str(a.rate_limit_remaining)
+        state = a.health if a.enabled else "disabled"
+        click.echo(f"{a.id:>4}  {a.network:9} {a.name[:28]:28} {state:10} {last:20} {left:>9}  {(a.last_error or '')[:80]}")

@@ -1,0 +1,89 @@
+"""Long-running roles: flask worker, flask sandbox, and the all-in-one flask demo."""
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def wait_for_signal():
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+@click.command("worker")
+@click.option("--threads", default=8, show_default=True, help="Poll jobs that may run at once.")
+@with_appcontext
+def worker(threads):
+    """Run the worker role: pollers and timers. Any number may run side by side."""
+    from app.worker import Worker
+
+    w = Worker(current_app._get_current_object(), threads=threads).start()
+    click.echo(f"worker {w.owner} running; Ctrl+C to stop")
+    try:
+        wait_for_signal()
+    finally:
+        w.shutdown()
+
+
+@click.command("sandbox")
+@click.option("--host", default=None, help="Default: CAREBOX_SANDBOX_HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Default: CAREBOX_SANDBOX_PORT (5001).")
+@click.option("--rate", default=None, type=float, help="Customer posts per minute (default CAREBOX_SANDBOX_RATE).")
+@with_appcontext
+def sandbox(host, port, rate):
+    """Run the sandbox network alone (the X and Graph API emulator with its traffic generator)."""
+    server = start_sandbox(host, port, rate)
+    click.echo(f"sandbox network on {server.url} (timeline at {server.url}/_sandbox/); Ctrl+C to stop")
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+
+
+def start_sandbox(host=None, port=None, rate=None):
+    from app.sandbox import SandboxServer
+
+    cfg = current_app.config
+    settings = {"traffic_rate": cfg["CAREBOX_SANDBOX_RATE"] if rate is None else rate}
+    server = SandboxServer(settings, host=host or cfg["CAREBOX_SANDBOX_HOST"], port=port or cfg["CAREBOX_SANDBOX_PORT"])
+    server.start()
+    return server
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--rate", default=None, type=float, help="Sandbox customer posts per minute.")
+@click.option("--no-serve", is_flag=True, help="Only create the demo users and accounts, then exit.")
+@with_appcontext
+def demo(host, port, rate, no_serve):
+    """Zero-setup demo: demo users, two sandbox accounts, then web + worker + sandbox in one process."""
+    from app.demo import seed_demo
+
+    app = current_app._get_current_object()
+    sandbox_url = f"http://{app.config['CAREBOX_SANDBOX_HOST']}:{app.config['CAREBOX_SANDBOX_PORT']}"
+    logins = seed_demo(sandbox_url)
+    click.echo("")
+    click.echo("Carebox demo logins (also in instance/demo-logins.txt):")
+    for email, role, password in logins:
+        click.echo(f"  {role:8} {email:28} {password}")
+    if no_serve:
+        return
+    from app.extensions import socketio
+    from app.worker import Worker
+
+    server = start_sandbox(rate=rate)
+    w = Worker(app).start()
+    click.echo(f"\nInbox:   http://{host}:{port}/   (sign in with a login above)")
+    click.echo(f"Sandbox: {server.url}/_sandbox/   (the emulated networks: posts and your replies)\n")
+    try:
+        socketio.run(app, host=host, port=port, debug=False, use_reloader=False, allow_unsafe_werkzeug=True,
+                     log_output=False)
+    finally:
+        w.shutdown()
+        server.stop()

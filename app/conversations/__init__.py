@@ -1,0 +1,1 @@
+"""Conversations: the inbox queries and the actions agents take on them."""

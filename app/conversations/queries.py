@@ -1,0 +1,145 @@
+"""The inbox list: filters, urgency sort and keyset (cursor) pagination.
+
+Sorts and the indexes that serve them:
+- `sla` (default): conversations with a running clock by breach time, soonest first
+  (ix_conversations_status_breach), then the rest by latest activity (ix_conversations_status_last).
+- `newest` / `oldest`: by latest activity.
+A cursor is the sort key of the last row served, so pages stay stable while new messages arrive.
+"""
+import base64
+import json
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Contact, Conversation, Message, fold
+
+SORTS = ("sla", "newest", "oldest")
+
+
+def encode_cursor(data):
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw):
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict):
+            raise ValueError
+        return data
+    except ValueError as exc:
+        raise ApiError(400, "The cursor is not one this API gave out.", code="invalid_cursor") from exc
+
+
+def _like(needle):
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(filters, *, user, now=None):
+    """A SELECT of conversations matching `filters` (a dict of the API's query parameters)."""
+    now = now or datetime.now(timezone.utc)
+    stmt = sa.select(Conversation)
+    if filters.get("status"):
+        stmt = stmt.where(Conversation.status == filters["status"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        stmt = stmt.where(Conversation.assignee_id == user.id)
+    elif assignee == "none":
+        stmt = stmt.where(Conversation.assignee_id.is_(None))
+    elif assignee not in (None, "", "any", "all"):
+        stmt = stmt.where(Conversation.assignee_id == int(assignee))
+    if filters.get("account"):
+        stmt = stmt.where(Conversation.account_id == int(filters["account"]))
+    if filters.get("network"):
+        stmt = stmt.where(Conversation.network == filters["network"])
+    sla = filters.get("sla")
+    if sla == "breached":
+        stmt = stmt.where(Conversation.sla_breach_at <= now)
+    elif sla == "warning":
+        stmt = stmt.where(Conversation.sla_warn_at <= now, Conversation.sla_breach_at > now)
+    elif sla == "ok":
+        stmt = stmt.where(Conversation.sla_warn_at > now)
+    elif sla == "stopped":
+        stmt = stmt.where(Conversation.sla_started_at.is_(None))
+    if filters.get("spam") is not None:
+        stmt = stmt.where(Conversation.is_spam.is_(bool(filters["spam"])))
+    if filters.get("tag"):
+        stmt = stmt.where(_has_tag(filters["tag"]))
+    q = (filters.get("q") or "").strip()
+    if q:
+        pattern = _like(fold(q))
+        in_messages = sa.select(Message.conversation_id).where(Message.search_text.like(pattern, escape="\\"))
+        in_contact = sa.select(Contact.id).where(Contact.search_text.like(pattern, escape="\\"))
+        stmt = stmt.where(sa.or_(Conversation.id.in_(in_messages), Conversation.contact_id.in_(in_contact)))
+    return stmt
+
+
+def _has_tag(tag):
+    # Tags are a JSON list; a LIKE on its text form works on SQLite and PostgreSQL alike.
+    return sa.cast(Conversation.tags, sa.Text).like(_like(json.dumps(tag)), escape="\\")
+
+
+def list_conversations(filters, *, user, limit=50, cursor=None, sort="sla", now=None):
+    """Returns (conversations, next_cursor)."""
+    if sort not in SORTS:
+        raise ApiError(422, f"sort must be one of {', '.join(SORTS)}.", code="validation_error")
+    base = filtered(filters, user=user, now=now).options(selectinload(Conversation.contact))
+    position = decode_cursor(cursor) if cursor else {}
+    rows = []
+    if sort == "sla":
+        if position.get("phase", "due") == "due":
+            rows = _page_due(base, position, limit + 1)
+            if len(rows) <= limit:
+                rest = _page_activity(base.where(Conversation.sla_breach_at.is_(None)), {}, limit + 1 - len(rows), True)
+                rows += rest
+        else:
+            rows = _page_activity(base.where(Conversation.sla_breach_at.is_(None)), position, limit + 1, True)
+    else:
+        rows = _page_activity(base, position, limit + 1, sort == "newest")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        if sort == "sla" and last.sla_breach_at is not None:
+            next_cursor = encode_cursor({"phase": "due", "at": last.sla_breach_at.isoformat(), "id": last.id})
+        else:
+            at = last.last_message_at or last.created_at
+            next_cursor = encode_cursor({"phase": "activity", "at": at.isoformat(), "id": last.id})
+    return rows, next_cursor
+
+
+def _parse_at(position):
+    try:
+        return datetime.fromisoformat(position["at"]), int(position["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(400, "The cursor is not one this API gave out.", code="invalid_cursor") from exc
+
+
+def _page_due(base, position, limit):
+    stmt = base.where(Conversation.sla_breach_at.is_not(None))
+    if position:
+        at, last_id = _parse_at(position)
+        stmt = stmt.where(
+            sa.or_(Conversation.sla_breach_at > at, sa.and_(Conversation.sla_breach_at == at, Conversation.id > last_id))
+        )
+    stmt = stmt.order_by(Conversation.sla_breach_at.asc(), Conversation.id.asc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def _page_activity(base, position, limit, newest_first):
+    col = Conversation.last_message_at
+    stmt = base
+    if position.get("phase") == "activity":
+        at, last_id = _parse_at(position)
+        if newest_first:
+            stmt = stmt.where(sa.or_(col < at, sa.and_(col == at, Conversation.id < last_id)))
+        else:
+            stmt = stmt.where(sa.or_(col > at, sa.and_(col == at, Conversation.id > last_id)))
+    order = (col.desc(), Conversation.id.desc()) if newest_first else (col.asc(), Conversation.id.asc())
+    return list(db.session.scalars(stmt.order_by(*order).limit(limit)))

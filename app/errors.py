@@ -1,0 +1,75 @@
+"""Error responses: `{"error": {"code", "message"}}` JSON for the API, a page for browsers."""
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """Raise from API code to answer with a JSON error. `extra` fields sit beside "error"."""
+
+    def __init__(self, status, message, *, code=None, details=None, **extra):
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.details = details
+        self.extra = extra
+
+
+def error_body(status, code, message, details=None, **extra):
+    err = {"code": code, "message": message}
+    if details is not None:
+        err["details"] = details
+    return {"error": err, **extra}
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app):
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc):
+        db.session.rollback()
+        return jsonify(error_body(exc.status, exc.code, exc.message, exc.details, **exc.extra)), exc.status
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc):
+        if _wants_json():
+            return jsonify(error_body(400, "csrf_failed", exc.description)), 400
+        return render_template("error.html", status=400, message="The form expired. Go back, reload and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc):
+        if exc.response is not None and exc.code == 422:  # a validation response built by spectree
+            return exc.response
+        if _wants_json():
+            body = error_body(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name)
+            return jsonify(body), exc.code, _headers(exc)
+        return render_template("error.html", status=exc.code, message=exc.description or exc.name), exc.code, _headers(exc)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error_body(500, "internal_error", "Something went wrong on our side.")), 500
+        return render_template("error.html", status=500, message="Something went wrong on our side."), 500
+
+
+def _headers(exc):
+    headers = dict(exc.get_headers()) if hasattr(exc, "get_headers") else {}
+    headers.pop("Content-Type", None)
+    return headers

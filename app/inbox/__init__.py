@@ -1,0 +1,32 @@
+"""The agent-facing pages, and the npm front-end packages they load."""
+from flask import Blueprint, abort, render_template, send_from_directory
+
+from app.auth.guard import public
+from config import BASE_DIR
+
+bp = Blueprint("inbox", __name__)
+
+# npm packages the pages may load, and the folder of each that is served (installed by the run/test commands).
+VENDOR_DIRS = {
+    "socket.io-client": BASE_DIR / "node_modules" / "socket.io-client" / "dist",
+}
+
+
+@bp.get("/")
+def index():
+    return render_template("inbox/index.html")
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+@public
+def vendor(package, filename):
+    folder = VENDOR_DIRS.get(package)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, filename, max_age=3600)
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    return {"status": "ok"}
