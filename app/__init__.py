@@ -33,6 +33,9 @@ def create_app(config=None):
     database.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     login_manager.init_app(app)
+    from app import auth
+
+    auth.init_app(app)  # before CSRF: anonymous callers hear "sign in", not "bad form"
     csrf.init_app(app)
     socketio.init_app(
         app,
@@ -44,9 +47,8 @@ def create_app(config=None):
     )
     events.init_app(app)
 
-    from app import api, auth, cli, errors, inbox, realtime
+    from app import api, cli, errors, inbox, realtime
 
-    auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)

@@ -73,6 +73,8 @@ def require(scope="read", role="agent"):
                     raise ApiError(400, exc.description, code="csrf_failed") from exc
             return view(*args, **kwargs)
 
+        wrapped.required_role = role
+        wrapped.required_scope = scope
         return wrapped
 
     return decorator

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from app.database import write_intent
 from app.extensions import db, login_manager
 from app.models import ApiToken, User, hash_token, utcnow
 
@@ -65,8 +66,11 @@ def token_from_value(raw):
         return None
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now  # coarse, so a busy integration does not write on every call
+        # Coarse, so a busy integration does not write on every call; its own short write transaction.
         db.session.commit()
+        with write_intent():
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            db.session.commit()
     return token
 
 
@@ -89,6 +93,9 @@ def load_user_from_request(req):
 
 
 def _require_login():
+    # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
+    g.pop("_login_user", None)
+    g.pop("api_token", None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
     if bearer_token_value() is not None and not current_user.is_authenticated:

@@ -19,6 +19,7 @@ from app import events
 from app.connectors import connector_for
 from app.connectors.base import AccountInfo, AuthError, ConnectorError, RateLimited
 from app.crypto import CredentialsError
+from app.database import write_intent
 from app.extensions import db
 from app.ingest import ingest
 from app.models import SocialAccount, utcnow
@@ -66,8 +67,13 @@ def poll_account(app, account_id, owner):
     return _finish(session, account_id, owner, result=result, error=error, started=started)
 
 
-def _finish(session, account_id, owner, *, result=None, error=None, started=None):
+def _finish(session, account_id, owner, **outcome):
     """Store what the poll brought, its health and the next poll time; release the lease. One transaction."""
+    with write_intent():
+        return _store_outcome(session, account_id, owner, **outcome)
+
+
+def _store_outcome(session, account_id, owner, *, result=None, error=None, started=None):
     from flask import current_app
 
     cfg = current_app.config

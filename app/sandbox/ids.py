@@ -1,0 +1,37 @@
+"""Id generation: X-style snowflakes that grow with time.
+
+Because ids encode the clock, `since_id` cursors stored by Carebox keep
+working across sandbox restarts (new posts always get larger ids), just as
+on the real network. Facebook object ids reuse the same numbers.
+"""
+import threading
+import time
+from datetime import datetime, timezone
+
+TWITTER_EPOCH_MS = 1288834974657  # X's snowflake epoch (2010-11-04)
+SEQUENCE_BITS = 22
+
+
+class SnowflakeIds:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._sequence = 0
+
+    def next(self):
+        with self._lock:
+            ms = max(int(time.time() * 1000) - TWITTER_EPOCH_MS, self._last_ms)
+            if ms == self._last_ms:
+                self._sequence += 1
+                if self._sequence >= 1 << SEQUENCE_BITS:
+                    ms, self._sequence = ms + 1, 0
+            else:
+                self._sequence = 0
+            self._last_ms = ms
+            return (ms << SEQUENCE_BITS) | self._sequence
+
+
+def snowflake_time(snowflake):
+    """The creation time encoded in an X id."""
+    ms = (int(snowflake) >> SEQUENCE_BITS) + TWITTER_EPOCH_MS
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)

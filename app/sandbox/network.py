@@ -1,0 +1,316 @@
+"""The sandbox's in-memory world: X accounts and tweets, Facebook pages, posts and comments.
+
+One `SandboxNetwork` is shared by the API blueprints, the control endpoints
+and the traffic generator; every change happens under `self.lock`. The API
+layers (twitter_api, graph_api) only read it and turn refusals (`Refused`)
+into each network's own error format.
+"""
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+
+from app.sandbox import personas
+from app.sandbox.entities import (
+    Comment, FacebookPage, PagePost, Tweet, XAccount, XUser, guess_lang,
+)
+from app.sandbox.faults import Fault, FaultBook
+from app.sandbox.ids import SnowflakeIds
+from app.sandbox.ratelimit import FixedWindowLimiter
+from app.sandbox.settings import merge_settings
+from app.sandbox.stats import RequestStats
+
+RANDOM_AUTHOR = object()  # inject_comment(author=RANDOM_AUTHOR): pick a customer
+
+
+class Refused(Exception):
+    """The network refuses a write. `reason` is one of: duplicate, parent_missing."""
+
+    def __init__(self, reason, object_id=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.object_id = object_id
+
+
+def now_utc():
+    return datetime.now(timezone.utc)
+
+
+def _tweet_order(tweet):
+    return int(tweet.id)
+
+
+def _fb_order(obj):
+    return int(obj.id.rsplit("_", 1)[1])
+
+
+class SandboxNetwork:
+    def __init__(self, settings=None):
+        self.base_settings = merge_settings(settings)
+        self.lock = threading.RLock()
+        self.ids = SnowflakeIds()
+        self.limiter = FixedWindowLimiter()
+        self.faults = FaultBook()
+        self.stats = RequestStats()
+        self.random = random.Random(self.base_settings.get("traffic_seed"))
+        self.generation = 0  # bumped by reset(): requests started before it stop writing
+        self.reset()
+
+    # ----------------------------------------------------------------- state
+
+    def reset(self, settings=None):
+        """Back to the seeded state; `settings` overrides the app's settings until the next reset."""
+        with self.lock:
+            self.settings = merge_settings(settings, self.base_settings)
+            self.generation += 1
+            self.x_users, self.x_accounts, self.tweets = {}, {}, {}
+            self.pages, self.posts, self.comments = {}, {}, {}
+            self.api_replies = []
+            self.limiter.clear()
+            self.faults.clear()
+            self.stats.clear()
+            for credentials in self.settings["x_accounts"]:
+                self.add_x_account(credentials)
+            for page in self.settings["facebook_pages"]:
+                self.add_page(page)
+
+    def add_x_account(self, credentials):
+        with self.lock:
+            user = XUser(
+                id=str(credentials["user_id"]), username=credentials["username"], name=credentials["name"],
+                followers_count=credentials.get("followers_count", 12800), following_count=210,
+                tweet_count=4200, verified=True, description="Official support account (sandbox).",
+                created_at=datetime(2022, 3, 1, 9, 0, tzinfo=timezone.utc),
+            )
+            self.x_users[user.id] = user
+            account = XAccount(
+                user, credentials["bearer_token"], credentials["consumer_key"], credentials["consumer_secret"],
+                credentials["access_token"], credentials["access_token_secret"],
+            )
+            self.x_accounts[user.id] = account
+            return account
+
+    def add_page(self, config):
+        with self.lock:
+            page = FacebookPage(
+                id=str(config["page_id"]), name=config["name"], access_token=config["page_access_token"],
+                app_id=str(config.get("app_id", "sandbox-app")), app_secret=config["app_secret"], fan_count=5400,
+            )
+            self.pages[page.id] = page
+            posts = self.settings.get("page_posts") or []
+            for age, message in zip(range(len(posts), 0, -1), posts):
+                self.publish_post(page.id, message, created_time=now_utc() - timedelta(hours=age))
+            return page
+
+    # ------------------------------------------------------------ credentials
+
+    def x_account_by_bearer(self, token):
+        return next((a for a in self.x_accounts.values() if token and a.bearer_token == token), None)
+
+    def x_account_by_oauth(self, consumer_key, access_token):
+        return next(
+            (a for a in self.x_accounts.values() if a.consumer_key == consumer_key and a.access_token == access_token),
+            None,
+        )
+
+    def page_by_token(self, token):
+        return next((p for p in self.pages.values() if token and p.access_token == token), None)
+
+    # ---------------------------------------------------------------------- X
+
+    def customer(self, author=None):
+        """The X user described by `author` (created or refreshed), or a random recurring customer."""
+        with self.lock:
+            if not author:
+                author = personas.random_x_customer(self.random)
+            user_id = str(author.get("id") or self.ids.next())
+            user = self.x_users.get(user_id)
+            if user is None:
+                user = XUser(id=user_id, username=author.get("username") or f"user{user_id[-6:]}",
+                             name=author.get("name") or author.get("username") or "X user",
+                             created_at=datetime(2019, 6, 1, tzinfo=timezone.utc))
+                self.x_users[user_id] = user
+            for attr in ("username", "name", "followers_count"):
+                if author.get(attr) is not None:
+                    setattr(user, attr, author[attr])
+            return user
+
+    def inject_tweet(self, account, text, *, author=None, in_reply_to=None, created_at=None, minimal=False, lang=None):
+        """A customer tweet mentioning the brand `account` (or answering `in_reply_to`)."""
+        with self.lock:
+            brand = self.x_accounts[str(account)].user
+            parent = self._live_tweet(in_reply_to) if in_reply_to else None
+            if in_reply_to and parent is None:
+                raise Refused("parent_missing", in_reply_to)
+            user = self.customer(author)
+            return self._add_tweet(user, text, parent, created_at, minimal=minimal, lang=lang, mention=brand.id)
+
+    def post_brand_tweet(self, account, text, *, in_reply_to=None, via_api=False):
+        """The brand tweets (a reply when `in_reply_to`): through the API (Carebox) or natively."""
+        with self.lock:
+            brand = self.x_accounts[str(account)].user
+            parent = self._live_tweet(in_reply_to) if in_reply_to else None
+            if in_reply_to and parent is None:
+                raise Refused("parent_missing", in_reply_to)
+            if any(t.author_id == brand.id and t.text == text and not t.deleted for t in self.tweets.values()):
+                raise Refused("duplicate")
+            tweet = self._add_tweet(brand, text, parent, None, via_api=via_api)
+            if via_api:
+                self._log_api_reply("twitter", brand.id, tweet.id, text, in_reply_to, tweet.created_at)
+            return tweet
+
+    def _live_tweet(self, tweet_id):
+        tweet = self.tweets.get(str(tweet_id))
+        return tweet if tweet and not tweet.deleted else None
+
+    def _add_tweet(self, author, text, parent, created_at, *, minimal=False, lang=None, mention=None, via_api=False):
+        tweet_id = str(self.ids.next())
+        mentions = {u.id for u in self.x_users.values() if f"@{u.username}".lower() in text.lower()}
+        if mention:
+            mentions.add(mention)
+        if parent is not None and parent.author_id:
+            mentions.add(parent.author_id)
+        mentions.discard(author.id)
+        tweet = Tweet(
+            id=tweet_id, text=text, author_id=author.id, created_at=created_at or now_utc(),
+            conversation_id=parent.conversation_id if parent else tweet_id, lang=lang or guess_lang(text),
+            in_reply_to_tweet_id=parent.id if parent else None,
+            in_reply_to_user_id=parent.author_id if parent else None,
+            mention_ids=mentions, minimal=minimal, via_api=via_api,
+        )
+        self.tweets[tweet_id] = tweet
+        author.tweet_count += 1
+        return tweet
+
+    def mentions(self, user_id):
+        """Live tweets mentioning `user_id` by others, newest first."""
+        with self.lock:
+            found = [t for t in self.tweets.values() if not t.deleted and user_id in t.mention_ids]
+        return sorted(found, key=_tweet_order, reverse=True)
+
+    def user_tweets(self, user_id):
+        with self.lock:
+            found = [t for t in self.tweets.values() if not t.deleted and t.author_id == user_id]
+        return sorted(found, key=_tweet_order, reverse=True)
+
+    def reply_count(self, tweet_id):
+        with self.lock:
+            return sum(1 for t in self.tweets.values() if t.in_reply_to_tweet_id == tweet_id and not t.deleted)
+
+    # --------------------------------------------------------------- Facebook
+
+    def publish_post(self, page_id, message, *, created_time=None):
+        with self.lock:
+            page = self.pages[str(page_id)]
+            when = created_time or now_utc()
+            post = PagePost(id=f"{page.id}_{self.ids.next()}", page_id=page.id, message=message,
+                            created_time=when, updated_time=when)
+            self.posts[post.id] = post
+            return post
+
+    def latest_post(self, page_id):
+        return next(iter(self.feed(page_id)), None)
+
+    def inject_comment(self, page_id, text, *, post_id=None, parent_id=None, author=RANDOM_AUTHOR, created_at=None):
+        """A customer comment on a page post (or a reply to comment `parent_id`). author=None: no `from`."""
+        with self.lock:
+            page = self.pages[str(page_id)]
+            if author is RANDOM_AUTHOR:
+                author = personas.random_facebook_customer(self.random, self.settings["anonymous_comment_share"])
+            target_id = parent_id or post_id or getattr(self.latest_post(page.id), "id", None)
+            target = self._live_object(target_id, page.id)
+            if target is None:
+                raise Refused("parent_missing", target_id)
+            author = {"id": str(author["id"]), "name": author.get("name")} if author else None
+            return self._add_comment(target, text, author, created_at)
+
+    def post_page_comment(self, page_id, object_id, message, *, via_api=False):
+        """The page comments on a post or replies to a comment: through the API (Carebox) or natively."""
+        with self.lock:
+            page = self.pages[str(page_id)]
+            target = self._live_object(object_id, page.id)
+            if target is None:
+                raise Refused("parent_missing", object_id)
+            comment = self._add_comment(target, message, {"id": page.id, "name": page.name}, None, via_api=via_api)
+            if via_api:
+                self._log_api_reply("facebook", page.id, comment.id, message, object_id, comment.created_time)
+            return comment
+
+    def _live_object(self, object_id, page_id):
+        """A live post or comment belonging to `page_id`."""
+        obj = self.posts.get(str(object_id)) or self.comments.get(str(object_id))
+        if obj is None or obj.deleted:
+            return None
+        post = obj if isinstance(obj, PagePost) else self.posts.get(obj.post_id)
+        return obj if post is not None and post.page_id == page_id and not post.deleted else None
+
+    def _add_comment(self, target, message, author, created_at, *, via_api=False):
+        if isinstance(target, PagePost):
+            post, parent_id = target, None
+        else:
+            # Facebook threads one level deep: a reply to a reply joins the top-level comment.
+            post, parent_id = self.posts[target.post_id], target.parent_id or target.id
+        comment = Comment(
+            id=f"{post.number}_{self.ids.next()}", post_id=post.id, message=message, author=author,
+            created_time=created_at or now_utc(), parent_id=parent_id, via_api=via_api,
+        )
+        self.comments[comment.id] = comment
+        post.updated_time = max(post.updated_time, now_utc())
+        return comment
+
+    def feed(self, page_id):
+        """The page's live posts, newest first."""
+        with self.lock:
+            found = [p for p in self.posts.values() if p.page_id == page_id and not p.deleted]
+        return sorted(found, key=_fb_order, reverse=True)
+
+    def comments_of(self, obj, *, stream=False):
+        """Live comments under a post (top-level only unless `stream`) or replies to a comment, oldest first."""
+        with self.lock:
+            if isinstance(obj, PagePost):
+                found = [c for c in self.comments.values()
+                         if c.post_id == obj.id and (stream or c.parent_id is None)]
+            else:
+                found = [c for c in self.comments.values() if c.parent_id == obj.id]
+        return sorted((c for c in found if not c.deleted), key=_fb_order)
+
+    def find_object(self, object_id):
+        """A live post or comment by id, with the page it belongs to."""
+        with self.lock:
+            obj = self.posts.get(object_id) or self.comments.get(object_id)
+            if obj is None or obj.deleted:
+                return None, None
+            post = obj if isinstance(obj, PagePost) else self.posts.get(obj.post_id)
+            if post is None or post.deleted:
+                return None, None
+            return obj, self.pages.get(post.page_id)
+
+    # --------------------------------------------------------------- shared
+
+    def delete(self, object_id):
+        """Delete a tweet, page post or comment. Returns what it was, or None if unknown."""
+        with self.lock:
+            for kind, table in (("tweet", self.tweets), ("post", self.posts), ("comment", self.comments)):
+                obj = table.get(str(object_id))
+                if obj is not None and not obj.deleted:
+                    obj.deleted = True
+                    return kind
+        return None
+
+    def _log_api_reply(self, network, account, reply_id, text, in_reply_to, created_at):
+        self.api_replies.append({
+            "network": network, "account": account, "id": reply_id, "text": text,
+            "in_reply_to": str(in_reply_to) if in_reply_to else None, "created_at": created_at.isoformat(),
+        })
+
+    def replies(self, network=None, account=None):
+        """Replies the brands sent through the API (what Carebox sent), newest first."""
+        with self.lock:
+            found = [r for r in self.api_replies
+                     if network in (None, r["network"]) and account in (None, r["account"])]
+        return list(reversed(found))
+
+    def add_fault(self, kind, *, count=1, network=None, path_contains=None, delay=None):
+        return self.faults.add(Fault(str(kind), int(count), network, path_contains, delay))
+
+    def clear_faults(self):
+        self.faults.clear()

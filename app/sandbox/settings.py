@@ -1,0 +1,46 @@
+"""Sandbox settings: the defaults, and how a caller's overrides are merged into them.
+
+Rate limits are the real networks' defaults; tests shrink them (e.g. 3 calls
+per 10 s) by passing overrides to `create_sandbox_app(settings)` or to
+`network.reset(settings)`.
+"""
+import copy
+
+from app.sandbox.demo_accounts import DEMO_FACEBOOK, DEMO_PAGE_POSTS, DEMO_X
+
+DEFAULT_SETTINGS = {
+    # X API v2: calls per fixed window, per endpoint and credential ("user" = OAuth 1.0a
+    # user context, "app" = app-only bearer; 0 = not allowed with that kind of auth).
+    "x_rate_limit_window": 900,
+    "x_rate_limits": {
+        "mentions": {"user": 180, "app": 450},
+        "user_tweets": {"user": 900, "app": 1500},
+        "users_me": {"user": 75, "app": 0},
+        "user_lookup": {"user": 900, "app": 300},
+        "create_tweet": {"user": 100, "app": 0},
+    },
+    # Graph API: calls per window per page token and per app (X-Page-Usage / X-App-Usage).
+    "graph_rate_limit_window": 3600,
+    "graph_rate_limits": {"page": 4800, "app": 20000},
+    # Traffic generator: customer posts per minute (0 = off), random seed (None = random).
+    "traffic_rate": 0,
+    "traffic_seed": None,
+    # Share of generated Facebook comments that come without `from` (customer privacy).
+    "anonymous_comment_share": 0.1,
+    # Seed accounts: dicts shaped like DEMO_X / DEMO_FACEBOOK.
+    "x_accounts": [DEMO_X],
+    "facebook_pages": [DEMO_FACEBOOK],
+    "page_posts": DEMO_PAGE_POSTS,  # published on every seeded page
+    "default_fault_delay": 3.0,  # seconds a "timeout" fault sleeps when no delay is given
+}
+
+
+def merge_settings(overrides=None, base=None):
+    """A deep copy of `base` (the defaults) with `overrides` merged in, dicts recursively."""
+    merged = copy.deepcopy(base if base is not None else DEFAULT_SETTINGS)
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_settings(value, merged[key])
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

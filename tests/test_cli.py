@@ -1,0 +1,65 @@
+"""CLI commands: happy paths, clear errors and non-zero exit codes for bad input."""
+import sqlalchemy as sa
+
+from app.models import ApiToken, SocialAccount, User
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_users_create_and_errors(app, db):
+    ok = run(app, "users", "create", "--email", "Ann@Example.test", "--role", "manager")
+    assert ok.exit_code == 0, ok.output
+    assert "password:" in ok.output  # generated and printed once
+    user = db.session.scalars(sa.select(User)).one()
+    assert user.email == "ann@example.test" and user.role == "manager"
+    assert ok.output.split("password: ")[1].strip() not in user.password_hash
+    dup = run(app, "users", "create", "--email", "ann@example.test", "--role", "agent")
+    assert dup.exit_code != 0 and "already exists" in dup.output
+    bad_role = run(app, "users", "create", "--email", "b@example.test", "--role", "boss")
+    assert bad_role.exit_code != 0 and "boss" in bad_role.output
+    bad_email = run(app, "users", "create", "--email", "not-an-email", "--role", "agent")
+    assert bad_email.exit_code != 0 and "not an email" in bad_email.output
+    short = run(app, "users", "create", "--email", "c@example.test", "--role", "agent", "--password", "short")
+    assert short.exit_code != 0 and "10 characters" in short.output
+
+
+def test_accounts_add_list_and_errors(app, db):
+    ok = run(app, "accounts", "add", "--network", "twitter", "--name", "Acme on X",
+             "--api-base-url", "http://127.0.0.1:5999", "--credential", "bearer_token=secret-bearer",
+             "--credential", "user_id=42")
+    assert ok.exit_code == 0, ok.output
+    account = db.session.scalars(sa.select(SocialAccount)).one()
+    assert account.credentials == {"bearer_token": "secret-bearer", "user_id": "42"}
+    assert "secret-bearer" not in account.credentials_encrypted  # encrypted at rest
+    listing = run(app, "accounts", "list")
+    assert listing.exit_code == 0 and "Acme on X" in listing.output and "secret-bearer" not in listing.output
+    cases = [
+        (["--network", "myspace", "--name", "x"], "myspace"),
+        (["--network", "twitter", "--name", "x", "--credential", "nonsense"], "KEY=VALUE"),
+        (["--network", "twitter", "--name", "x", "--credential", "password=1"], "unknown credential"),
+        (["--network", "twitter", "--name", "x"], "bearer_token"),
+        (["--network", "twitter", "--name", "x", "--credential", "access_token=a"], "user context"),
+        (["--network", "facebook", "--name", "x", "--credential", "page_id=1"], "page_access_token"),
+        (["--network", "facebook", "--name", "x", "--credential", "page_id=1", "--credential", "page_access_token=t",
+          "--api-base-url", "ftp://nope"], "http(s)"),
+    ]
+    for args, expected in cases:
+        result = run(app, "accounts", "add", *args)
+        assert result.exit_code != 0, args
+        assert expected in result.output, (args, result.output)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SocialAccount)) == 1
+
+
+def test_tokens_create_prints_once_and_stores_hash(app, db, make_user):
+    user = make_user("agent", email="t@example.test")
+    result = run(app, "tokens", "create", "--user", "t@example.test", "--name", "CRM")
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip().splitlines()[-1]
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    assert raw.startswith("cbx_") and raw != token.token_hash and token.user_id == user.id
+    assert sorted(token.scopes) == ["read", "write"]
+    assert run(app, "tokens", "create", "--user", "nobody@example.test", "--name", "x").exit_code != 0
+    admin_scope = run(app, "tokens", "create", "--user", "t@example.test", "--name", "x", "--scope", "admin")
+    assert admin_scope.exit_code != 0 and "admins" in admin_scope.output
