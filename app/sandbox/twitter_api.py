@@ -70,13 +70,14 @@ class InvalidRequest(Exception):
 
 # ------------------------------------------------------------------ responses
 
-def problem(status, title, detail, problem_type="about:blank", **extra):
+def problem(http_status, title, detail, problem_type="about:blank", **extra):
+    """An RFC 7807 problem document, X's error format."""
     body = {"title": title, "detail": detail, "type": problem_type}
     if problem_type == "about:blank":
-        body["status"] = status
+        body["status"] = http_status
     body.update(extra)
     response = jsonify(body)
-    response.status_code = status
+    response.status_code = http_status
     return response
 
 

@@ -1,0 +1,235 @@
+"""Control endpoints under /_sandbox/ for tests, the demo and curious humans (JSON, no auth).
+
+POST   /_sandbox/posts            inject a customer tweet or comment
+POST   /_sandbox/page-posts       the page publishes a new post
+POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
+DELETE /_sandbox/posts/<id>       delete a tweet, comment or page post
+GET    /_sandbox/replies          replies Carebox sent through the APIs, newest first
+POST   /_sandbox/faults           arm a fault; DELETE clears them; GET lists them
+POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the generator
+GET    /_sandbox/stats            request counts and peak concurrency per account
+POST   /_sandbox/reset            back to the seeded state ({"settings": {...}} overrides)
+GET    /_sandbox/timeline         every brand's threads as JSON; GET /_sandbox/ as HTML
+"""
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from app.sandbox.hooks import current_network
+from app.sandbox.network import RANDOM_AUTHOR, Refused
+from app.sandbox.timeline import build_timelines
+
+bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+
+
+class ControlError(Exception):
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@bp.errorhandler(ControlError)
+def on_control_error(error):
+    return jsonify({"error": error.message}), error.status
+
+
+def _body():
+    body = request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise ControlError("expected a JSON object")
+    return body
+
+
+def _text(body):
+    text = body.get("text")
+    if not isinstance(text, str) or not text:
+        raise ControlError("text is required")
+    return text
+
+
+def _time(value):
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, timezone.utc)
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise ControlError(f"created_at is not a time: {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _x_account(body):
+    network = current_network()
+    account = str(body.get("account") or next(iter(network.x_accounts), ""))
+    if account not in network.x_accounts:
+        raise ControlError(f"unknown X account {account!r}", 404)
+    return account
+
+
+def _page_id(body):
+    network = current_network()
+    page_id = str(body.get("page_id") or body.get("account") or next(iter(network.pages), ""))
+    if page_id not in network.pages:
+        raise ControlError(f"unknown Facebook page {page_id!r}", 404)
+    return page_id
+
+
+def _network_name(body):
+    name = body.get("network")
+    if name not in ("twitter", "facebook"):
+        raise ControlError('network must be "twitter" or "facebook"')
+    return name
+
+
+def _created(obj_id, **extra):
+    return jsonify({"id": obj_id, **extra}), 201
+
+
+@bp.post("/posts")
+def inject_post():
+    body = _body()
+    network = current_network()
+    try:
+        if _network_name(body) == "twitter":
+            tweet = network.inject_tweet(
+                _x_account(body), _text(body), author=body.get("author"), in_reply_to=body.get("in_reply_to"),
+                created_at=_time(body.get("created_at")), minimal=bool(body.get("minimal")),
+            )
+            return _created(tweet.id, conversation_id=tweet.conversation_id, author_id=tweet.author_id)
+        comment = network.inject_comment(
+            _page_id(body), _text(body), post_id=body.get("post_id"), parent_id=body.get("parent_id"),
+            author=body["author"] if "author" in body else RANDOM_AUTHOR, created_at=_time(body.get("created_at")),
+        )
+        return _created(comment.id, post_id=comment.post_id, parent_id=comment.parent_id)
+    except Refused as refused:
+        raise ControlError(f"no live post {refused.object_id!r} to reply to", 404) from None
+
+
+@bp.post("/page-posts")
+def publish_page_post():
+    body = _body()
+    post = current_network().publish_post(_page_id(body), _text(body), created_time=_time(body.get("created_at")))
+    return _created(post.id)
+
+
+@bp.post("/brand-replies")
+def brand_reply():
+    body = _body()
+    network = current_network()
+    in_reply_to = body.get("in_reply_to")
+    try:
+        if _network_name(body) == "twitter":
+            tweet = network.post_brand_tweet(_x_account(body), _text(body), in_reply_to=in_reply_to)
+            return _created(tweet.id)
+        if not in_reply_to:
+            raise ControlError("in_reply_to (a post or comment id) is required")
+        comment = network.post_page_comment(_page_id(body), in_reply_to, _text(body))
+        return _created(comment.id, parent_id=comment.parent_id)
+    except Refused as refused:
+        if refused.reason == "duplicate":
+            raise ControlError("duplicate content", 409) from None
+        raise ControlError(f"no live post {refused.object_id!r} to reply to", 404) from None
+
+
+@bp.delete("/posts/<object_id>")
+def delete_post(object_id):
+    kind = current_network().delete(object_id)
+    if kind is None:
+        raise ControlError(f"no live object {object_id!r}", 404)
+    return jsonify({"id": object_id, "deleted": kind})
+
+
+@bp.get("/replies")
+def list_replies():
+    replies = current_network().replies(request.args.get("network") or None, request.args.get("account") or None)
+    return jsonify({"replies": replies})
+
+
+@bp.post("/faults")
+def add_fault():
+    body = _body()
+    network_name = body.get("network")
+    if network_name not in (None, "twitter", "facebook"):
+        raise ControlError('network must be "twitter", "facebook" or absent (both)')
+    try:
+        fault = current_network().add_fault(
+            body.get("kind"), count=body.get("count", 1), network=network_name,
+            path_contains=body.get("path_contains"), delay=body.get("delay"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ControlError(str(exc)) from None
+    return jsonify({"fault": fault.to_dict()}), 201
+
+
+@bp.get("/faults")
+def list_faults():
+    return jsonify({"faults": current_network().faults.pending()})
+
+
+@bp.delete("/faults")
+def clear_faults():
+    current_network().clear_faults()
+    return jsonify({"faults": []})
+
+
+def _traffic():
+    return current_app.extensions["sandbox"].traffic
+
+
+@bp.post("/traffic")
+def configure_traffic():
+    body = _body()
+    traffic = _traffic()
+    try:
+        rate = float(body["rate"]) if "rate" in body else None
+        burst = int(body.get("burst", 0))
+    except (TypeError, ValueError):
+        raise ControlError("rate must be a number, burst an integer") from None
+    if rate is not None and rate < 0:
+        raise ControlError("rate must not be negative")
+    traffic.configure(rate=rate, enabled=body.get("enabled"))
+    generated = [traffic.generate_one() for _ in range(min(burst, 500))]
+    return jsonify({**traffic.status(), "generated_now": generated})
+
+
+@bp.get("/traffic")
+def traffic_status():
+    return jsonify(_traffic().status())
+
+
+@bp.get("/stats")
+def stats():
+    network = current_network()
+    snapshot = network.stats.snapshot()
+    with network.lock:
+        snapshot["objects"] = {
+            "tweets": len(network.tweets), "page_posts": len(network.posts), "comments": len(network.comments),
+            "api_replies": len(network.api_replies),
+        }
+    return jsonify(snapshot)
+
+
+@bp.post("/reset")
+def reset():
+    settings = _body().get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise ControlError("settings must be an object")
+    current_network().reset(settings)
+    return jsonify({"reset": True})
+
+
+@bp.get("/timeline")
+def timeline_json():
+    return jsonify({"timelines": build_timelines(current_network())})
+
+
+@bp.get("/")
+def timeline_page():
+    network = current_network()
+    return render_template(
+        "sandbox_timeline.html", timelines=build_timelines(network), stats=network.stats.snapshot(),
+        traffic=_traffic().status(),
+    )
