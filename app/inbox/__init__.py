@@ -2,14 +2,9 @@
 from flask import Blueprint, abort, render_template, send_from_directory
 
 from app.auth.guard import public
-from config import BASE_DIR
+from app.vendor import VENDOR_DIRS
 
 bp = Blueprint("inbox", __name__)
-
-# npm packages the pages may load, and the folder of each that is served (installed by the run/test commands).
-VENDOR_DIRS = {
-    "socket.io-client": BASE_DIR / "node_modules" / "socket.io-client" / "dist",
-}
 
 
 @bp.get("/")

@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from werkzeug.utils import import_string
+
 from app.extensions import db
 from app.models import SocialAccount
+from app.worker.jobs import PERIODIC_JOBS
 from app.worker.leases import release_all
 from app.worker.polling import poll_account
 
@@ -38,6 +41,9 @@ class Worker:
     def start(self):
         self.scheduler.add_job(self.sync_account_jobs, "interval", seconds=SYNC_SECONDS, id="sync-accounts",
                                next_run_time=_now())
+        for job_id, target, seconds in PERIODIC_JOBS:
+            self.scheduler.add_job(self.run_periodic, "interval", seconds=seconds, id=job_id,
+                                   args=[job_id, import_string(target.replace(":", "."))], next_run_time=_now())
         self.scheduler.start()
         log.info("worker %s started", self.owner)
         return self
@@ -63,6 +69,16 @@ class Worker:
                                    id=f"poll:{account_id}", next_run_time=_now())
         for account_id in scheduled - ids:
             self.scheduler.remove_job(f"poll:{account_id}")
+
+    def run_periodic(self, job_id, func):
+        with self.app.app_context():
+            try:
+                func(self.app, self.owner)
+            except Exception:
+                log.exception("job %s crashed", job_id)
+                db.session.rollback()
+            finally:
+                db.session.remove()
 
     def run_poll(self, account_id):
         with self.app.app_context():

@@ -1,0 +1,11 @@
+"""Front-end packages from npm (package.json) that pages load, served from node_modules by /vendor/…
+
+Only the folders listed here are reachable. `make run` and `make test` install them with `npm ci`.
+"""
+from config import BASE_DIR
+
+NODE_MODULES = BASE_DIR / "node_modules"
+
+VENDOR_DIRS = {
+    "socket.io-client": NODE_MODULES / "socket.io-client" / "dist",
+}

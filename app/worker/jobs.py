@@ -1,0 +1,10 @@
+"""The periodic jobs every worker schedules, besides one poll job per account.
+
+Each entry: (job id, "module:function", interval in seconds). The function is
+called as function(app, owner) inside an app context; work that must happen
+once across all workers takes a database lease inside it (app/worker/leases.py).
+"""
+PERIODIC_JOBS = [
+    # ("sla-sweep", "app.sla.sweep:run_sweep_job", 5),
+    # ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
+]
