@@ -4,6 +4,7 @@ The suite runs against whatever DATABASE_URL says: unset means a temporary
 SQLite file; a PostgreSQL URL means a new database created next to it for
 this run and dropped afterwards. The schema comes from the migrations.
 """
+import contextlib
 import os
 import uuid
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from config import TestConfig, database_url
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser"]
 if os.path.exists(os.path.join(os.path.dirname(__file__), "fixtures", "sandbox.py")):  # TODO: drop once it lands
     pytest_plugins.append("tests.fixtures.sandbox")
 
@@ -98,6 +99,21 @@ def client(app):
     return app.test_client()
 
 
+@contextlib.contextmanager
+def writing(db):
+    """Write from the test body while a live server may be writing too.
+
+    Ends the test's current (possibly stale) read transaction and starts the next one holding
+    SQLite's write lock (see app/database.py), then commits. A no-op difference on PostgreSQL.
+    """
+    from app.database import write_intent
+
+    db.session.commit()
+    with write_intent():
+        yield db.session
+        db.session.commit()
+
+
 @pytest.fixture
 def make_user(db):
     from app.users import create_user
@@ -106,9 +122,9 @@ def make_user(db):
 
     def make(role="agent", email=None, password="correct horse battery", name=None):
         counter["n"] += 1
-        user = create_user(db.session, email=email or f"{role}{counter['n']}@example.test", role=role,
-                           name=name or f"{role.title()} {counter['n']}", password=password)
-        db.session.commit()
+        with writing(db) as session:
+            user = create_user(session, email=email or f"{role}{counter['n']}@example.test", role=role,
+                               name=name or f"{role.title()} {counter['n']}", password=password)
         return user
 
     return make
@@ -119,9 +135,9 @@ def make_token(db):
     from app.models import ApiToken
 
     def make(user, scopes=("read", "write"), name="test"):
-        token, raw = ApiToken.issue(user, name, scopes)
-        db.session.add(token)
-        db.session.commit()
+        with writing(db) as session:
+            token, raw = ApiToken.issue(user, name, scopes)
+            session.add(token)
         return raw
 
     return make
@@ -149,6 +165,6 @@ def csrf_from(client):
 def custom_account(db):
     from app.accounts import create_account
 
-    account = create_account(db.session, network="custom", name="Web chat")
-    db.session.commit()
+    with writing(db) as session:
+        account = create_account(session, network="custom", name="Web chat")
     return account
