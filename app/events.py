@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 
 PENDING_KEY = "carebox_pending_events"
 
+# Event data shapes (the same dicts as the REST API, app/serialize.py):
+#   conversation.created  {"conversation"}
+#   conversation.updated  {"conversation", "changes": {field: {"from", "to"}}}
+#   message.created       {"conversation", "message"}
+#   message.updated       {"conversation", "message", "changes"}   (delivery state of a reply)
+#   sla.changed           {"conversation", "clock", "from", "to"}
+#   account.updated / account.unhealthy / account.recovered   {"account", "previous_health"}
+#   presence              {"conversation_id", "viewers", "typers"}   (Socket.IO only)
+
 # Socket.IO rooms. Every signed-in staff member joins STAFF; managers and admins also join MANAGERS.
 STAFF = "staff"
 MANAGERS = "managers"

@@ -299,7 +299,7 @@ def _publish(session, inserted, conversations_by_id, created_ids):
     for conv_id in sorted(created_ids):
         conv = conversations_by_id.get(conv_id)
         if conv is not None and conv.message_count:
-            events.publish(session, "conversation.created", conversation_summary(conv))
+            events.publish(session, "conversation.created", {"conversation": conversation_summary(conv)})
     for row in inserted:
         conv = conversations_by_id[row["conversation_id"]]
         events.publish(

@@ -33,7 +33,7 @@ def test_agent_sees_ingested_message_live(live_server, make_user, make_token, cu
         assert resp.status_code == 201
         first = events.get(timeout=5)
         second = events.get(timeout=5)
-        assert first[0] == "conversation.created" and first[1]["contact"]["handle"] == "cust"
+        assert first[0] == "conversation.created" and first[1]["conversation"]["contact"]["handle"] == "cust"
         assert second[0] == "message.created" and second[1]["message"]["text"] == "<b>hi</b>"
         assert second[1]["conversation"]["id"] == resp.json()["conversation_id"]
     finally:

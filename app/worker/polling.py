@@ -161,8 +161,9 @@ def _record_failure(account, error, cfg, now):
 def _publish_health_change(session, account, previous):
     if previous == account.health:
         return
+    data = {"account": account_dict(account), "previous_health": previous}
     if account.health in ("unhealthy", "stopped"):
-        events.publish(session, "account.unhealthy", account_dict(account), room=events.MANAGERS)
+        events.publish(session, "account.unhealthy", data, room=events.MANAGERS)
     elif account.health == "ok" and previous in ("unhealthy", "stopped"):
-        events.publish(session, "account.recovered", account_dict(account), room=events.MANAGERS)
-    events.publish(session, "account.updated", account_dict(account), room=events.MANAGERS)
+        events.publish(session, "account.recovered", data, room=events.MANAGERS)
+    events.publish(session, "account.updated", data, room=events.MANAGERS)

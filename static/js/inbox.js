@@ -76,7 +76,7 @@
     connState.textContent = "offline — reconnecting…";
     connState.className = "conn conn-offline";
   });
-  socket.on("conversation.created", upsert);
-  socket.on("conversation.updated", upsert);
+  socket.on("conversation.created", (evt) => upsert(evt.conversation));
+  socket.on("conversation.updated", (evt) => upsert(evt.conversation));
   socket.on("message.created", (evt) => upsert(evt.conversation));
 })();
