@@ -5,6 +5,7 @@ touch the database, so the poller can close its transaction before any
 network call. Every failure is raised as one of the ConnectorError classes
 below, which tell the poller what to do next.
 """
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,6 +91,24 @@ class RejectedError(ConnectorError):
     """The network refused this request (too long, duplicate, deleted parent…). Retrying will not help."""
 
     retryable = False
+
+
+_SECRET_PARAMETERS = re.compile(
+    r"((?:access_token|appsecret_proof|client_secret|oauth_token|oauth_signature)=)[^&\s'\"]+", re.IGNORECASE
+)
+
+
+def redact(text, secrets=()):
+    """`text` without credentials: token-carrying URL parameters and any of `secrets` are masked.
+
+    Client libraries put request URLs in their exception messages, and facebook-sdk sends the
+    access token in the URL, so every message built from a library error goes through this.
+    """
+    text = _SECRET_PARAMETERS.sub(r"\1***", str(text))
+    for secret in secrets:
+        if secret and len(str(secret)) >= 4:
+            text = text.replace(str(secret), "***")
+    return text
 
 
 class Connector:

@@ -157,7 +157,7 @@ def add_fault():
     try:
         fault = current_network().add_fault(
             body.get("kind"), count=body.get("count", 1), network=network_name,
-            path_contains=body.get("path_contains"), delay=body.get("delay"),
+            path_contains=body.get("path_contains"), delay=body.get("delay"), skip=body.get("skip", 0),
         )
     except (TypeError, ValueError) as exc:
         raise ControlError(str(exc)) from None

@@ -12,13 +12,14 @@ class Fault:
     network: str | None = None  # "twitter", "facebook" or None for both
     path_contains: str | None = None
     delay: float | None = None  # seconds to sleep before failing (a "timeout" sleeps this long)
+    skip: int = 0  # let this many matching requests through first (to fail mid-pagination)
 
     def matches(self, network, path):
         return (self.network in (None, network)) and (not self.path_contains or self.path_contains in path)
 
     def to_dict(self):
         return {"kind": self.kind, "count": self.count, "network": self.network,
-                "path_contains": self.path_contains, "delay": self.delay}
+                "path_contains": self.path_contains, "delay": self.delay, "skip": self.skip}
 
 
 class FaultBook:
@@ -40,6 +41,9 @@ class FaultBook:
         with self._lock:
             for fault in self._faults:
                 if fault.kind in kinds and fault.matches(network, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.count -= 1
                     if fault.count <= 0:
                         self._faults.remove(fault)

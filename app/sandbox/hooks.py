@@ -21,8 +21,8 @@ def start_api_request(network_name, endpoint, account_key, responders):
     """Count the request; if a fault is armed for it, return the response to send instead."""
     network = current_network()
     g.sandbox_generation = network.generation
-    g.tracked_account = f"{network_name}:{account_key or 'unknown'}"
-    network.stats.begin(f"{network_name} {endpoint}", g.tracked_account)
+    account = f"{network_name}:{account_key or 'unknown'}"
+    g.tracked_request = (account, network.stats.begin(f"{network_name} {endpoint}", account))
 
     fault = network.faults.take(network_name, request.path, REQUEST_FAULTS)
     if fault is None:
@@ -43,9 +43,9 @@ def start_api_request(network_name, endpoint, account_key, responders):
 
 
 def finish_api_request(_exc=None):
-    account = g.pop("tracked_account", None)
-    if account is not None:
-        current_network().stats.end(account)
+    tracked = g.pop("tracked_request", None)
+    if tracked is not None:
+        current_network().stats.end(*tracked)
 
 
 def drop_connection():

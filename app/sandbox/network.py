@@ -309,8 +309,10 @@ class SandboxNetwork:
                      if network in (None, r["network"]) and account in (None, r["account"])]
         return list(reversed(found))
 
-    def add_fault(self, kind, *, count=1, network=None, path_contains=None, delay=None):
-        return self.faults.add(Fault(str(kind), int(count), network, path_contains, delay))
+    def add_fault(self, kind, *, count=1, network=None, path_contains=None, delay=None, skip=0):
+        """Make the next `count` matching requests (after `skip` of them) fail; see faults.FAULT_KINDS."""
+        return self.faults.add(Fault(str(kind), int(count), network, path_contains,
+                                     None if delay is None else float(delay), int(skip)))
 
     def clear_faults(self):
         self.faults.clear()

@@ -14,24 +14,28 @@ class RequestStats:
         self._by_account = Counter()
         self._in_flight = Counter()
         self._max_in_flight = Counter()
+        self._epoch = 0  # bumped by clear(): requests begun before it no longer count
 
     def begin(self, endpoint, account):
+        """Count a request; returns the token to pass to end()."""
         with self._lock:
             self._by_endpoint[endpoint] += 1
             self._by_account[account] += 1
             self._in_flight[account] += 1
             self._max_in_flight[account] = max(self._max_in_flight[account], self._in_flight[account])
+            return self._epoch
 
-    def end(self, account):
+    def end(self, account, epoch):
         with self._lock:
-            self._in_flight[account] -= 1
+            if epoch == self._epoch:
+                self._in_flight[account] -= 1
 
     def clear(self):
-        """Forget the counts, but not requests still in flight (they will end later)."""
+        """Start counting afresh; requests still in flight (a sleeping fault) are forgotten."""
         with self._lock:
-            self._by_endpoint.clear()
-            self._by_account.clear()
-            self._max_in_flight = Counter({k: v for k, v in self._in_flight.items() if v > 0})
+            self._epoch += 1
+            for counter in (self._by_endpoint, self._by_account, self._in_flight, self._max_in_flight):
+                counter.clear()
 
     def snapshot(self):
         with self._lock:

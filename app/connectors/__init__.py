@@ -1,0 +1,37 @@
+"""Connectors to the social networks: `connector_for(account, timeout)` picks the right one.
+
+A connector fetches new posts since a cursor and sends replies (see base.py
+for the interface and the errors that tell the poller what to do next).
+"""
+from app.connectors.base import (
+    AccountInfo, AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited,
+    RejectedError, SentReply, TransientError,
+)
+from app.connectors.facebook import FacebookConnector
+from app.connectors.twitter import TwitterConnector
+
+CONNECTORS = {"twitter": TwitterConnector, "facebook": FacebookConnector}
+
+
+class NoConnectorError(ConnectorError):
+    """The account's network has no connector (custom channels push messages through the API instead)."""
+
+    retryable = False
+
+
+def connector_for(account, timeout):
+    """The connector for `account` (an AccountInfo), with `timeout` seconds for each HTTP request."""
+    connector_class = CONNECTORS.get(account.network)
+    if connector_class is None:
+        raise NoConnectorError(
+            f"{account.network!r} accounts have no connector: nothing to poll or reply through "
+            "(custom channels push messages with POST /api/v1/messages)"
+        )
+    return connector_class(account, timeout=timeout)
+
+
+__all__ = [
+    "AccountInfo", "AuthError", "BrandIdentity", "CONNECTORS", "Connector", "ConnectorError", "FacebookConnector",
+    "FetchResult", "NoConnectorError", "RateLimit", "RateLimited", "RejectedError", "SentReply",
+    "TransientError", "TwitterConnector", "connector_for",
+]
