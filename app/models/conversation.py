@@ -124,6 +124,8 @@ class Message(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_native: Mapped[bool] = mapped_column(default=False)  # a brand reply made on the network, seen by the poller
     mentions: Mapped[list] = mapped_column(sa.JSON, default=list)  # user ids @mentioned in a note
+    # A client-chosen key that makes "send this reply" safe to retry (Idempotency-Key header).
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(100))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_user = relationship("User")
@@ -133,4 +135,7 @@ class Message(db.Model):
         sa.CheckConstraint(f"direction IN {DIRECTIONS}", name="direction"),
         sa.Index("ix_messages_conversation", "conversation_id", "id"),
         sa.Index("ix_messages_delivery", "delivery_status", "id"),
+        sa.Index("uq_messages_idempotency", "conversation_id", "idempotency_key", unique=True,
+                 sqlite_where=sa.text("idempotency_key IS NOT NULL"),
+                 postgresql_where=sa.text("idempotency_key IS NOT NULL")),
     )

@@ -13,6 +13,8 @@ class SlaPolicy(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    # The policy of accounts that have none of their own (when absent: the configured 30/60 minutes).
+    is_default: Mapped[bool] = mapped_column(default=False)
     warn_minutes: Mapped[int] = mapped_column(default=30)
     breach_minutes: Mapped[int] = mapped_column(default=60)
     # Business hours: None means the clock always runs. Otherwise a time zone and, per weekday

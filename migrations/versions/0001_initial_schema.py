@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-23 06:23:09.984680
+Create Date: 2026-11-23 06:28:17.099844
 
 """
 from alembic import op
@@ -38,9 +38,16 @@ def upgrade():
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases'))
     )
+    op.create_table('settings',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
+    )
     op.create_table('sla_policies',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
     sa.Column('warn_minutes', sa.Integer(), nullable=False),
     sa.Column('breach_minutes', sa.Integer(), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
@@ -82,6 +89,18 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('canned_responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('shortcut', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_canned_responses_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_responses')),
+    sa.UniqueConstraint('shortcut', name=op.f('uq_canned_responses_shortcut'))
+    )
     op.create_table('social_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('network', sa.String(length=16), nullable=False),
@@ -115,6 +134,23 @@ def upgrade():
     with op.batch_alter_table('social_accounts', schema=None) as batch_op:
         batch_op.create_index('ix_social_accounts_due', ['enabled', 'next_poll_at'], unique=False)
 
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('description', sa.String(length=200), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('previous_secret_encrypted', sa.Text(), nullable=True),
+    sa.Column('previous_secret_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('disabled_reason', sa.String(length=500), nullable=True),
+    sa.Column('failing_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_webhook_endpoints_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints'))
+    )
     op.create_table('audit_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('actor_user_id', sa.Integer(), nullable=True),
@@ -169,6 +205,30 @@ def upgrade():
         batch_op.create_index('ix_conversations_status_last', ['status', 'last_message_at', 'id'], unique=False)
         batch_op.create_index('uq_conversations_unresolved', ['account_id', 'contact_id'], unique=True, sqlite_where=sa.text("status != 'resolved'"), postgresql_where=sa.text("status != 'resolved'"))
 
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('endpoint_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.String(length=64), nullable=False),
+    sa.Column('event_type', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_owner', sa.String(length=120), nullable=True),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=1000), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'failed', 'cancelled')", name=op.f('ck_webhook_deliveries_status')),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
+    sa.UniqueConstraint('endpoint_id', 'message_id', name=op.f('uq_webhook_deliveries_endpoint_id_message_id'))
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_endpoint', ['endpoint_id', 'id'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('conversation_id', sa.Integer(), nullable=False),
@@ -192,6 +252,7 @@ def upgrade():
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('is_native', sa.Boolean(), nullable=False),
     sa.Column('mentions', sa.JSON(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
     sa.CheckConstraint("direction IN ('inbound', 'outbound', 'note')", name=op.f('ck_messages_direction')),
     sa.ForeignKeyConstraint(['account_id'], ['social_accounts.id'], name=op.f('fk_messages_account_id_social_accounts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_messages_author_user_id_users'), ondelete='SET NULL'),
@@ -203,6 +264,7 @@ def upgrade():
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_conversation', ['conversation_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_delivery', ['delivery_status', 'id'], unique=False)
+        batch_op.create_index('uq_messages_idempotency', ['conversation_id', 'idempotency_key'], unique=True, sqlite_where=sa.text('idempotency_key IS NOT NULL'), postgresql_where=sa.text('idempotency_key IS NOT NULL'))
 
     op.create_table('sla_clocks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,11 +298,51 @@ def upgrade():
         batch_op.create_index('ix_sla_clocks_started', ['started_at'], unique=False)
         batch_op.create_index('uq_sla_clocks_running', ['conversation_id'], unique=True, sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
 
+    op.create_table('webhook_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('delivery_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('response_excerpt', sa.String(length=2000), nullable=True),
+    sa.Column('error', sa.String(length=1000), nullable=True),
+    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.id'], name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts'))
+    )
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_attempts_delivery', ['delivery_id', 'id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_notifications_conversation_id_conversations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_notifications_message_id_messages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user', ['user_id', 'read_at', 'id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user')
+
+    op.drop_table('notifications')
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_attempts_delivery')
+
+    op.drop_table('webhook_attempts')
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.drop_index('uq_sla_clocks_running', sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
         batch_op.drop_index('ix_sla_clocks_started')
@@ -250,10 +352,16 @@ def downgrade():
 
     op.drop_table('sla_clocks')
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('uq_messages_idempotency', sqlite_where=sa.text('idempotency_key IS NOT NULL'), postgresql_where=sa.text('idempotency_key IS NOT NULL'))
         batch_op.drop_index('ix_messages_delivery')
         batch_op.drop_index('ix_messages_conversation')
 
     op.drop_table('messages')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_endpoint')
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_index('uq_conversations_unresolved', sqlite_where=sa.text("status != 'resolved'"), postgresql_where=sa.text("status != 'resolved'"))
         batch_op.drop_index('ix_conversations_status_last')
@@ -266,16 +374,19 @@ def downgrade():
         batch_op.drop_index('ix_audit_events_created')
 
     op.drop_table('audit_events')
+    op.drop_table('webhook_endpoints')
     with op.batch_alter_table('social_accounts', schema=None) as batch_op:
         batch_op.drop_index('ix_social_accounts_due')
 
     op.drop_table('social_accounts')
+    op.drop_table('canned_responses')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('sla_policies')
+    op.drop_table('settings')
     op.drop_table('job_leases')
     op.drop_table('contacts')
     # ### end Alembic commands ###
