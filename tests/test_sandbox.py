@@ -459,6 +459,7 @@ def test_traffic_thread_runs_and_stops(sandbox):
 
 def test_ids_grow_with_time_across_restarts(sandbox):
     old = sandbox.network.inject_tweet(BRAND, "@carebox_demo before restart")
+    time.sleep(0.005)  # ids order by millisecond; a real restart takes far longer
     restarted = SandboxNetwork()
     new = restarted.inject_tweet(BRAND, "@carebox_demo after restart")
     assert int(new.id) > int(old.id)

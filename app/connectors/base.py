@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import requests
+
 
 @dataclass(frozen=True)
 class AccountInfo:
@@ -109,6 +111,22 @@ def redact(text, secrets=()):
         if secret and len(str(secret)) >= 4:
             text = text.replace(str(secret), "***")
     return text
+
+
+def transport_error(exc, network_name, timeout, secrets=()):
+    """A TransientError for a failure beneath the network's API, or None for anything else.
+
+    Timeouts, refused or reset connections, and bodies the client library could not parse
+    (tweepy and facebook-sdk parse without checks: broken JSON surfaces as ValueError,
+    an unexpected shape or missing header as KeyError/TypeError/AttributeError).
+    """
+    if isinstance(exc, requests.Timeout):
+        return TransientError(f"{network_name} did not answer within {timeout:g} s")
+    if isinstance(exc, (requests.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError)):
+        return TransientError(f"{network_name} sent a malformed response ({type(exc).__name__})")
+    if isinstance(exc, requests.RequestException):
+        return TransientError(f"cannot reach {network_name}: {redact(exc, secrets)}")
+    return None
 
 
 class Connector:

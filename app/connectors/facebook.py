@@ -20,11 +20,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import facebook
-import requests
 
 from app.connectors.base import (
     AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited, RejectedError,
-    SentReply, TransientError, redact,
+    SentReply, TransientError, redact, transport_error,
 )
 from app.connectors.http import RewritingSession
 from app.ingest import InboundAuthor, InboundItem
@@ -209,7 +208,7 @@ class FacebookConnector(Connector):
             percents += _usage_percents(response.headers.get(name))
         percents += _business_usage_percents(response.headers.get("x-business-use-case-usage"))
         if percents:
-            self._rate_limits.append(RateLimit(limit=100, remaining=max(0, 100 - max(percents)), reset_at=None))
+            self._rate_limits.append(RateLimit(limit=100, remaining=max(0, int(100 - max(percents))), reset_at=None))
 
     def _tightest_rate_limit(self):
         return min(self._rate_limits, key=lambda r: r.remaining) if self._rate_limits else None
@@ -218,14 +217,7 @@ class FacebookConnector(Connector):
         secrets = list(self.credentials.values()) + [self._proof]
         if isinstance(exc, facebook.GraphAPIError):
             return self._translate_graph_error(exc, redact(exc.message, secrets), sending, reading_page)
-        if isinstance(exc, requests.Timeout):
-            return TransientError(f"Facebook did not answer within {self.timeout:g} s")
-        if isinstance(exc, (requests.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError)):
-            # facebook-sdk parses bodies without checks: broken JSON or a missing content-type ends up here.
-            return TransientError(f"Facebook sent a malformed response ({type(exc).__name__})")
-        if isinstance(exc, requests.RequestException):
-            return TransientError(f"cannot reach Facebook: {redact(exc, secrets)}")
-        return None
+        return transport_error(exc, "Facebook", self.timeout, secrets)
 
     def _translate_graph_error(self, exc, message, sending, reading_page):
         error = exc.result.get("error") if isinstance(exc.result, dict) else None

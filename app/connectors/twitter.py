@@ -13,12 +13,11 @@ Cursor: {"mentions_since_id": "...", "tweets_since_id": "..."}.
 """
 from datetime import datetime, timedelta, timezone
 
-import requests
 import tweepy
 
 from app.connectors.base import (
     AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited, RejectedError,
-    SentReply, TransientError, redact,
+    SentReply, TransientError, redact, transport_error,
 )
 from app.connectors.http import RewritingSession
 from app.ingest import InboundAuthor, InboundItem
@@ -90,8 +89,9 @@ class TwitterConnector(Connector):
 
     def fetch(self, cursor):
         cursor = dict(cursor or {})
-        self._rate_limits, self._requests = [], 0
+        self._requests = 0
         brand_id, identity = self._brand_id()
+        self._rate_limits = []  # report the timelines' budgets, not the one-off identity lookup's
         items, new_cursor = {}, dict(cursor)
         for cursor_key, method_name, own_timeline in TIMELINES:
             since_id = cursor.get(cursor_key)
@@ -194,7 +194,7 @@ class TwitterConnector(Connector):
             return RateLimited(f"X rate limit reached{when}", reset_at=reset_at, status=429)
         if isinstance(exc, tweepy.HTTPException):
             status = exc.response.status_code
-            detail = redact("; ".join(map(str, exc.api_messages)) or f"{status} {exc.response.reason}", secrets)
+            detail = redact("; ".join(map(str, exc.api_messages)) or str(exc.response.reason), secrets)
             if isinstance(exc, tweepy.Unauthorized):
                 return AuthError(f"X refused the credentials: {detail}", status=status)
             if isinstance(exc, tweepy.Forbidden):
@@ -203,15 +203,8 @@ class TwitterConnector(Connector):
                 return AuthError(f"X refused access: {detail}", status=status)
             if isinstance(exc, (tweepy.BadRequest, tweepy.NotFound)):
                 return RejectedError(f"X refused the request: {detail}", status=status)
-            return TransientError(f"X answered {detail}", status=status)
-        if isinstance(exc, requests.Timeout):
-            return TransientError(f"X did not answer within {self.timeout:g} s")
-        if isinstance(exc, (requests.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError)):
-            # tweepy parses bodies without checks: broken JSON or an unexpected shape ends up here.
-            return TransientError(f"X sent a malformed response ({type(exc).__name__})")
-        if isinstance(exc, requests.RequestException):
-            return TransientError(f"cannot reach X: {redact(exc, secrets)}")
-        return None
+            return TransientError(f"X answered {status}: {detail}", status=status)
+        return transport_error(exc, "X", self.timeout, secrets)
 
 
 def _item(tweet, users, brand_id, own_timeline):

@@ -33,15 +33,6 @@ class FixedWindowLimiter:
             self._windows[key] = [end, calls]
         return Budget(limit, max(limit - calls, 0), int(end + 0.999), calls <= limit, calls)
 
-    def peek(self, key, limit, window):
-        """The budget of `key` without spending a call (for headers on refused requests)."""
-        now = time.time()
-        with self._lock:
-            end, calls = self._windows.get(key, (0, 0))
-        if now >= end:
-            end, calls = now + window, 0
-        return Budget(limit, max(limit - calls, 0), int(end + 0.999), calls < limit, calls)
-
     def exhaust(self, key, limit, window):
         """Spend the whole budget (a '429' fault): the headers then say so."""
         now = time.time()

@@ -1,0 +1,179 @@
+"""FacebookConnector end to end against the sandbox network (real HTTP through facebook-sdk)."""
+import socket
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.connectors import AuthError, FacebookConnector, RateLimited, RejectedError, TransientError
+from app.sandbox import DEMO_FACEBOOK
+from tests.fixtures.sandbox import facebook_account_info
+
+PAGE = DEMO_FACEBOOK["page_id"]
+SECRETS = [DEMO_FACEBOOK["page_access_token"], DEMO_FACEBOOK["app_secret"]]
+
+
+def connector(sandbox, timeout=2, api_base_url=None, **credentials):
+    return FacebookConnector(facebook_account_info(api_base_url or sandbox.url, **credentials), timeout=timeout)
+
+
+def comment(sandbox, text="Where is my order?", **kwargs):
+    kwargs.setdefault("author", {"id": "5001", "name": "Olga K."})
+    return sandbox.network.inject_comment(PAGE, text, **kwargs)
+
+
+def assert_no_secret(message):
+    assert not any(secret in message for secret in SECRETS), message
+    assert "access_token=sandbox" not in message
+
+
+def test_identify_finds_the_page(sandbox):
+    identity = connector(sandbox).identify()
+    assert (identity.external_id, identity.name) == (PAGE, "Carebox Demo Page")
+    assert connector(sandbox, page_id=None).identify().external_id == PAGE  # through /me
+
+
+def test_fetch_maps_comments_replies_and_anonymous_authors(sandbox):
+    post = sandbox.network.latest_post(PAGE)
+    top = comment(sandbox, "My parcel never arrived 😡")
+    anonymous = comment(sandbox, "Same problem here", author=None)
+    reply = comment(sandbox, "Any update?", parent_id=top.id, author={"id": "5002", "name": "Ivan"})
+    brand = sandbox.network.post_page_comment(PAGE, top.id, "We're checking, sorry!")
+
+    result = connector(sandbox, graph_version="21.0").fetch({})
+    assert result.complete and result.error is None
+    items = {item.external_id: item for item in result.items}
+    assert set(items) == {top.id, anonymous.id, reply.id, brand.id}
+    first = items[top.id]
+    assert first.text == "My parcel never arrived 😡" and first.created_at.tzinfo is not None
+    assert (first.author.external_id, first.author.name) == ("5001", "Olga K.")
+    assert first.author.profile_url == "https://facebook.com/5001" and first.author.handle is None
+    assert (first.in_reply_to, first.thread_id, first.from_brand) == (post.id, top.id, False)
+    assert items[anonymous.id].author is None and items[anonymous.id].thread_id == anonymous.id
+    assert (items[reply.id].in_reply_to, items[reply.id].thread_id) == (top.id, top.id)
+    assert items[brand.id].from_brand is True and items[brand.id].in_reply_to == top.id
+    newest = max(int(item.created_at.timestamp()) for item in result.items)
+    assert result.cursor == {"comments_since": newest}
+    assert result.rate_limit.limit == 100 and result.rate_limit.remaining == 100  # 3 calls of 4800: 0 %
+    assert result.rate_limit.reset_at is None
+
+
+def test_cursor_window_skips_old_comments_and_empty_polls_keep_it(sandbox):
+    comment(sandbox, "fresh")
+    first = connector(sandbox).fetch({})
+    old = comment(sandbox, "written long ago", created_at=datetime.now(timezone.utc) - timedelta(minutes=30))
+    new = comment(sandbox, "just now")
+    second = connector(sandbox).fetch(first.cursor)
+    ids = {item.external_id for item in second.items}
+    assert new.id in ids and old.id not in ids  # overlap re-reads a couple of minutes only
+    stale_cursor = {"comments_since": int((datetime.now(timezone.utc) + timedelta(hours=1)).timestamp())}
+    quiet = connector(sandbox).fetch(stale_cursor)
+    assert quiet.items == [] and quiet.complete and quiet.cursor == stale_cursor
+
+
+def test_pages_through_long_comment_streams_and_drops_duplicates(sandbox):
+    post = sandbox.network.latest_post(PAGE)
+    ids = [comment(sandbox, f"comment {n}", post_id=post.id).id for n in range(230)]
+    sandbox.network.add_fault("duplicate_page", network="facebook", path_contains="/comments", count=2)
+    result = connector(sandbox).fetch({})
+    assert sorted(item.external_id for item in result.items) == sorted(ids)
+    # The feed, three comment pages, and one for the other seeded post (recent, so watched).
+    assert result.complete and result.requests == 1 + 3 + 1
+
+
+def test_error_mid_pagination_returns_partial_result(sandbox):
+    post = sandbox.network.latest_post(PAGE)
+    for n in range(150):
+        comment(sandbox, f"comment {n}", post_id=post.id)
+    sandbox.network.add_fault("503", network="facebook", path_contains="/comments", skip=1)
+    cursor = {"comments_since": int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp())}
+    result = connector(sandbox).fetch(cursor)
+    assert not result.complete and isinstance(result.error, TransientError)
+    assert len(result.items) == 100 and result.cursor == cursor
+
+
+def test_error_before_any_item_raises(sandbox):
+    comment(sandbox)
+    sandbox.network.add_fault("503", network="facebook", path_contains="/feed")
+    with pytest.raises(TransientError):
+        connector(sandbox).fetch({})
+
+
+def test_rate_limits_become_rate_limited(sandbox):
+    sandbox.network.add_fault("429", network="facebook")
+    with pytest.raises(RateLimited) as limited:
+        connector(sandbox).fetch({})
+    assert limited.value.reset_at is None and limited.value.code == 32
+    sandbox.network.reset({"graph_rate_limit_window": 10, "graph_rate_limits": {"page": 5}})
+    facebook = connector(sandbox)
+    assert facebook.identify().external_id == PAGE
+    result = facebook.fetch({})  # the feed, then the comments of the two seeded posts
+    assert result.rate_limit.remaining == 20  # 4 of 5 calls spent: call_count 80 %
+    with pytest.raises(RateLimited, match="request limit reached"):
+        facebook.fetch({})
+
+
+@pytest.mark.parametrize("kind", ["503", "timeout", "malformed", "reset_connection"])
+def test_transient_failures(sandbox, kind):
+    comment(sandbox)
+    sandbox.network.add_fault(kind, network="facebook")
+    with pytest.raises(TransientError) as failed:
+        connector(sandbox, timeout=0.5).fetch({})
+    assert failed.value.retryable
+    assert_no_secret(failed.value.message)
+
+
+def test_unreachable_host_message_has_no_token(sandbox):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(TransientError) as failed:
+        connector(sandbox, api_base_url=closed).fetch({})
+    assert "cannot reach Facebook" in failed.value.message and "access_token=***" in failed.value.message
+    assert_no_secret(failed.value.message)
+
+
+def test_bad_credentials_are_auth_errors(sandbox):
+    with pytest.raises(AuthError) as bad_token:
+        connector(sandbox, page_access_token="revoked").fetch({})
+    assert bad_token.value.code == 190 and not bad_token.value.retryable
+    with pytest.raises(AuthError, match="appsecret_proof"):
+        connector(sandbox, app_secret="wrong-secret").identify()
+    sandbox.network.add_fault("bad_token", network="facebook")
+    with pytest.raises(AuthError):
+        connector(sandbox).fetch({})
+    with pytest.raises(AuthError):  # a page id the token cannot see
+        connector(sandbox, page_id="123456789").fetch({})
+    assert_no_secret(bad_token.value.message)
+
+
+def test_reply_lands_in_the_sandbox_and_comes_back_as_from_brand(sandbox):
+    customer = comment(sandbox, "Do you ship to Minsk?")
+    facebook = connector(sandbox)
+    first = facebook.fetch({})
+    sent = facebook.send_reply(customer.id, "Yes, in 3 to 5 days!")
+    landed = sandbox.network.replies("facebook", PAGE)
+    assert landed[0]["id"] == sent.external_id and landed[0]["in_reply_to"] == customer.id
+    assert sandbox.network.comments[sent.external_id].parent_id == customer.id
+    later = {item.external_id: item for item in facebook.fetch(first.cursor).items}
+    assert later[sent.external_id].from_brand and later[sent.external_id].in_reply_to == customer.id
+
+
+def test_reply_refusals_carry_the_networks_reason(sandbox):
+    customer = comment(sandbox)
+    messages = []
+
+    def refused(error_class, parent, text, **options):
+        with pytest.raises(error_class) as caught:
+            connector(sandbox, **options).send_reply(parent, text)
+        messages.append(caught.value.message)
+        return caught.value
+
+    assert "Missing message" in refused(RejectedError, customer.id, "").message
+    sandbox.network.delete(customer.id)
+    gone = refused(RejectedError, customer.id, "Hello?")
+    assert f"Object with ID '{customer.id}' does not exist" in gone.message and not gone.retryable
+    refused(AuthError, comment(sandbox).id, "Hi", page_access_token="revoked")
+    sandbox.network.add_fault("timeout", network="facebook")
+    refused(TransientError, comment(sandbox).id, "slow", timeout=0.3)
+    for message in messages:
+        assert_no_secret(message)

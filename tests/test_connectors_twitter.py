@@ -1,0 +1,195 @@
+"""TwitterConnector end to end against the sandbox network (real HTTP through tweepy)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.connectors import (
+    AuthError, NoConnectorError, RateLimited, RejectedError, TransientError, TwitterConnector, connector_for,
+)
+from app.connectors.base import AccountInfo
+from app.sandbox import DEMO_X
+from tests.fixtures.sandbox import facebook_account_info, x_account_info
+
+BRAND = DEMO_X["user_id"]
+SECRETS = [v for k, v in DEMO_X.items() if k not in ("user_id", "username", "name")]
+
+
+def connector(sandbox, timeout=2, **credentials):
+    return TwitterConnector(x_account_info(sandbox.url, **credentials), timeout=timeout)
+
+
+def mention(sandbox, text="@carebox_demo help", **kwargs):
+    return sandbox.network.inject_tweet(BRAND, text, **kwargs)
+
+
+def assert_no_secret(message):
+    assert not any(secret in message for secret in SECRETS), message
+
+
+def test_connector_for_picks_by_network(sandbox):
+    assert isinstance(connector_for(x_account_info(sandbox.url), timeout=1), TwitterConnector)
+    assert connector_for(facebook_account_info(sandbox.url), timeout=1).network == "facebook"
+    custom = AccountInfo(3, "custom", "Shop chat", None, None, None, {})
+    with pytest.raises(NoConnectorError, match="custom"):
+        connector_for(custom, timeout=1)
+
+
+def test_identify_with_user_context_and_with_bearer_plus_user_id(sandbox):
+    identity = connector(sandbox, user_id=None).identify()
+    assert (identity.external_id, identity.handle, identity.name) == (BRAND, "carebox_demo", "Carebox Demo")
+    app_only = connector(sandbox, consumer_key=None, consumer_secret=None, access_token=None,
+                         access_token_secret=None)
+    assert app_only.identify().handle == "carebox_demo"
+    with pytest.raises(AuthError):
+        connector(sandbox, bearer_token=None, access_token=None).identify()
+
+
+def test_fetch_maps_full_and_minimal_payloads(sandbox):
+    author = {"id": "4242", "username": "jane_doe", "name": "Jane Doe", "followers_count": 321}
+    first = mention(sandbox, "@carebox_demo my parcel is late", author=author)
+    follow_up = mention(sandbox, "@carebox_demo any news?", author=author, in_reply_to=first.id)
+    bare = mention(sandbox, "only id and text", minimal=True)
+
+    result = connector(sandbox).fetch({})
+    assert result.complete and result.error is None
+    items = {item.external_id: item for item in result.items}
+    full = items[follow_up.id]
+    assert full.text == "@carebox_demo any news?"
+    assert full.created_at.tzinfo is not None and abs(full.created_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert (full.author.external_id, full.author.handle, full.author.name) == ("4242", "jane_doe", "Jane Doe")
+    assert full.author.followers_count == 321 and full.author.profile_url == "https://x.com/jane_doe"
+    assert (full.in_reply_to, full.thread_id, full.from_brand) == (first.id, first.id, False)
+    assert items[first.id].in_reply_to is None
+    minimal = items[bare.id]
+    assert (minimal.author, minimal.created_at, minimal.thread_id, minimal.in_reply_to) == (None, None, None, None)
+    assert result.cursor == {"mentions_since_id": bare.id}
+    assert result.rate_limit.limit == 450 and result.rate_limit.remaining < 450 and result.rate_limit.reset_at
+    assert result.requests == 2  # mentions + the brand's own tweets
+
+
+def test_first_poll_reads_only_the_newest_page_then_every_page(sandbox):
+    ids = [mention(sandbox, f"@carebox_demo backlog {n}").id for n in range(120)]
+    first = connector(sandbox).fetch({})
+    assert len(first.items) == 100 and first.cursor["mentions_since_id"] == ids[-1]
+
+    newer = [mention(sandbox, f"@carebox_demo new {n}").id for n in range(230)]
+    second = connector(sandbox).fetch(first.cursor)
+    assert sorted(item.external_id for item in second.items) == sorted(newer)
+    assert second.cursor["mentions_since_id"] == newer[-1] and second.requests == 4  # 3 pages + own tweets
+
+    third = connector(sandbox).fetch(second.cursor)
+    assert third.items == [] and third.complete and third.cursor == second.cursor  # empty page: cursor stays
+
+
+def test_duplicates_across_pages_are_dropped(sandbox):
+    since = mention(sandbox, "@carebox_demo before").id
+    ids = [mention(sandbox, f"@carebox_demo {n}").id for n in range(150)]
+    sandbox.network.add_fault("duplicate_page", network="twitter", path_contains="/mentions")
+    result = connector(sandbox).fetch({"mentions_since_id": since})
+    assert sorted(i.external_id for i in result.items) == sorted(ids)
+    assert result.complete and result.cursor["mentions_since_id"] == ids[-1]
+
+
+def test_brand_tweets_are_from_brand(sandbox):
+    customer = mention(sandbox, "@carebox_demo is the shop open?")
+    native = sandbox.network.post_brand_tweet(BRAND, "Yes, until 8pm!", in_reply_to=customer.id)
+    twitter = connector(sandbox)
+    result = twitter.fetch({})
+    items = {item.external_id: item for item in result.items}
+    assert items[customer.id].from_brand is False
+    assert items[native.id].from_brand is True and items[native.id].in_reply_to == customer.id
+    assert result.cursor == {"mentions_since_id": customer.id, "tweets_since_id": native.id}
+
+    sent = twitter.send_reply(customer.id, "And on Sundays until 6pm.")
+    later = twitter.fetch(result.cursor)
+    assert [(i.external_id, i.from_brand) for i in later.items] == [(sent.external_id, True)]
+
+
+def test_user_context_reads_without_bearer_and_reports_identity(sandbox):
+    mention(sandbox)
+    twitter = connector(sandbox, bearer_token=None, user_id=None)
+    result = twitter.fetch({})
+    assert len(result.items) == 1 and result.identity.external_id == BRAND
+    assert result.rate_limit.limit == 180  # the user-context mentions budget
+
+
+def test_rate_limit_becomes_rate_limited_with_reset(sandbox):
+    sandbox.network.reset({"x_rate_limit_window": 10, "x_rate_limits": {"mentions": {"app": 2}}})
+    twitter = connector(sandbox)
+    assert twitter.fetch({}).rate_limit.remaining == 1
+    twitter.fetch({})
+    with pytest.raises(RateLimited) as limited:
+        twitter.fetch({})
+    reset_at = limited.value.reset_at
+    assert reset_at is not None and datetime.now(timezone.utc) < reset_at <= datetime.now(timezone.utc) + timedelta(seconds=11)
+    assert limited.value.retryable
+
+
+def test_error_mid_pagination_returns_partial_result(sandbox):
+    since = mention(sandbox, "@carebox_demo before").id
+    for n in range(150):
+        mention(sandbox, f"@carebox_demo {n}")
+    sandbox.network.add_fault("503", network="twitter", path_contains="/mentions", skip=1)
+    result = connector(sandbox).fetch({"mentions_since_id": since})
+    assert not result.complete and isinstance(result.error, TransientError)
+    assert len(result.items) == 100 and result.cursor == {"mentions_since_id": since}
+
+    sandbox.network.add_fault("429", network="twitter", path_contains="/tweets")  # the second stream fails
+    partial = connector(sandbox).fetch({"mentions_since_id": since})
+    assert not partial.complete and isinstance(partial.error, RateLimited) and len(partial.items) == 150
+
+
+@pytest.mark.parametrize("kind", ["503", "timeout", "malformed", "reset_connection"])
+def test_transient_failures(sandbox, kind):
+    mention(sandbox)
+    sandbox.network.add_fault(kind, network="twitter")
+    with pytest.raises(TransientError) as failed:
+        connector(sandbox, timeout=0.5).fetch({})
+    assert failed.value.retryable
+    assert_no_secret(failed.value.message)
+
+
+def test_bad_credentials_are_auth_errors(sandbox):
+    with pytest.raises(AuthError) as wrong_bearer:
+        connector(sandbox, bearer_token="revoked-bearer").fetch({})
+    assert not wrong_bearer.value.retryable and wrong_bearer.value.status == 401
+    sandbox.network.add_fault("bad_token", network="twitter")
+    with pytest.raises(AuthError):
+        connector(sandbox).fetch({})
+    with pytest.raises(AuthError):
+        connector(sandbox, access_token_secret=None).send_reply("1", "hi")  # no user context
+    assert_no_secret(wrong_bearer.value.message)
+
+
+def test_reply_lands_in_the_sandbox(sandbox):
+    customer = mention(sandbox, "@carebox_demo my card was charged twice")
+    sent = connector(sandbox).send_reply(customer.id, "We're sorry! A refund is on its way.")
+    landed = sandbox.network.replies("twitter", BRAND)
+    assert landed[0]["id"] == sent.external_id and landed[0]["in_reply_to"] == customer.id
+    assert sandbox.network.tweets[sent.external_id].in_reply_to_tweet_id == customer.id
+    assert abs(sent.created_at - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert sent.raw["text"] == "We're sorry! A refund is on its way."
+
+
+def test_reply_refusals_carry_the_networks_reason(sandbox):
+    customer = mention(sandbox)
+    twitter = connector(sandbox)
+    messages = []
+
+    def refused(error_class, parent, text, **credentials):
+        with pytest.raises(error_class) as caught:
+            (connector(sandbox, **credentials) if credentials else twitter).send_reply(parent, text)
+        messages.append(caught.value.message)
+        return caught.value
+
+    assert "too long" in refused(RejectedError, customer.id, "x" * 281).message
+    twitter.send_reply(customer.id, "Thanks for reaching out!")
+    assert "duplicate content" in refused(RejectedError, customer.id, "Thanks for reaching out!").message
+    sandbox.network.delete(customer.id)
+    deleted = refused(RejectedError, customer.id, "Are you still there?")
+    assert "deleted or not visible" in deleted.message and not deleted.retryable and deleted.status == 403
+    refused(AuthError, mention(sandbox).id, "hello", access_token="1500000000000000001-stolen")
+    sandbox.network.add_fault("timeout", network="twitter")
+    refused(TransientError, mention(sandbox).id, "slow", timeout=0.3)
+    for message in messages:
+        assert_no_secret(message)
