@@ -24,6 +24,9 @@ class WebhookEndpoint(db.Model):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After an "unavailable" answer (timeout, refused, 429/502/503/504) the endpoint's other deliveries wait
+    # until here, so one failing delivery probes the receiver instead of the whole backlog hammering it.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -145,6 +145,7 @@ def upgrade():
     sa.Column('previous_secret_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('disabled_reason', sa.String(length=500), nullable=True),
     sa.Column('failing_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paused_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
