@@ -22,6 +22,8 @@ bp = Blueprint("x_api", __name__, url_prefix="/2")
 
 PROBLEMS = "https://api.twitter.com/2/problems/"
 MAX_WEIGHTED_LENGTH = 280
+MENTIONS_REACH = 800  # X serves only the newest 800 mentions…
+USER_TWEETS_REACH = 3200  # …and the newest 3200 tweets of a timeline
 
 TWEET_FIELDS = (
     "article", "attachments", "author_id", "card_uri", "community_id", "context_annotations", "conversation_id",
@@ -313,8 +315,8 @@ def _max_results():
     return int(raw)
 
 
-def timeline_response(tweets):
-    """One page of a newest-first tweet list, honouring the standard timeline parameters."""
+def timeline_response(tweets, reach):
+    """One page of a newest-first tweet list (only its `reach` newest are served), as X pages timelines."""
     max_results = _max_results()
     since_id, until_id = _id_param("since_id"), _id_param("until_id")
     token = request.args.get("pagination_token")
@@ -322,7 +324,7 @@ def timeline_response(tweets):
     tweet_fields = requested("tweet.fields", TWEET_FIELDS)
     user_fields = requested("user.fields", USER_FIELDS)
 
-    tweets = [t for t in tweets
+    tweets = [t for t in tweets[:reach]
               if (since_id is None or int(t.id) > since_id) and (until_id is None or int(t.id) < until_id)]
     start = 0
     if token:
@@ -368,14 +370,14 @@ def user_lookup(user_id):
 def user_mentions(user_id):
     if user_id not in current_network().x_users:
         return jsonify({"errors": [not_found_error(user_id)]})
-    return timeline_response(current_network().mentions(user_id))
+    return timeline_response(current_network().mentions(user_id), MENTIONS_REACH)
 
 
 @bp.get("/users/<user_id>/tweets")
 def user_tweets(user_id):
     if user_id not in current_network().x_users:
         return jsonify({"errors": [not_found_error(user_id)]})
-    return timeline_response(current_network().user_tweets(user_id))
+    return timeline_response(current_network().user_tweets(user_id), USER_TWEETS_REACH)
 
 
 @bp.post("/tweets")
