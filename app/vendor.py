@@ -8,4 +8,5 @@ NODE_MODULES = BASE_DIR / "node_modules"
 
 VENDOR_DIRS = {
     "socket.io-client": NODE_MODULES / "socket.io-client" / "dist",
+    "twitter-text": NODE_MODULES / ".bundles" / "twitter-text",  # one ES module, bundled by package.json's postinstall
 }
