@@ -13,9 +13,7 @@ import sqlalchemy as sa
 
 from config import TestConfig, database_url
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser"]
-if os.path.exists(os.path.join(os.path.dirname(__file__), "fixtures", "sandbox.py")):  # TODO: drop once it lands
-    pytest_plugins.append("tests.fixtures.sandbox")
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.sandbox"]
 
 
 def _pg_admin_url(url):
