@@ -25,7 +25,13 @@ class SlaPolicy(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("warn_minutes > 0 AND breach_minutes >= warn_minutes", name="minutes"),)
+    __table_args__ = (
+        sa.CheckConstraint("warn_minutes > 0 AND breach_minutes >= warn_minutes", name="minutes"),
+        sa.UniqueConstraint("name"),
+        # At most one default policy.
+        sa.Index("uq_sla_policies_default", "is_default", unique=True,
+                 sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
+    )
 
 
 CLOCK_KINDS = ("first", "next")
@@ -79,5 +85,6 @@ class SlaClock(db.Model):
             postgresql_where=sa.text("stopped_at IS NULL AND state != 'breached'"),
         ),
         sa.Index("ix_sla_clocks_started", "started_at"),
+        sa.Index("ix_sla_clocks_stopped", "stopped_at"),  # answers per agent today
         sa.Index("ix_sla_clocks_conversation", "conversation_id", "id"),
     )

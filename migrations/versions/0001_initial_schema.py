@@ -56,8 +56,12 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('warn_minutes > 0 AND breach_minutes >= warn_minutes', name=op.f('ck_sla_policies_minutes')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_policies'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_policies')),
+    sa.UniqueConstraint('name', name=op.f('uq_sla_policies_name'))
     )
+    with op.batch_alter_table('sla_policies', schema=None) as batch_op:
+        batch_op.create_index('uq_sla_policies_default', ['is_default'], unique=True, sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -297,6 +301,7 @@ def upgrade():
         batch_op.create_index('ix_sla_clocks_due_breach', ['breach_at'], unique=False, sqlite_where=sa.text("stopped_at IS NULL AND state != 'breached'"), postgresql_where=sa.text("stopped_at IS NULL AND state != 'breached'"))
         batch_op.create_index('ix_sla_clocks_due_warn', ['warn_at'], unique=False, sqlite_where=sa.text("stopped_at IS NULL AND state = 'ok'"), postgresql_where=sa.text("stopped_at IS NULL AND state = 'ok'"))
         batch_op.create_index('ix_sla_clocks_started', ['started_at'], unique=False)
+        batch_op.create_index('ix_sla_clocks_stopped', ['stopped_at'], unique=False)
         batch_op.create_index('uq_sla_clocks_running', ['conversation_id'], unique=True, sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
 
     op.create_table('webhook_attempts',
@@ -346,6 +351,7 @@ def downgrade():
     op.drop_table('webhook_attempts')
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.drop_index('uq_sla_clocks_running', sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
+        batch_op.drop_index('ix_sla_clocks_stopped')
         batch_op.drop_index('ix_sla_clocks_started')
         batch_op.drop_index('ix_sla_clocks_due_warn', sqlite_where=sa.text("stopped_at IS NULL AND state = 'ok'"), postgresql_where=sa.text("stopped_at IS NULL AND state = 'ok'"))
         batch_op.drop_index('ix_sla_clocks_due_breach', sqlite_where=sa.text("stopped_at IS NULL AND state != 'breached'"), postgresql_where=sa.text("stopped_at IS NULL AND state != 'breached'"))
@@ -386,6 +392,9 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    with op.batch_alter_table('sla_policies', schema=None) as batch_op:
+        batch_op.drop_index('uq_sla_policies_default', sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
+
     op.drop_table('sla_policies')
     op.drop_table('settings')
     op.drop_table('job_leases')
