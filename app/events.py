@@ -4,8 +4,9 @@ Every domain event (conversation.created, message.created, sla.changed, …)
 goes through `publish()`. Events are attached to the current database
 transaction and fan out only once it commits, so listeners never hear of a
 change that was rolled back, and a change that committed is always heard of.
-Fan-out today: Socket.IO rooms (through the Redis message queue when
-REDIS_URL is set). The webhook outbox joins here, in the same transaction.
+Fan-out: Socket.IO rooms (through the Redis message queue when REDIS_URL
+is set), and the webhook outbox (app/webhooks/outbox.py), whose rows are
+written just before the session commits, in the same transaction.
 """
 import logging
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Event:
     data: dict
     room: str = STAFF
     extra_rooms: list = field(default_factory=list)
+    in_outbox: bool = False  # its webhook deliveries are written (app/webhooks/outbox.py)
 
 
 def publish(session, event_type, data, *, room=STAFF):
@@ -51,6 +53,14 @@ def emit_now(evt):
         socketio.emit(evt.type, evt.data, to=evt.room)
     except Exception:  # a broken message queue must not break the request that committed
         log.exception("could not emit %s", evt.type)
+
+
+def _before_commit(session):
+    pending = session.info.get(PENDING_KEY)
+    if pending:
+        from app.webhooks.outbox import write_deliveries
+
+        write_deliveries(session, pending)
 
 
 def _after_commit(session):
@@ -66,3 +76,5 @@ def init_app(app):
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)

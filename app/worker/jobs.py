@@ -6,5 +6,5 @@ once across all workers takes a database lease inside it (app/worker/leases.py).
 """
 PERIODIC_JOBS = [
     # ("sla-sweep", "app.sla.sweep:run_sweep_job", 5),
-    # ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
+    ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
 ]
