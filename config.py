@@ -45,6 +45,8 @@ class Config:
     CAREBOX_SLA_WARN_MINUTES = env_int("CAREBOX_SLA_WARN_MINUTES", 30)
     CAREBOX_SLA_BREACH_MINUTES = env_int("CAREBOX_SLA_BREACH_MINUTES", 60)
     CAREBOX_WEBHOOK_ALLOW_PRIVATE = env_bool("CAREBOX_WEBHOOK_ALLOW_PRIVATE")
+    # A customer writing again within this many hours of "resolved" reopens the conversation (0: always a new one).
+    CAREBOX_REOPEN_WINDOW_HOURS = env_int("CAREBOX_REOPEN_WINDOW_HOURS", 72)
     CAREBOX_FACEBOOK_VERIFY_TOKEN = os.environ.get("CAREBOX_FACEBOOK_VERIFY_TOKEN")
 
     # Worker tuning. Seconds unless named otherwise.

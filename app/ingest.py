@@ -14,11 +14,13 @@ be atomic with the items (a poller's cursor).
 """
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app import events
+from app.conversations.assignment import auto_assign
 from app.database import insert_for
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.serialize import conversation_summary, message_dict
@@ -161,6 +163,9 @@ def _open_conversations(session, batch, contact_ids):
 
     found = load()
     missing = [cid for cid in contact_ids if cid not in found]
+    if missing and _reopen_recently_resolved(session, batch, missing):
+        found = load()
+        missing = [cid for cid in contact_ids if cid not in found]
     created = set()
     if missing:
         result = session.execute(
@@ -184,6 +189,43 @@ def _open_conversations(session, batch, contact_ids):
     return found, created
 
 
+def _reopen_recently_resolved(session, batch, contact_ids):
+    """A customer writing again soon after we resolved their conversation reopens it (not spam).
+
+    Past the window (CAREBOX_REOPEN_WINDOW_HOURS; 0 turns reopening off) a new conversation opens.
+    Returns whether anything was reopened.
+    """
+    hours = current_app.config["CAREBOX_REOPEN_WINDOW_HOURS"]
+    if hours <= 0:
+        return False
+    since = batch.now - timedelta(hours=hours)
+    latest = (
+        sa.select(Conversation.contact_id, sa.func.max(Conversation.id).label("id"))
+        .where(Conversation.account_id == batch.account.id, Conversation.contact_id.in_(contact_ids))
+        .group_by(Conversation.contact_id)
+        .subquery()
+    )
+    ids = session.scalars(
+        sa.select(Conversation.id).join(latest, Conversation.id == latest.c.id).where(
+            Conversation.status == "resolved", Conversation.is_spam.is_(False), Conversation.resolved_at >= since
+        )
+    ).all()
+    reopened = 0
+    for conv_id in ids:
+        # Conditional, so a concurrent ingest reopening the same one (or opening a new one) cannot clash.
+        try:
+            with session.begin_nested():
+                reopened += session.execute(
+                    sa.update(Conversation)
+                    .where(Conversation.id == conv_id, Conversation.status == "resolved")
+                    .values(status="open", resolved_at=None, updated_at=batch.now)
+                    .execution_options(synchronize_session="fetch")
+                ).rowcount
+        except sa.exc.IntegrityError:
+            pass  # another unresolved conversation appeared meanwhile: the message joins that one
+    return reopened > 0
+
+
 def _store_customer_items(session, batch, items):
     contacts = _upsert_contacts(session, batch, items)
     contact_ids = sorted({c.id for c in contacts.values()})
@@ -197,6 +239,8 @@ def _store_customer_items(session, batch, items):
     inserted = _insert_messages(session, batch, rows)
     by_id = {c.id: c for c in conversations.values()}
     _apply_to_conversations(session, batch, inserted, by_id)
+    if created_ids:
+        auto_assign(session, [by_id[i] for i in sorted(created_ids) if i in by_id])
     _publish(session, inserted, by_id, created_ids)
 
 
@@ -212,6 +256,8 @@ def _store_brand_items(session, batch, items):
     ) if parents else {}
     rows = []
     for item in items:
+        if _confirm_our_reply(session, batch, item):
+            continue
         conv_id = known.get(item.in_reply_to)
         if conv_id is None:
             # Answers nothing we hold (or nothing at all): not part of any customer conversation.
@@ -227,6 +273,28 @@ def _store_brand_items(session, batch, items):
     conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(conv_ids)))}
     _apply_to_conversations(session, batch, inserted, conversations)
     _publish(session, inserted, conversations, created_ids=())
+
+
+def _confirm_our_reply(session, batch, item):
+    """A brand post that is one of our own replies whose fate we did not know ('sending' when the process
+    died, or 'unknown'): the network has it, so it was sent. Record that instead of storing a copy."""
+    if not item.in_reply_to:
+        return False
+    ours = session.scalars(
+        sa.select(Message).where(
+            Message.account_id == batch.account.id, Message.direction == "outbound",
+            Message.delivery_status.in_(("sending", "unknown")), Message.in_reply_to_external_id == item.in_reply_to,
+            Message.text == item.text,
+        ).order_by(Message.id).limit(1)
+    ).first()
+    if ours is None:
+        return False
+    from app.conversations.delivery import mark_sent
+
+    mark_sent(session, ours, item.external_id, item.created_at or batch.now)
+    batch.results[item.external_id] = IngestResult(item.external_id, ours.id, ours.conversation_id, created=False,
+                                                   account_id=batch.account.id)
+    return True
 
 
 def _message_values(batch, item, conv, direction, author, conversation_id=None):

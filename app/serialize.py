@@ -16,24 +16,15 @@ def contact_dict(contact):
 
 
 def sla_state(conv, now=None):
-    """The clock's state now, from its due times (so it is right even before the sweep has run)."""
-    if conv.sla_started_at is None:
-        return "stopped"
-    now = now or datetime.now(timezone.utc)
-    if now >= conv.sla_breach_at:
-        return "breached"
-    if now >= conv.sla_warn_at:
-        return "warning"
-    return "ok"
+    """The clock's state now (see app/sla/state.py): ok, warning, breached, paused or stopped."""
+    return sla_dict(conv, now)["state"]
 
 
 def sla_dict(conv, now=None):
-    return {
-        "state": sla_state(conv, now),
-        "started_at": isoformat(conv.sla_started_at),
-        "warn_at": isoformat(conv.sla_warn_at),
-        "breach_at": isoformat(conv.sla_breach_at),
-    }
+    """The conversation's SLA clock: DESIGN.md's fields plus level, pause and policy (app/sla/state.py)."""
+    from app.sla.state import clock_view
+
+    return clock_view(conv, now)
 
 
 def conversation_summary(conv):
@@ -77,6 +68,7 @@ def message_dict(msg):
         "delivery_status": getattr(msg, "delivery_status", None),
         "delivery_error": getattr(msg, "delivery_error", None),
         "is_native": bool(getattr(msg, "is_native", False)),
+        "mentions": list(getattr(msg, "mentions", None) or []),
     }
 
 
@@ -104,3 +96,20 @@ def account_dict(account):
             "next_poll_at": isoformat(account.next_poll_at),
         },
     }
+
+
+def notification_dict(note):
+    return {
+        "id": note.id,
+        "kind": note.kind,
+        "text": note.text,
+        "conversation_id": note.conversation_id,
+        "message_id": note.message_id,
+        "created_at": isoformat(note.created_at),
+        "read_at": isoformat(note.read_at),
+    }
+
+
+def user_dict(user):
+    """A staff member as other staff see them (no email for agents' directory)."""
+    return {"id": user.id, "name": user.name, "role": user.role, "is_available": user.is_available}

@@ -87,7 +87,7 @@ def openapi_document():
 
 
 def init_app(app):
-    from app.api import accounts, conversations, messages  # noqa: F401  (routes)
+    from app.api import accounts, canned, conversations, messages, team  # noqa: F401  (routes)
 
     app.register_blueprint(bp, url_prefix="/api/v1")
     spec.register(app)

@@ -1,15 +1,19 @@
-"""Conversations: list with filters and cursor pagination, and one with its messages."""
-from flask import jsonify
+"""Conversations: list, counts, detail, and the actions agents take (update, claim, bulk, reply, note)."""
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from spectree import Response
 
 from app.api import bp, require, spec
-from app.api.schemas import ConversationDetailOut, ConversationListOut, ConversationQuery, ErrorOut
-from app.conversations.queries import list_conversations
-from app.errors import ApiError
+from app.api.schemas import (
+    BulkIn, BulkOut, ConflictOut, ConversationDetailOut, ConversationListOut, ConversationOut, ConversationPatchIn,
+    ConversationQuery, CountsOut, ErrorOut, MessageOut, NoteIn, ReplyIn,
+)
+from app.conversations import actions, delivery, replies
+from app.conversations.queries import counts, history, list_conversations
 from app.extensions import db
-from app.models import Conversation
 from app.serialize import conversation_summary, message_dict
+
+LIST_FILTERS = ("status", "assignee", "sla", "account", "network", "tag", "q")
 
 
 @bp.get("/conversations")
@@ -17,24 +21,103 @@ from app.serialize import conversation_summary, message_dict
 @spec.validate(query=ConversationQuery, resp=Response(HTTP_200=ConversationListOut, HTTP_400=ErrorOut), tags=["conversations"])
 def get_conversations(query: ConversationQuery):
     """List conversations, most urgent first by default."""
-    filters = query.model_dump(exclude={"sort", "cursor", "limit"})
+    filters = query.model_dump(include=set(LIST_FILTERS))
     rows, next_cursor = list_conversations(filters, user=current_user, limit=query.limit, cursor=query.cursor, sort=query.sort)
     return jsonify({"items": [conversation_summary(c) for c in rows], "next_cursor": next_cursor})
 
 
-def get_conversation_or_404(conversation_id):
-    conv = db.session.get(Conversation, conversation_id)
-    if conv is None:
-        raise ApiError(404, f"There is no conversation {conversation_id}.")
-    return conv
+@bp.get("/conversations/counts")
+@require("read")
+@spec.validate(query=ConversationQuery, resp=Response(HTTP_200=CountsOut), tags=["conversations"])
+def get_conversation_counts(query: ConversationQuery):
+    """How many conversations each filter value would show, given the other filters."""
+    return jsonify(counts(query.model_dump(include=set(LIST_FILTERS)), user=current_user))
 
 
 @bp.get("/conversations/<int:conversation_id>")
 @require("read")
 @spec.validate(resp=Response(HTTP_200=ConversationDetailOut, HTTP_404=ErrorOut), tags=["conversations"])
 def get_conversation(conversation_id):
-    """A conversation with its contact, messages and SLA clock."""
-    conv = get_conversation_or_404(conversation_id)
+    """A conversation with its customer, messages (thread order), earlier conversations and SLA clock."""
+    conv = actions.get_or_404(db.session, conversation_id)
+    account = conv.account
+    limit = replies.REPLY_LIMITS.get(conv.network)
     body = conversation_summary(conv)
-    body["messages"] = [message_dict(m) for m in conv.messages]
+    body.update(
+        messages=[message_dict(m) for m in conv.messages],
+        account={"id": account.id, "name": account.name, "network": account.network, "handle": account.handle},
+        history=history(conv.contact_id, exclude_id=conv.id),
+        reply_limit={"network": conv.network, "max": limit,
+                     "counting": "weighted" if conv.network == "twitter" else "characters"},
+    )
     return jsonify(body)
+
+
+@bp.patch("/conversations/<int:conversation_id>")
+@require("write")
+@spec.validate(json=ConversationPatchIn, resp=Response(HTTP_200=ConversationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut,
+                                                        HTTP_422=ErrorOut), tags=["conversations"])
+def patch_conversation(conversation_id, json: ConversationPatchIn):
+    """Change status, priority, tags, assignee (null unassigns) or spam flag."""
+    conv = actions.get_or_404(db.session, conversation_id)
+    fields = json.model_dump(exclude_unset=True)
+    if "status" in fields and fields["status"] is None or "priority" in fields and fields["priority"] is None:
+        from app.errors import ApiError
+
+        raise ApiError(422, "status and priority cannot be null.", code="validation_error")
+    actions.update_conversation(db.session, conv, actor=current_user, **fields)
+    db.session.commit()
+    return jsonify(conversation_summary(conv))
+
+
+@bp.post("/conversations/<int:conversation_id>/claim")
+@require("write")
+@spec.validate(resp=Response(HTTP_200=ConversationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut), tags=["conversations"])
+def claim_conversation(conversation_id):
+    """Assign the conversation to me (409 when a colleague holds it)."""
+    conv = actions.get_or_404(db.session, conversation_id)
+    actions.claim(db.session, conv, actor=current_user)
+    db.session.commit()
+    return jsonify(conversation_summary(conv))
+
+
+@bp.post("/conversations/bulk")
+@require("write")
+@spec.validate(json=BulkIn, resp=Response(HTTP_200=BulkOut, HTTP_422=ErrorOut), tags=["conversations"])
+def bulk_conversations(json: BulkIn):
+    """One action on a selection: assign, unassign, tag, untag, resolve, reopen, spam, priority."""
+    updated, errors = actions.bulk_update(db.session, json.ids, json.action, json.value, actor=current_user)
+    db.session.commit()
+    return jsonify({"updated": updated, "errors": errors})
+
+
+@bp.post("/conversations/<int:conversation_id>/replies")
+@require("write")
+@spec.validate(json=ReplyIn, resp=Response(HTTP_200=MessageOut, HTTP_202=MessageOut, HTTP_404=ErrorOut,
+                                            HTTP_409=ConflictOut, HTTP_422=ErrorOut), tags=["conversations"])
+def post_reply(conversation_id, json: ReplyIn):
+    """Reply to the customer through the account's network.
+
+    Send `last_seen_message_id`: when the customer wrote again or someone else replied after it, the
+    answer is 409 with `newer_messages` and nothing is sent. An `Idempotency-Key` header makes retries safe.
+    """
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
+    message, created = replies.create_reply(
+        db.session, conversation_id, author=current_user, text=json.text,
+        in_reply_to_message_id=json.in_reply_to_message_id, last_seen_message_id=json.last_seen_message_id,
+        idempotency_key=key,
+    )
+    db.session.commit()
+    if created:
+        delivery.dispatch(current_app._get_current_object(), message.id)
+    return jsonify(message_dict(message)), 202 if created else 200
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@require("write")
+@spec.validate(json=NoteIn, resp=Response(HTTP_201=MessageOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut), tags=["conversations"])
+def post_note(conversation_id, json: NoteIn):
+    """A private note for colleagues; @name mentions notify them."""
+    note = replies.create_note(db.session, conversation_id, author=current_user, text=json.text, mention_ids=json.mentions)
+    db.session.commit()
+    return jsonify(message_dict(note)), 201

@@ -1,14 +1,16 @@
 """POST /messages: push an inbound message from a custom channel through the one ingest path."""
-from flask import jsonify
+from flask import current_app, jsonify
+from flask_login import current_user
 from spectree import Response
 
 from app.api import bp, require, spec
-from app.api.schemas import ErrorOut, MessageCreatedOut, MessageIn
+from app.api.schemas import ConversationOut, ErrorOut, MessageCreatedOut, MessageIn, MessageOut
+from app.conversations import delivery, replies
 from app.errors import ApiError
 from app.extensions import db
 from app.ingest import InboundAuthor, InboundItem, ingest
 from app.models import Message, SocialAccount
-from app.serialize import message_dict
+from app.serialize import conversation_summary, message_dict
 
 
 @bp.post("/messages")
@@ -45,3 +47,24 @@ def create_message(json: MessageIn):
     db.session.commit()
     message = db.session.get(Message, result.message_id)
     return jsonify(message_dict(message)), 201 if result.created else 200
+
+
+@bp.post("/messages/<int:message_id>/retry")
+@require("write")
+@spec.validate(resp=Response(HTTP_202=MessageOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut), tags=["messages"])
+def retry_message(message_id):
+    """Send a failed or unknown reply again (the agent decided it should go out)."""
+    message = replies.retry_reply(db.session, message_id, actor=current_user)
+    db.session.commit()
+    delivery.dispatch(current_app._get_current_object(), message.id)
+    return jsonify(message_dict(message)), 202
+
+
+@bp.post("/messages/<int:message_id>/discard")
+@require("write")
+@spec.validate(resp=Response(HTTP_200=ConversationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut), tags=["messages"])
+def discard_message(message_id):
+    """Give up on a failed or unknown reply; it leaves the thread."""
+    conv = replies.discard_reply(db.session, message_id, actor=current_user)
+    db.session.commit()
+    return jsonify(conversation_summary(conv))

@@ -70,6 +70,7 @@ class MessageOut(BaseModel):
     delivery_status: DeliveryStatus | None
     delivery_error: str | None = None
     is_native: bool = False
+    mentions: list[int] = []
 
 
 class ConversationOut(BaseModel):
@@ -91,8 +92,36 @@ class ConversationOut(BaseModel):
     updated_at: datetime | None = None
 
 
+class AccountRefOut(BaseModel):
+    id: int
+    name: str
+    network: Network
+    handle: str | None
+
+
+class HistoryItemOut(BaseModel):
+    id: int
+    account_id: int
+    status: Status
+    is_spam: bool
+    created_at: datetime
+    resolved_at: datetime | None
+    message_count: int
+    snippet: str
+    outcome: Literal["open", "answered", "unanswered", "spam"]
+
+
+class ReplyLimitOut(BaseModel):
+    network: Network
+    max: int | None
+    counting: Literal["weighted", "characters"]
+
+
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
+    account: AccountRefOut
+    history: list[HistoryItemOut]
+    reply_limit: ReplyLimitOut
 
 
 class ConversationListOut(BaseModel):
@@ -168,3 +197,124 @@ class ConversationQuery(Query):
     sort: Literal["sla", "newest", "oldest"] = "sla"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
+
+
+class CountsOut(BaseModel):
+    status: dict[str, int]
+    assignee: dict[str, int]
+    sla: dict[str, int]
+
+
+class ConversationPatchIn(Strict):
+    status: Status | None = None
+    priority: Priority | None = None
+    tags: list[str] | None = Field(default=None, max_length=20)
+    assignee_id: int | None = Field(default=None, description="A user id; null unassigns.")
+    is_spam: bool | None = None
+
+
+class BulkIn(Strict):
+    ids: list[int] = Field(min_length=1, max_length=500)
+    action: Literal["assign", "unassign", "tag", "untag", "resolve", "reopen", "spam", "priority"]
+    value: str | int | None = Field(default=None, description="assign: user id or 'me'; tag/untag: the tag; priority.")
+
+
+class BulkErrorOut(BaseModel):
+    id: int
+    message: str
+
+
+class BulkOut(BaseModel):
+    updated: list[int]
+    errors: list[BulkErrorOut]
+
+
+class ReplyIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+    in_reply_to_message_id: int | None = Field(default=None, description="Default: the customer's latest message.")
+    last_seen_message_id: int | None = Field(
+        default=None, description="The newest message the agent saw; 409 when anything newer arrived since.")
+
+
+class ConflictOut(ErrorOut):
+    newer_messages: list[MessageOut] = []
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+    mentions: list[int] = Field(default_factory=list, max_length=50)
+
+
+# --- team, me, notifications, settings ---------------------------------------------------
+
+class TeamMemberOut(BaseModel):
+    id: int
+    name: str
+    role: Literal["agent", "manager", "admin"]
+    is_available: bool
+
+
+class TeamOut(BaseModel):
+    items: list[TeamMemberOut]
+
+
+class MeOut(TeamMemberOut):
+    email: str
+
+
+class MePatchIn(Strict):
+    is_available: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    message_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationListOut(BaseModel):
+    items: list[NotificationOut]
+    unread: int
+
+
+class NotificationQuery(Query):
+    unread: bool = False
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class NotificationReadIn(Strict):
+    ids: list[int] = Field(default_factory=list, max_length=500, description="Empty: mark all as read.")
+
+
+class AutoAssignIO(Strict):
+    mode: Literal["off", "round_robin", "least_loaded"]
+
+
+# --- canned responses ----------------------------------------------------------------------
+
+class CannedIn(Strict):
+    title: str = Field(min_length=1, max_length=120)
+    shortcut: str = Field(min_length=1, max_length=32, pattern=r"^[\w-]+$")
+    text: str = Field(min_length=1, max_length=8000)
+
+
+class CannedPatchIn(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=120)
+    shortcut: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[\w-]+$")
+    text: str | None = Field(default=None, min_length=1, max_length=8000)
+
+
+class CannedOut(BaseModel):
+    id: int
+    title: str
+    shortcut: str
+    text: str
+
+
+class CannedListOut(BaseModel):
+    items: list[CannedOut]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,16 @@ class RateLimited(ConnectorError):
 
 
 class TransientError(ConnectorError):
-    """5xx, timeout, connection refused, malformed response: back off and try again."""
+    """5xx, timeout, connection refused, malformed response: back off and try again.
+
+    `reached_network` is False only when the request surely never arrived (the connection could
+    not be opened). Otherwise a reply may have been posted even though we saw an error, so it
+    must not be re-sent blindly.
+    """
+
+    def __init__(self, message, *, reached_network=True, **kw):
+        super().__init__(message, **kw)
+        self.reached_network = reached_network
 
 
 class RejectedError(ConnectorError):
@@ -120,12 +130,15 @@ def transport_error(exc, network_name, timeout, secrets=()):
     (tweepy and facebook-sdk parse without checks: broken JSON surfaces as ValueError,
     an unexpected shape or missing header as KeyError/TypeError/AttributeError).
     """
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransientError(f"cannot reach {network_name} within {timeout:g} s", reached_network=False)
     if isinstance(exc, requests.Timeout):
         return TransientError(f"{network_name} did not answer within {timeout:g} s")
     if isinstance(exc, (requests.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError)):
         return TransientError(f"{network_name} sent a malformed response ({type(exc).__name__})")
     if isinstance(exc, requests.RequestException):
-        return TransientError(f"cannot reach {network_name}: {redact(exc, secrets)}")
+        refused = isinstance(getattr(exc.args[0] if exc.args else None, "reason", None), NewConnectionError)
+        return TransientError(f"cannot reach {network_name}: {redact(exc, secrets)}", reached_network=not refused)
     return None
 
 

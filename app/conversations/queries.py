@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Contact, Conversation, Message, fold
+from app.models import Contact, Conversation, Message, fold, isoformat
 
 SORTS = ("sla", "newest", "oldest")
 
@@ -143,3 +143,50 @@ def _page_activity(base, position, limit, newest_first):
             stmt = stmt.where(sa.or_(col > at, sa.and_(col == at, Conversation.id > last_id)))
     order = (col.desc(), Conversation.id.desc()) if newest_first else (col.asc(), Conversation.id.asc())
     return list(db.session.scalars(stmt.order_by(*order).limit(limit)))
+
+
+def counts(filters, *, user, now=None):
+    """Counts per status, assignee and SLA state; each dimension counted with the other filters applied."""
+    now = now or datetime.now(timezone.utc)
+
+    def grouped(dimension, key):
+        subset = filtered({**filters, dimension: None}, user=user, now=now).subquery()
+        return dict(db.session.execute(sa.select(key(subset), sa.func.count()).group_by(key(subset))).all())
+
+    by_status = grouped("status", lambda t: t.c.status)
+    by_assignee = grouped("assignee", lambda t: sa.case(
+        (t.c.assignee_id.is_(None), "none"), (t.c.assignee_id == user.id, "me"), else_="other"))
+    by_sla = grouped("sla", lambda t: sa.case(
+        (t.c.sla_started_at.is_(None), "stopped"), (t.c.sla_breach_at <= now, "breached"),
+        (t.c.sla_warn_at <= now, "warning"), else_="ok"))
+    return {
+        "status": {s: by_status.get(s, 0) for s in ("open", "pending", "resolved")},
+        "assignee": {"me": by_assignee.get("me", 0), "none": by_assignee.get("none", 0),
+                     "all": sum(by_assignee.values())},
+        "sla": {s: by_sla.get(s, 0) for s in ("ok", "warning", "breached", "stopped")},
+    }
+
+
+def history(contact_id, *, exclude_id):
+    """The contact's other conversations, newest first, with how each ended."""
+    rows = db.session.scalars(
+        sa.select(Conversation).where(Conversation.contact_id == contact_id, Conversation.id != exclude_id)
+        .order_by(Conversation.id.desc()).limit(20)
+    ).all()
+    return [
+        {
+            "id": c.id, "account_id": c.account_id, "status": c.status, "is_spam": c.is_spam,
+            "created_at": isoformat(c.created_at), "resolved_at": isoformat(c.resolved_at),
+            "message_count": c.message_count,
+            "snippet": c.snippet, "outcome": _outcome(c),
+        }
+        for c in rows
+    ]
+
+
+def _outcome(conv):
+    if conv.is_spam:
+        return "spam"
+    if conv.status != "resolved":
+        return "open"
+    return "answered" if conv.last_outbound_at is not None else "unanswered"

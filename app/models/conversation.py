@@ -121,6 +121,7 @@ class Message(db.Model):
     delivery_status: Mapped[str | None] = mapped_column(sa.String(16))
     delivery_error: Mapped[str | None] = mapped_column(sa.Text)
     delivery_attempts: Mapped[int] = mapped_column(default=0)
+    sending_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a stale 'sending' becomes 'unknown'
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_native: Mapped[bool] = mapped_column(default=False)  # a brand reply made on the network, seen by the poller
     mentions: Mapped[list] = mapped_column(sa.JSON, default=list)  # user ids @mentioned in a note

@@ -1,8 +1,10 @@
-"""Socket.IO: authenticated connections that join rooms by permission.
+"""Socket.IO: authenticated connections that join rooms by permission, and presence.
 
 A connection needs the browser session or `auth={"token": "<api token>"}`;
 anything else is refused. Rooms: STAFF for every signed-in user, MANAGERS
 for managers and admins, and "user:<id>" for events meant for one person.
+Client events: "view" {conversation_id|null} and "typing" {conversation_id, typing};
+"presence" (no data) answers, by acknowledgement, with everyone's presence.
 """
 from flask import request
 from flask_login import current_user
@@ -10,6 +12,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from app.events import MANAGERS, STAFF
 from app.extensions import db, socketio
+from app.realtime.presence import presence
 
 
 def user_room(user_id):
@@ -31,17 +34,64 @@ def _authenticate(auth):
 
 
 def on_connect(auth=None):
-    user = _authenticate(auth)
-    if user is None:
-        raise ConnectionRefusedError("authentication required")
-    sid = request.sid
-    join_room(STAFF, sid=sid)
-    if user.has_role("manager"):
-        join_room(MANAGERS, sid=sid)
-    join_room(user_room(user.id), sid=sid)
-    db.session.remove()
+    try:
+        user = _authenticate(auth)
+        if user is None:
+            raise ConnectionRefusedError("authentication required")
+        sid = request.sid
+        join_room(STAFF, sid=sid)
+        if user.has_role("manager"):
+            join_room(MANAGERS, sid=sid)
+        join_room(user_room(user.id), sid=sid)
+        presence.connect(sid, user.id, user.name)
+    finally:
+        db.session.remove()
     return True
+
+
+def on_disconnect(*_args):
+    changed = presence.disconnect(request.sid)
+    if changed is not None:
+        _broadcast(changed)
+
+
+def _conversation_id(data):
+    value = data.get("conversation_id") if isinstance(data, dict) else None
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def on_view(data):
+    conversation_id = _conversation_id(data)
+    for changed in presence.view(request.sid, conversation_id):
+        _broadcast(changed)
+    return presence.snapshot(conversation_id) if conversation_id is not None else None
+
+
+def on_typing(data):
+    conversation_id = _conversation_id(data)
+    if conversation_id is None:
+        return None
+    if presence.typing(request.sid, conversation_id, bool(data.get("typing"))):
+        _broadcast(conversation_id)
+    return None
+
+
+def on_presence_sync(*_args):
+    return presence.all_snapshots()
+
+
+def _broadcast(conversation_id):
+    socketio.emit("presence", presence.snapshot(conversation_id), to=STAFF)
 
 
 def init_app(app):
     socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    socketio.on_event("view", on_view)
+    socketio.on_event("typing", on_typing)
+    socketio.on_event("presence", on_presence_sync)

@@ -254,6 +254,7 @@ def upgrade():
     sa.Column('delivery_status', sa.String(length=16), nullable=True),
     sa.Column('delivery_error', sa.Text(), nullable=True),
     sa.Column('delivery_attempts', sa.Integer(), nullable=False),
+    sa.Column('sending_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('is_native', sa.Boolean(), nullable=False),
     sa.Column('mentions', sa.JSON(), nullable=False),

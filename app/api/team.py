@@ -1,0 +1,104 @@
+"""The team as agents see it, my own profile and availability, my notifications, auto-assignment."""
+import sqlalchemy as sa
+from flask import jsonify
+from flask_login import current_user
+from spectree import Response
+
+from app.api import bp, require, spec
+from app.api.schemas import (
+    AutoAssignIO, MeOut, MePatchIn, NotificationListOut, NotificationQuery, NotificationReadIn, TeamOut,
+)
+from app.audit import record
+from app.conversations.assignment import auto_assign_mode, set_auto_assign_mode
+from app.extensions import db
+from app.models import Notification, User, utcnow
+from app.serialize import notification_dict, user_dict
+
+
+@bp.get("/team")
+@require("read")
+@spec.validate(resp=Response(HTTP_200=TeamOut), tags=["team"])
+def get_team():
+    """Active staff, for assignment and @mention pickers."""
+    users = db.session.scalars(sa.select(User).where(User.is_active.is_(True)).order_by(User.name)).all()
+    return jsonify({"items": [user_dict(u) for u in users]})
+
+
+def me_dict(user):
+    return {**user_dict(user), "email": user.email}
+
+
+@bp.get("/me")
+@require("read")
+@spec.validate(resp=Response(HTTP_200=MeOut), tags=["team"])
+def get_me():
+    """Who I am."""
+    return jsonify(me_dict(current_user))
+
+
+@bp.patch("/me")
+@require("write")
+@spec.validate(json=MePatchIn, resp=Response(HTTP_200=MeOut), tags=["team"])
+def patch_me(json: MePatchIn):
+    """Switch my availability for auto-assignment, or change my display name."""
+    user = db.session.get(User, current_user.id)
+    changes = json.model_dump(exclude_unset=True, exclude_none=True)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        record("user.updated", actor=user, target=user, data=changes)
+        from app import events
+
+        events.publish(db.session, "team.updated", {"user": user_dict(user)})
+    db.session.commit()
+    return jsonify(me_dict(user))
+
+
+@bp.get("/notifications")
+@require("read")
+@spec.validate(query=NotificationQuery, resp=Response(HTTP_200=NotificationListOut), tags=["team"])
+def get_notifications(query: NotificationQuery):
+    """My notifications (mentions, assignments, alerts), newest first."""
+    return jsonify(_my_notifications(unread_only=query.unread, limit=query.limit))
+
+
+def _my_notifications(*, unread_only=False, limit=50):
+    mine = sa.select(Notification).where(Notification.user_id == current_user.id)
+    if unread_only:
+        mine = mine.where(Notification.read_at.is_(None))
+    rows = db.session.scalars(mine.order_by(Notification.id.desc()).limit(limit)).all()
+    unread = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+    return {"items": [notification_dict(n) for n in rows], "unread": unread}
+
+
+@bp.post("/notifications/read")
+@require("write")
+@spec.validate(json=NotificationReadIn, resp=Response(HTTP_200=NotificationListOut), tags=["team"])
+def read_notifications(json: NotificationReadIn):
+    """Mark some (or, with no ids, all) of my notifications read."""
+    stmt = sa.update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+    if json.ids:
+        stmt = stmt.where(Notification.id.in_(json.ids))
+    db.session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+    return jsonify(_my_notifications())
+
+
+@bp.get("/settings/auto-assign")
+@require("read")
+@spec.validate(resp=Response(HTTP_200=AutoAssignIO), tags=["team"])
+def get_auto_assign():
+    """How new conversations are assigned: off, round_robin or least_loaded (among available agents)."""
+    return jsonify({"mode": auto_assign_mode(db.session)})
+
+
+@bp.put("/settings/auto-assign")
+@require("write", role="manager")
+@spec.validate(json=AutoAssignIO, resp=Response(HTTP_200=AutoAssignIO), tags=["team"])
+def put_auto_assign(json: AutoAssignIO):
+    """Managers choose the auto-assignment mode."""
+    mode = set_auto_assign_mode(db.session, json.mode)
+    record("settings.auto_assign", data={"mode": mode})
+    db.session.commit()
+    return jsonify({"mode": mode})

@@ -1,0 +1,151 @@
+"""What agents do to a conversation: status, priority, tags, assignee, spam; one at a time or in bulk.
+
+Every change is audited and published once as `conversation.updated` with what changed.
+Resolving (or marking as spam) stops the SLA clock.
+"""
+import sqlalchemy as sa
+
+from app import events
+from app.audit import record
+from app.conversations.assignment import notify_assigned
+from app.errors import ApiError
+from app.models import PRIORITIES, STATUSES, Conversation, User, utcnow
+from app.serialize import conversation_summary
+from app.sla import stop_clock
+
+UNSET = object()
+MAX_TAGS = 20
+BULK_ACTIONS = ("assign", "unassign", "tag", "untag", "resolve", "reopen", "spam", "priority")
+
+
+def get_or_404(session, conversation_id):
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise ApiError(404, f"There is no conversation {conversation_id}.")
+    return conv
+
+
+def clean_tags(tags):
+    out = []
+    for tag in tags:
+        tag = " ".join(str(tag).split()).lower()[:40]
+        if tag and tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise ApiError(422, f"At most {MAX_TAGS} tags per conversation.", code="too_many_tags")
+    return out
+
+
+def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, tags=UNSET, assignee_id=UNSET,
+                        is_spam=UNSET):
+    """Apply the given changes. Returns {field: {"from", "to"}} (empty when nothing changed)."""
+    changes = {}
+
+    def change(field, value):
+        old = getattr(conv, field)
+        if old != value:
+            changes[field] = {"from": old, "to": value}
+            setattr(conv, field, value)
+
+    if assignee_id is not UNSET:
+        assignee = None
+        if assignee_id is not None:
+            assignee = session.get(User, assignee_id)
+            if assignee is None or not assignee.is_active:
+                raise ApiError(422, f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
+        change("assignee_id", assignee_id)
+        if "assignee_id" in changes and assignee is not None and assignee.id != actor.id:
+            notify_assigned(session, conv, assignee, by=actor)
+    if priority is not UNSET:
+        if priority not in PRIORITIES:
+            raise ApiError(422, f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
+        change("priority", priority)
+    if tags is not UNSET:
+        cleaned = clean_tags(tags)
+        if cleaned != list(conv.tags or []):
+            changes["tags"] = {"from": list(conv.tags or []), "to": cleaned}
+            conv.tags = cleaned
+    if is_spam is not UNSET:
+        change("is_spam", bool(is_spam))
+        if is_spam and status is UNSET:
+            status = "resolved"  # spam leaves the queue
+    if status is not UNSET:
+        _change_status(session, conv, status, change)
+    if changes:
+        conv.updated_at = utcnow()
+        session.flush()
+        events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv), "changes": _jsonable(changes)})
+        record("conversation.updated", actor=actor, target=conv, data=_jsonable(changes))
+    return changes
+
+
+def _change_status(session, conv, status, change):
+    if status not in STATUSES:
+        raise ApiError(422, f"status must be one of {', '.join(STATUSES)}.", code="validation_error")
+    if status == conv.status:
+        return
+    now = utcnow()
+    if status == "resolved":
+        stop_clock(session, conv, now, "resolved")
+        conv.resolved_at = now
+    elif conv.status == "resolved":
+        other = session.scalar(
+            sa.select(Conversation.id).where(
+                Conversation.account_id == conv.account_id, Conversation.contact_id == conv.contact_id,
+                Conversation.status != "resolved", Conversation.id != conv.id,
+            )
+        )
+        if other is not None:
+            raise ApiError(409, f"This customer already has an open conversation (#{other}) on this account; "
+                                "continue there.", code="other_conversation_open", conversation_id=other)
+        conv.resolved_at = None
+    change("status", status)
+
+
+def _jsonable(changes):
+    return {k: {"from": v["from"], "to": v["to"]} for k, v in changes.items()}
+
+
+def claim(session, conv, *, actor):
+    """Assign to me, unless a colleague already holds it (then 409: reassigning is an explicit act)."""
+    if conv.assignee_id not in (None, actor.id):
+        holder = session.get(User, conv.assignee_id)
+        raise ApiError(409, f"{holder.name if holder else 'Someone'} already has this conversation.",
+                       code="already_assigned", assignee_id=conv.assignee_id)
+    return update_conversation(session, conv, actor=actor, assignee_id=actor.id)
+
+
+def bulk_update(session, ids, action, value, *, actor):
+    """Apply one action to many conversations. Returns (updated ids, [{"id", "message"}])."""
+    if action not in BULK_ACTIONS:
+        raise ApiError(422, f"action must be one of {', '.join(BULK_ACTIONS)}.", code="validation_error")
+    kwargs_for = {
+        "assign": lambda c: {"assignee_id": int(value) if value not in (None, "me") else actor.id},
+        "unassign": lambda c: {"assignee_id": None},
+        "tag": lambda c: {"tags": list(c.tags or []) + [_required(value, "tag")]},
+        "untag": lambda c: {"tags": [t for t in (c.tags or []) if t != str(_required(value, "tag")).lower()]},
+        "resolve": lambda c: {"status": "resolved"},
+        "reopen": lambda c: {"status": "open"},
+        "spam": lambda c: {"is_spam": True},
+        "priority": lambda c: {"priority": _required(value, "priority")},
+    }[action]
+    updated, errors = [], []
+    conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(ids)))}
+    for conv_id in ids:
+        conv = conversations.get(conv_id)
+        if conv is None:
+            errors.append({"id": conv_id, "message": "no such conversation"})
+            continue
+        try:
+            with session.begin_nested():
+                update_conversation(session, conv, actor=actor, **kwargs_for(conv))
+            updated.append(conv_id)
+        except ApiError as exc:
+            errors.append({"id": conv_id, "message": exc.message})
+    return updated, errors
+
+
+def _required(value, what):
+    if value in (None, ""):
+        raise ApiError(422, f"This bulk action needs a {what} value.", code="validation_error")
+    return value

@@ -1,0 +1,82 @@
+"""Assignment: claim, assign, unassign, and auto-assignment of new conversations.
+
+Auto-assignment is off by default. Managers choose "round_robin" (take turns
+among available agents) or "least_loaded" (fewest open assigned
+conversations). Only active agents who switched themselves available take part.
+"""
+import sqlalchemy as sa
+
+from app.models import Conversation, Notification, Setting, User
+
+AUTO_ASSIGN_KEY = "auto_assign"
+AUTO_ASSIGN_MODES = ("off", "round_robin", "least_loaded")
+
+
+def auto_assign_mode(session):
+    row = session.get(Setting, AUTO_ASSIGN_KEY)
+    mode = (row.value or {}).get("mode") if row else None
+    return mode if mode in AUTO_ASSIGN_MODES else "off"
+
+
+def set_auto_assign_mode(session, mode):
+    if mode not in AUTO_ASSIGN_MODES:
+        raise ValueError(f"mode must be one of {', '.join(AUTO_ASSIGN_MODES)}")
+    row = session.get(Setting, AUTO_ASSIGN_KEY) or Setting(key=AUTO_ASSIGN_KEY, value={})
+    row.value = {**(row.value or {}), "mode": mode}
+    session.add(row)
+    return mode
+
+
+def _available_agents(session):
+    return session.scalars(
+        sa.select(User).where(User.is_active.is_(True), User.is_available.is_(True), User.role == "agent").order_by(User.id)
+    ).all()
+
+
+def auto_assign(session, conversations):
+    """Assign freshly opened conversations according to the configured mode. Returns {conversation id: user}."""
+    if not conversations:
+        return {}
+    mode = auto_assign_mode(session)
+    if mode == "off":
+        return {}
+    agents = _available_agents(session)
+    if not agents:
+        return {}
+    chosen = {}
+    if mode == "round_robin":
+        row = session.get(Setting, AUTO_ASSIGN_KEY)
+        last = (row.value or {}).get("last_user_id", 0)
+        ids = [a.id for a in agents]
+        for conv in conversations:
+            following = [i for i in ids if i > last] or ids
+            last = following[0]
+            chosen[conv.id] = next(a for a in agents if a.id == last)
+        row.value = {**row.value, "last_user_id": last}
+    else:
+        loads = dict(session.execute(
+            sa.select(Conversation.assignee_id, sa.func.count())
+            .where(Conversation.status != "resolved", Conversation.assignee_id.in_([a.id for a in agents]))
+            .group_by(Conversation.assignee_id)
+        ).all())
+        for conv in conversations:
+            agent = min(agents, key=lambda a: (loads.get(a.id, 0), a.id))
+            loads[agent.id] = loads.get(agent.id, 0) + 1
+            chosen[conv.id] = agent
+    for conv in conversations:
+        agent = chosen[conv.id]
+        conv.assignee_id = agent.id
+        notify_assigned(session, conv, agent)
+    return chosen
+
+
+def notify_assigned(session, conv, user, by=None):
+    from app import events
+    from app.serialize import notification_dict
+
+    who = f" by {by.name}" if by is not None else ""
+    note = Notification(user_id=user.id, kind="assigned", conversation_id=conv.id,
+                        text=f"Conversation #{conv.id} was assigned to you{who}.")
+    session.add(note)
+    session.flush()
+    events.publish(session, "notification", notification_dict(note), room=f"user:{user.id}")
