@@ -8,5 +8,6 @@ NODE_MODULES = BASE_DIR / "node_modules"
 
 VENDOR_DIRS = {
     "socket.io-client": NODE_MODULES / "socket.io-client" / "dist",
+    "swagger-ui-dist": NODE_MODULES / "swagger-ui-dist",  # the API docs page (/api/v1/docs)
     "twitter-text": NODE_MODULES / ".bundles" / "twitter-text",  # one ES module, bundled by package.json's postinstall
 }
