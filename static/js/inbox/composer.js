@@ -1,0 +1,311 @@
+// The composer: reply or private note, the network's limit (X: weighted count by twitter-text),
+// canned responses by "/shortcut", @mentions in notes, Ctrl/Cmd+Enter to send, and the duplicate
+// guard: a reply carries the last message the agent saw, and a 409 shows what arrived meanwhile.
+import parseTweet from "/vendor/twitter-text/parse-tweet.js";
+import { ApiError, post } from "./api.js";
+import * as canned from "./canned.js";
+import * as presence from "./presence.js";
+import { emit, state } from "./store.js";
+import * as suggest from "./suggest.js";
+import { codePoints, contactLabel, el, linkify, truncate } from "./text.js";
+import * as thread from "./thread.js";
+
+const form = document.getElementById("composer");
+const textarea = document.getElementById("composer-text");
+const counter = document.getElementById("composer-count");
+const errorBox = document.getElementById("composer-error");
+const sendButton = document.getElementById("composer-send");
+const cannedSelect = document.getElementById("canned-select");
+const targetLabel = document.getElementById("reply-target");
+const conflictBox = document.getElementById("conflict");
+const FALLBACK_LIMITS = { twitter: 280, facebook: 8000 };
+const PLACEHOLDERS = {
+  reply: "Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends.",
+  note: "Private note for the team. @name mentions a teammate, Ctrl+Enter saves.",
+};
+
+const drafts = new Map(); // conversation id -> {text, mode, key}
+let conversationId = null;
+let loaded = Promise.resolve();
+let mode = "reply";
+let idempotencyKey = null;
+let lastSeenId = 0;
+let sending = false;
+
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+
+function maxId(messages) {
+  return messages.reduce((m, msg) => Math.max(m, msg.id), 0);
+}
+
+function network() {
+  return state.detail?.network || state.conversations.get(conversationId)?.network || "custom";
+}
+
+/** {used, max}: X counts weighted characters (twitter-text), other networks code points. */
+export function measure(text) {
+  if (mode === "note") return { used: codePoints(text), max: null };
+  const limit = state.detail?.reply_limit;
+  const max = limit ? limit.max : FALLBACK_LIMITS[network()] ?? null;
+  const used = network() === "twitter" ? parseTweet(text).weightedLength : codePoints(text);
+  return { used, max };
+}
+
+function showCount() {
+  const { used, max } = measure(textarea.value);
+  const over = max !== null && used > max;
+  counter.textContent = max === null ? `${used}` : over ? `${used - max} over the ${max} limit` : `${used} / ${max}`;
+  counter.classList.toggle("is-over", over);
+  sendButton.disabled = sending || over || !textarea.value.trim();
+}
+
+function latestInbound() {
+  const messages = state.detail?.messages || [];
+  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound") return messages[i];
+  return null;
+}
+
+function replyTarget() {
+  const messages = state.detail?.messages || [];
+  return messages.find((m) => m.id === state.replyToId) || latestInbound();
+}
+
+function showTarget() {
+  const target = mode === "reply" ? replyTarget() : null;
+  targetLabel.textContent = target ? `Replying to ${contactLabel(target.author)}: “${truncate(target.text, 60)}”` : "";
+  thread.showReplyTarget();
+}
+
+function setMode(next) {
+  mode = next;
+  for (const tab of form.querySelectorAll("[data-mode]")) tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
+  form.classList.toggle("is-note", mode === "note");
+  textarea.placeholder = PLACEHOLDERS[mode];
+  textarea.setAttribute("aria-label", mode === "note" ? "Private note" : "Reply");
+  sendButton.firstChild.textContent = mode === "note" ? "Save note " : "Send ";
+  showCount();
+  showTarget();
+}
+
+function saveDraft() {
+  if (conversationId === null) return;
+  if (textarea.value) drafts.set(conversationId, { text: textarea.value, mode, key: idempotencyKey, lastSeenId });
+  else drafts.delete(conversationId);
+}
+
+/** Show the composer for conversation `id`; `whenLoaded` resolves once state.detail is that conversation. */
+export function bind(id, whenLoaded) {
+  saveDraft();
+  presence.stopTyping();
+  suggest.close();
+  hideConflict();
+  conversationId = id;
+  loaded = whenLoaded;
+  const draft = drafts.get(id);
+  textarea.value = draft ? draft.text : "";
+  idempotencyKey = draft ? draft.key : newKey();
+  lastSeenId = draft ? draft.lastSeenId : 0;
+  state.replyToId = null;
+  errorBox.textContent = "";
+  setMode(draft ? draft.mode : "reply");
+}
+
+/** The thread was (re)loaded: what it shows counts as seen unless the agent is mid-draft. Returns the ids not seen yet. */
+export function threadLoaded(messages) {
+  if (!textarea.value.trim() || lastSeenId === 0) {
+    lastSeenId = Math.max(lastSeenId, maxId(messages));
+    return [];
+  }
+  showTarget();
+  showCount();
+  return messages.filter((m) => m.id > lastSeenId).map((m) => m.id);
+}
+
+/** A message arrived live; returns true when the agent has not seen it yet (they are writing). */
+export function messageArrived(message) {
+  if (message.id <= lastSeenId) return false;
+  if (textarea.value.trim()) {
+    showTarget();
+    return true;
+  }
+  lastSeenId = message.id;
+  showTarget();
+  return false;
+}
+
+export function focus(nextMode = "reply") {
+  if (nextMode !== mode) setMode(nextMode);
+  textarea.focus();
+}
+
+export function replyTo(message) {
+  state.replyToId = message.id;
+  setMode("reply");
+  textarea.focus();
+}
+
+function clearAfterSend() {
+  textarea.value = "";
+  drafts.delete(conversationId);
+  idempotencyKey = newKey();
+  state.replyToId = null;
+  lastSeenId = Math.max(lastSeenId, maxId(state.detail?.messages || []));
+  thread.markAllSeen();
+  hideConflict();
+  showCount();
+  showTarget();
+}
+
+function mentionedIds(text) {
+  return [...state.team.values()].filter((u) => text.includes(`@${u.name}`)).map((u) => u.id);
+}
+
+function hideConflict() {
+  conflictBox.hidden = true;
+  conflictBox.replaceChildren();
+}
+
+function showConflict(newer) {
+  for (const message of newer) emit("message", { message, seen: true });
+  lastSeenId = Math.max(lastSeenId, maxId(newer));
+  const others = newer.filter((m) => m.direction === "outbound").length;
+  const customer = newer.filter((m) => m.direction === "inbound").length;
+  const why = [
+    others ? `${others === 1 ? "a reply was" : `${others} replies were`} sent` : null,
+    customer ? `the customer wrote ${customer === 1 ? "again" : `${customer} more messages`}` : null,
+  ].filter(Boolean).join(" and ") || "new messages arrived";
+  conflictBox.replaceChildren(
+    el("p", { class: "conflict-title", text: `Not sent: while you were writing, ${why}. Read them, then send or discard your reply.` }),
+    el("ol", { class: "conflict-messages" }, newer.map((m) => el("li", { class: `msg-${m.direction}` },
+      el("span", { class: "msg-author", dir: "auto", text: m.direction === "inbound" ? contactLabel(m.author) : (m.author.name || "Reply") }),
+      el("p", { class: "msg-text", dir: "auto" }, linkify(m.text))))),
+    el("div", { class: "conflict-actions" },
+      el("button", { type: "button", class: "primary send-anyway", text: "Send anyway", on: { click: () => send() } }),
+      el("button", { type: "button", class: "discard-reply", text: "Discard my reply", on: { click: discard } }),
+      el("span", { class: "muted", text: "Ctrl+Enter also sends." })),
+  );
+  conflictBox.hidden = false;
+  thread.scrollTo(newer[newer.length - 1]?.id);
+}
+
+export function discard() {
+  clearAfterSend();
+  textarea.focus();
+}
+
+async function submit(id, text) {
+  if (mode === "note") return post(`/conversations/${id}/notes`, { text, mentions: mentionedIds(text) });
+  const target = replyTarget();
+  return post(`/conversations/${id}/replies`, {
+    text,
+    in_reply_to_message_id: target ? target.id : null,
+    last_seen_message_id: lastSeenId || null,
+  }, { "Idempotency-Key": idempotencyKey });
+}
+
+export async function send() {
+  const id = conversationId;
+  const text = textarea.value;
+  if (sending || id === null || !text.trim()) return;
+  sending = true;
+  errorBox.textContent = "";
+  showCount();
+  try {
+    await loaded; // the thread must be on screen: last_seen_message_id is what the agent saw
+    const { used, max } = measure(text);
+    if (max !== null && used > max) {
+      errorBox.textContent = `Too long for ${network() === "twitter" ? "X" : "this network"}: ${used - max} over the limit of ${max}.`;
+      return;
+    }
+    const message = await submit(id, text);
+    presence.stopTyping();
+    if (conversationId === id) {
+      emit("message", { message, seen: true });
+      clearAfterSend();
+    } else {
+      drafts.delete(id);
+    }
+  } catch (exc) {
+    if (exc instanceof ApiError && exc.status === 409 && Array.isArray(exc.body.newer_messages)) {
+      if (conversationId === id) showConflict(exc.body.newer_messages);
+    } else {
+      errorBox.textContent = exc.message; // the text stays, with the same idempotency key: retrying is safe
+    }
+  } finally {
+    sending = false;
+    showCount();
+  }
+}
+
+function insertAtCaret(text, replaceFrom = textarea.selectionStart) {
+  const end = textarea.selectionEnd;
+  textarea.setRangeText(text, replaceFrom, end, "end");
+  textarea.dispatchEvent(new Event("input"));
+  textarea.focus();
+}
+
+function fillCanned(item) {
+  return canned.fill(item.text, { contact: state.detail?.contact || state.conversations.get(conversationId)?.contact, agent: state.me });
+}
+
+function offerSuggestions() {
+  const before = textarea.value.slice(0, textarea.selectionStart);
+  const slash = /(?:^|\s)\/([\p{L}\p{N}_-]*)$/u.exec(before);
+  if (slash) {
+    const start = textarea.selectionStart - slash[1].length - 1;
+    suggest.open(canned.find(slash[1]).slice(0, 8).map((c) => ({ label: `/${c.shortcut}`, detail: c.title, value: c })),
+      (item) => insertAtCaret(fillCanned(item), start));
+    return;
+  }
+  const at = mode === "note" ? /(?:^|\s)@([\p{L}\p{N}_ .-]{0,30})$/u.exec(before) : null;
+  if (at) {
+    const start = textarea.selectionStart - at[1].length - 1;
+    const needle = at[1].toLocaleLowerCase();
+    const people = [...state.team.values()].filter((u) => u.name.toLocaleLowerCase().startsWith(needle)).slice(0, 8);
+    suggest.open(people.map((u) => ({ label: u.name, detail: u.role, value: u })), (u) => insertAtCaret(`@${u.name} `, start));
+    return;
+  }
+  suggest.close();
+}
+
+export function fillCannedSelect() {
+  cannedSelect.replaceChildren(cannedSelect.options[0], ...state.canned.map((c) => el("option", { value: String(c.id), text: `/${c.shortcut} — ${c.title}` })));
+}
+
+export function init() {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send();
+  });
+  for (const tab of form.querySelectorAll("[data-mode]")) tab.addEventListener("click", () => focus(tab.dataset.mode));
+  textarea.addEventListener("input", () => {
+    showCount();
+    offerSuggestions();
+    if (!textarea.value.trim()) {
+      lastSeenId = Math.max(lastSeenId, maxId(state.detail?.messages || []));
+      thread.markAllSeen();
+    }
+    if (conversationId !== null && mode === "reply" && textarea.value) presence.typing(conversationId);
+  });
+  textarea.addEventListener("blur", () => {
+    presence.stopTyping();
+    window.setTimeout(() => suggest.close(), 150);
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (suggest.handleKey(event)) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      send();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      textarea.blur();
+      document.getElementById("conversation-list").focus();
+    }
+  });
+  cannedSelect.addEventListener("change", () => {
+    const item = state.canned.find((c) => String(c.id) === cannedSelect.value);
+    cannedSelect.value = "";
+    if (item) insertAtCaret(fillCanned(item));
+  });
+  showCount();
+}

@@ -1,0 +1,108 @@
+// The open conversation: load its detail, render header, thread and customer, keep it live.
+import { get } from "./api.js";
+import * as composer from "./composer.js";
+import * as counts from "./counts.js";
+import * as customer from "./customer.js";
+import * as header from "./header.js";
+import * as listview from "./listview.js";
+import * as presence from "./presence.js";
+import { state } from "./store.js";
+import { contactName } from "./text.js";
+import * as thread from "./thread.js";
+
+const placeholder = document.getElementById("conversation-placeholder");
+const body = document.getElementById("conversation-body");
+let controller = null;
+let loading = Promise.resolve();
+
+function setTitle(conv) {
+  state.titleSuffix = conv ? `${contactName(conv.contact)} · Inbox · Carebox` : null;
+  counts.renderTitle();
+}
+
+async function fetchDetail(id) {
+  controller?.abort();
+  controller = new AbortController();
+  const detail = await get(`/conversations/${id}`, null, controller.signal);
+  return state.openId === id ? detail : null;
+}
+
+function showDetail(detail) {
+  state.detail = detail;
+  header.render(detail);
+  customer.render(detail);
+  const unseen = new Set(composer.threadLoaded(detail.messages));
+  thread.render(detail.messages);
+  for (const message of detail.messages) if (unseen.has(message.id)) thread.upsert(message, { isNew: true });
+  setTitle(detail);
+}
+
+/** Open conversation `id`; `focus` ("reply" | "note") puts the cursor in the composer straight away. */
+export function open(id, { focus = null } = {}) {
+  if (state.openId === id && state.detail) {
+    if (focus) composer.focus(focus);
+    return loading;
+  }
+  state.openId = id;
+  state.detail = null;
+  if (state.conversations.has(id)) state.cursorId = id;
+  listview.showCursor();
+  placeholder.hidden = true;
+  body.hidden = false;
+  const summary = state.conversations.get(id);
+  header.renderLoading(summary);
+  customer.clear();
+  thread.clear();
+  setTitle(summary);
+  presence.view(id);
+  loading = fetchDetail(id).then((detail) => {
+    if (detail) showDetail(detail);
+  }).catch((exc) => {
+    if (exc.name !== "AbortError" && state.openId === id) header.renderLoading({ contact: { name: `Could not load: ${exc.message}` } });
+  });
+  composer.bind(id, loading);
+  if (focus) composer.focus(focus);
+  return loading;
+}
+
+/** After a reconnect: fetch the open conversation again, so nothing missed while offline stays missing. */
+export async function reload() {
+  const id = state.openId;
+  if (id === null) return;
+  presence.view(id);
+  try {
+    const detail = await fetchDetail(id);
+    if (detail) showDetail(detail);
+  } catch {
+    // the next reconnect tries again
+  }
+}
+
+/** A summary of a conversation changed (API answer or live event). */
+export function applyConversation(conv) {
+  if (!state.detail || state.detail.id !== conv.id) return;
+  const { messages, account, history, reply_limit: replyLimit } = state.detail;
+  state.detail = { ...state.detail, ...conv, messages, account, history, reply_limit: replyLimit };
+  header.render(state.detail);
+  setTitle(state.detail);
+}
+
+/** A message was created or changed (delivery state). `seen`: the agent is being shown it on purpose. */
+export function applyMessage(message, { seen = false } = {}) {
+  if (!state.detail || state.detail.id !== message.conversation_id) return;
+  const messages = state.detail.messages;
+  const index = messages.findIndex((m) => m.id === message.id);
+  if (index >= 0) {
+    messages[index] = message;
+    thread.upsert(message);
+    return;
+  }
+  messages.push(message);
+  messages.sort((a, b) => (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || a.id - b.id);
+  const isNew = seen ? false : composer.messageArrived(message);
+  thread.upsert(message, { isNew });
+}
+
+export function whenLoaded() {
+  return loading;
+}

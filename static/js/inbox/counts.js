@@ -1,0 +1,47 @@
+// Counts per filter (status, assignee, SLA), each with the other filters applied (GET /conversations/counts).
+// Live events only schedule a refresh: one small request after a burst, never a list reload.
+import { get } from "./api.js";
+import { listQuery } from "./list.js";
+import { state } from "./store.js";
+
+const DEBOUNCE_MS = 400;
+const PERIOD_MS = 30000; // clocks cross warning/breach with time alone
+let timer = null;
+let generation = 0;
+
+function render() {
+  for (const node of document.querySelectorAll("[data-count]")) {
+    const [dimension, key] = node.dataset.count.split(".");
+    const value = state.counts?.[dimension]?.[key];
+    node.textContent = value === undefined || value === null ? "" : String(value);
+  }
+  const open = state.counts?.status?.open;
+  document.title = `${open ? `(${open}) ` : ""}${state.titleSuffix || "Inbox · Carebox"}`;
+}
+
+export async function refresh() {
+  const mine = ++generation;
+  const { sort, ...filters } = listQuery(); // eslint-disable-line no-unused-vars
+  try {
+    const counts = await get("/conversations/counts", filters);
+    if (mine === generation) {
+      state.counts = counts;
+      render();
+    }
+  } catch {
+    // Counts are a convenience: the list itself shows load errors.
+  }
+}
+
+export function refreshSoon() {
+  window.clearTimeout(timer);
+  timer = window.setTimeout(refresh, DEBOUNCE_MS);
+}
+
+export function renderTitle() {
+  render();
+}
+
+export function startPeriodic() {
+  window.setInterval(refreshSoon, PERIOD_MS);
+}

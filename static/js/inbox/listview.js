@@ -1,0 +1,168 @@
+// The conversation list in the DOM: one <li> per loaded conversation, kept by id and moved in place
+// when it changes, so a live event touches one row, never the whole list.
+import { attach, clockNode } from "./clock.js";
+import { fullTime, shortTime } from "./format.js";
+import { memberName, state } from "./store.js";
+import { contactLabel, contactName, el, truncate } from "./text.js";
+
+export const NETWORK_LABELS = { twitter: "X", facebook: "Facebook", custom: "Custom" };
+const SNIPPET_GRAPHEMES = 160;
+
+const list = document.getElementById("conversation-list");
+const empty = document.getElementById("empty-state");
+const rows = new Map(); // conversation id -> <li>
+let onOpen = () => {};
+
+export function onOpenRequested(fn) {
+  onOpen = fn;
+}
+
+function presenceBadges(conversationId) {
+  const presence = state.presence.get(conversationId);
+  const others = (people) => (people || []).filter((p) => p.id !== state.me.id);
+  const typers = others(presence && presence.typers);
+  const typerIds = new Set(typers.map((p) => p.id));
+  const viewers = others(presence && presence.viewers).filter((p) => !typerIds.has(p.id));
+  const badges = [
+    ...typers.map((p) => el("span", { class: "pres pres-typing", text: `${p.name} typing…`, dir: "auto" })),
+    ...viewers.map((p) => el("span", { class: "pres pres-viewing", text: p.name, title: `${p.name} is viewing`, dir: "auto" })),
+  ];
+  return badges;
+}
+
+function meta(conv) {
+  const parts = [];
+  if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: conv.priority }));
+  if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: "spam" }));
+  for (const tag of conv.tags || []) parts.push(el("span", { class: "tag", text: tag, dir: "auto" }));
+  const assignee = memberName(conv.assignee_id);
+  parts.push(el("span", { class: "assignee", text: assignee ? `→ ${assignee}` : "unassigned" }));
+  return parts;
+}
+
+function renderRow(conv) {
+  const id = conv.id;
+  const li = el("li", {
+    id: `conv-${id}`,
+    role: "option",
+    class: "conversation",
+    "aria-selected": id === state.cursorId ? "true" : "false",
+    dataset: { id: String(id), slaHost: "" },
+  });
+  li.classList.toggle("is-cursor", id === state.cursorId);
+  li.classList.toggle("is-open", id === state.openId);
+  li.classList.toggle("is-checked", state.checked.has(id));
+  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": `Select the conversation with ${contactName(conv.contact)}` });
+  pick.checked = state.checked.has(id);
+  const account = state.accounts.get(conv.account_id);
+  li.append(
+    pick,
+    el("span", { class: `network network-${conv.network}`, text: NETWORK_LABELS[conv.network] || conv.network, title: account ? account.name : "" }),
+    el("span", { class: "who", dir: "auto", text: contactLabel(conv.contact) }),
+    el("time", { class: "when", datetime: conv.last_message_at || "", title: fullTime(conv.last_message_at), text: shortTime(conv.last_message_at) }),
+    el("span", { class: "snippet", dir: "auto", text: truncate(conv.snippet, SNIPPET_GRAPHEMES) }),
+    el("span", { class: "meta" }, meta(conv)),
+    el("span", { class: "presence" }, presenceBadges(id)),
+    clockNode(conv.sla),
+  );
+  return li;
+}
+
+function rowFor(id) {
+  const fresh = renderRow(state.conversations.get(id));
+  const old = rows.get(id);
+  if (old) old.replaceWith(fresh);
+  rows.set(id, fresh);
+  return fresh;
+}
+
+export function renderAll() {
+  rows.clear();
+  const fragment = document.createDocumentFragment();
+  for (const id of state.order) {
+    const row = renderRow(state.conversations.get(id));
+    rows.set(id, row);
+    fragment.append(row);
+  }
+  list.replaceChildren(fragment);
+  for (const row of rows.values()) attach(row.querySelector(".sla-clock"));
+  updateEmpty();
+  showCursor();
+}
+
+/** Put conversation `id` (already in state.order) where it belongs. */
+export function placeRow(id) {
+  const row = rowFor(id);
+  const index = state.order.indexOf(id);
+  const next = rows.get(state.order[index + 1]) || null;
+  if (row.parentNode !== list || row.nextSibling !== next) list.insertBefore(row, next);
+  attach(row.querySelector(".sla-clock"));
+  updateEmpty();
+}
+
+export function appendRows(ids) {
+  const fragment = document.createDocumentFragment();
+  const added = ids.map((id) => rowFor(id));
+  fragment.append(...added);
+  list.append(fragment);
+  for (const row of added) attach(row.querySelector(".sla-clock"));
+  updateEmpty();
+}
+
+export function removeRow(id) {
+  rows.get(id)?.remove();
+  rows.delete(id);
+  updateEmpty();
+}
+
+export function refreshRow(id) {
+  if (rows.has(id)) placeRow(id);
+}
+
+export function refreshPresence(id) {
+  rows.get(id)?.querySelector(".presence")?.replaceChildren(...presenceBadges(id));
+}
+
+export function showCursor() {
+  for (const row of list.querySelectorAll(".is-cursor, .is-open")) {
+    row.classList.remove("is-cursor", "is-open");
+    row.setAttribute("aria-selected", "false");
+  }
+  const cursor = rows.get(state.cursorId);
+  if (cursor) {
+    cursor.classList.add("is-cursor");
+    cursor.setAttribute("aria-selected", "true");
+    list.setAttribute("aria-activedescendant", cursor.id);
+    cursor.scrollIntoView({ block: "nearest" });
+  } else {
+    list.removeAttribute("aria-activedescendant");
+  }
+  rows.get(state.openId)?.classList.add("is-open");
+}
+
+export function showChecked() {
+  for (const [id, row] of rows) {
+    const checked = state.checked.has(id);
+    row.classList.toggle("is-checked", checked);
+    row.querySelector(".pick").checked = checked;
+  }
+}
+
+function updateEmpty() {
+  empty.hidden = state.order.length > 0;
+}
+
+list.addEventListener("click", (event) => {
+  const row = event.target.closest("li.conversation");
+  if (!row) return;
+  const id = Number(row.dataset.id);
+  if (event.target.classList.contains("pick")) {
+    if (event.target.checked) state.checked.add(id);
+    else state.checked.delete(id);
+    row.classList.toggle("is-checked", event.target.checked);
+    list.dispatchEvent(new CustomEvent("checked-change", { bubbles: true }));
+    return;
+  }
+  if (event.target.closest("a")) return;
+  onOpen(id);
+});

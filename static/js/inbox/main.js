@@ -1,0 +1,183 @@
+// The inbox page: wires the modules together, loads the first page, then stays live over Socket.IO.
+import * as actions from "./actions.js";
+import { get, patch, post, put } from "./api.js";
+import * as bulk from "./bulk.js";
+import * as canned from "./canned.js";
+import { startTicking } from "./clock.js";
+import * as composer from "./composer.js";
+import * as conversation from "./conversation.js";
+import * as counts from "./counts.js";
+import * as customer from "./customer.js";
+import * as filters from "./filters.js";
+import * as keyboard from "./keyboard.js";
+import * as list from "./list.js";
+import * as listview from "./listview.js";
+import * as notifications from "./notifications.js";
+import * as presence from "./presence.js";
+import { connect } from "./socket.js";
+import { emit, on, state } from "./store.js";
+import * as thread from "./thread.js";
+import { toastError } from "./toast.js";
+
+const root = document.getElementById("inbox");
+state.me = {
+  id: Number(root.dataset.userId),
+  name: root.dataset.userName,
+  role: root.dataset.userRole,
+  is_available: root.dataset.userAvailable === "true",
+};
+let focusOn = "list"; // what e / a act on: the list cursor, or the conversation just opened
+
+function openConversation(id, options) {
+  focusOn = "open";
+  return conversation.open(id, options);
+}
+
+function target() {
+  return focusOn === "open" && state.openId !== null ? state.openId : state.cursorId ?? state.openId;
+}
+
+// --- one path for every change, whether it came from this tab's own action or a live event --------
+on("conversation", (conv) => {
+  list.applyConversation(conv);
+  conversation.applyConversation(conv);
+  counts.refreshSoon();
+});
+on("message", ({ message, conversation: conv, seen }) => {
+  if (conv) emit("conversation", conv);
+  conversation.applyMessage(message, { seen });
+});
+
+async function messageAction(message, verb) {
+  try {
+    const answer = await post(`/messages/${message.id}/${verb}`);
+    if (answer && answer.id) emit("message", { message: answer, seen: true });
+  } catch (exc) {
+    toastError(exc, verb === "retry" ? "Could not retry" : "Could not discard");
+  }
+}
+
+thread.setHandlers({
+  replyTo: (message) => composer.replyTo(message),
+  retry: (message) => messageAction(message, "retry"),
+  discard: (message) => messageAction(message, "discard"),
+});
+listview.onOpenRequested((id) => openConversation(id));
+customer.onOpenRequested((id) => openConversation(id, {}));
+
+// --- reference data: team, accounts, canned responses, my availability, auto-assignment ----------
+async function loadReference() {
+  const [team, accounts] = await Promise.all([
+    get("/team").catch(() => ({ items: [] })),
+    get("/accounts").catch(() => ({ items: [] })),
+    canned.load(),
+  ]);
+  state.team = new Map((team.items || []).map((u) => [u.id, u]));
+  state.accounts = new Map((accounts.items || []).map((a) => [a.id, a]));
+  filters.fillAccounts();
+  bulk.fillAssignees();
+  composer.fillCannedSelect();
+  listview.renderAll(); // assignee names and account names in the rows
+  if (state.detail) conversation.applyConversation(state.detail);
+}
+
+function initAvailability() {
+  const toggle = document.getElementById("availability");
+  toggle.checked = state.me.is_available;
+  toggle.addEventListener("change", async () => {
+    try {
+      const me = await patch("/me", { is_available: toggle.checked });
+      state.me.is_available = me.is_available;
+    } catch (exc) {
+      toggle.checked = !toggle.checked;
+      toastError(exc, "Could not change your availability");
+    }
+  });
+}
+
+async function initAutoAssign() {
+  const select = document.getElementById("auto-assign");
+  if (!select) return; // managers only
+  try {
+    select.value = (await get("/settings/auto-assign")).mode;
+    select.disabled = false;
+  } catch {
+    return;
+  }
+  select.addEventListener("change", async () => {
+    try {
+      select.value = (await put("/settings/auto-assign", { mode: select.value })).mode;
+    } catch (exc) {
+      toastError(exc, "Could not change auto-assignment");
+    }
+  });
+}
+
+// --- live ------------------------------------------------------------------------------------------
+function sync() {
+  list.reload();
+  counts.refresh();
+  conversation.reload();
+  notifications.load();
+}
+
+const socket = connect({
+  onConnect: sync,
+  "conversation.created": (data) => emit("conversation", data.conversation),
+  "conversation.updated": (data) => emit("conversation", data.conversation),
+  "sla.changed": (data) => emit("conversation", data.conversation),
+  "message.created": (data) => emit("message", { message: data.message, conversation: data.conversation }),
+  "message.updated": (data) => emit("message", { message: data.message, conversation: data.conversation }),
+  notification: (data) => notifications.arrived(data.notification || data),
+});
+presence.init(socket);
+
+// --- keyboard ---------------------------------------------------------------------------------------
+keyboard.init({
+  move(delta) {
+    focusOn = "list";
+    list.moveCursor(delta);
+  },
+  open() {
+    if (state.cursorId !== null) openConversation(state.cursorId);
+  },
+  reply() {
+    const id = focusOn === "open" && state.openId !== null ? state.openId : state.cursorId;
+    if (id !== null && id !== undefined) openConversation(id, { focus: "reply" });
+  },
+  note() {
+    const id = target();
+    if (id !== null && id !== undefined) openConversation(id, { focus: "note" });
+  },
+  resolve() {
+    const id = target();
+    if (id !== null && id !== undefined) actions.resolve(id);
+  },
+  claim() {
+    const id = target();
+    if (id !== null && id !== undefined) actions.claim(id);
+  },
+  toggleChecked: () => list.toggleChecked(state.cursorId),
+  search: () => filters.focusSearch(),
+  closePanels() {
+    document.getElementById("notifications-panel").hidden = true;
+  },
+});
+
+// --- start -------------------------------------------------------------------------------------------
+filters.init();
+composer.init();
+bulk.init();
+notifications.init((id) => openConversation(id));
+initAvailability();
+list.watchScroll();
+startTicking();
+counts.startPeriodic();
+counts.refresh();
+list.reload().then(() => {
+  performance.mark("inbox-interactive");
+  document.body.dataset.inboxReady = "true";
+});
+loadReference();
+initAutoAssign();
+document.getElementById("conversation-list").focus({ preventScroll: true });

@@ -1,0 +1,73 @@
+// The list's order and filters, exactly as the API applies them (app/conversations/queries.py), so
+// live events land in the right place without asking the server.
+import { parseTime } from "./format.js";
+
+const NEVER = -Infinity;
+
+function activity(conv) {
+  return parseTime(conv.last_message_at) ?? parseTime(conv.created_at) ?? NEVER;
+}
+
+function byActivity(a, b, newestFirst) {
+  const d = activity(a) - activity(b);
+  if (d !== 0) return newestFirst ? -d : d;
+  return newestFirst ? b.id - a.id : a.id - b.id;
+}
+
+/** Negative when `a` comes before `b` under `sort` ("sla": running clocks by breach time, then newest). */
+export function compare(a, b, sort = "sla") {
+  if (sort === "newest") return byActivity(a, b, true);
+  if (sort === "oldest") return byActivity(a, b, false);
+  const ba = parseTime(a.sla && a.sla.breach_at);
+  const bb = parseTime(b.sla && b.sla.breach_at);
+  if (ba !== null && bb !== null) return ba - bb || a.id - b.id;
+  if (ba !== null) return -1;
+  if (bb !== null) return 1;
+  return byActivity(a, b, true);
+}
+
+/** The SLA state now, from the clock's due times (the server's sla_state() in JavaScript). */
+export function slaStateNow(sla, now = Date.now()) {
+  if (!sla) return "stopped";
+  if (sla.state === "paused" || sla.state === "stopped") return sla.state;
+  const warn = parseTime(sla.warn_at);
+  const breach = parseTime(sla.breach_at);
+  if (breach === null) return sla.state || "stopped";
+  if (now >= breach) return "breached";
+  if (warn !== null && now >= warn) return "warning";
+  return "ok";
+}
+
+/**
+ * Whether `conv` belongs in the list under `filters`. Returns null when only the server can tell
+ * (a text search that may match a message body we do not have).
+ */
+export function matches(conv, filters, me) {
+  if (filters.status && conv.status !== filters.status) return false;
+  const assignee = filters.assignee;
+  if (assignee === "me" && conv.assignee_id !== me.id) return false;
+  if (assignee === "none" && conv.assignee_id !== null) return false;
+  if (/^\d+$/.test(assignee || "") && conv.assignee_id !== Number(assignee)) return false;
+  if (filters.network && conv.network !== filters.network) return false;
+  if (filters.account && conv.account_id !== Number(filters.account)) return false;
+  if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;
+  if (filters.sla && slaStateNow(conv.sla) !== filters.sla) return false;
+  const q = (filters.q || "").trim().toLocaleLowerCase();
+  if (q) {
+    const haystack = [conv.contact?.name, conv.contact?.handle, conv.snippet].join("\n").toLocaleLowerCase();
+    return haystack.includes(q) ? true : null;
+  }
+  return true;
+}
+
+/** Index at which `conv` goes in `ids` (sorted), by binary search. */
+export function insertionIndex(ids, byId, conv, sort) {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compare(byId.get(ids[mid]), conv, sort) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,132 @@
+// The messages of the open conversation, in thread order: customer posts, the brand's replies with
+// their delivery state (retry / discard when failed or unknown), and private notes.
+import { fullTime, shortTime } from "./format.js";
+import { memberName, state } from "./store.js";
+import { contactLabel, el, linkify } from "./text.js";
+
+const thread = document.getElementById("thread");
+const nodes = new Map(); // message id -> <li>
+const handlers = { replyTo() {}, retry() {}, discard() {} };
+
+const DELIVERY = {
+  queued: "Queued",
+  sending: "Sending…",
+  sent: "Sent",
+  failed: "Failed",
+  unknown: "Unknown",
+};
+const UNKNOWN_HELP = "Carebox stopped between sending this reply and recording the answer, so it may or may not be on the network. "
+  + "Check the network, then retry or discard it: it is never re-sent automatically.";
+
+export function setHandlers(fns) {
+  Object.assign(handlers, fns);
+}
+
+function author(msg) {
+  if (msg.direction === "note") return `Note by ${memberName(msg.author.user_id) || msg.author.name || "someone"}`;
+  if (msg.direction === "outbound") {
+    const agent = memberName(msg.author.user_id);
+    const brand = state.detail?.account?.name || msg.author.name || msg.author.handle || "Brand";
+    if (msg.is_native) return `${brand} (answered on the network)`;
+    return agent ? `${agent} for ${brand}` : brand;
+  }
+  return contactLabel(msg.author) || contactLabel(state.detail?.contact);
+}
+
+function times(msg) {
+  const posted = el("time", { datetime: msg.created_at, title: `On the network: ${fullTime(msg.created_at)}`, text: shortTime(msg.created_at) });
+  if (msg.direction !== "inbound") return el("span", { class: "msg-times" }, posted);
+  return el("span", { class: "msg-times" }, "posted ", posted, " · received ",
+    el("time", { datetime: msg.received_at, title: `By Carebox: ${fullTime(msg.received_at)}`, text: shortTime(msg.received_at) }));
+}
+
+function delivery(msg) {
+  const status = msg.delivery_status;
+  if (msg.direction !== "outbound" || !status || msg.is_native) return null;
+  const box = el("div", { class: `delivery delivery-${status}` },
+    el("span", { class: "delivery-state", text: DELIVERY[status] || status }));
+  if (status === "failed" && msg.delivery_error) box.append(el("span", { class: "delivery-error", dir: "auto", text: msg.delivery_error }));
+  if (status === "unknown") box.append(el("span", { class: "delivery-error", text: UNKNOWN_HELP }));
+  if (status === "failed" || status === "unknown") {
+    box.append(
+      el("button", { type: "button", class: "retry", text: "Retry", on: { click: () => handlers.retry(msg) } }),
+      el("button", { type: "button", class: "discard link", text: "Discard", on: { click: () => handlers.discard(msg) } }),
+    );
+  }
+  return box;
+}
+
+function messageNode(msg) {
+  const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id) } });
+  if (state.replyToId === msg.id) li.classList.add("is-reply-target");
+  const actions = msg.direction === "inbound"
+    ? el("button", { type: "button", class: "link reply-to", text: "Reply to this", on: { click: () => handlers.replyTo(msg) } })
+    : null;
+  li.append(
+    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto", text: author(msg) }), times(msg), actions),
+    el("p", { class: "msg-text", dir: "auto" }, linkify(msg.text)),
+    delivery(msg),
+  );
+  return li;
+}
+
+function position(msg) {
+  // Thread order: platform time, then id (as the API sends them).
+  return [Date.parse(msg.created_at) || 0, msg.id];
+}
+
+function before(a, b) {
+  const pa = position(a);
+  const pb = position(b);
+  return pa[0] - pb[0] || pa[1] - pb[1];
+}
+
+export function render(messages) {
+  nodes.clear();
+  const fragment = document.createDocumentFragment();
+  for (const msg of messages) {
+    const node = messageNode(msg);
+    nodes.set(msg.id, node);
+    fragment.append(node);
+  }
+  thread.replaceChildren(fragment);
+  scrollToEnd();
+}
+
+export function clear() {
+  nodes.clear();
+  thread.replaceChildren();
+}
+
+/** Add or update one message; `isNew` marks one the agent has not been shown yet. */
+export function upsert(msg, { isNew = false } = {}) {
+  const node = messageNode(msg);
+  if (isNew) node.classList.add("is-new");
+  const old = nodes.get(msg.id);
+  if (old) {
+    if (old.classList.contains("is-new")) node.classList.add("is-new");
+    old.replaceWith(node);
+  } else {
+    const messages = state.detail ? state.detail.messages : [];
+    const next = messages.find((m) => m.id !== msg.id && before(msg, m) < 0);
+    thread.insertBefore(node, next ? nodes.get(next.id) || null : null);
+    if (!next) scrollToEnd();
+  }
+  nodes.set(msg.id, node);
+}
+
+export function markAllSeen() {
+  for (const node of thread.querySelectorAll(".is-new")) node.classList.remove("is-new");
+}
+
+export function showReplyTarget() {
+  for (const [id, node] of nodes) node.classList.toggle("is-reply-target", id === state.replyToId);
+}
+
+export function scrollTo(id) {
+  nodes.get(id)?.scrollIntoView({ block: "center" });
+}
+
+function scrollToEnd() {
+  thread.scrollTop = thread.scrollHeight;
+}
