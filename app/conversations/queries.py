@@ -151,7 +151,8 @@ def counts(filters, *, user, now=None):
 
     def grouped(dimension, key):
         subset = filtered({**filters, dimension: None}, user=user, now=now).subquery()
-        return dict(db.session.execute(sa.select(key(subset), sa.func.count()).group_by(key(subset))).all())
+        keyed = sa.select(key(subset).label("k")).subquery()  # group by a column: same SQL on both databases
+        return dict(db.session.execute(sa.select(keyed.c.k, sa.func.count()).group_by(keyed.c.k)).all())
 
     by_status = grouped("status", lambda t: t.c.status)
     by_assignee = grouped("assignee", lambda t: sa.case(
