@@ -54,6 +54,10 @@ def create_app(config=None):
     app.register_blueprint(inbox.bp)
     api.init_app(app)
     realtime.init_app(app)
+    from app import admin, hooks
+
+    app.register_blueprint(admin.bp)  # admin pages: API tokens, users, webhooks
+    app.register_blueprint(hooks.bp)  # push receivers authenticated by signature (Facebook)
     cli.init_app(app)
     return app
 

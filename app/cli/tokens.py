@@ -3,9 +3,9 @@ import click
 from flask.cli import with_appcontext
 
 from app.accounts import find_user_by_email
-from app.audit import record
 from app.extensions import db
-from app.models import TOKEN_SCOPES, ApiToken
+from app.models import TOKEN_SCOPES
+from app.tokens import TokenError, issue_token
 
 
 @click.group(help="Manage API tokens.")
@@ -24,17 +24,10 @@ def create(email, name, scopes):
     user = find_user_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"no user with email {email}")
-    if not user.is_active:
-        raise click.ClickException(f"user {email} is deactivated")
-    scopes = list(scopes) or ["read", "write"]
-    if "admin" in scopes and user.role != "admin":
-        raise click.ClickException("only admins can hold a token with the admin scope")
-    if not name.strip():
-        raise click.ClickException("the token needs a name")
-    token, raw = ApiToken.issue(user, name.strip()[:120], scopes)
-    db.session.add(token)
-    db.session.flush()
-    record("token.created", actor=user, target=token, data={"name": token.name, "scopes": scopes})
+    try:
+        token, raw = issue_token(db.session, user=user, name=name, scopes=list(scopes) or None)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
-    click.echo(f"token {token.id} for {user.email}, scopes {', '.join(scopes)}. Shown once, store it now:")
+    click.echo(f"token {token.id} for {user.email}, scopes {', '.join(token.scopes)}. Shown once, store it now:")
     click.echo(raw)

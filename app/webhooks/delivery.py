@@ -370,7 +370,8 @@ def disable_endpoint(session, endpoint, reason):
         note = Notification(user_id=admin.id, kind="webhook_disabled", text=text[:500])
         session.add(note)
         session.flush()
-        events.publish(session, "notification.created", {"notification": {
-            "id": note.id, "kind": note.kind, "text": note.text, "created_at": isoformat(note.created_at),
-            "webhook_endpoint_id": endpoint.id}}, room=f"user:{admin.id}")
+        # The same event and shape as the inbox's other notifications (mentions, assignments).
+        events.publish(session, "notification", {
+            "id": note.id, "kind": note.kind, "text": note.text, "conversation_id": None, "message_id": None,
+            "created_at": isoformat(note.created_at), "read_at": None}, room=f"user:{admin.id}")
     log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)

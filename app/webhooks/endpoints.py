@@ -27,6 +27,10 @@ class WebhookError(ValueError):
     """Bad input for an endpoint; the message says what to fix."""
 
 
+class UrlRefused(WebhookError):
+    """The URL is not http(s) or resolves to an address webhooks may not reach (see ssrf.py)."""
+
+
 def new_secret():
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -47,7 +51,7 @@ def validate_url(session, url):
     try:
         return ssrf.check_url(url, ssrf.allow_private(current_app, session))
     except ssrf.BlockedAddress as exc:
-        raise WebhookError(str(exc)) from None
+        raise UrlRefused(str(exc)) from None
 
 
 def validate_events(events):

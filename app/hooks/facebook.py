@@ -1,0 +1,146 @@
+"""Facebook push: /hooks/facebook receives Page `feed` change notifications (Graph API Webhooks).
+
+GET answers the subscription handshake: hub.mode=subscribe with the verify
+token configured in CAREBOX_FACEBOOK_VERIFY_TOKEN echoes hub.challenge.
+
+POST carries {"object": "page", "entry": [{"id": page id, "time", "changes":
+[{"field": "feed", "value": {...}}]}]} signed with X-Hub-Signature-256:
+"sha256=" + hex HMAC-SHA256 of the raw body keyed with the app secret. The
+secret is the `app_secret` in the credentials of the Facebook account whose
+page id is the entry's id, so each entry is only accepted under its own
+account's secret. A missing signature is 401, a wrong one (or a page we do not
+know) 403; both are logged and nothing is stored.
+
+Comments become InboundItems exactly as the poller maps them (see
+app/connectors/facebook.py) and go through app.ingest.ingest(), the one
+ingest path: a comment seen by push and by polling is stored once.
+"""
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, request
+
+from app.auth.guard import public
+from app.extensions import db
+from app.hooks import bp
+from app.ingest import InboundAuthor, InboundItem, ingest
+from app.models import SocialAccount
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+INGESTED_VERBS = {"add", "edited"}  # an edit of a stored comment is a duplicate to ingest: ignored
+
+
+@bp.get("/facebook")
+@public  # Facebook's handshake: authenticated by the verify token
+def facebook_handshake():
+    expected = current_app.config.get("CAREBOX_FACEBOOK_VERIFY_TOKEN") or ""
+    given = request.args.get("hub.verify_token", "")
+    challenge = request.args.get("hub.challenge", "")
+    if request.args.get("hub.mode") != "subscribe" or not expected or not hmac.compare_digest(given, expected):
+        log.warning("facebook push: handshake refused from %s", request.remote_addr)
+        abort(403)
+    if not challenge or len(challenge) > 200:
+        abort(400)
+    return Response(challenge, mimetype="text/plain")
+
+
+@bp.post("/facebook")
+@public  # authenticated by the X-Hub-Signature-256 HMAC of the body, checked below before anything is stored
+def facebook_push():
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413)
+    raw = request.get_data(cache=False)
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature.startswith("sha256=") or len(signature) != len("sha256=") + 64:
+        return _refuse(401, "missing or malformed signature")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _refuse(403, "body is not JSON")  # we cannot even find whose secret should have signed it
+    entries = _entries(body)
+    accounts = _accounts_for(entries)
+    accepted = [(entry, accounts[str(entry.get("id"))]) for entry in entries
+                if str(entry.get("id")) in accounts and _signed_by(raw, signature, accounts[str(entry.get("id"))])]
+    if not accepted:
+        return _refuse(403, "signature does not match the app secret of any page in the notification")
+    if len(accepted) < len(entries):
+        log.warning("facebook push: %d of %d entries skipped (unknown page or other secret)",
+                    len(entries) - len(accepted), len(entries))
+    stored = 0
+    for entry, account in accepted:
+        items = [item for change in entry.get("changes") or [] if (item := comment_item(change, account)) is not None]
+        if items:
+            stored += sum(r.created for r in ingest(db.session, account, items))
+    db.session.commit()
+    log.info("facebook push: %d entries, %d new comments", len(accepted), stored)
+    return Response("EVENT_RECEIVED", mimetype="text/plain")
+
+
+def _refuse(status, reason):
+    log.warning("facebook push refused (%s): %s from %s", status, reason, request.remote_addr)
+    return Response(reason, status=status, mimetype="text/plain")
+
+
+def _entries(body):
+    if not isinstance(body, dict) or body.get("object") != "page" or not isinstance(body.get("entry"), list):
+        return []
+    return [e for e in body["entry"] if isinstance(e, dict) and e.get("id")]
+
+
+def _accounts_for(entries):
+    page_ids = {str(e["id"]) for e in entries}
+    if not page_ids:
+        return {}
+    rows = db.session.scalars(sa.select(SocialAccount).where(
+        SocialAccount.network == "facebook", SocialAccount.enabled.is_(True), SocialAccount.external_id.in_(page_ids)))
+    return {a.external_id: a for a in rows}
+
+
+def _signed_by(raw, signature, account):
+    secret = (account.credentials or {}).get("app_secret")
+    if not secret:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.lower())
+
+
+def comment_item(change, account):
+    """The InboundItem for one `feed` change about a comment, or None (other fields, items and verbs)."""
+    if not isinstance(change, dict) or change.get("field") != "feed":
+        return None
+    value = change.get("value")
+    if not isinstance(value, dict) or value.get("item") != "comment" or value.get("verb") not in INGESTED_VERBS:
+        return None
+    comment_id, post_id = value.get("comment_id"), value.get("post_id")
+    if not comment_id or not post_id:
+        return None
+    page_id = str(account.external_id)
+    author = value.get("from") if isinstance(value.get("from"), dict) else None
+    author_id = str(author["id"]) if author and author.get("id") else None
+    # Facebook sets parent_id to the post for a top-level comment, to the parent comment for a reply.
+    parent_id = str(value["parent_id"]) if value.get("parent_id") and str(value["parent_id"]) != str(post_id) else None
+    return InboundItem(
+        external_id=str(comment_id),
+        text=value.get("message") or "",
+        created_at=_time(value.get("created_time")),
+        author=InboundAuthor(external_id=author_id, name=author.get("name"),
+                             profile_url=f"https://facebook.com/{author_id}") if author_id else None,
+        in_reply_to=parent_id or str(post_id),
+        thread_id=parent_id or str(comment_id),  # Facebook threads one level deep
+        from_brand=author_id is not None and author_id == page_id,
+    )
+
+
+def _time(value):
+    """Unix seconds (what feed notifications carry); None when absent or unreadable."""
+    try:
+        return datetime.fromtimestamp(int(value), timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
