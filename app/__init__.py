@@ -24,7 +24,8 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     _load_instance_secrets(app)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for noisy in ("alembic.runtime.plugins", "apscheduler.executors.default", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from app import database, events
     from app.extensions import csrf, db, login_manager, migrate, socketio

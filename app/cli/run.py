@@ -74,7 +74,8 @@ def demo(host, port, rate, no_serve):
         click.echo(f"  {role:8} {email:28} {password}")
     if no_serve:
         return
-    from app.extensions import socketio
+    from werkzeug.serving import run_simple
+
     from app.worker import Worker
 
     server = start_sandbox(rate=rate)
@@ -82,8 +83,9 @@ def demo(host, port, rate, no_serve):
     click.echo(f"\nInbox:   http://{host}:{port}/   (sign in with a login above)")
     click.echo(f"Sandbox: {server.url}/_sandbox/   (the emulated networks: posts and your replies)\n")
     try:
-        socketio.run(app, host=host, port=port, debug=False, use_reloader=False, allow_unsafe_werkzeug=True,
-                     log_output=False)
+        # Werkzeug's threaded server carries Flask-SocketIO's websockets (threading mode, simple-websocket).
+        # One process, no reloader: the worker and the sandbox must start exactly once.
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
         w.shutdown()
         server.stop()
