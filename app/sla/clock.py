@@ -2,52 +2,62 @@
 
 A clock starts at the platform time of the oldest customer message that has
 no later answer, and stops when we answer (here or natively on the network)
-or the conversation is resolved. The conversation row mirrors its running
-clock (sla_state, sla_started_at, sla_warn_at, sla_breach_at) so the inbox
-can sort by urgency without a join.
+or the conversation is resolved. A customer message after our answer starts
+the next clock ("next" response). Under business hours the clock runs only
+while the policy's hours are open: due times and response seconds are
+business time.
+
+The conversation row mirrors its running clock (sla_state, sla_started_at,
+sla_warn_at, sla_breach_at) so the inbox can sort by urgency without a join.
 """
-from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app.models import SlaClock, SlaPolicy, SocialAccount
+from app.models import Message, SlaClock
+from app.sla.policies import Policy, configured_policy, effective_policy  # noqa: F401  (Policy: re-exported)
 
-
-@dataclass(frozen=True)
-class Policy:
-    id: int | None
-    warn_minutes: int
-    breach_minutes: int
-    timezone: str = "UTC"
-    business_hours: dict | None = None
-    holidays: tuple = ()
+ANSWERS = ("reply", "native_reply")
 
 
 def default_policy():
-    cfg = current_app.config
-    return Policy(None, cfg["CAREBOX_SLA_WARN_MINUTES"], cfg["CAREBOX_SLA_BREACH_MINUTES"])
-
-
-def effective_policy(session, account_id):
-    row = session.execute(
-        sa.select(SlaPolicy).join(SocialAccount, SocialAccount.sla_policy_id == SlaPolicy.id)
-        .where(SocialAccount.id == account_id)
-    ).scalar_one_or_none()
-    if row is None:
-        return default_policy()
-    return Policy(row.id, row.warn_minutes, row.breach_minutes, row.timezone, row.business_hours, tuple(row.holidays or ()))
+    """The configured policy (kept for callers that have no session at hand)."""
+    return configured_policy()
 
 
 def due_times(policy, started_at):
     """When a clock started at `started_at` warns and breaches under `policy`."""
-    return started_at + timedelta(minutes=policy.warn_minutes), started_at + timedelta(minutes=policy.breach_minutes)
+    return (
+        add_business_time(policy, started_at, policy.warn_minutes * 60),
+        add_business_time(policy, started_at, policy.breach_minutes * 60),
+    )
+
+
+def add_business_time(policy, start, seconds):
+    schedule = policy.schedule
+    return start + timedelta(seconds=seconds) if schedule is None else schedule.add(start, seconds)
+
+
+def business_seconds(policy, start, end):
+    """Seconds between two instants during which a clock under `policy` runs."""
+    schedule = policy.schedule
+    if schedule is None:
+        return max((end - start).total_seconds(), 0.0)
+    return schedule.seconds_between(start, end)
 
 
 def start_clock(session, conversation, started_at, *, policy, kind="first"):
-    """Start a clock unless one is running. Returns the new clock, or None if one was running."""
+    """Start a clock for a customer message posted at `started_at`. Returns the new clock, or None.
+
+    Nothing starts when a clock is running already (it started at an older message) or when
+    the message predates our latest answer (that answer covered it). A message older than
+    the running clock's start (it arrived late) moves the start back.
+    """
+    if conversation.last_outbound_at is not None and started_at < conversation.last_outbound_at:
+        return None
     if conversation.sla_started_at is not None:  # the conversation mirrors its running clock
+        if started_at < conversation.sla_started_at:
+            _move_start(session, conversation, started_at, policy)
         return None
     warn_at, breach_at = due_times(policy, started_at)
     clock = SlaClock(
@@ -60,22 +70,67 @@ def start_clock(session, conversation, started_at, *, policy, kind="first"):
     return clock
 
 
-def stop_clock(session, conversation, stopped_at, reason, *, user_id=None):
-    """Stop the running clock, if any, and keep it for reports."""
-    if conversation.sla_started_at is None:
-        return None
+def _move_start(session, conversation, started_at, policy):
     clock = _running(session, conversation.id)
-    if clock is None:
-        return None
-    stopped_at = max(stopped_at, clock.started_at)
-    clock.stopped_at = stopped_at
-    clock.stop_reason = reason
-    clock.answered_by_user_id = user_id
-    clock.response_seconds = (stopped_at - clock.started_at).total_seconds()
-    clock.met = reason != "resolved" and stopped_at <= clock.breach_at
-    conversation.sla_state = "stopped"
-    conversation.sla_started_at = conversation.sla_warn_at = conversation.sla_breach_at = None
+    if clock is None or clock.state != "ok":
+        return  # a flagged clock keeps the due times it was flagged by
+    clock.started_at = started_at
+    clock.warn_at, clock.breach_at = due_times(policy, started_at)
+    conversation.sla_started_at, conversation.sla_warn_at, conversation.sla_breach_at = (
+        clock.started_at, clock.warn_at, clock.breach_at)
+
+
+def stop_clock(session, conversation, stopped_at, reason, *, user_id=None):
+    """Stop the running clock, if any, and keep it for reports. Returns the stopped clock or None.
+
+    `reason` is "reply" (sent from Carebox; pass the agent's user_id), "native_reply" (seen by
+    the poller) or "resolved". After an answer, customer messages posted later than it start
+    the next clock at once.
+    """
+    clock = _running(session, conversation.id) if conversation.sla_started_at is not None else None
+    if clock is not None:
+        policy = _policy_of(session, clock, conversation)
+        stopped_at = max(stopped_at, clock.started_at)
+        clock.stopped_at = stopped_at
+        clock.stop_reason = reason
+        clock.answered_by_user_id = user_id if reason in ANSWERS else None
+        clock.response_seconds = round(business_seconds(policy, clock.started_at, stopped_at), 3)
+        # An answer before the breach meets the SLA. Resolving without an answer is neither,
+        # unless the clock had breached already.
+        if reason in ANSWERS:
+            clock.met = stopped_at < clock.breach_at
+        else:
+            clock.met = False if stopped_at >= clock.breach_at else None
+        conversation.sla_state = "stopped"
+        conversation.sla_started_at = conversation.sla_warn_at = conversation.sla_breach_at = None
+    if reason in ANSWERS:
+        _start_after_answer(session, conversation, stopped_at)
     return clock
+
+
+def _start_after_answer(session, conversation, answered_at):
+    """Customer messages posted after this answer are still waiting: the next clock starts at the oldest."""
+    if conversation.status == "resolved" or conversation.is_spam or conversation.id is None:
+        return None
+    session.flush()
+    oldest = session.scalar(
+        sa.select(sa.func.min(Message.created_at)).where(
+            Message.conversation_id == conversation.id, Message.direction == "inbound",
+            Message.created_at > answered_at,
+        )
+    )
+    if oldest is None:
+        return None
+    policy = effective_policy(session, conversation.account_id)
+    return start_clock(session, conversation, oldest, policy=policy, kind="next")
+
+
+def _policy_of(session, clock, conversation):
+    from app.sla.policies import policy_by_id
+
+    if clock.policy_id is not None:
+        return policy_by_id(session, clock.policy_id)
+    return effective_policy(session, conversation.account_id)
 
 
 def _running(session, conversation_id):
