@@ -63,6 +63,20 @@ def create_app(config=None):
     return app
 
 
+def _message_queue(redis_url):
+    """Socket.IO between processes through Redis (none in the one-process default).
+
+    Short timeouts: with Redis down, each node still serves its own clients at once instead of
+    hanging on every emit (python-socketio delivers locally before publishing).
+    """
+    if not redis_url:
+        return None
+    import socketio as python_socketio
+
+    return python_socketio.RedisManager(redis_url, channel="carebox", redis_options={
+        "socket_connect_timeout": 1, "socket_timeout": 2, "health_check_interval": 15})
+
+
 def _load_instance_secrets(app):
     """Zero-setup mode: keep generated secrets in instance/ so restarts keep sessions and credentials.
 

@@ -6,13 +6,17 @@ for managers and admins, and "user:<id>" for events meant for one person.
 Client events: "view" {conversation_id|null} and "typing" {conversation_id, typing};
 "presence" (no data) answers, by acknowledgement, with everyone's presence.
 """
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from app.events import MANAGERS, STAFF
 from app.extensions import db, socketio
-from app.realtime.presence import presence
+from app.realtime.presence import presence_for
+
+
+def current_presence():
+    return current_app.extensions["carebox_presence"]
 
 
 def user_room(user_id):
@@ -43,14 +47,14 @@ def on_connect(auth=None):
         if user.has_role("manager"):
             join_room(MANAGERS, sid=sid)
         join_room(user_room(user.id), sid=sid)
-        presence.connect(sid, user.id, user.name)
+        current_presence().connect(sid, user.id, user.name)
     finally:
         db.session.remove()
     return True
 
 
 def on_disconnect(*_args):
-    changed = presence.disconnect(request.sid)
+    changed = current_presence().disconnect(request.sid)
     if changed is not None:
         _broadcast(changed)
 
@@ -67,29 +71,30 @@ def _conversation_id(data):
 
 def on_view(data):
     conversation_id = _conversation_id(data)
-    for changed in presence.view(request.sid, conversation_id):
+    for changed in current_presence().view(request.sid, conversation_id):
         _broadcast(changed)
-    return presence.snapshot(conversation_id) if conversation_id is not None else None
+    return current_presence().snapshot(conversation_id) if conversation_id is not None else None
 
 
 def on_typing(data):
     conversation_id = _conversation_id(data)
     if conversation_id is None:
         return None
-    if presence.typing(request.sid, conversation_id, bool(data.get("typing"))):
+    if current_presence().typing(request.sid, conversation_id, bool(data.get("typing"))):
         _broadcast(conversation_id)
     return None
 
 
 def on_presence_sync(*_args):
-    return presence.all_snapshots()
+    return current_presence().all_snapshots()
 
 
 def _broadcast(conversation_id):
-    socketio.emit("presence", presence.snapshot(conversation_id), to=STAFF)
+    socketio.emit("presence", current_presence().snapshot(conversation_id), to=STAFF)
 
 
 def init_app(app):
+    app.extensions["carebox_presence"] = presence_for(app.config["REDIS_URL"])
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("view", on_view)

@@ -70,4 +70,117 @@ class Presence:
             return dict(session["user"]) if session else None
 
 
-presence = Presence()
+
+class SharedPresence(Presence):
+    """Presence shared by every web node through Redis (set when REDIS_URL is).
+
+    Each node keeps its own connections in memory (as Presence does) and mirrors them into one
+    Redis hash; snapshots read the hash, so an agent on node A sees a colleague typing on node B.
+    Entries carry a heartbeat: a node that dies stops refreshing them and they fade out. If Redis
+    is unreachable, the node falls back to what it knows locally and keeps serving its clients.
+    """
+
+    KEY = "carebox:presence"
+    STALE_SECONDS = 60
+    HEARTBEAT_SECONDS = 20
+
+    def __init__(self, redis_url):
+        super().__init__()
+        import redis
+
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+        self._heartbeat = None
+
+    def _entry(self, sid):
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None:
+                return None
+            return {**session, "typing_until": session["typing_until"] - time.monotonic() + time.time(),
+                    "seen": time.time()}
+
+    def _mirror(self, sid):
+        import json
+
+        entry = self._entry(sid)
+        try:
+            if entry is None:
+                self.redis.hdel(self.KEY, sid)
+            else:
+                self.redis.hset(self.KEY, sid, json.dumps(entry))
+        except Exception:  # Redis down: local presence still works for this node's clients
+            pass
+        self._start_heartbeat()
+
+    def connect(self, sid, user_id, name):
+        super().connect(sid, user_id, name)
+        self._mirror(sid)
+
+    def disconnect(self, sid):
+        changed = super().disconnect(sid)
+        self._mirror(sid)
+        return changed
+
+    def view(self, sid, conversation_id):
+        changed = super().view(sid, conversation_id)
+        self._mirror(sid)
+        return changed
+
+    def typing(self, sid, conversation_id, is_typing):
+        changed = super().typing(sid, conversation_id, is_typing)
+        self._mirror(sid)
+        return changed
+
+    def _shared_sessions(self):
+        import json
+
+        try:
+            raw = self.redis.hgetall(self.KEY)
+        except Exception:
+            return None
+        now = time.time()
+        sessions = []
+        for value in raw.values():
+            entry = json.loads(value)
+            if entry.get("seen", 0) > now - self.STALE_SECONDS:
+                sessions.append(entry)
+        return sessions
+
+    def snapshot(self, conversation_id):
+        shared = self._shared_sessions()
+        if shared is None:
+            return super().snapshot(conversation_id)
+        now = time.time()
+        viewers, typers = {}, {}
+        for entry in shared:
+            if entry["viewing"] != conversation_id:
+                continue
+            viewers[entry["user"]["id"]] = entry["user"]
+            if entry["typing_until"] > now:
+                typers[entry["user"]["id"]] = entry["user"]
+        return {"conversation_id": conversation_id, "viewers": list(viewers.values()), "typers": list(typers.values())}
+
+    def all_snapshots(self):
+        shared = self._shared_sessions()
+        if shared is None:
+            return super().all_snapshots()
+        watched = {e["viewing"] for e in shared if e["viewing"] is not None}
+        return [self.snapshot(c) for c in sorted(watched)]
+
+    def _start_heartbeat(self):
+        if self._heartbeat is not None:
+            return
+        self._heartbeat = threading.Thread(target=self._beat, name="presence-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self):
+        while True:
+            time.sleep(self.HEARTBEAT_SECONDS)
+            with self._lock:
+                sids = list(self._sessions)
+            for sid in sids:
+                self._mirror(sid)
+
+
+def presence_for(redis_url):
+    return SharedPresence(redis_url) if redis_url else Presence()
