@@ -4,7 +4,6 @@
 worker and the sandbox are started explicitly by `flask worker`,
 `flask sandbox` or the all-in-one `flask demo` (see app/cli).
 """
-import logging
 import os
 from pathlib import Path
 

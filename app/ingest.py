@@ -23,6 +23,7 @@ from app import events
 from app.conversations.assignment import auto_assign
 from app.database import insert_for
 from app.models import Contact, Conversation, Message, fold, utcnow
+from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict
 from app.sla import effective_policy, start_clock, stop_clock
 
@@ -335,6 +336,8 @@ def _insert_messages(session, batch, rows):
         )
     if lost:
         _find_existing(session, batch, lost)
+    if inserted:
+        INGESTED.labels(batch.account.network, inserted[0]["direction"]).inc(len(inserted))
     return inserted
 
 

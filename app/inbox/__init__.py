@@ -19,9 +19,3 @@ def vendor(package, filename):
     if folder is None:
         abort(404)
     return send_from_directory(folder, filename, max_age=3600)
-
-
-@bp.get("/healthz")
-@public
-def healthz():
-    return {"status": "ok"}

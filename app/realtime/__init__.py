@@ -12,6 +12,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from app.events import MANAGERS, STAFF
 from app.extensions import db, socketio
+from app.ops.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
 
 
@@ -48,12 +49,14 @@ def on_connect(auth=None):
             join_room(MANAGERS, sid=sid)
         join_room(user_room(user.id), sid=sid)
         current_presence().connect(sid, user.id, user.name)
+        SOCKET_CONNECTIONS.inc()
     finally:
         db.session.remove()
     return True
 
 
 def on_disconnect(*_args):
+    SOCKET_CONNECTIONS.dec()
     changed = current_presence().disconnect(request.sid)
     if changed is not None:
         _broadcast(changed)

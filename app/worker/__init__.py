@@ -18,6 +18,7 @@ from werkzeug.utils import import_string
 
 from app.extensions import db
 from app.models import SocialAccount
+from app.ops.logs import job_context
 from app.worker.jobs import PERIODIC_JOBS
 from app.worker.leases import release_all
 from app.worker.polling import poll_account
@@ -71,7 +72,7 @@ class Worker:
             self.scheduler.remove_job(f"poll:{account_id}")
 
     def run_periodic(self, job_id, func):
-        with self.app.app_context():
+        with self.app.app_context(), job_context(job_id):
             try:
                 func(self.app, self.owner)
             except Exception:
@@ -81,7 +82,7 @@ class Worker:
                 db.session.remove()
 
     def run_poll(self, account_id):
-        with self.app.app_context():
+        with self.app.app_context(), job_context(f"poll:{account_id}"):
             try:
                 outcome = poll_account(self.app, account_id, self.owner)
                 if outcome != "skipped":

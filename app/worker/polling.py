@@ -23,6 +23,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.ingest import ingest
 from app.models import SocialAccount, utcnow
+from app.ops.metrics import POLL_LAG, POLLS, RATE_LIMIT_REMAINING
 from app.serialize import account_dict
 from app.worker.leases import LeaseKeeper, claim_account
 
@@ -112,7 +113,16 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
     account.lease_until = None
     _publish_health_change(session, account, previous_health)
     session.commit()
+    _observe(account, outcome)
     return outcome
+
+
+def _observe(account, outcome):
+    POLLS.labels(account.network, outcome.split(":")[0]).inc()
+    if account.poll_lag_seconds is not None:
+        POLL_LAG.labels(str(account.id)).set(account.poll_lag_seconds)
+    if account.rate_limit_remaining is not None:
+        RATE_LIMIT_REMAINING.labels(str(account.id)).set(account.rate_limit_remaining)
 
 
 def _lag(items, new_results, now):

@@ -1,0 +1,90 @@
+"""Prometheus metrics (prometheus-client).
+
+Counters and gauges below are updated where things happen (polls, ingest, sockets, webhooks);
+the SLA and webhook-backlog gauges are read from the database when /metrics is scraped. Each
+process exposes its own: web nodes at /metrics, workers with `flask worker --metrics-port N`.
+/metrics answers loopback callers, or anyone with `Authorization: Bearer $CAREBOX_METRICS_TOKEN`.
+"""
+import hmac
+import time
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, has_app_context, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from app.auth.guard import public
+from app.ops import bp
+
+POLLS = Counter("carebox_polls_total", "Polls of social accounts, by outcome.", ["network", "outcome"])
+INGESTED = Counter("carebox_ingested_messages_total", "Messages newly stored by the ingest path.", ["network", "direction"])
+POLL_LAG = Gauge("carebox_poll_lag_seconds", "How late the newest posts of the last poll were seen.", ["account"])
+RATE_LIMIT_REMAINING = Gauge("carebox_rate_limit_remaining", "Requests left in the network's rate-limit window.",
+                             ["account"])
+SOCKET_CONNECTIONS = Gauge("carebox_socket_connections", "Socket.IO connections on this web process.")
+WEBHOOK_ATTEMPTS = Counter("carebox_webhook_attempts_total", "Webhook delivery attempts, by result.", ["result"])
+HTTP_REQUESTS = Counter("carebox_http_requests_total", "HTTP requests served.", ["method", "endpoint", "status"])
+HTTP_SECONDS = Histogram("carebox_http_request_seconds", "HTTP request duration.", ["endpoint"],
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+class DatabaseCollector:
+    """SLA clocks by state and the webhook backlog, counted when scraped (cheap: partial indexes)."""
+
+    def collect(self):
+        if not has_app_context():
+            return
+        from app.extensions import db
+        from app.models import SlaClock, WebhookDelivery
+
+        try:
+            states = dict(db.session.execute(
+                sa.select(SlaClock.state, sa.func.count()).where(SlaClock.stopped_at.is_(None)).group_by(SlaClock.state)
+            ).all())
+            backlog = db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)
+                                        .where(WebhookDelivery.status == "pending"))
+        except Exception:  # metrics must never break the scrape; the database gauges are just absent
+            return
+        finally:
+            db.session.rollback()
+        sla = GaugeMetricFamily("carebox_sla_clocks", "Running SLA clocks by state.", labels=["state"])
+        for state in ("ok", "warning", "breached"):
+            sla.add_metric([state], states.get(state, 0))
+        yield sla
+        yield GaugeMetricFamily("carebox_webhook_backlog", "Webhook deliveries waiting to be delivered.", value=backlog)
+
+
+_collector = DatabaseCollector()
+
+
+def _allowed():
+    if request.remote_addr in ("127.0.0.1", "::1"):
+        return True
+    expected = current_app.config.get("CAREBOX_METRICS_TOKEN")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(expected) and hmac.compare_digest(given, expected)
+
+
+@bp.get("/metrics")
+@public
+def metrics():
+    if not _allowed():
+        abort(403)
+    return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+def init_app(app):
+    if _collector not in REGISTRY._collector_to_names:
+        REGISTRY.register(_collector)
+
+    @app.before_request
+    def start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def count_request(response):
+        endpoint = request.endpoint or "unknown"
+        if endpoint != "ops.metrics" and "request_started" in g:
+            HTTP_SECONDS.labels(endpoint).observe(time.perf_counter() - g.request_started)
+            HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        return response
