@@ -17,10 +17,16 @@ def wait_for_signal():
 
 @click.command("worker")
 @click.option("--threads", default=8, show_default=True, help="Poll jobs that may run at once.")
+@click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
 @with_appcontext
-def worker(threads):
+def worker(threads, metrics_port):
     """Run the worker role: pollers and timers. Any number may run side by side."""
     from app.worker import Worker
+
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
 
     w = Worker(current_app._get_current_object(), threads=threads).start()
     click.echo(f"worker {w.owner} running; Ctrl+C to stop")
