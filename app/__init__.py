@@ -52,6 +52,9 @@ def create_app(config=None):
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    from app import workflow
+
+    app.register_blueprint(workflow.bp)  # manager pages: canned responses, auto-assignment
     api.init_app(app)
     realtime.init_app(app)
     from app import admin, hooks
