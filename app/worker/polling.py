@@ -43,6 +43,7 @@ def poll_account(app, account_id, owner):
             handle=account.handle, api_base_url=account.api_base_url, credentials=account.credentials,
         )
     except CredentialsError as exc:
+        session.rollback()  # end the read transaction: _finish must begin a writing one (SQLite)
         return _finish(session, account_id, owner, error=AuthError(str(exc)))
     cursor = dict(account.cursor or {})
     session.commit()  # nothing stays open while we talk to the network
@@ -79,8 +80,10 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
 
     cfg = current_app.config
     now = utcnow()
+    # FOR UPDATE (PostgreSQL): a rival's claim waits for this commit instead of slipping in between.
     account = session.execute(
         sa.select(SocialAccount).where(SocialAccount.id == account_id, SocialAccount.lease_owner == owner)
+        .with_for_update()
     ).scalar_one_or_none()
     if account is None:
         session.rollback()
