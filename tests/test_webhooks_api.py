@@ -113,3 +113,10 @@ def test_only_admins_with_the_admin_scope(client, make_user, make_token):
         h = {"Authorization": f"Bearer {make_token(make_user(role))}"}
         assert client.get("/api/v1/webhooks", headers=h).status_code == 403
         assert client.post("/api/v1/webhooks", headers=h, json={"url": "https://example.test"}).status_code == 403
+
+
+def test_ids_no_row_can_have_are_404_not_500(client, headers):
+    for path in ("/api/v1/webhooks/99999999999999999999", "/api/v1/webhooks/1/deliveries/99999999999999999999",
+                 "/api/v1/users/99999999999999999999", "/api/v1/contacts/99999999999999999999"):
+        assert client.get(path, headers=headers).status_code == 404, path
+    assert client.delete("/api/v1/tokens/99999999999999999999", headers=headers).status_code == 404

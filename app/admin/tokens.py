@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ActionForm, TokenForm
+from app.api.paging import get_by_id
 from app.auth.guard import role_required
 from app.extensions import db
 from app.models import ApiToken, User
@@ -52,7 +53,7 @@ def create_token():
 @bp.post("/tokens/<int:token_id>/revoke")
 @role_required("admin")
 def revoke(token_id):
-    token = db.session.get(ApiToken, token_id)
+    token = get_by_id(db.session, ApiToken, token_id)
     if token is not None and ActionForm().validate_on_submit():
         revoke_token(db.session, token, actor=current_user)
         db.session.commit()

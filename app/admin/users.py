@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ActionForm, RoleForm, UserForm
+from app.api.paging import get_by_id
 from app.auth.guard import role_required
 from app.extensions import db
 from app.models import User
@@ -18,7 +19,7 @@ def _page(form, created=None, status=200):
 
 
 def _user_or_404(user_id):
-    user = db.session.get(User, user_id)
+    user = get_by_id(db.session, User, user_id)
     if user is None:
         abort(404)
     return user

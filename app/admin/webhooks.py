@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.admin.forms import ActionForm, PrivateAddressesForm, RotateForm, WebhookForm
+from app.api.paging import get_by_id
 from app.audit import record
 from app.auth.guard import role_required
 from app.extensions import db
@@ -19,7 +20,7 @@ LOG_PAGE = 50
 
 
 def _endpoint_or_404(endpoint_id):
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    endpoint = get_by_id(db.session, WebhookEndpoint, endpoint_id)
     if endpoint is None:
         abort(404)
     return endpoint

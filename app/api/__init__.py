@@ -14,6 +14,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from app.auth.guard import bearer_token_value, public
+from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import csrf
 
@@ -45,6 +46,7 @@ spec = SpecTree(
     mode="strict",
     before=_validation_failed,
     validation_error_status=422,
+    validation_error_model=ErrorOut,  # what _validation_failed answers: {"error": {code, message, details}}
     security_schemes=[
         SecurityScheme(name="bearerAuth", data=SecuritySchemeData(type="http", scheme="bearer")),
         SecurityScheme(name="cookieAuth", data=SecuritySchemeData(type="apiKey", field_in="cookie", name="session")),

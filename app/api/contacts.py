@@ -5,7 +5,7 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import ContactDetailOut, ContactListOut, ContactQuery
-from app.api.paging import page_by_id
+from app.api.paging import get_by_id, page_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
@@ -39,7 +39,7 @@ def list_contacts(query: ContactQuery):
 @spec.validate(resp=Response(HTTP_200=ContactDetailOut, HTTP_404=ErrorOut), tags=["contacts"])
 def get_contact(contact_id):
     """A customer with their conversations (newest first, at most 100)."""
-    contact = db.session.get(Contact, contact_id)
+    contact = get_by_id(db.session, Contact, contact_id)
     if contact is None:
         raise ApiError(404, f"There is no contact {contact_id}.")
     conversations = db.session.scalars(

@@ -6,6 +6,7 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import TokenCreatedOut, TokenIn, TokenListOut, TokenOut
+from app.api.paging import get_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
@@ -37,7 +38,7 @@ def list_tokens():
                tags=["tokens"])
 def create_token(json: TokenIn):
     """Create a token for yourself or another user. The response holds the token once; store it then."""
-    user = current_user if json.user_id is None else db.session.get(User, json.user_id)
+    user = current_user if json.user_id is None else get_by_id(db.session, User, json.user_id)
     if user is None:
         raise ApiError(404, f"There is no user {json.user_id}.")
     try:
@@ -53,7 +54,7 @@ def create_token(json: TokenIn):
 @spec.validate(resp=Response(HTTP_200=TokenOut, HTTP_404=ErrorOut), tags=["tokens"])
 def delete_token(token_id):
     """Revoke a token (idempotent). It stops working at once."""
-    token = db.session.get(ApiToken, token_id)
+    token = get_by_id(db.session, ApiToken, token_id)
     if token is None:
         raise ApiError(404, f"There is no token {token_id}.")
     revoke_token(db.session, token, actor=current_user)

@@ -6,6 +6,7 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import UserCreatedOut, UserIn, UserListOut, UserOut, UserPatchIn, UserQuery
+from app.api.paging import get_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
@@ -22,7 +23,7 @@ def user_dict(user):
 
 
 def _user_or_404(user_id):
-    user = db.session.get(User, user_id)
+    user = get_by_id(db.session, User, user_id)
     if user is None:
         raise ApiError(404, f"There is no user {user_id}.")
     return user

@@ -12,7 +12,7 @@ from app.api.integration_schemas import (
     DeliveryDetailOut, DeliveryListOut, DeliveryOut, DeliveryQuery, EventTypeListOut, RotateIn, RotateOut,
     WebhookCreatedOut, WebhookIn, WebhookListOut, WebhookOut, WebhookPatchIn,
 )
-from app.api.paging import page_by_id
+from app.api.paging import get_by_id, page_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
@@ -25,7 +25,7 @@ ERRORS = dict(HTTP_404=ErrorOut, HTTP_422=ErrorOut)
 
 
 def _endpoint_or_404(endpoint_id):
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    endpoint = get_by_id(db.session, WebhookEndpoint, endpoint_id)
     if endpoint is None:
         raise ApiError(404, f"There is no webhook endpoint {endpoint_id}.")
     return endpoint

@@ -142,5 +142,5 @@ def _unpause(session, endpoint_id):
 
 
 def get_delivery(session, endpoint_id, delivery_id):
-    delivery = session.get(WebhookDelivery, delivery_id)
+    delivery = session.get(WebhookDelivery, delivery_id) if 0 < delivery_id < 2**63 else None
     return delivery if delivery is not None and delivery.endpoint_id == endpoint_id else None
