@@ -66,8 +66,9 @@ class Worker:
                 db.session.remove()
         scheduled = {int(job.id.split(":")[1]) for job in self.scheduler.get_jobs() if job.id.startswith("poll:")}
         for account_id in ids - scheduled:
+            # Jitter: workers' ticks would otherwise lock in phase, and the earliest would poll every account.
             self.scheduler.add_job(self.run_poll, "interval", seconds=POLL_TICK_SECONDS, args=[account_id],
-                                   id=f"poll:{account_id}", next_run_time=_now())
+                                   id=f"poll:{account_id}", next_run_time=_now(), jitter=POLL_TICK_SECONDS)
         for account_id in scheduled - ids:
             self.scheduler.remove_job(f"poll:{account_id}")
 
