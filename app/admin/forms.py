@@ -1,6 +1,7 @@
 """The admin pages' forms (Flask-WTF: every POST carries the CSRF token)."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,26 +21,26 @@ class ActionForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)], description="What it is for, e.g. CRM sync")
     user_id = SelectField("Acts as", coerce=int)
-    scopes = MultiCheckboxField("Scopes", choices=[(s, s) for s in TOKEN_SCOPES], default=["read", "write"],
+    scopes = MultiCheckboxField("Scopes", choices=[SelectChoice(s, s) for s in TOKEN_SCOPES], default=["read", "write"],
                                 validators=[DataRequired(message="Pick at least one scope.")])
 
 
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="agent")
+    role = SelectField("Role", choices=[SelectChoice(r, r) for r in ROLES], default="agent")
     password = PasswordField("Password", validators=[Optional(), Length(min=10, max=512)],
                              description="Leave empty to generate one (shown once).")
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(r, r) for r in ROLES])
 
 
 class WebhookForm(FlaskForm):
     url = StringField("URL", validators=[DataRequired(), URL(require_tld=False), Length(max=2000)])
     description = StringField("Description", validators=[Optional(), Length(max=200)])
-    events = MultiCheckboxField("Event types (none ticked: all)", choices=[(t, t) for t in EVENT_TYPES])
+    events = MultiCheckboxField("Event types (none ticked: all)", choices=[SelectChoice(t, t) for t in EVENT_TYPES])
     enabled = BooleanField("Enabled", default=True)
 
 

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.admin import bp
 from app.admin.forms import ActionForm, TokenForm
@@ -21,7 +22,7 @@ def _page(form, new_token=None, status=200):
 def _token_form():
     form = TokenForm()
     users = db.session.scalars(sa.select(User).where(User.is_active.is_(True)).order_by(User.name))
-    form.user_id.choices = [(u.id, f"{u.name} ({u.email}, {u.role})") for u in users]
+    form.user_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email}, {u.role})") for u in users]
     if form.user_id.data is None:
         form.user_id.data = current_user.id
     return form

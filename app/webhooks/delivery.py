@@ -117,6 +117,7 @@ def deliver_due(app, owner, *, limit=BATCH):
     """One pass: claim, send, record. Returns how many deliveries were claimed."""
     timeout = float(setting(app, TIMEOUT))
     lease_seconds = max(60.0, 4 * timeout)
+    db.session.commit()  # start afresh, so the claim's transaction begins under write_intent (SQLite)
     with write_intent():
         claimed = claim(db.session, owner, limit, lease_seconds)
         if not claimed:
