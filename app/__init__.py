@@ -22,16 +22,13 @@ def create_app(config=None):
     app.config.from_object(config or Config)
     os.makedirs(app.instance_path, exist_ok=True)
     _load_instance_secrets(app)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic.runtime.plugins", "apscheduler.executors.default", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-    from app import database, events
+    from app import database, events, ops
     from app.extensions import csrf, db, login_manager, migrate, socketio
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    ops.init_app(app)  # request ids, metrics and health checks first: they see every request
     login_manager.init_app(app)
     from app import auth
 
@@ -40,7 +37,7 @@ def create_app(config=None):
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
+        client_manager=_message_queue(app.config["REDIS_URL"]),
         cors_allowed_origins=app.config.get("CAREBOX_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,
