@@ -8,6 +8,8 @@ GET    /_sandbox/replies          replies Carebox sent through the APIs, newest 
 POST   /_sandbox/faults           arm a fault; DELETE clears them; GET lists them
 POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the generator
 GET    /_sandbox/stats            request counts and peak concurrency per account
+POST   /_sandbox/push-subscriptions  {"page_id", "callback_url", "verify_token"}: Facebook webhooks
+GET    /_sandbox/push-subscriptions  subscriptions and the latest deliveries; DELETE unsubscribes
 POST   /_sandbox/reset            back to the seeded state ({"settings": {...}} overrides)
 GET    /_sandbox/timeline         every brand's threads as JSON; GET /_sandbox/ as HTML
 """
@@ -210,6 +212,32 @@ def stats():
             "api_replies": len(network.api_replies),
         }
     return jsonify(snapshot)
+
+
+@bp.post("/push-subscriptions")
+def subscribe_push():
+    """Subscribe a callback to a page's feed (page_id defaults to the first page); 202: the handshake
+    runs in the background, GET shows its state."""
+    body = _body()
+    try:
+        subscription = current_network().push.subscribe(
+            _page_id(body), str(body.get("callback_url") or ""), body.get("verify_token")
+        )
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return jsonify({"subscription": subscription.to_dict()}), 202
+
+
+@bp.get("/push-subscriptions")
+def list_push_subscriptions():
+    push = current_network().push
+    return jsonify({"subscriptions": push.subscriptions(), "deliveries": push.deliveries()})
+
+
+@bp.delete("/push-subscriptions")
+def unsubscribe_push():
+    current_network().push.unsubscribe(request.args.get("page_id") or None)
+    return jsonify({"subscriptions": current_network().push.subscriptions()})
 
 
 @bp.post("/reset")

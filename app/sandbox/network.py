@@ -15,6 +15,7 @@ from app.sandbox.entities import (
 )
 from app.sandbox.faults import Fault, FaultBook
 from app.sandbox.ids import SnowflakeIds
+from app.sandbox.push import FacebookPushSender
 from app.sandbox.ratelimit import FixedWindowLimiter
 from app.sandbox.settings import merge_settings
 from app.sandbox.stats import RequestStats
@@ -51,6 +52,7 @@ class SandboxNetwork:
         self.limiter = FixedWindowLimiter()
         self.faults = FaultBook()
         self.stats = RequestStats()
+        self.push = FacebookPushSender(self)  # Facebook webhooks to subscribed callbacks
         self.random = random.Random(self.base_settings.get("traffic_seed"))
         self.generation = 0  # bumped by reset(): requests started before it stop writing
         self.reset()
@@ -72,6 +74,7 @@ class SandboxNetwork:
                 self.add_x_account(credentials)
             for page in self.settings["facebook_pages"]:
                 self.add_page(page)
+            self.push.reset(self.settings["facebook_push_subscriptions"])
 
     def add_x_account(self, credentials):
         with self.lock:
@@ -255,6 +258,7 @@ class SandboxNetwork:
         )
         self.comments[comment.id] = comment
         post.updated_time = max(post.updated_time, now_utc())
+        self.push.comment_added(self.pages[post.page_id], post, comment)
         return comment
 
     def feed(self, page_id):

@@ -54,6 +54,7 @@ class SandboxServer:
 
     def stop(self):
         self.traffic.stop()
+        self.network.push.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

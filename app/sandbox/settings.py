@@ -32,6 +32,13 @@ DEFAULT_SETTINGS = {
     "facebook_pages": [DEMO_FACEBOOK],
     "page_posts": DEMO_PAGE_POSTS,  # published on every seeded page
     "default_fault_delay": 3.0,  # seconds a "timeout" fault sleeps when no delay is given
+    # Facebook webhooks (app/sandbox/push.py): [{"page_id", "callback_url", "verify_token"}] subscribed at
+    # start, each request's timeout, how often a delivery / the handshake is tried, the first retry delay.
+    "facebook_push_subscriptions": [],
+    "push_timeout": 5.0,
+    "push_attempts": 4,
+    "push_verify_attempts": 8,
+    "push_retry_delay": 0.5,
 }
 
 
