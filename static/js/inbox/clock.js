@@ -1,6 +1,6 @@
 // SLA clocks tick in the browser from warn_at / breach_at, once a second, with no server calls.
 // Colour follows the state: ok → warning → breached (classes sla-ok / sla-warning / sla-breached).
-import { duration, fullTime, parseTime } from "./format.js";
+import { duration, fullTime, parseTime, shortTime } from "./format.js";
 import { slaStateNow } from "./ordering.js";
 import { el } from "./text.js";
 
@@ -8,7 +8,7 @@ const STATE_CLASSES = ["sla-ok", "sla-warning", "sla-breached", "sla-paused", "s
 
 function label(sla, state, now) {
   if (state === "stopped") return "";
-  if (state === "paused") return "paused";
+  if (state === "paused") return sla.resumes_at ? `paused until ${shortTime(sla.resumes_at)}` : "paused";
   const breach = parseTime(sla.breach_at);
   if (breach === null) return state;
   return state === "breached" ? `${duration(now - breach)} over` : `${duration(breach - now)} left`;
@@ -16,7 +16,8 @@ function label(sla, state, now) {
 
 function title(sla) {
   if (!sla || !sla.breach_at) return "No response due";
-  return `Waiting since ${fullTime(sla.started_at)}; warning at ${fullTime(sla.warn_at)}; breach at ${fullTime(sla.breach_at)}`;
+  const paused = sla.paused ? ` Paused (${(sla.paused_reason || "").replace(/_/g, " ")}).` : "";
+  return `Waiting since ${fullTime(sla.started_at)}; warning at ${fullTime(sla.warn_at)}; breach at ${fullTime(sla.breach_at)}.${paused}`;
 }
 
 /** A clock element for `sla`; `host` (e.g. the list item) gets the state class too. */

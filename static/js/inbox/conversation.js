@@ -87,12 +87,25 @@ export function applyConversation(conv) {
   setTitle(state.detail);
 }
 
-/** A message was created or changed (delivery state). `seen`: the agent is being shown it on purpose. */
-export function applyMessage(message, { seen = false } = {}) {
+// Delivery states only move forward (queued → sending → sent | failed | unknown); the answer to a POST
+// and the live events about the same reply can cross, so an older state never replaces a newer one.
+const DELIVERY_RANK = { queued: 0, sending: 1, sent: 2, failed: 2, unknown: 2 };
+
+function isStale(incoming, known) {
+  const rank = (m) => DELIVERY_RANK[m.delivery_status] ?? 2;
+  return known.direction === "outbound" && rank(incoming) < rank(known);
+}
+
+/**
+ * A message was created or changed (delivery state). `seen`: the agent is being shown it on purpose;
+ * `force`: this tab itself moved it back (a retry re-queues a failed reply).
+ */
+export function applyMessage(message, { seen = false, force = false } = {}) {
   if (!state.detail || state.detail.id !== message.conversation_id) return;
   const messages = state.detail.messages;
   const index = messages.findIndex((m) => m.id === message.id);
   if (index >= 0) {
+    if (!force && isStale(message, messages[index])) return;
     messages[index] = message;
     thread.upsert(message);
     return;
@@ -101,6 +114,13 @@ export function applyMessage(message, { seen = false } = {}) {
   messages.sort((a, b) => (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || a.id - b.id);
   const isNew = seen ? false : composer.messageArrived(message);
   thread.upsert(message, { isNew });
+}
+
+/** A discarded reply leaves the thread. */
+export function removeMessage(conversationId, messageId) {
+  if (!state.detail || state.detail.id !== conversationId) return;
+  state.detail.messages = state.detail.messages.filter((m) => m.id !== messageId);
+  thread.remove(messageId);
 }
 
 export function whenLoaded() {

@@ -43,17 +43,24 @@ on("conversation", (conv) => {
   conversation.applyConversation(conv);
   counts.refreshSoon();
 });
-on("message", ({ message, conversation: conv, seen }) => {
+on("message", ({ message, conversation: conv, seen, force }) => {
   if (conv) emit("conversation", conv);
-  conversation.applyMessage(message, { seen });
+  conversation.applyMessage(message, { seen, force });
 });
 
 async function messageAction(message, verb) {
+  if (verb === "retry") emit("message", { message: { ...message, delivery_status: "queued", delivery_error: null }, seen: true, force: true });
   try {
     const answer = await post(`/messages/${message.id}/${verb}`);
-    if (answer && answer.id) emit("message", { message: answer, seen: true });
+    if (verb === "retry") {
+      emit("message", { message: answer, seen: true });
+    } else {
+      conversation.removeMessage(message.conversation_id, message.id); // discard answers with the conversation
+      emit("conversation", answer);
+    }
   } catch (exc) {
     toastError(exc, verb === "retry" ? "Could not retry" : "Could not discard");
+    conversation.reload(); // show the reply's real state again
   }
 }
 
@@ -115,6 +122,7 @@ async function initAutoAssign() {
 
 // --- live ------------------------------------------------------------------------------------------
 function sync() {
+  presence.syncAll();
   list.reload();
   counts.refresh();
   conversation.reload();
@@ -124,7 +132,11 @@ function sync() {
 const socket = connect({
   onConnect: sync,
   "conversation.created": (data) => emit("conversation", data.conversation),
-  "conversation.updated": (data) => emit("conversation", data.conversation),
+  "conversation.updated": (data) => {
+    const discarded = data.changes && data.changes.discarded_message_id;
+    if (discarded) conversation.removeMessage(data.conversation.id, discarded.from);
+    emit("conversation", data.conversation);
+  },
   "sla.changed": (data) => emit("conversation", data.conversation),
   "message.created": (data) => emit("message", { message: data.message, conversation: data.conversation }),
   "message.updated": (data) => emit("message", { message: data.message, conversation: data.conversation }),

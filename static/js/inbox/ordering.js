@@ -26,16 +26,26 @@ export function compare(a, b, sort = "sla") {
   return byActivity(a, b, true);
 }
 
-/** The SLA state now, from the clock's due times (the server's sla_state() in JavaScript). */
+const LEVELS = ["ok", "warning", "breached"];
+
+/** The SLA state now, from the clock's due times (app/sla/state.py's clock_view in JavaScript). */
 export function slaStateNow(sla, now = Date.now()) {
-  if (!sla) return "stopped";
-  if (sla.state === "paused" || sla.state === "stopped") return sla.state;
+  if (!sla || sla.state === "stopped") return "stopped";
   const warn = parseTime(sla.warn_at);
   const breach = parseTime(sla.breach_at);
   if (breach === null) return sla.state || "stopped";
-  if (now >= breach) return "breached";
-  if (warn !== null && now >= warn) return "warning";
-  return "ok";
+  const byTime = now >= breach ? "breached" : warn !== null && now >= warn ? "warning" : "ok";
+  if (sla.state === "paused" && byTime !== "breached") return "paused"; // outside business hours
+  const flagged = LEVELS.includes(sla.level) ? sla.level : "ok"; // a flagged level never goes back
+  return LEVELS[Math.max(LEVELS.indexOf(byTime), LEVELS.indexOf(flagged))];
+}
+
+/** The state the API's `sla` filter uses: by due times alone (app/conversations/queries.py). */
+function filterState(sla, now = Date.now()) {
+  const warn = parseTime(sla && sla.warn_at);
+  const breach = parseTime(sla && sla.breach_at);
+  if (!sla || !sla.started_at || breach === null) return "stopped";
+  return now >= breach ? "breached" : warn !== null && now >= warn ? "warning" : "ok";
 }
 
 /**
@@ -51,7 +61,7 @@ export function matches(conv, filters, me) {
   if (filters.network && conv.network !== filters.network) return false;
   if (filters.account && conv.account_id !== Number(filters.account)) return false;
   if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;
-  if (filters.sla && slaStateNow(conv.sla) !== filters.sla) return false;
+  if (filters.sla && filterState(conv.sla) !== filters.sla) return false;
   const q = (filters.q || "").trim().toLocaleLowerCase();
   if (q) {
     const haystack = [conv.contact?.name, conv.contact?.handle, conv.snippet].join("\n").toLocaleLowerCase();

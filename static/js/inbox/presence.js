@@ -22,6 +22,16 @@ export function init(sock) {
   socket.on("presence", apply);
 }
 
+/** After a (re)connect: everyone's presence (the open conversation's view is re-sent by conversation.reload). */
+export function syncAll() {
+  socket.emit("presence", null, (all) => {
+    const stale = [...state.presence.keys()];
+    state.presence.clear();
+    for (const id of stale) listview.refreshPresence(id);
+    for (const snapshot of all || []) apply(snapshot);
+  });
+}
+
 /** Tell the server which conversation this tab shows (null: none); its answer is that conversation's presence. */
 export function view(conversationId) {
   if (typingFor !== null && typingFor !== conversationId) stopTyping();

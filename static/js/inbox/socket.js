@@ -5,7 +5,8 @@ import { get } from "./api.js";
 import { state } from "./store.js";
 
 const status = document.getElementById("connection-state");
-const RETRY_REFUSED_MS = 5000;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
 
 function show(live, text) {
   state.connected = live;
@@ -16,21 +17,38 @@ function show(live, text) {
 /** handlers: {onConnect(), "<event>": fn, …} for the server's events. */
 export function connect(handlers) {
   const socket = io({ transports: ["websocket", "polling"] });
-  socket.on("connect", () => {
-    show(true, "live");
-    handlers.onConnect();
-  });
-  socket.on("disconnect", () => show(false, "offline — reconnecting…"));
-  socket.on("connect_error", async () => {
-    show(false, "offline — reconnecting…");
-    if (socket.active) return; // the client retries by itself
-    // Refused by the server: the session may have ended (api() sends the page to the login form on 401).
+  let retryMs = RETRY_FIRST_MS;
+  let retryTimer = null;
+
+  // The client reconnects by itself after a network loss, but not when the server refused or closed
+  // the connection: then we check the session (api() sends the page to the login form on 401) and
+  // try again with backoff.
+  async function retryLater() {
+    if (retryTimer !== null) return;
     try {
       await get("/me");
     } catch {
-      // unreachable: retry below
+      // unreachable: the retry below tries again
     }
-    window.setTimeout(() => socket.connect(), RETRY_REFUSED_MS);
+    retryTimer = window.setTimeout(() => {
+      retryTimer = null;
+      socket.connect();
+    }, retryMs);
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  }
+
+  socket.on("connect", () => {
+    retryMs = RETRY_FIRST_MS;
+    show(true, "live");
+    handlers.onConnect();
+  });
+  socket.on("disconnect", (reason) => {
+    show(false, "offline — reconnecting…");
+    if (reason === "io server disconnect") retryLater();
+  });
+  socket.on("connect_error", () => {
+    show(false, "offline — reconnecting…");
+    if (!socket.active) retryLater();
   });
   for (const [event, fn] of Object.entries(handlers)) if (event !== "onConnect") socket.on(event, fn);
   return socket;

@@ -65,8 +65,9 @@ function messageNode(msg) {
   li.append(
     el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto", text: author(msg) }), times(msg), actions),
     el("p", { class: "msg-text", dir: "auto" }, linkify(msg.text)),
-    delivery(msg),
   );
+  const deliveryBox = delivery(msg);
+  if (deliveryBox) li.append(deliveryBox);
   return li;
 }
 
@@ -113,6 +114,11 @@ export function upsert(msg, { isNew = false } = {}) {
     if (!next) scrollToEnd();
   }
   nodes.set(msg.id, node);
+}
+
+export function remove(id) {
+  nodes.get(id)?.remove();
+  nodes.delete(id);
 }
 
 export function markAllSeen() {
