@@ -292,3 +292,30 @@ def test_delivery_refuses_private_addresses_when_not_allowed(app, db, client, ag
     assert receiver.requests == []  # nothing was sent: the guard refused before connecting
     (attempt,) = attempts_of(db, deliveries(db)[0].id)
     assert attempt.status_code is None and "loopback, private or reserved" in attempt.error
+
+
+def test_publishing_stays_cheap_on_the_ingest_hot_path(app, db, custom_account, receiver):
+    """A batch of 60 customer messages: one endpoint read and one multi-row insert for the whole outbox."""
+    from sqlalchemy import event
+
+    from app.ingest import InboundAuthor, InboundItem, ingest
+
+    register(db, receiver)
+    register(db, receiver, events=["message.received"])
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "webhook_" in statement:
+            statements.append(statement.split()[0].upper())
+
+    items = [InboundItem(external_id=f"hot-{n}", text=f"text {n}", author=InboundAuthor(f"c{n % 5}")) for n in range(60)]
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with writing(db) as session:
+            ingest(session, session.get(type(custom_account), custom_account.id), items)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == ["SELECT", "INSERT"]
+    rows = deliveries(db)
+    assert len(rows) == 5 * 1 + 60 * 2  # conversation.created to one endpoint, message.received to both
+    assert len({r.message_id for r in rows}) == 65  # one webhook-id per event, shared by its endpoints
