@@ -47,20 +47,33 @@ def test_every_other_route_refuses_anonymous_callers(app, client):
     assert checked >= 5
 
 
-def test_every_role_restricted_route_refuses_lower_roles(app, client, make_user, make_token):
-    tokens = {role: make_token(make_user(role), scopes=("read", "write", "admin") if role == "admin" else ("read", "write"))
-              for role in ROLES}
+def test_every_role_restricted_route_refuses_lower_roles(app, make_user, make_token):
+    """API routes with each lower role's token, pages with each lower role's signed-in session."""
+    users = {role: make_user(role) for role in ROLES}
+    tokens = {role: make_token(user, scopes=("read", "write", "admin") if role == "admin" else ("read", "write"))
+              for role, user in users.items()}
+    sessions = {}
+    for role, user in users.items():
+        sessions[role] = app.test_client()
+        login(sessions[role], user)
     restricted = 0
     for endpoint, method, url in sample_urls(app):
         required = getattr(app.view_functions[endpoint], "required_role", None)
         if required in (None, "agent"):
             continue
         for role in ROLES[: ROLES.index(required)]:
-            resp = client.open(url, method=method, headers={"Authorization": f"Bearer {tokens[role]}"})
+            if url.startswith("/api/"):
+                resp = sessions[role].open(url, method=method, headers={"Authorization": f"Bearer {tokens[role]}"})
+            else:
+                resp = sessions[role].open(url, method=method)
             assert resp.status_code == 403, (endpoint, method, role, resp.status_code)
             restricted += 1
-    # Grows as manager/admin routes arrive; the walk itself must keep working.
-    assert restricted >= 0
+    assert restricted >= 20  # the dashboard, reports, workflow, admin pages and their APIs
+
+
+def test_api_tokens_do_not_open_pages(client, make_user, make_token):
+    token = make_token(make_user("admin"), scopes=("read", "write", "admin"))
+    assert client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 302
 
 
 def test_login_logout_round_trip(client, make_user):

@@ -82,7 +82,8 @@ def load_user(user_id):
 
 @login_manager.request_loader
 def load_user_from_request(req):
-    raw = bearer_token_value()
+    # Tokens are for the API only: pages and their forms stay with the browser session.
+    raw = bearer_token_value() if req.path.startswith("/api/") else None
     if raw is None:
         return None
     token = token_from_value(raw)
@@ -94,16 +95,20 @@ def load_user_from_request(req):
 
 def _require_login():
     # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
-    g.pop("_login_user", None)
-    g.pop("api_token", None)
+    for cached in ("_login_user", "api_token", "csrf_token"):
+        g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
-    if bearer_token_value() is not None and not current_user.is_authenticated:
+    if request.path.startswith("/api/") and bearer_token_value() is not None and not current_user.is_authenticated:
         abort(401, description="invalid, expired or revoked token")
     if not current_user.is_authenticated:
         if wants_json():
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    # Role before anything else (CSRF, validation): a caller without the role learns only that.
+    required = getattr(current_app.view_functions.get(request.endpoint), "required_role", None)
+    if required is not None and not current_user.has_role(required):
+        abort(403, description=f"This needs the {required} role.")
     return None
 
 
