@@ -60,6 +60,7 @@ def test_handshake_echoes_the_challenge_only_with_the_verify_token(client):
     assert ok.status_code == 200 and ok.data == b"1158201444" and ok.mimetype == "text/plain"
     assert client.get("/hooks/facebook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").status_code == 403
     assert client.get("/hooks/facebook?hub.mode=unsubscribe&hub.verify_token=verify-me&hub.challenge=1").status_code == 403
+    assert client.get("/hooks/facebook?hub.mode=subscribe&hub.verify_token=vérifié&hub.challenge=1").status_code == 403
 
 
 def test_handshake_is_refused_when_no_verify_token_is_configured(client):
@@ -77,7 +78,7 @@ def test_signed_comment_is_ingested_once_and_shows_live(app, db, client, sandbox
     assert_stored_exactly_once(db, account.id, ids)
 
 
-@pytest.mark.parametrize("case", ["missing", "malformed", "wrong secret", "tampered body", "unknown page"])
+@pytest.mark.parametrize("case", ["missing", "malformed", "non-ascii", "wrong secret", "tampered body", "unknown page"])
 def test_bad_or_missing_signatures_store_nothing(app, db, client, sandbox, caplog, case):
     connect(db, sandbox, "facebook")
     (cid,) = brand_posts(sandbox, "facebook", 1)
@@ -86,6 +87,8 @@ def test_bad_or_missing_signatures_store_nothing(app, db, client, sandbox, caplo
         resp, expected = post(client, body, secret=None), 401
     elif case == "malformed":
         resp, expected = post(client, body, signature="sha1=abc"), 401
+    elif case == "non-ascii":
+        resp, expected = post(client, body, signature="sha256=" + "é" * 64), 403
     elif case == "wrong secret":
         resp, expected = post(client, body, secret="not-the-app-secret"), 403
     elif case == "tampered body":

@@ -43,7 +43,7 @@ def facebook_handshake():
     expected = current_app.config.get("CAREBOX_FACEBOOK_VERIFY_TOKEN") or ""
     given = request.args.get("hub.verify_token", "")
     challenge = request.args.get("hub.challenge", "")
-    if request.args.get("hub.mode") != "subscribe" or not expected or not hmac.compare_digest(given, expected):
+    if request.args.get("hub.mode") != "subscribe" or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("facebook push: handshake refused from %s", request.remote_addr)
         abort(403)
     if not challenge or len(challenge) > 200:
@@ -108,7 +108,7 @@ def _signed_by(raw, signature, account):
     if not secret:
         return False
     expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.lower())
+    return hmac.compare_digest(expected.encode(), signature.lower().encode())
 
 
 def comment_item(change, account):
