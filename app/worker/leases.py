@@ -5,6 +5,7 @@ database lets exactly one worker's UPDATE match, on SQLite and PostgreSQL
 alike. A worker that dies simply stops renewing; its lease runs out and
 another worker takes over.
 """
+import logging
 import threading
 from datetime import timedelta
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 
 from app.database import insert_for
 from app.models import JobLease, SocialAccount, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def claim_account(session, account_id, owner, seconds, *, now=None):
@@ -106,5 +109,8 @@ class LeaseKeeper:
                     if not renew_account(db.session, self.account_id, self.owner, self.seconds):
                         self.lost = True
                         return
+                except Exception:  # a database hiccup must not end the renewals: try again at the next beat
+                    log.warning("could not renew the lease on account %s", self.account_id, exc_info=True)
+                    db.session.rollback()
                 finally:
                     db.session.remove()
