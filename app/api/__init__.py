@@ -95,6 +95,8 @@ def openapi_document():
 def init_app(app):
     from app.api import accounts, canned, conversations, messages, team  # noqa: F401  (routes)
 
+    from app.api import reports, sla  # noqa: F401  (routes: SLA policies, summary, reports)
+
     from app.api import contacts, docs, tokens, users, webhooks  # noqa: F401  (routes: integrations)
 
     app.register_blueprint(bp, url_prefix="/api/v1")

@@ -15,6 +15,7 @@ from app.sla.hours import WEEKDAYS, period_minutes
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MAX_HOLIDAYS = 400
 MAX_PERIODS_PER_DAY = 6
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def _valid_timezone(name):
@@ -114,7 +115,7 @@ class PolicyListOut(BaseModel):
 
 
 class AccountPolicyIn(Strict):
-    policy_id: int | None = Field(description="A policy id, or null to follow the default policy.")
+    policy_id: int | None = Field(ge=1, le=MAX_ID, description="A policy id, or null to follow the default policy.")
 
 
 class AccountPolicyOut(BaseModel):
@@ -232,7 +233,7 @@ class ReportQuery(Query):
     end: date = Field(alias="to", description="Last day (inclusive), in `tz`.")
     tz: str = Field(default="UTC", max_length=64)
     group: Literal["day", "account", "network", "agent"] = "day"
-    account: int | None = Field(default=None, ge=1)
+    account: int | None = Field(default=None, ge=1, le=MAX_ID)
     network: Network | None = None
     format: Literal["json", "csv"] = "json"
 
