@@ -52,6 +52,9 @@ def create_app(config=None):
     from app import workflow
 
     app.register_blueprint(workflow.bp)  # manager pages: canned responses, auto-assignment
+    from app import dashboard
+
+    app.register_blueprint(dashboard.bp)  # manager pages: SLA dashboard, reports, SLA policies
     api.init_app(app)
     realtime.init_app(app)
     from app import admin, hooks

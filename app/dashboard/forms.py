@@ -1,0 +1,77 @@
+"""The SLA policy form: plain fields in, a dict PolicyIn can validate out (and back for editing)."""
+from pydantic import ValidationError
+
+from app.api.sla_schemas import PolicyIn
+from app.sla.hours import WEEKDAYS
+
+DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+
+
+def periods_text(periods):
+    """[["09:00", "12:00"], ["13:00", "17:00"]] -> "09:00-12:00, 13:00-17:00"."""
+    return ", ".join(f"{start}-{end}" for start, end in periods or [])
+
+
+def _parse_periods(day, text):
+    periods = []
+    for chunk in (text or "").replace(";", ",").split(","):
+        chunk = chunk.strip().replace("–", "-")
+        if not chunk:
+            continue
+        start, sep, end = chunk.partition("-")
+        if not sep:
+            raise ValueError(f"{DAY_NAMES[day]}: write periods like 09:00-17:00, not {chunk!r}")
+        periods.append((start.strip(), end.strip()))
+    return periods
+
+
+def form_values(policy=None):
+    """What the form shows: a policy's settings, or a new policy's defaults."""
+    if policy is None:
+        return {"name": "", "warn_minutes": 30, "breach_minutes": 60, "is_default": False, "timezone": "UTC",
+                "hours_enabled": False, "hours": {d: "" for d in WEEKDAYS}, "holidays": ""}
+    hours = policy.business_hours or {}
+    return {
+        "name": policy.name, "warn_minutes": policy.warn_minutes, "breach_minutes": policy.breach_minutes,
+        "is_default": policy.is_default, "timezone": policy.timezone, "hours_enabled": policy.business_hours is not None,
+        "hours": {d: periods_text(hours.get(d)) for d in WEEKDAYS}, "holidays": "\n".join(policy.holidays or []),
+    }
+
+
+def posted_values(form):
+    """The form as posted, to show it again next to its errors."""
+    return {
+        "name": form.get("name", ""), "warn_minutes": form.get("warn_minutes", ""),
+        "breach_minutes": form.get("breach_minutes", ""), "is_default": bool(form.get("is_default")),
+        "timezone": form.get("timezone", "UTC"), "hours_enabled": bool(form.get("hours_enabled")),
+        "hours": {d: form.get(f"hours_{d}", "") for d in WEEKDAYS}, "holidays": form.get("holidays", ""),
+    }
+
+
+def policy_from_form(form):
+    """(stored policy dict, None) or (None, [error messages])."""
+    try:
+        hours = None
+        if form.get("hours_enabled"):
+            hours = {d: _parse_periods(d, form.get(f"hours_{d}")) for d in WEEKDAYS}
+        raw = {
+            "name": form.get("name", ""),
+            "warn_minutes": form.get("warn_minutes") or None,
+            "breach_minutes": form.get("breach_minutes") or None,
+            "is_default": bool(form.get("is_default")),
+            "timezone": (form.get("timezone") or "UTC").strip(),
+            "business_hours": hours,
+            "holidays": [d.strip() for d in (form.get("holidays") or "").replace(",", "\n").splitlines() if d.strip()],
+        }
+    except ValueError as exc:
+        return None, [str(exc)]
+    try:
+        return PolicyIn.model_validate(raw).stored(), None
+    except ValidationError as exc:
+        return None, [_message(e) for e in exc.errors(include_url=False)]
+
+
+def _message(error):
+    where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+    text = error["msg"].removeprefix("Value error, ")
+    return f"{where.replace('_', ' ')}: {text}" if where else text

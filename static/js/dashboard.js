@@ -1,0 +1,185 @@
+// The managers' SLA dashboard: figures from /api/v1/sla/summary and /api/v1/sla/workload, kept live.
+// Any event that can move a figure (a clock changing state, a message, a conversation changing, a poller's
+// health) triggers a debounced re-fetch; every (re)connect re-syncs; a slow timer catches what no event
+// announces (a poller that silently stopped). Clocks tick locally every second.
+// Customer text and names only ever reach the page through textContent.
+(function () {
+  "use strict";
+  const S = window.CareboxSla;
+  const el = S.el;
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const REFRESH_EVENTS = [
+    "sla.changed", "sla.recomputed", "conversation.created", "conversation.updated", "message.created",
+    "account.updated", "account.unhealthy", "account.recovered",
+  ];
+  const DEBOUNCE_MS = 400;
+  const SAFETY_REFRESH_MS = 30000;
+
+  const connState = document.getElementById("connection-state");
+  let atRisk = [];
+  let pollers = [];
+  let timer = null;
+  let inFlight = false;
+  let again = false;
+
+  async function getJson(url) {
+    const resp = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (resp.status === 401) { window.location = "/login?next=/dashboard"; throw new Error("signed out"); }
+    if (!resp.ok) throw new Error(url + " answered " + resp.status);
+    return resp.json();
+  }
+
+  async function refresh() {
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    try {
+      const [summary, workload] = await Promise.all([
+        getJson("/api/v1/sla/summary"),
+        getJson("/api/v1/sla/workload?tz=" + encodeURIComponent(tz)),
+      ]);
+      render(summary, workload);
+    } catch (err) {
+      console.warn("dashboard refresh failed", err);
+    } finally {
+      inFlight = false;
+      if (again) { again = false; schedule(); }
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, DEBOUNCE_MS);
+  }
+
+  function countCells(row, counts) {
+    ["open", "unassigned", "warning", "breached", "paused"].forEach((key) => {
+      const td = el("td", "num count-" + key, counts[key]);
+      if ((key === "warning" || key === "breached") && counts[key] > 0) td.classList.add("hot-" + key);
+      row.append(td);
+    });
+  }
+
+  function render(summary, workload) {
+    document.querySelectorAll("[data-count]").forEach((node) => {
+      node.textContent = summary.totals[node.dataset.count];
+    });
+    document.getElementById("attainment-60").textContent = S.percent(summary.attainment.within_60);
+    const asOf = document.getElementById("as-of");
+    asOf.dateTime = summary.as_of;
+    asOf.textContent = new Date(summary.as_of).toLocaleTimeString();
+
+    atRisk = summary.at_risk;
+    renderAtRisk();
+
+    pollers = summary.accounts;
+    const accounts = document.querySelector("#accounts tbody");
+    accounts.replaceChildren(...summary.accounts.map((a) => {
+      const row = el("tr");
+      row.dataset.accountId = a.id;
+      const name = el("td", "account-name");
+      name.append(el("span", null, a.name), el("span", "network network-" + a.network, " " + a.network));
+      row.append(name);
+      countCells(row, a.counts);
+      row.append(pollerCell(a));
+      if (a.poller.stalled) row.classList.add("stalled");
+      return row;
+    }));
+
+    const networks = document.querySelector("#networks tbody");
+    networks.replaceChildren(...summary.networks.map((n) => {
+      const row = el("tr");
+      row.append(el("td", null, n.network));
+      countCells(row, n.counts);
+      return row;
+    }));
+
+    const stalled = summary.accounts.filter((a) => a.poller.stalled);
+    const alert = document.getElementById("stall-alert");
+    alert.hidden = stalled.length === 0;
+    document.getElementById("stall-list").replaceChildren(
+      ...stalled.map((a) => el("li", null, a.name + " (" + a.network + "): " + a.poller.stalled_reason)));
+
+    const agents = document.querySelector("#agents tbody");
+    agents.replaceChildren(...workload.items.map((u) => {
+      const row = el("tr");
+      row.dataset.userId = u.user_id;
+      row.append(el("td", null, u.name + (u.is_available ? "" : " (away)")), el("td", "num", u.open_assigned),
+        el("td", "num" + (u.breached_assigned ? " hot-breached" : ""), u.breached_assigned),
+        el("td", "num", u.answered_today), el("td", "num", S.duration(u.median_response_seconds)));
+      return row;
+    }));
+    tick();
+  }
+
+  function pollerCell(a) {
+    const td = el("td", "poller");
+    const p = a.poller;
+    if (!p.polled) {
+      td.append(el("span", "muted", a.enabled ? "push only" : "disabled"));
+      return td;
+    }
+    td.append(el("span", "health health-" + p.state, p.state));
+    const ago = el("span", "ago muted");
+    ago.dataset.since = p.last_success_at || "";
+    td.append(" ", ago);
+    const bits = [];
+    if (p.poll_lag_seconds !== null) bits.push("lag " + S.duration(p.poll_lag_seconds));
+    if (p.rate_limit_remaining !== null) bits.push("rate limit left " + p.rate_limit_remaining);
+    if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
+    if (p.last_error) td.append(el("div", "poll-error", p.last_error));
+    if (p.stalled) td.append(el("div", "stall", "stalled: " + p.stalled_reason));
+    return td;
+  }
+
+  function renderAtRisk() {
+    const body = document.querySelector("#at-risk tbody");
+    body.replaceChildren(...atRisk.map((item) => {
+      const row = el("tr", "risk");
+      row.dataset.conversationId = item.conversation_id;
+      const left = el("td", "time-left");
+      const state = el("td", "state");
+      const who = el("td", "who");
+      who.dir = "auto";
+      const c = item.contact;
+      who.textContent = (c.name || c.handle || c.external_id) + (c.handle ? " @" + c.handle : "");
+      const account = pollers.find((a) => a.id === item.account_id);
+      const snippet = el("td", "snippet", item.snippet);
+      snippet.dir = "auto";
+      row.append(left, state, who, el("td", null, account ? account.name : item.network),
+        el("td", null, item.assignee ? item.assignee.name : "unassigned"), snippet);
+      return row;
+    }));
+    document.getElementById("at-risk-empty").hidden = atRisk.length > 0;
+  }
+
+  function tick() {
+    const now = Date.now();
+    document.querySelectorAll("#at-risk tr.risk").forEach((row, i) => {
+      const view = S.clock(atRisk[i].sla, now);
+      row.className = "risk sla-" + view.state;
+      row.cells[0].textContent = view.text;
+      row.cells[0].title = view.title;
+      row.cells[1].textContent = view.state;
+    });
+    document.querySelectorAll("#accounts .ago").forEach((node) => {
+      node.textContent = node.dataset.since
+        ? "last success " + S.duration((now - Date.parse(node.dataset.since)) / 1000) + " ago"
+        : "never polled successfully";
+    });
+  }
+
+  const socket = io({ transports: ["websocket", "polling"] });
+  socket.on("connect", () => {
+    connState.textContent = "live";
+    connState.className = "conn conn-live";
+    refresh(); // re-sync after every (re)connect: whatever happened offline is in the new figures
+  });
+  socket.on("disconnect", () => {
+    connState.textContent = "offline — reconnecting…";
+    connState.className = "conn conn-offline";
+  });
+  REFRESH_EVENTS.forEach((name) => socket.on(name, schedule));
+  setInterval(tick, 1000);
+  setInterval(refresh, SAFETY_REFRESH_MS);
+  refresh();
+})();
