@@ -319,3 +319,22 @@ def test_publishing_stays_cheap_on_the_ingest_hot_path(app, db, custom_account, 
     rows = deliveries(db)
     assert len(rows) == 5 * 1 + 60 * 2  # conversation.created to one endpoint, message.received to both
     assert len({r.message_id for r in rows}) == 65  # one webhook-id per event, shared by its endpoints
+
+
+def test_the_worker_process_delivers_published_events_by_itself(app, db, client, agent_token, custom_account,
+                                                                receiver):
+    """The real Worker (APScheduler) runs the delivery job from PERIODIC_JOBS: nothing calls the pass by hand."""
+    import time
+
+    from app.worker import Worker
+
+    register(db, receiver, events=["message.received"])
+    worker_ = Worker(app, owner="scheduler-test", threads=2).start()
+    try:
+        push_messages(client, agent_token, custom_account, 2)
+        deadline = time.monotonic() + 10
+        while len(receiver.delivered()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker_.shutdown()
+    assert [r.payload["data"]["message"]["external_id"] for r in receiver.delivered()] == ["m-0", "m-1"]

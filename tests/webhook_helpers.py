@@ -25,6 +25,9 @@ def push_messages(client, token, account, count, *, start=0, prefix="m"):
             "author": {"external_id": f"cust-{n % 3}", "handle": f"cust{n % 3}"}})
         assert resp.status_code == 201, resp.json
         ids.append(ext)
+    from app.extensions import db
+
+    db.session.commit()  # the test client shares the test's session: end the write transaction it left open
     return ids
 
 
