@@ -1,7 +1,6 @@
 // The composer: reply or private note, the network's limit (X: weighted count by twitter-text),
 // canned responses by "/shortcut", @mentions in notes, Ctrl/Cmd+Enter to send, and the duplicate
 // guard: a reply carries the last message the agent saw, and a 409 shows what arrived meanwhile.
-import parseTweet from "/vendor/twitter-text/parse-tweet.js";
 import { ApiError, post } from "./api.js";
 import * as canned from "./canned.js";
 import * as presence from "./presence.js";
@@ -23,6 +22,11 @@ const PLACEHOLDERS = {
   reply: "Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends.",
   note: "Private note for the team. @name mentions a teammate, Ctrl+Enter saves.",
 };
+
+// twitter-text (X's weighted count) is big: it loads once the inbox is interactive (loadCounter).
+const TWITTER_TEXT = "/vendor/twitter-text/parse-tweet.js";
+let parseTweet = null;
+let counterLoaded = null;
 
 const drafts = new Map(); // conversation id -> {text, mode, key}
 let conversationId = null;
@@ -47,8 +51,16 @@ export function measure(text) {
   if (mode === "note") return { used: codePoints(text), max: null };
   const limit = state.detail?.reply_limit;
   const max = limit ? limit.max : FALLBACK_LIMITS[network()] ?? null;
-  const used = network() === "twitter" ? parseTweet(text).weightedLength : codePoints(text);
+  const used = network() === "twitter" && parseTweet ? parseTweet(text).weightedLength : codePoints(text);
   return { used, max };
+}
+
+export function loadCounter() {
+  counterLoaded = counterLoaded || import(TWITTER_TEXT).then((module) => {
+    parseTweet = module.default;
+    showCount();
+  });
+  return counterLoaded;
 }
 
 function showCount() {
@@ -211,7 +223,7 @@ export async function send() {
   errorBox.textContent = "";
   showCount();
   try {
-    await loaded; // the thread must be on screen: last_seen_message_id is what the agent saw
+    await Promise.all([loaded, loadCounter()]); // the thread on screen (last_seen_message_id is what the agent saw), exact count
     const { used, max } = measure(text);
     if (max !== null && used > max) {
       errorBox.textContent = `Too long for ${network() === "twitter" ? "X" : "this network"}: ${used - max} over the limit of ${max}.`;

@@ -50,6 +50,7 @@ export async function reload() {
   for (const id of [...state.checked]) if (!fresh.has(id)) state.checked.delete(id);
   view.renderAll();
   emit("list:loaded");
+  window.requestAnimationFrame(fillIfNearEnd);
   return true;
 }
 
@@ -71,9 +72,11 @@ export async function loadMore() {
     view.appendRows(added);
   } catch (exc) {
     showError(exc);
+    return;
   } finally {
     loadingMore = false;
   }
+  window.requestAnimationFrame(fillIfNearEnd);
 }
 
 function dropFromWindow(id) {
@@ -140,11 +143,19 @@ export function toggleChecked(id) {
   emit("checked:changed");
 }
 
+const NEAR_END_PX = 400;
+const scroller = document.getElementById("list-scroll");
+const sentinel = document.getElementById("list-more");
+
+/** Load the next page if the end of the list is (still) in view: the observer only reports changes. */
+function fillIfNearEnd() {
+  if (sentinel.getBoundingClientRect().top - scroller.getBoundingClientRect().bottom < NEAR_END_PX) loadMore();
+}
+
 /** Load the next page when the end of the list scrolls into view. */
 export function watchScroll() {
-  const sentinel = document.getElementById("list-more");
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMore();
-  }, { root: document.getElementById("list-scroll"), rootMargin: "400px" });
+  }, { root: scroller, rootMargin: `${NEAR_END_PX}px` });
   observer.observe(sentinel);
 }

@@ -129,20 +129,23 @@ function sync() {
   notifications.load();
 }
 
-const socket = connect({
-  onConnect: sync,
-  "conversation.created": (data) => emit("conversation", data.conversation),
-  "conversation.updated": (data) => {
-    const discarded = data.changes && data.changes.discarded_message_id;
-    if (discarded) conversation.removeMessage(data.conversation.id, discarded.from);
-    emit("conversation", data.conversation);
-  },
-  "sla.changed": (data) => emit("conversation", data.conversation),
-  "message.created": (data) => emit("message", { message: data.message, conversation: data.conversation }),
-  "message.updated": (data) => emit("message", { message: data.message, conversation: data.conversation }),
-  notification: (data) => notifications.arrived(data.notification || data),
-});
-presence.init(socket);
+/** Socket.IO, started once the first page is on screen; every (re)connect re-syncs from the API. */
+function startLive() {
+  const socket = connect({
+    onConnect: sync,
+    "conversation.created": (data) => emit("conversation", data.conversation),
+    "conversation.updated": (data) => {
+      const discarded = data.changes && data.changes.discarded_message_id;
+      if (discarded) conversation.removeMessage(data.conversation.id, discarded.from);
+      emit("conversation", data.conversation);
+    },
+    "sla.changed": (data) => emit("conversation", data.conversation),
+    "message.created": (data) => emit("message", { message: data.message, conversation: data.conversation }),
+    "message.updated": (data) => emit("message", { message: data.message, conversation: data.conversation }),
+    notification: (data) => notifications.arrived(data.notification || data),
+  });
+  presence.init(socket);
+}
 
 // --- keyboard ---------------------------------------------------------------------------------------
 keyboard.init({
@@ -185,11 +188,13 @@ initAvailability();
 list.watchScroll();
 startTicking();
 counts.startPeriodic();
-counts.refresh();
-list.reload().then(() => {
+document.getElementById("conversation-list").focus({ preventScroll: true });
+// The list first, alone (it is what the agent waits for); then everything else.
+list.reload().finally(() => {
   performance.mark("inbox-interactive");
   document.body.dataset.inboxReady = "true";
+  startLive();
+  loadReference();
+  initAutoAssign();
+  composer.loadCounter();
 });
-loadReference();
-initAutoAssign();
-document.getElementById("conversation-list").focus({ preventScroll: true });
