@@ -54,6 +54,10 @@ class WorkerProcess:
         self.log.close()
         return code
 
+    def running(self):
+        """Started and listening for signals (SIGTERM before that would end it the hard way)."""
+        return "running; Ctrl+C to stop" in Path(self.log_path).read_text(errors="replace")
+
     def tail(self):
         return Path(self.log_path).read_text(errors="replace")[-3000:]
 
@@ -184,7 +188,7 @@ def test_workers_killed_mid_batch_and_restarted_lose_and_duplicate_nothing(app, 
     sandbox = busy_sandbox
     accounts = connect_and_prime(db, sandbox)
     workers = [start_worker(), start_worker()]
-    wait_until(lambda: caught_up(db, sandbox, accounts), 20, workers, "the first polls")
+    wait_until(lambda: caught_up(db, sandbox, accounts), 60, workers, "the first polls")
     sandbox.traffic.configure(rate=600, enabled=True)  # 10 posts a second, on top of the bursts
 
     points = KillPoints(db, sandbox, accounts, workers)
@@ -193,15 +197,16 @@ def test_workers_killed_mid_batch_and_restarted_lose_and_duplicate_nothing(app, 
                    ("storing X", points.storing), ("at a random moment", points.anywhen)]
     for what, condition in kill_points:
         burst(sandbox, 120)  # more than a page (100) for at least one network, most of the time
-        pid = wait_until(condition(), 15, workers, f"the moment to kill: {what}")
+        pid = wait_until(condition(), 60, workers, f"the moment to kill: {what}")
         next(w for w in workers if w.pid == pid).kill()
         workers.append(start_worker())
 
     sandbox.traffic.configure(enabled=False)
     burst(sandbox, 40)
-    wait_until(lambda: caught_up(db, sandbox, accounts), 30, workers, "the workers to catch up")
+    wait_until(lambda: caught_up(db, sandbox, accounts), 60, workers, "the workers to catch up")
 
     survivors = [w for w in workers if w.alive()]
+    wait_until(lambda: all(w.running() for w in survivors), 60, workers, "the last worker to start")
     assert [w.stop() for w in survivors] == [0, 0]
     db.session.commit()
     leases = db.session.scalars(sa.select(SocialAccount.lease_owner).where(SocialAccount.id.in_(accounts.values())))
