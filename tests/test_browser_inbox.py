@@ -87,6 +87,18 @@ def test_two_agents_see_a_mention_live_and_one_replies_with_the_keyboard(app, db
     expect(alex_page.locator("#conversation-head .sla-clock")).to_have_text("")
     expect(sam_page.locator(".conversation .sla-clock")).to_have_text("")
     expect(alex_page.locator(".ib-customer .cust-followers")).to_have_text("321 followers")
+
+    # A private note mentioning Sam (n, @Sa + Tab picks him, Ctrl+Enter saves): Sam is notified live.
+    alex_page.keyboard.press("Escape")
+    alex_page.keyboard.press("n")
+    alex_page.keyboard.type("@Sa")
+    expect(alex_page.locator("#suggestions")).to_contain_text("Sam Agent")
+    alex_page.keyboard.press("Tab")
+    alex_page.keyboard.type("please follow up tomorrow")
+    alex_page.keyboard.press("Control+Enter")
+    expect(sam_page.locator("#thread .msg-note .msg-text")).to_have_text("@Sam Agent please follow up tomorrow")
+    expect(sam_page.locator(".toast")).to_contain_text("Alex Agent mentioned you")
+    expect(sam_page.locator("#notifications-count")).to_have_text("1")
     screenshot(alex_page, "conversation")
     assert alex_page.errors == [] and sam_page.errors == []
 

@@ -1,6 +1,6 @@
 // The inbox page: wires the modules together, loads the first page, then stays live over Socket.IO.
 import * as actions from "./actions.js";
-import { get, patch, post, put } from "./api.js";
+import { get, patch, post } from "./api.js";
 import * as bulk from "./bulk.js";
 import * as canned from "./canned.js";
 import { startTicking } from "./clock.js";
@@ -72,7 +72,7 @@ thread.setHandlers({
 listview.onOpenRequested((id) => openConversation(id));
 customer.onOpenRequested((id) => openConversation(id, {}));
 
-// --- reference data: team, accounts, canned responses, my availability, auto-assignment ----------
+// --- reference data: team, accounts, canned responses, my availability ---------------------------
 async function loadReference() {
   const [team, accounts] = await Promise.all([
     get("/team").catch(() => ({ items: [] })),
@@ -98,24 +98,6 @@ function initAvailability() {
     } catch (exc) {
       toggle.checked = !toggle.checked;
       toastError(exc, "Could not change your availability");
-    }
-  });
-}
-
-async function initAutoAssign() {
-  const select = document.getElementById("auto-assign");
-  if (!select) return; // managers only
-  try {
-    select.value = (await get("/settings/auto-assign")).mode;
-    select.disabled = false;
-  } catch {
-    return;
-  }
-  select.addEventListener("change", async () => {
-    try {
-      select.value = (await put("/settings/auto-assign", { mode: select.value })).mode;
-    } catch (exc) {
-      toastError(exc, "Could not change auto-assignment");
     }
   });
 }
@@ -195,6 +177,5 @@ list.reload().finally(() => {
   document.body.dataset.inboxReady = "true";
   startLive();
   loadReference();
-  initAutoAssign();
   composer.loadCounter();
 });
