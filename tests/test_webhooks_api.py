@@ -33,17 +33,23 @@ def test_unknown_event_types_and_bad_urls_are_422(client, headers):
     assert resp.status_code == 422 and resp.json["error"]["code"] == "url_refused"
 
 
-@pytest.mark.config(CAREBOX_WEBHOOK_ALLOW_PRIVATE=False)
-@pytest.mark.parametrize("url", [
+REFUSED_URLS = [
     "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook", "http://10.1.2.3/hook",
     "http://192.168.0.10/hook", "http://172.16.5.4/hook", "http://169.254.169.254/latest/meta-data",
     "http://0.0.0.0/hook", "http://[::ffff:127.0.0.1]/hook", "http://100.64.0.1/hook", "http://[fd00::1]/hook",
     "http://user:pw@example.test/hook",
-])
-def test_private_loopback_and_link_local_urls_are_refused(client, headers, url):
+]
+
+
+@pytest.mark.config(CAREBOX_WEBHOOK_ALLOW_PRIVATE=False)
+def test_private_loopback_and_link_local_urls_are_refused(client, headers):
     # Registration only resolves the name: nothing is ever sent to these addresses.
-    resp = client.post("/api/v1/webhooks", headers=headers, json={"url": url})
-    assert resp.status_code == 422 and resp.json["error"]["code"] == "url_refused", (url, resp.json)
+    for url in REFUSED_URLS:
+        resp = client.post("/api/v1/webhooks", headers=headers, json={"url": url})
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "url_refused", (url, resp.json)
+        patched = client.patch("/api/v1/webhooks/1", headers=headers, json={"url": url})
+        assert patched.status_code == 404  # nothing registered to change
+    assert client.get("/api/v1/webhooks", headers=headers).json["items"] == []
 
 
 def test_public_addresses_pass_the_guard():
