@@ -99,6 +99,7 @@ def test_two_agents_see_a_mention_live_and_one_replies_with_the_keyboard(app, db
     expect(sam_page.locator("#thread .msg-note .msg-text")).to_have_text("@Sam Agent please follow up tomorrow")
     expect(sam_page.locator(".toast")).to_contain_text("Alex Agent mentioned you")
     expect(sam_page.locator("#notifications-count")).to_have_text("1")
+    expect(alex_page.locator("[data-count='sla.stopped']")).to_have_text("1")  # counts follow: answered
     screenshot(alex_page, "conversation")
     assert alex_page.errors == [] and sam_page.errors == []
 

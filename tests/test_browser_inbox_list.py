@@ -97,6 +97,13 @@ def test_urgency_order_live_updates_filters_counts_and_shortcuts(db, open_page, 
     expect(names).to_have_text(["Breached Bea @c3", "Fresh Fay @c1", "New Ned @c4"])
     expect(page.locator("#conversation-head .status-select")).to_have_value("resolved")
     expect(count(page, "status.resolved")).to_have_text("1")
+
+    # Clocks tick in the page: a conversation 2 s short of the warning turns to warning on its own.
+    customer_message(db, custom_account, "k6", "still waiting", author="c6", name="Soon Sue", minutes_ago=30 - 2 / 60)
+    expect(names).to_have_text(["Breached Bea @c3", "Soon Sue @c6", "Fresh Fay @c1", "New Ned @c4"])
+    expect(rows.nth(1)).to_have_class(re.compile("sla-ok"))
+    expect(rows.nth(1)).to_have_class(re.compile("sla-warning"), timeout=8000)
+    expect(rows.nth(1).locator(".sla-clock")).to_have_text(re.compile(r"^29m left$|^30m left$"))
     assert page.errors == []
 
 

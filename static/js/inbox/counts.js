@@ -1,10 +1,10 @@
 // Counts per filter (status, assignee, SLA), each with the other filters applied (GET /conversations/counts).
-// Live events only schedule a refresh: one small request after a burst, never a list reload.
+// Live events only schedule a refresh: one small request per burst, never a list reload.
 import { get } from "./api.js";
 import { listQuery } from "./list.js";
 import { state } from "./store.js";
 
-const DEBOUNCE_MS = 400;
+const BATCH_MS = 400; // events within this window share one request
 const PERIOD_MS = 30000; // clocks cross warning/breach with time alone
 let timer = null;
 let generation = 0;
@@ -34,8 +34,11 @@ export async function refresh() {
 }
 
 export function refreshSoon() {
-  window.clearTimeout(timer);
-  timer = window.setTimeout(refresh, DEBOUNCE_MS);
+  if (timer !== null) return; // the pending request will see this change too
+  timer = window.setTimeout(() => {
+    timer = null;
+    refresh();
+  }, BATCH_MS);
 }
 
 export function renderTitle() {
