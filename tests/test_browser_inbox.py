@@ -64,6 +64,7 @@ def test_two_agents_see_a_mention_live_and_one_replies_with_the_keyboard(app, db
     screenshot(alex_page, "inbox")
 
     # Alex: r opens the most urgent conversation with the cursor in the composer; he types, Sam sees it.
+    alex_page.evaluate("window.sameDocument = true")  # gone if anything below loaded a page
     alex_page.keyboard.press("r")
     expect(alex_page.locator("#composer-text")).to_be_focused()
     expect(alex_page.locator("#thread .msg-inbound .msg-text")).to_contain_text("never arrived")
@@ -80,6 +81,7 @@ def test_two_agents_see_a_mention_live_and_one_replies_with_the_keyboard(app, db
     expect(sent.locator(".msg-text")).to_have_text("Sorry about that, Maria! We are on it.")
     expect(sent.locator(".delivery-state")).to_have_text("Sent")
     expect(alex_page.locator("#composer-text")).to_have_value("")
+    assert alex_page.evaluate("window.sameDocument") is True  # r, the text, Ctrl+Enter: no page load
     expect(sam_page.locator("#thread .msg-outbound .delivery-state")).to_have_text("Sent")  # live on Sam's screen
     replies = sandbox_replies(sandbox)
     assert [(r["text"], r["in_reply_to"]) for r in replies] == [("Sorry about that, Maria! We are on it.", tweet.id)]

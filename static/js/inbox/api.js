@@ -56,4 +56,3 @@ export async function api(path, { method = "GET", body, query, headers = {}, sig
 export const get = (path, query, signal) => api(path, { query, signal });
 export const post = (path, body, headers) => api(path, { method: "POST", body, headers });
 export const patch = (path, body) => api(path, { method: "PATCH", body });
-export const put = (path, body) => api(path, { method: "PUT", body });

@@ -122,7 +122,3 @@ export function removeMessage(conversationId, messageId) {
   state.detail.messages = state.detail.messages.filter((m) => m.id !== messageId);
   thread.remove(messageId);
 }
-
-export function whenLoaded() {
-  return loading;
-}

@@ -31,7 +31,3 @@ export function duration(ms) {
   if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
-
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}

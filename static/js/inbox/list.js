@@ -128,13 +128,6 @@ export function moveCursor(delta) {
   if (next >= state.order.length - 5) loadMore();
 }
 
-export function setCursor(id) {
-  if (state.conversations.has(id)) {
-    state.cursorId = id;
-    view.showCursor();
-  }
-}
-
 export function toggleChecked(id) {
   if (id === null || id === undefined) return;
   if (state.checked.has(id)) state.checked.delete(id);

@@ -115,10 +115,6 @@ export function removeRow(id) {
   updateEmpty();
 }
 
-export function refreshRow(id) {
-  if (rows.has(id)) placeRow(id);
-}
-
 export function refreshPresence(id) {
   rows.get(id)?.querySelector(".presence")?.replaceChildren(...presenceBadges(id));
 }

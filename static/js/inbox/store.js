@@ -15,6 +15,8 @@ export const state = {
   openId: null, // the conversation shown on the right
   detail: null, // its detail (messages, account, history, reply_limit)
   presence: new Map(), // conversation id -> {viewers, typers}
+  replyToId: null, // the message the composer answers (null: the latest customer message)
+  titleSuffix: null, // the page title after the open-count, e.g. "Maria · Inbox · Carebox"
   connected: false,
 };
 

@@ -105,8 +105,3 @@ export function contactLabel(contact) {
 export function contactName(contact) {
   return (contact && (contact.name || contact.handle || contact.external_id)) || "unknown";
 }
-
-export function initials(name) {
-  const words = (name || "?").trim().split(/\s+/u).slice(0, 2);
-  return words.map((w) => { const end = graphemeEnd(w, 1); return end < 0 ? w : w.slice(0, end); }).join("").toUpperCase();
-}
