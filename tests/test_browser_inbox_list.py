@@ -104,6 +104,20 @@ def test_urgency_order_live_updates_filters_counts_and_shortcuts(db, open_page, 
     expect(rows.nth(1)).to_have_class(re.compile("sla-ok"))
     expect(rows.nth(1)).to_have_class(re.compile("sla-warning"), timeout=8000)
     expect(rows.nth(1).locator(".sla-clock")).to_have_text(re.compile(r"^29m left$|^30m left$"))
+
+    # Bulk: select two rows, tag them, then resolve them.
+    rows.nth(2).locator(".pick").click()
+    rows.nth(3).locator(".pick").click()
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    page.fill("#bulk-tag", "shipping")
+    page.click("[data-bulk=tag]")
+    expect(page.locator(".conversation .tag", has_text="shipping")).to_have_count(2)
+    expect(page.locator("#bulk-bar")).to_be_hidden()
+    rows.nth(2).locator(".pick").click()
+    rows.nth(3).locator(".pick").click()
+    page.click("[data-bulk=resolve]")
+    expect(names).to_have_text(["Breached Bea @c3", "Soon Sue @c6"])
+    expect(count(page, "status.resolved")).to_have_text("3")
     assert page.errors == []
 
 
