@@ -141,6 +141,7 @@ def test_hostile_customer_text_is_shown_as_text_everywhere(db, live_server, open
     assert page.locator("a[href^='javascript' i]").count() == 0
     expect(page.locator(".cust-profile")).to_have_count(0)  # a javascript: profile URL is not a link
     expect(page.locator(".ib-customer .cust-name")).to_have_text(f"{HOSTILE}Eve")
+    expect(page.locator(".ib-customer")).not_to_contain_text("null")  # no followers known: nothing shown
     assert f"{HOSTILE}Eve" in page.title()
     for selector in (".conversation .who", ".conversation .snippet", "#thread .msg-text", "#conversation-head .who", ".cust-name"):
         assert page.locator(selector).first.get_attribute("dir") == "auto", selector

@@ -30,7 +30,7 @@ export function render(detail) {
   const contact = detail.contact || {};
   const profile = safeUrl(contact.profile_url);
   const network = NETWORK_LABELS[detail.network] || detail.network;
-  panel.replaceChildren(
+  panel.replaceChildren(el("div", { class: "cust" },
     el("h3", { text: "Customer" }),
     el("p", { class: "cust-name", dir: "auto", text: contact.name || contact.handle || contact.external_id }),
     contact.handle ? el("p", { class: "cust-handle", dir: "auto", text: `@${contact.handle}` }) : null,
@@ -40,7 +40,7 @@ export function render(detail) {
     profile ? el("p", {}, el("a", { href: profile, class: "cust-profile", text: `Profile on ${network}` })) : null,
     el("h3", { text: "Earlier conversations" }),
     history(detail),
-  );
+  ));
 }
 
 export function clear() {
