@@ -113,6 +113,10 @@ def test_status_says_when_a_closed_clock_resumes_and_an_open_one_pauses():
     open_now, opens = s.status(local("Europe/London", 2026, 6, 12, 18, 0))  # Friday evening; Monday is a holiday
     assert not open_now and opens == local("Europe/London", 2026, 6, 16, 9, 0)
     assert s.is_holiday(local("Europe/London", 2026, 6, 15, 12, 0))
+    # Asked again, in any order (answers are reused within a stretch, never across one).
+    assert s.status(local("Europe/London", 2026, 6, 13, 9, 0)) == (False, local("Europe/London", 2026, 6, 16, 9, 0))
+    assert s.status(local("Europe/London", 2026, 6, 12, 8, 0)) == (False, local("Europe/London", 2026, 6, 12, 9, 0))
+    assert s.status(local("Europe/London", 2026, 6, 12, 16, 59)) == (True, local("Europe/London", 2026, 6, 12, 17, 0))
 
 
 def test_a_schedule_without_any_open_time_is_refused():

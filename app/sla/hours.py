@@ -14,7 +14,7 @@ the spring-forward night and four on the fall-back night.
 All instants in and out are aware UTC datetimes.
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,7 @@ class Schedule:
     tz: ZoneInfo
     weekly: tuple  # seven tuples (Monday first) of (start_minute, end_minute); end may pass 1440
     holidays: frozenset  # of datetime.date, local to tz
+    _last_status: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def build(cls, tz_name, business_hours, holidays=()):
@@ -137,8 +138,17 @@ class Schedule:
 
     def status(self, at):
         """(is_open, next_change): when open, the instant it closes; when closed, the instant it opens."""
+        # A page of conversations asks about nearly the same instant many times: reuse the last answer
+        # while `at` stays inside the stretch (open or closed) it described.
+        since, until, is_open = self._last_status.get("span", (None, None, None))
+        if since is not None and since <= at < until:
+            return is_open, until
         a, b = next(self.open_intervals(at))
-        return (True, b) if a <= at else (False, a)
+        if a <= at:
+            self._last_status["span"] = (at, b, True)
+            return True, b
+        self._last_status["span"] = (at, a, False)
+        return False, a
 
     def is_holiday(self, at):
         return at.astimezone(self.tz).date() in self.holidays

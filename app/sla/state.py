@@ -7,6 +7,7 @@ stands whatever the hour), or "stopped" when no clock runs.
 """
 from datetime import datetime, timezone
 
+from flask import has_app_context
 from sqlalchemy.orm import object_session
 
 from app.models import isoformat
@@ -40,7 +41,7 @@ def clock_view(conv, now=None, session=None):
         "pauses_at": None,
         "policy": None,
     }
-    session = session or object_session(conv)
+    session = session or _session_of(conv)
     if session is None or conv.account_id is None:
         return view
     policy = effective_policy(session, conv.account_id)
@@ -55,6 +56,16 @@ def clock_view(conv, now=None, session=None):
         view.update(state="paused", paused=True, resumes_at=isoformat(change),
                     paused_reason="holiday" if schedule.is_holiday(now) else "outside_business_hours")
     return view
+
+
+def _session_of(conv):
+    """The conversation's session, or the app's for plain objects (the sweep serialises rows)."""
+    found = object_session(conv) if hasattr(conv, "_sa_instance_state") else None
+    if found is None and has_app_context():
+        from app.extensions import db
+
+        found = db.session()
+    return found
 
 
 def clock_dict(clock):

@@ -4,8 +4,8 @@ Each transition happens, and is published (`sla.changed`), exactly once per cloc
 
 - Only one worker sweeps at a time: the job holds the "sla-sweep" lease (app/worker/leases.py).
 - Even if two sweeps overlap (a lease ran out mid-sweep), each move is a conditional
-  UPDATE (… WHERE state = <the state we read>), so exactly one of them changes a given clock,
-  and only the one that changed it publishes, in the same transaction. A crash before the
+  UPDATE (… WHERE the state is still one that is due), so exactly one of them changes a given
+  clock, and only the one that changed it publishes, in the same transaction. A crash before the
   commit loses the change and its event together; the next sweep redoes both.
 
 Cost follows the number of clocks that change, not the number of open conversations: due
@@ -15,20 +15,24 @@ unflagged clocks are in them), and every further statement touches those rows on
 A clock already past its breach time when first swept goes straight to breached (one event,
 from "ok"): nobody needs a warning about a post that is already late.
 
-On PostgreSQL the sweep locks the conversations before their clocks, in id order, skipping
-any that another transaction holds (an ingest or a reply about to stop that clock): the same
-order ingest and replies use, so they never deadlock; a skipped clock is caught next sweep.
+The conversation row mirrors its running clock (sla_state, due times), so the sweep moves
+the conversations first and then their clocks: the order in which ingest and replies lock the
+same rows, so a sweep and a reply never deadlock (one waits for the other's short transaction,
+then re-checks its conditions). Events carry plain rows as the UPDATEs returned them: building
+ORM objects for a thousand conversations would be most of the sweep's cost.
 """
 import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import scoped_session
 
 from app import events
 from app.database import write_intent
 from app.extensions import db
-from app.models import Conversation, SlaClock, utcnow
+from app.models import Contact, Conversation, SlaClock, utcnow
 from app.serialize import conversation_summary
 from app.sla.state import clock_dict
 from app.worker.leases import claim_job
@@ -47,6 +51,8 @@ class Transition:
     conversation_id: int
     from_state: str
     to_state: str
+    clock: object = None  # the clock's row as the UPDATE left it
+    conversation: object = None  # the conversation's row as the UPDATE left it, with its contact
 
 
 def run_sweep_job(app, owner):
@@ -77,83 +83,93 @@ def sweep(session, *, now=None, batch=BATCH, max_batches=MAX_BATCHES):
 
 def sweep_batch(session, *, now, limit=BATCH):
     """One batch of transitions in the caller's transaction (the caller commits; events go out then)."""
+    if isinstance(session, scoped_session):
+        session = session()  # the Session itself: a thousand lookups through the proxy add up
     made = _flag(session, "breached", now, limit)
     made += _flag(session, "warning", now, limit - len(made))
     if made:
-        _mirror_and_publish(session, made)
+        _publish(session, made)
     return made
 
 
 def _due(to_state, now):
-    """The WHERE clause of clocks due to move to `to_state` (it matches the partial index for that move)."""
+    """Clocks due to move to `to_state` (the WHERE clause matches the partial index for that move)."""
     if to_state == "breached":
         return sa.and_(SlaClock.stopped_at.is_(None), SlaClock.state != "breached", SlaClock.breach_at <= now)
     return sa.and_(SlaClock.stopped_at.is_(None), SlaClock.state == "ok", SlaClock.warn_at <= now,
                    SlaClock.breach_at > now)
 
 
+def _conversation_due(to_state, now):
+    """The same test on the conversation's mirror of its running clock."""
+    c = Conversation
+    if to_state == "breached":
+        return sa.and_(c.sla_state.in_(("ok", "warning")), c.sla_breach_at <= now)
+    return sa.and_(c.sla_state == "ok", c.sla_warn_at <= now, c.sla_breach_at > now)
+
+
 def _flag(session, to_state, now, limit):
+    """Find due clocks, move their conversations, then the clocks. Returns the Transitions made.
+
+    Conversations are updated before their clocks: the lock order of ingest and replies, so a
+    sweep and a reply never deadlock. Both UPDATEs are conditional: a concurrent sweep that got
+    there first has changed the rows and this one matches none of them.
+    """
     if limit <= 0:
         return []
     due_col = SlaClock.breach_at if to_state == "breached" else SlaClock.warn_at
-    candidates = session.execute(
-        sa.select(SlaClock.id, SlaClock.conversation_id).where(_due(to_state, now)).order_by(due_col).limit(limit)
+    candidates = session.scalars(
+        sa.select(SlaClock.conversation_id).where(_due(to_state, now)).order_by(due_col).limit(limit)
     ).all()
     if not candidates:
         return []
-    conversation_ids = _lock_conversations(session, sorted({c.conversation_id for c in candidates}))
-    clock_ids = [c.id for c in candidates if c.conversation_id in conversation_ids]
-    if not clock_ids:
+    conversations = {
+        row.id: SimpleNamespace(**row._mapping) for row in session.execute(
+            sa.update(Conversation).where(_among(session, Conversation.id, candidates), _conversation_due(to_state, now))
+            .values(sla_state=to_state).returning(*Conversation.__table__.c)
+            .execution_options(synchronize_session=False)
+        )
+    }
+    if not conversations:
         return []
     values = {"state": to_state, "breached_at" if to_state == "breached" else "warned_at": now}
-    # The arbiter: only rows still due match, so a concurrent sweep that got here first wins them all.
-    rows = session.execute(
-        sa.update(SlaClock).where(SlaClock.id.in_(clock_ids), _due(to_state, now)).values(**values)
-        .returning(SlaClock.id, SlaClock.conversation_id, SlaClock.warned_at)
+    clocks = session.execute(
+        sa.update(SlaClock).where(_among(session, SlaClock.conversation_id, conversations), _due(to_state, now))
+        .values(**values).returning(*SlaClock.__table__.c)
         .execution_options(synchronize_session=False)
     ).all()
+    _attach_contacts(session, conversations.values())
     # warned_at is set only by the warning move: a breached clock without it came straight from ok.
     return [
-        Transition(r.id, r.conversation_id,
-                   "ok" if to_state == "warning" or r.warned_at is None else "warning", to_state)
-        for r in rows
+        Transition(r.id, r.conversation_id, "ok" if to_state == "warning" or r.warned_at is None else "warning",
+                   to_state, clock=r, conversation=conversations[r.conversation_id])
+        for r in clocks
     ]
 
 
-def _lock_conversations(session, conversation_ids):
-    """PostgreSQL: row-lock these conversations, skipping busy ones. Returns the ids we hold."""
-    if session.get_bind().dialect.name != "postgresql":
-        return set(conversation_ids)  # SQLite: the whole database is ours (BEGIN IMMEDIATE)
-    return set(session.scalars(
-        sa.select(Conversation.id).where(Conversation.id.in_(conversation_ids)).order_by(Conversation.id)
-        .with_for_update(skip_locked=True)
-    ))
+def _among(session, column, ids):
+    """column IN ids. On PostgreSQL as one array parameter: a thousand placeholders cost more to
+    build and parse than the statement takes to run."""
+    ids = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
-def _mirror_and_publish(session, made):
-    by_state = {}
-    for t in made:
-        by_state.setdefault(t.to_state, []).append(t.conversation_id)
-    for state, ids in by_state.items():
-        session.execute(
-            sa.update(Conversation).where(Conversation.id.in_(ids)).values(sla_state=state)
-            .execution_options(synchronize_session=False)
-        )
-    conversations = {
-        c.id: c for c in session.scalars(
-            sa.select(Conversation).where(Conversation.id.in_([t.conversation_id for t in made]))
-            .options(selectinload(Conversation.contact))
-            .execution_options(populate_existing=True)
-        )
-    }
-    clocks = {c.id: c for c in session.scalars(
-        sa.select(SlaClock).where(SlaClock.id.in_([t.clock_id for t in made]))
-        .execution_options(populate_existing=True)
-    )}
+def _attach_contacts(session, conversations):
+    """The events carry each conversation's contact: read them all in one query."""
+    wanted = {c.contact_id for c in conversations}
+    contacts = {row.id: SimpleNamespace(**row._mapping) for row in session.execute(
+        sa.select(*Contact.__table__.c).where(_among(session, Contact.id, wanted)))}
+    for conv in conversations:
+        conv.contact = contacts[conv.contact_id]
+
+
+def _publish(session, made):
     for t in made:
         events.publish(session, "sla.changed", {
-            "conversation": conversation_summary(conversations[t.conversation_id]),
-            "clock": clock_dict(clocks[t.clock_id]),
+            "conversation": conversation_summary(t.conversation),
+            "clock": clock_dict(t.clock),
             "from": t.from_state,
             "to": t.to_state,
         })
