@@ -2,9 +2,12 @@
 // Ctrl/Cmd+Enter sends, Esc leaves it). "?" lists them.
 const help = document.getElementById("shortcuts");
 
+const NOT_TYPED_INTO = new Set(["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"]);
+
 function typingInField(target) {
-  return target instanceof HTMLElement
-    && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.tagName === "INPUT") return !NOT_TYPED_INTO.has(target.type); // a ticked checkbox keeps j/k working
+  return target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT";
 }
 
 /** actions: {move(delta), open(), reply(), note(), resolve(), claim(), toggleChecked(), search(), closePanels()} */
