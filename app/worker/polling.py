@@ -115,8 +115,8 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
     account.lease_owner = None
     account.lease_until = None
     _publish_health_change(session, account, previous_health)
+    _observe(account, outcome)  # before the commit: afterwards, reading the account would open a new transaction
     session.commit()
-    _observe(account, outcome)
     return outcome
 
 
