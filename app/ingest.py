@@ -24,10 +24,8 @@ from app.conversations.assignment import auto_assign
 from app.database import insert_for
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.ops.metrics import INGESTED
-from app.serialize import conversation_summary, message_dict
+from app.serialize import conversation_summary, message_dict, snippet
 from app.sla import effective_policy, start_clock, stop_clock
-
-SNIPPET_LENGTH = 280
 
 
 @dataclass
@@ -350,7 +348,7 @@ def _apply_to_conversations(session, batch, inserted, conversations_by_id):
         conv.message_count = (conv.message_count or 0) + 1
         if first or row["created_at"] >= conv.last_message_at:
             conv.last_message_at = row["created_at"]
-            conv.snippet = row["text"][:SNIPPET_LENGTH]
+            conv.snippet = snippet(row["text"])
         if row["direction"] == "inbound":
             conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, row["created_at"])))
             if conv.status == "pending":

@@ -113,3 +113,21 @@ def notification_dict(note):
 def user_dict(user):
     """A staff member as other staff see them (no email for agents' directory)."""
     return {"id": user.id, "name": user.name, "role": user.role, "is_available": user.is_available}
+
+
+SNIPPET_LENGTH = 280
+
+
+def snippet(text, limit=SNIPPET_LENGTH):
+    """At most `limit` characters of text for the list, never cutting a grapheme (emoji, accent, flag) in two."""
+    import regex
+
+    if len(text) <= limit:
+        return text
+    out, size = [], 0
+    for cluster in regex.findall(r"\X", text[: limit + 16]):
+        if size + len(cluster) > limit:
+            break
+        out.append(cluster)
+        size += len(cluster)
+    return "".join(out)

@@ -115,3 +115,16 @@ def test_hostile_text_is_stored_verbatim(db, custom_account):
     ingest(db.session, custom_account, [item("h1", text=payload)])
     db.session.commit()
     assert db.session.scalars(sa.select(Message.text)).one() == payload
+
+
+def test_snippet_never_cuts_a_grapheme(db, custom_account):
+    from app.serialize import snippet
+
+    family = "👨‍👩‍👧‍👦"  # one grapheme, seven code points
+    text = "a" * 277 + family + "tail"
+    assert snippet(text) == "a" * 277  # the family does not fit whole: left out, not cut
+    assert snippet("e\u0301" * 200, limit=5) == "e\u0301e\u0301"
+    assert snippet("🇧🇾🇸🇦", limit=3) == "🇧🇾"
+    ingest(db.session, custom_account, [item("long", text=text)])
+    db.session.commit()
+    assert db.session.scalars(sa.select(Conversation.snippet)).one() == "a" * 277

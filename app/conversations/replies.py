@@ -15,7 +15,7 @@ from app import events
 from app.audit import record
 from app.errors import ApiError
 from app.models import Conversation, Message, Notification, User, fold, utcnow
-from app.serialize import conversation_summary, message_dict, notification_dict
+from app.serialize import conversation_summary, message_dict, notification_dict, snippet
 
 # Longest reply each network takes. X counts weighted characters (twitter-text); Facebook
 # comments are capped by characters.
@@ -96,7 +96,7 @@ def create_reply(session, conversation_id, *, author, text, in_reply_to_message_
     session.add(message)
     conv.message_count += 1
     conv.last_message_at = now
-    conv.snippet = text[:280]
+    conv.snippet = snippet(text)
     changes = {}
     if conv.assignee_id is None:  # answering a customer takes the conversation
         conv.assignee_id = author.id
