@@ -6,29 +6,11 @@ static/js/reports.js) read the same API the integrations use (/api/v1/sla/summar
 The settings page is a plain server-rendered form that goes through the same
 validation (PolicyIn) and the same functions (app/sla/manage.py) as the API.
 
-Every route here is for managers. The role is checked before CSRF (so an agent hears
-"forbidden", the truth, rather than "form expired"), which is why this blueprint does
-its own CSRF check instead of the global one.
+Every route here is for managers (role_required on each view; the auth guard checks the role
+before CSRF, so an agent hears "forbidden", not "form expired").
 """
-from flask import Blueprint, abort, request
-from flask_login import current_user
-
-from app.extensions import csrf, login_manager
+from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
-csrf.exempt(bp)  # checked below, after the role
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@bp.before_request
-def managers_only_then_csrf():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.has_role("manager"):
-        abort(403)
-    if request.method in UNSAFE_METHODS:
-        csrf.protect()
-    return None
-
 
 from app.dashboard import views  # noqa: E402,F401  (routes)
