@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.extensions import socketio
 
@@ -45,6 +45,9 @@ class Event:
 
 def publish(session, event_type, data, *, room=STAFF):
     """Queue an event on `session`; it is emitted after the session commits."""
+    real = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        real.begin()  # so a rollback before any SQL still discards the event
     session.info.setdefault(PENDING_KEY, []).append(Event(event_type, data, room))
 
 
@@ -68,13 +71,16 @@ def _after_commit(session):
         emit_now(evt)
 
 
-def _after_rollback(session):
-    session.info.pop(PENDING_KEY, None)
+def _after_soft_rollback(session, previous_transaction):
+    # Any rollback of the outermost transaction (even one that never reached the database)
+    # drops its events; a savepoint's rollback leaves the rest of the transaction's events alone.
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
 
 
 def init_app(app):
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit)

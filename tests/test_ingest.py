@@ -128,3 +128,12 @@ def test_snippet_never_cuts_a_grapheme(db, custom_account):
     ingest(db.session, custom_account, [item("long", text=text)])
     db.session.commit()
     assert db.session.scalars(sa.select(Conversation.snippet)).one() == "a" * 277
+
+
+def test_events_of_a_rollback_before_any_sql_are_dropped(db, custom_account):
+    from app import events
+
+    db.session.commit()
+    events.publish(db.session, "conversation.updated", {"probe": 1})
+    db.session.rollback()
+    assert PENDING_KEY not in db.session.info

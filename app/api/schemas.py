@@ -1,6 +1,6 @@
 """Request and response models of the REST API (shapes fixed by DESIGN.md; fields may be added)."""
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -10,6 +10,10 @@ Priority = Literal["low", "normal", "high", "urgent"]
 SlaState = Literal["ok", "warning", "breached", "paused", "stopped"]
 Direction = Literal["inbound", "outbound", "note"]
 DeliveryStatus = Literal["queued", "sending", "sent", "failed", "unknown"]
+
+
+# Row ids as the database can hold them: a larger number is a validation error, not a driver error.
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Strict(BaseModel):
@@ -172,7 +176,7 @@ class AuthorIn(Strict):
 
 
 class MessageIn(Strict):
-    account_id: int = Field(ge=1)
+    account_id: DbId
     external_id: str = Field(min_length=1, max_length=128)
     text: str = Field(min_length=1, max_length=20000)
     created_at: AwareDatetime | None = Field(default=None, description="Platform time with a time zone; defaults to receipt time.")
@@ -190,7 +194,7 @@ class ConversationQuery(Query):
     status: Status | None = None
     assignee: str | None = Field(default=None, pattern=r"^(me|none|all|\d+)$", description="me, none, all or a user id")
     sla: Literal["ok", "warning", "breached", "stopped"] | None = None
-    account: int | None = Field(default=None, ge=1)
+    account: DbId | None = None
     network: Network | None = None
     tag: str | None = Field(default=None, max_length=64)
     q: str | None = Field(default=None, max_length=200, description="Text search in messages and customer names")
@@ -209,12 +213,12 @@ class ConversationPatchIn(Strict):
     status: Status | None = None
     priority: Priority | None = None
     tags: list[str] | None = Field(default=None, max_length=20)
-    assignee_id: int | None = Field(default=None, description="A user id; null unassigns.")
+    assignee_id: DbId | None = Field(default=None, description="A user id; null unassigns.")
     is_spam: bool | None = None
 
 
 class BulkIn(Strict):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[DbId] = Field(min_length=1, max_length=500)
     action: Literal["assign", "unassign", "tag", "untag", "resolve", "reopen", "spam", "priority"]
     value: str | int | None = Field(default=None, description="assign: user id or 'me'; tag/untag: the tag; priority.")
 
@@ -231,8 +235,8 @@ class BulkOut(BaseModel):
 
 class ReplyIn(Strict):
     text: str = Field(min_length=1, max_length=20000)
-    in_reply_to_message_id: int | None = Field(default=None, description="Default: the customer's latest message.")
-    last_seen_message_id: int | None = Field(
+    in_reply_to_message_id: DbId | None = Field(default=None, description="Default: the customer's latest message.")
+    last_seen_message_id: DbId | None = Field(
         default=None, description="The newest message the agent saw; 409 when anything newer arrived since.")
 
 
@@ -242,7 +246,7 @@ class ConflictOut(ErrorOut):
 
 class NoteIn(Strict):
     text: str = Field(min_length=1, max_length=20000)
-    mentions: list[int] = Field(default_factory=list, max_length=50)
+    mentions: list[DbId] = Field(default_factory=list, max_length=50)
 
 
 # --- team, me, notifications, settings ---------------------------------------------------
@@ -288,7 +292,7 @@ class NotificationQuery(Query):
 
 
 class NotificationReadIn(Strict):
-    ids: list[int] = Field(default_factory=list, max_length=500, description="Empty: mark all as read.")
+    ids: list[DbId] = Field(default_factory=list, max_length=500, description="Empty: mark all as read.")
 
 
 class AutoAssignIO(Strict):
