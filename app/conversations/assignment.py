@@ -6,7 +6,7 @@ conversations). Only active agents who switched themselves available take part.
 """
 import sqlalchemy as sa
 
-from app.models import Conversation, Notification, Setting, User
+from app.models import Conversation, Setting, User
 
 AUTO_ASSIGN_KEY = "auto_assign"
 AUTO_ASSIGN_MODES = ("off", "round_robin", "least_loaded")
@@ -71,12 +71,7 @@ def auto_assign(session, conversations):
 
 
 def notify_assigned(session, conv, user, by=None):
-    from app import events
-    from app.serialize import notification_dict
+    from app.notifications import notify
 
     who = f" by {by.name}" if by is not None else ""
-    note = Notification(user_id=user.id, kind="assigned", conversation_id=conv.id,
-                        text=f"Conversation #{conv.id} was assigned to you{who}.")
-    session.add(note)
-    session.flush()
-    events.publish(session, "notification", notification_dict(note), room=f"user:{user.id}")
+    notify(session, user.id, "assigned", f"Conversation #{conv.id} was assigned to you{who}.", conversation_id=conv.id)

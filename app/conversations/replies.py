@@ -14,8 +14,9 @@ from twitter_text import parse_tweet
 from app import events
 from app.audit import record
 from app.errors import ApiError
-from app.models import Conversation, Message, Notification, User, fold, utcnow
-from app.serialize import conversation_summary, message_dict, notification_dict, snippet
+from app.models import Conversation, Message, User, fold, utcnow
+from app.notifications import notify
+from app.serialize import conversation_summary, message_dict, snippet
 
 # Longest reply each network takes. X counts weighted characters (twitter-text); Facebook
 # comments are capped by characters.
@@ -206,11 +207,8 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     for user in mentioned:
         if user.id == author.id:
             continue
-        notification = Notification(user_id=user.id, kind="mention", conversation_id=conv.id, message_id=note.id,
-                                    text=f"{author.name} mentioned you in a note on conversation #{conv.id}.")
-        session.add(notification)
-        session.flush()
-        events.publish(session, "notification", notification_dict(notification), room=f"user:{user.id}")
+        notify(session, user.id, "mention", f"{author.name} mentioned you in a note on conversation #{conv.id}.",
+               conversation_id=conv.id, message_id=note.id)
     events.publish(session, "message.created", {"conversation": conversation_summary(conv), "message": message_dict(note)})
     return note
 

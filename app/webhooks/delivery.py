@@ -35,11 +35,11 @@ import requests
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from app import events
 from app.audit import record
 from app.database import write_intent
 from app.extensions import db
-from app.models import Notification, User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, isoformat, utcnow
+from app.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, isoformat, utcnow
+from app.notifications import notify
 from app.webhooks import ssrf
 from app.webhooks.endpoints import signing_secrets
 
@@ -368,11 +368,5 @@ def disable_endpoint(session, endpoint, reason):
     admins = session.scalars(sa.select(User).where(User.role == "admin", User.is_active.is_(True)))
     text = f"Webhook endpoint {endpoint.id} was disabled: {reason}. Fix the receiver, then enable it again."
     for admin in admins:
-        note = Notification(user_id=admin.id, kind="webhook_disabled", text=text[:500])
-        session.add(note)
-        session.flush()
-        # The same event and shape as the inbox's other notifications (mentions, assignments).
-        events.publish(session, "notification", {
-            "id": note.id, "kind": note.kind, "text": note.text, "conversation_id": None, "message_id": None,
-            "created_at": isoformat(note.created_at), "read_at": None}, room=f"user:{admin.id}")
+        notify(session, admin.id, "webhook_disabled", text)
     log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
