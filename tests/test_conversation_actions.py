@@ -120,7 +120,7 @@ def test_counts_and_filters(db, client, custom_account, agent_token):
     counts = client.get("/api/v1/conversations/counts?status=open", headers=auth(token)).json
     assert counts["status"] == {"open": 3, "pending": 0, "resolved": 0}
     assert counts["assignee"] == {"me": 1, "none": 2, "all": 3}
-    assert counts["sla"] == {"ok": 1, "warning": 1, "breached": 1, "stopped": 0}
+    assert counts["sla"] == {"ok": 1, "warning": 1, "breached": 1, "paused": 0, "stopped": 0}
     urgent_first = client.get("/api/v1/conversations?status=open", headers=auth(token)).json["items"]
     assert [c["contact"]["handle"] for c in urgent_first] == ["ana", "bo", "cy"]
     assert urgent_first[0]["sla"]["state"] == "breached"
@@ -199,3 +199,26 @@ def test_team_and_me(client, make_user, make_token):
     team = client.get("/api/v1/team", headers=h).json["items"]
     assert team == [{"id": agent.id, "name": "Alex", "role": "agent", "is_available": True}]
     assert "email" not in team[0]
+
+
+def test_paused_clocks_are_their_own_filter_and_count(db, client, custom_account, agent_token):
+    """Outside the account policy's business hours, clocks that have not breached show as paused."""
+    import time_machine
+
+    from app.models import SlaPolicy
+
+    _, token = agent_token
+    weekdays = SlaPolicy(name="Weekdays", warn_minutes=30, breach_minutes=60, timezone="Europe/Minsk",
+                         business_hours={d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")})
+    db.session.add(weekdays)
+    db.session.flush()
+    custom_account.sla_policy_id = weekdays.id
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc), tick=True):  # a Saturday
+        customer_message(db, custom_account, "pz1", author="pat", minutes_ago=5)
+        counts = client.get("/api/v1/conversations/counts?status=open", headers=auth(token)).json
+        assert counts["sla"]["paused"] == 1 and counts["sla"]["ok"] == 0
+        paused = client.get("/api/v1/conversations?sla=paused", headers=auth(token)).json["items"]
+        assert [c["contact"]["handle"] for c in paused] == ["pat"]
+        assert paused[0]["sla"]["paused"] is True and paused[0]["sla"]["paused_reason"] == "outside_business_hours"
+        assert client.get("/api/v1/conversations?sla=ok", headers=auth(token)).json["items"] == []

@@ -47,11 +47,27 @@ class ContactOut(BaseModel):
     profile_url: str | None = None
 
 
+class SlaPolicyRefOut(BaseModel):
+    id: int | None
+    name: str
+    warn_minutes: int
+    breach_minutes: int
+    business_hours: bool = Field(default=False, description="Whether the clock runs only in business hours.")
+    timezone: str | None = None
+
+
 class SlaOut(BaseModel):
     state: SlaState
     started_at: datetime | None
     warn_at: datetime | None
     breach_at: datetime | None
+    level: Literal["ok", "warning", "breached"] | None = Field(
+        default=None, description="How far the clock has run by its due times (kept while paused).")
+    paused: bool = False
+    paused_reason: Literal["outside_business_hours", "holiday"] | None = None
+    resumes_at: datetime | None = None
+    pauses_at: datetime | None = Field(default=None, description="When a running clock next pauses (business hours).")
+    policy: SlaPolicyRefOut | None = None
 
 
 class MessageAuthorOut(BaseModel):
@@ -193,7 +209,7 @@ class MessageCreatedOut(MessageOut):
 class ConversationQuery(Query):
     status: Status | None = None
     assignee: str | None = Field(default=None, pattern=r"^(me|none|all|\d+)$", description="me, none, all or a user id")
-    sla: Literal["ok", "warning", "breached", "stopped"] | None = None
+    sla: Literal["ok", "warning", "breached", "paused", "stopped"] | None = None
     account: DbId | None = None
     network: Network | None = None
     tag: str | None = Field(default=None, max_length=64)

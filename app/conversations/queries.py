@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ApiError
 from app.extensions import db
+from app.sla.state import paused_account_ids
 from app.models import Contact, Conversation, Message, fold, isoformat
 
 SORTS = ("sla", "newest", "oldest")
@@ -58,14 +59,8 @@ def filtered(filters, *, user, now=None):
     if filters.get("network"):
         stmt = stmt.where(Conversation.network == filters["network"])
     sla = filters.get("sla")
-    if sla == "breached":
-        stmt = stmt.where(Conversation.sla_breach_at <= now)
-    elif sla == "warning":
-        stmt = stmt.where(Conversation.sla_warn_at <= now, Conversation.sla_breach_at > now)
-    elif sla == "ok":
-        stmt = stmt.where(Conversation.sla_warn_at > now)
-    elif sla == "stopped":
-        stmt = stmt.where(Conversation.sla_started_at.is_(None))
+    if sla:
+        stmt = stmt.where(sla_state_expression(now) == sla)
     if filters.get("spam") is not None:
         stmt = stmt.where(Conversation.is_spam.is_(bool(filters["spam"])))
     if filters.get("tag"):
@@ -77,6 +72,22 @@ def filtered(filters, *, user, now=None):
         in_contact = sa.select(Contact.id).where(Contact.search_text.like(pattern, escape="\\"))
         stmt = stmt.where(sa.or_(Conversation.id.in_(in_messages), Conversation.contact_id.in_(in_contact)))
     return stmt
+
+
+def sla_state_expression(now, columns=None):
+    """The SLA state the inbox shows (app/sla/state.py), as SQL: stopped, breached, paused, warning or ok.
+
+    A breach stands at any hour; otherwise a clock of an account whose business hours are closed is paused.
+    """
+    c = columns if columns is not None else Conversation.__table__.c
+    paused = paused_account_ids(db.session, now)
+    return sa.case(
+        (c.sla_started_at.is_(None), "stopped"),
+        (c.sla_breach_at <= now, "breached"),
+        (c.account_id.in_(paused) if paused else sa.false(), "paused"),
+        (c.sla_warn_at <= now, "warning"),
+        else_="ok",
+    )
 
 
 def _has_tag(tag):
@@ -157,14 +168,12 @@ def counts(filters, *, user, now=None):
     by_status = grouped("status", lambda t: t.c.status)
     by_assignee = grouped("assignee", lambda t: sa.case(
         (t.c.assignee_id.is_(None), "none"), (t.c.assignee_id == user.id, "me"), else_="other"))
-    by_sla = grouped("sla", lambda t: sa.case(
-        (t.c.sla_started_at.is_(None), "stopped"), (t.c.sla_breach_at <= now, "breached"),
-        (t.c.sla_warn_at <= now, "warning"), else_="ok"))
+    by_sla = grouped("sla", lambda t: sla_state_expression(now, t.c))
     return {
         "status": {s: by_status.get(s, 0) for s in ("open", "pending", "resolved")},
         "assignee": {"me": by_assignee.get("me", 0), "none": by_assignee.get("none", 0),
                      "all": sum(by_assignee.values())},
-        "sla": {s: by_sla.get(s, 0) for s in ("ok", "warning", "breached", "stopped")},
+        "sla": {s: by_sla.get(s, 0) for s in ("ok", "warning", "breached", "paused", "stopped")},
     }
 
 

@@ -88,3 +88,18 @@ def clock_dict(clock):
         "response_seconds": clock.response_seconds,
         "met": clock.met,
     }
+
+
+def paused_account_ids(session, now=None):
+    """Accounts whose SLA policy's business hours are closed right now (their clocks are paused)."""
+    import sqlalchemy as sa
+
+    from app.models import SocialAccount
+
+    now = now or datetime.now(timezone.utc)
+    paused = []
+    for account_id in session.scalars(sa.select(SocialAccount.id)):
+        schedule = effective_policy(session, account_id).schedule
+        if schedule is not None and not schedule.status(now)[0]:
+            paused.append(account_id)
+    return paused
