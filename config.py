@@ -41,6 +41,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Redis pub/sub channel for Socket.IO, and the prefix of shared keys (presence): deployments (or test runs)
+    # sharing one Redis each pick their own, so they never hear each other.
+    CAREBOX_SOCKETIO_CHANNEL = os.environ.get("CAREBOX_SOCKETIO_CHANNEL") or "carebox"
 
     CAREBOX_SLA_WARN_MINUTES = env_int("CAREBOX_SLA_WARN_MINUTES", 30)
     CAREBOX_SLA_BREACH_MINUTES = env_int("CAREBOX_SLA_BREACH_MINUTES", 60)

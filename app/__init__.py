@@ -37,7 +37,7 @@ def create_app(config=None):
     socketio.init_app(
         app,
         async_mode="threading",
-        client_manager=_message_queue(app.config["REDIS_URL"]),
+        client_manager=_message_queue(app.config["REDIS_URL"], app.config["CAREBOX_SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config.get("CAREBOX_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,
@@ -65,7 +65,7 @@ def create_app(config=None):
     return app
 
 
-def _message_queue(redis_url):
+def _message_queue(redis_url, channel):
     """Socket.IO between processes through Redis (none in the one-process default).
 
     Short timeouts: with Redis down, each node still serves its own clients at once instead of
@@ -75,7 +75,7 @@ def _message_queue(redis_url):
         return None
     import socketio as python_socketio
 
-    return python_socketio.RedisManager(redis_url, channel="carebox", redis_options={
+    return python_socketio.RedisManager(redis_url, channel=channel, redis_options={
         "socket_connect_timeout": 1, "socket_timeout": 2, "health_check_interval": 15})
 
 

@@ -6,11 +6,7 @@ the brand is stored exactly once, and no two requests for one account were ever 
 """
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,47 +15,12 @@ from app.models import SocialAccount
 from tests.fixtures.polling import (
     BRAND_ID, assert_stored_exactly_once, brand_posts, connect, sandbox_customer_posts, stored_ids,
 )
+from tests.fixtures.processes import WORKER_READY, ManagedProcess, flask_command
+from tests.fixtures.processes import wait_until as eventually
 
-ROOT = Path(__file__).resolve().parent.parent
-FLASK = str(Path(sys.executable).with_name("flask"))
 NETWORKS = ("twitter", "facebook")
 LEASE_SECONDS = 2  # a killed worker's accounts are free again this soon
 SLOW_RESPONSE = 0.15  # every sandbox answer takes this long: kills land mid-fetch
-
-
-class WorkerProcess:
-    def __init__(self, env, log_path):
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen([FLASK, "--app", "wsgi", "worker", "--threads", "4"], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def kill(self):
-        """SIGKILL: no shutdown code runs, leases stay behind until they expire."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.log.close()
-
-    def stop(self):
-        """SIGTERM: the graceful way; returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=20)
-        self.log.close()
-        return code
-
-    def running(self):
-        """Started and listening for signals (SIGTERM before that would end it the hard way)."""
-        return "running; Ctrl+C to stop" in Path(self.log_path).read_text(errors="replace")
-
-    def tail(self):
-        return Path(self.log_path).read_text(errors="replace")[-3000:]
 
 
 @pytest.fixture
@@ -78,14 +39,14 @@ def start_worker(app, tmp_path):
     started = []
 
     def start():
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log")
+        worker = ManagedProcess(flask_command("worker", "--threads", "4"), env, tmp_path / f"worker-{len(started)}.log",
+                                ready_marker=WORKER_READY)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
-        if worker.alive():
-            worker.kill()
+        worker.reap()
 
 
 @pytest.fixture
@@ -112,15 +73,8 @@ def burst(sandbox, count):
 
 
 def wait_until(predicate, timeout, workers, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {w.log_path.name}\n{w.tail()}" for w in workers)
-            pytest.fail(f"timed out waiting for {what}\n{logs}")
-        time.sleep(0.005)
+    logs = lambda: "\n".join(f"--- {w.log_path.name}\n{w.tail()}" for w in workers)  # noqa: E731
+    return eventually(predicate, timeout, what, logs, interval=0.005)
 
 
 def lease_holder(db, account_id):

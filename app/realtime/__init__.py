@@ -97,7 +97,7 @@ def _broadcast(conversation_id):
 
 
 def init_app(app):
-    app.extensions["carebox_presence"] = presence_for(app.config["REDIS_URL"])
+    app.extensions["carebox_presence"] = presence_for(app.config["REDIS_URL"], app.config["CAREBOX_SOCKETIO_CHANNEL"])
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("view", on_view)

@@ -80,14 +80,14 @@ class SharedPresence(Presence):
     is unreachable, the node falls back to what it knows locally and keeps serving its clients.
     """
 
-    KEY = "carebox:presence"
     STALE_SECONDS = 60
     HEARTBEAT_SECONDS = 20
 
-    def __init__(self, redis_url):
+    def __init__(self, redis_url, prefix="carebox"):
         super().__init__()
         import redis
 
+        self.key = f"{prefix}:presence"  # one hash per deployment sharing this Redis (CAREBOX_SOCKETIO_CHANNEL)
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
         self._heartbeat = None
 
@@ -105,9 +105,9 @@ class SharedPresence(Presence):
         entry = self._entry(sid)
         try:
             if entry is None:
-                self.redis.hdel(self.KEY, sid)
+                self.redis.hdel(self.key, sid)
             else:
-                self.redis.hset(self.KEY, sid, json.dumps(entry))
+                self.redis.hset(self.key, sid, json.dumps(entry))
         except Exception:  # Redis down: local presence still works for this node's clients
             pass
         self._start_heartbeat()
@@ -135,7 +135,7 @@ class SharedPresence(Presence):
         import json
 
         try:
-            raw = self.redis.hgetall(self.KEY)
+            raw = self.redis.hgetall(self.key)
         except Exception:
             return None
         now = time.time()
@@ -182,5 +182,5 @@ class SharedPresence(Presence):
                 self._mirror(sid)
 
 
-def presence_for(redis_url):
-    return SharedPresence(redis_url) if redis_url else Presence()
+def presence_for(redis_url, prefix="carebox"):
+    return SharedPresence(redis_url, prefix) if redis_url else Presence()
