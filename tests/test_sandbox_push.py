@@ -15,7 +15,7 @@ from app.sandbox import DEMO_FACEBOOK, SandboxServer
 
 PAGE_ID = DEMO_FACEBOOK["page_id"]
 APP_SECRET = DEMO_FACEBOOK["app_secret"].encode()
-FAST_RETRIES = {"push_timeout": 0.5, "push_retry_delay": 0.05, "push_attempts": 3, "push_verify_attempts": 6}
+FAST_RETRIES = {"push_timeout": 1.0, "push_retry_delay": 0.05, "push_attempts": 3, "push_verify_attempts": 10}
 
 
 class PushReceiver:
