@@ -48,7 +48,6 @@ class SandboxNetwork:
     def __init__(self, settings=None):
         self.base_settings = merge_settings(settings)
         self.lock = threading.RLock()
-        self.ids = SnowflakeIds()
         self.limiter = FixedWindowLimiter()
         self.faults = FaultBook()
         self.stats = RequestStats()
@@ -64,6 +63,8 @@ class SandboxNetwork:
         with self.lock:
             self.settings = merge_settings(settings, self.base_settings)
             self.generation += 1
+            # A fresh id clock too: ids follow real time again even if a test travelled into the future.
+            self.ids = SnowflakeIds()
             self.x_users, self.x_accounts, self.tweets = {}, {}, {}
             self.pages, self.posts, self.comments = {}, {}, {}
             self.api_replies = []
