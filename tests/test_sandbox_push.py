@@ -61,7 +61,8 @@ class PushReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/facebook"
-        threading.Thread(target=self.server.serve_forever, name="push-receiver", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="push-receiver",
+                         daemon=True).start()
 
     def close(self):
         self.server.shutdown()
