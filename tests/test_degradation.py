@@ -59,7 +59,7 @@ def stack(tmp_path_factory, request):
         nodes.start_worker("worker-1")
         nodes.start_worker("worker-2")
         nodes.wait_ready()
-        nodes.postgres, nodes.redis = postgres, redis_server
+        nodes.postgres, nodes.redis, nodes.db = postgres, redis_server, db
         started = True
         yield nodes
     finally:
@@ -103,50 +103,54 @@ def stored(db, account_id, direction="inbound"):
         db.session.rollback()  # hand the connection back: the server may restart before the next read
 
 
-class Pusher(threading.Thread):
-    """Pushes messages through the API, each retried (with backoff) until a node accepts it."""
+class Load(threading.Thread):
+    """Calls `step(n)` for n = 0, 1, 2 … until halted; each step retried (with backoff) until it succeeds."""
 
-    def __init__(self, stack, node, prefix, count):
+    def __init__(self, step, pause=0.0):
         super().__init__(daemon=True)
-        self.stack, self.node, self.prefix, self.count = stack, node, prefix, count
-        self.accepted, self.failures, self.first_failure, self.last_failure = [], 0, None, None
+        self.step, self.pause = step, pause
+        self.done, self.failures, self.first_failure, self.last_failure = [], 0, None, None
+        self.halt = threading.Event()
 
     def run(self):
-        for n in range(self.count):
-            external_id = f"{self.prefix}-{n}"
-            body = {"account_id": self.stack.world.custom_account_id, "external_id": external_id,
-                    "text": f"message {n}", "author": {"external_id": f"{self.prefix}-customer-{n % 5}"}}
+        n = 0
+        while not self.halt.is_set():
             delay = 0.05
-            while True:
-                try:
-                    resp = api(self.stack.url(self.node), self.stack.world.tokens["Alex"], "POST", "/messages",
-                               json=body, timeout=5)
-                    if resp.status_code in (200, 201):
-                        break
-                except requests.RequestException:
-                    pass
+            while (result := self._try(n)) is None:
                 self.failures += 1
                 self.first_failure = self.first_failure or time.time()
                 self.last_failure = time.time()
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
-            self.accepted.append(external_id)
+            self.done.append(result)
+            n += 1
+            time.sleep(self.pause)
+
+    def _try(self, n):
+        try:
+            return self.step(n)
+        except requests.RequestException:
+            return None
+
+
+def pusher(stack, node, prefix):
+    """Load pushing messages through one node's API: a step succeeds once the node accepted the message."""
+    def push_one(n):
+        external_id = f"{prefix}-{n}"
+        resp = api(stack.url(node), stack.world.tokens["Alex"], "POST", "/messages", timeout=5, json={
+            "account_id": stack.world.custom_account_id, "external_id": external_id, "text": f"message {n}",
+            "author": {"external_id": f"{prefix}-customer-{n % 5}"}})
+        return external_id if resp.status_code in (200, 201) else None
+
+    return Load(push_one)
 
 
 def test_postgres_restart_under_load_loses_and_duplicates_nothing(stack, db, request):
     before = {name: (proc.pid, gunicorn_workers(proc)) for name, proc in stack.processes.items()}
-    pushers = [Pusher(stack, "web-a", "pg-a", 60), Pusher(stack, "web-b", "pg-b", 60)]
-    posted = {b["user_id"]: [] for b in BRANDS}
+    pushers = [pusher(stack, "web-a", "pg-a"), pusher(stack, "web-b", "pg-b")]
+    customers = Load(lambda n: [(b["user_id"], inject_tweet(stack, b, f"hello {n}")) for b in BRANDS], pause=0.1)
+    loads = (*pushers, customers)
     sandbox = stack.url("sandbox")
-
-    def customers_post():
-        for n in range(30):
-            for brand in BRANDS:
-                resp = requests.post(f"{sandbox}/_sandbox/posts", json={
-                    "network": "twitter", "account": brand["user_id"], "text": f"@{brand['username']} hello {n}"},
-                    timeout=10)
-                posted[brand["user_id"]].append(resp.json()["id"])
-            time.sleep(0.1)
 
     def polling():
         """A worker holds an account's lease: it is between claiming and storing a poll."""
@@ -161,22 +165,28 @@ def test_postgres_restart_under_load_loses_and_duplicates_nothing(stack, db, req
     # Slow sandbox answers: a poll spends most of its time fetching, so the restart finds one under way.
     requests.post(f"{sandbox}/_sandbox/faults", json={"kind": "timeout", "count": 100000, "delay": 0.2},
                   timeout=10).raise_for_status()
-    customers = threading.Thread(target=customers_post, daemon=True)
     try:
-        for thread in (*pushers, customers):
-            thread.start()
-        wait_until(lambda: sum(len(p.accepted) for p in pushers) >= 30 and polling(), 60, "the load to get going",
+        for load in loads:
+            load.start()
+        wait_until(lambda: all(len(p.done) >= 15 for p in pushers) and polling(), 60, "the load to get going",
                    stack.logs, interval=0.005)
         restart_started = time.time()
         stack.postgres.restart()
         restart_took = time.time() - restart_started
-        for thread in (*pushers, customers):
-            thread.join(timeout=120)
+        marks = [len(load.done) for load in loads]
+        wait_until(lambda: all(len(load.done) >= mark + 15 for load, mark in zip(loads, marks)), 60,
+                   "the load to go on after the restart", stack.logs)
     finally:
+        for load in loads:
+            load.halt.set()
+        for load in loads:
+            load.join(timeout=60)
         requests.delete(f"{sandbox}/_sandbox/faults", timeout=10)
-    assert not any(t.is_alive() for t in (*pushers, customers)), "the clients never got their messages in"
+    assert not any(load.is_alive() for load in loads), "a client never got its last message in"
 
-    accepted = [ext for p in pushers for ext in p.accepted]
+    accepted = [ext for p in pushers for ext in p.done]
+    posted = {b["user_id"]: [ext for batch in customers.done for uid, ext in batch if uid == b["user_id"]]
+              for b in BRANDS}
     wait_until(lambda: set(stored(db, stack.world.custom_account_id)) >= set(accepted), 60,
                "the accepted messages to be readable", stack.logs)
     assert_stored_exactly_once(db, stack.world.custom_account_id, accepted)
@@ -214,6 +224,7 @@ def test_redis_outage_each_node_serves_its_own_clients_then_recovers(stack, requ
             health = stack.readyz(node)
             assert health == {"status": "ready", "degraded": True,
                               "checks": {"database": "ok", "redis": "unreachable"}}, node
+            assert stack.healthz(node) == 200
         # Each node keeps delivering its own events to its own clients, new connections included.
         pushed_at = time.time()
         push(stack, "web-a", "redis-down-a")
@@ -226,6 +237,10 @@ def test_redis_outage_each_node_serves_its_own_clients_then_recovers(stack, requ
             late.wait_for("message.created", lambda d: d["message"]["external_id"] == "redis-down-b")
         finally:
             late.close()
+        # The workers keep polling and storing (their events reach no one until Redis is back).
+        during = inject_tweet(stack, BRANDS[0], "still there?")
+        wait_until(lambda: during in stored(stack.db, stack.world.accounts[BRANDS[0]["user_id"]]), 60,
+                   "a worker to store a post while Redis is down", stack.logs)
 
         stack.redis.start()
         back_at = time.time()
@@ -252,12 +267,39 @@ def test_redis_outage_each_node_serves_its_own_clients_then_recovers(stack, requ
                         f"({len(probes)} probe(s))")
         push(stack, "web-a", "redis-after")
         sam.wait_for("message.created", lambda d: d["message"]["external_id"] == "redis-after")
+        # And the workers' events reach the web nodes' clients again.
+        after = inject_tweet(stack, BRANDS[0], "back again")
+        alex.wait_for("message.created", lambda d: d["message"]["external_id"] == after, timeout=30)
     finally:
         for agent in (alex, sam):
             if agent is not None:
                 agent.close()
         if stack.redis.proc is None or not stack.redis.proc.alive():
             stack.redis.start()
+
+
+def test_readyz_follows_the_database_and_healthz_stays_up(stack):
+    """A load balancer takes nodes out while their database is gone and back once it returns."""
+    stack.postgres.stop()
+    try:
+        for node in ("web-a", "web-b"):
+            resp = requests.get(f"{stack.url(node)}/readyz", timeout=10)
+            assert (resp.status_code, resp.json()) == (503, {"status": "not ready", "degraded": True,
+                                                             "checks": {"database": "unreachable", "redis": "ok"}})
+            assert stack.healthz(node) == 200
+    finally:
+        stack.postgres.start()
+    for node in ("web-a", "web-b"):
+        wait_until(lambda: stack.readyz(node) == {"status": "ready", "degraded": False,
+                                                  "checks": {"database": "ok", "redis": "ok"}},
+                   30, f"{node} ready again", stack.logs)
+
+
+def inject_tweet(stack, brand, text):
+    resp = requests.post(f"{stack.url('sandbox')}/_sandbox/posts", json={
+        "network": "twitter", "account": brand["user_id"], "text": f"@{brand['username']} {text}"}, timeout=10)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
 
 
 def push(stack, node, external_id):

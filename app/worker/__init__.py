@@ -87,7 +87,7 @@ class Worker:
             try:
                 outcome = poll_account(self.app, account_id, self.owner)
                 if outcome != "skipped":
-                    log.info("poll account=%s outcome=%s", account_id, outcome)
+                    log.info("poll account=%s outcome=%s worker=%s", account_id, outcome, self.owner)
             except Exception:
                 log.exception("poll job for account %s crashed", account_id)
                 db.session.rollback()
