@@ -56,3 +56,9 @@ def test_json_logs_carry_job_ids(capsys):
         log.removeHandler(handler)
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "polled" and line["job_id"] == job_id and job_id.startswith("poll:7/")
+
+
+def test_client_library_debug_logs_never_show_credentials(app):
+    """tweepy and urllib3 log headers and URLs (tokens included) at DEBUG: those loggers stay at INFO."""
+    for name in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "facebook"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name

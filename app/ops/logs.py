@@ -41,6 +41,10 @@ def configure_logging():
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
     for noisy in ("alembic.runtime.plugins", "apscheduler.executors.default", "apscheduler.scheduler", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Their DEBUG lines carry credentials (tweepy logs Authorization headers, urllib3 logs Graph URLs
+    # with access_token=…): never below INFO, whatever LOG_LEVEL says.
+    for leaky in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "facebook"):
+        logging.getLogger(leaky).setLevel(logging.INFO)
     root._carebox_configured = True
 
 
