@@ -475,3 +475,14 @@ def test_server_with_own_settings_and_traffic(tmp_path):
         assert server.traffic.generated >= 2
         assert requests.get(server.url + "/_sandbox/stats", timeout=2).status_code == 200
     assert server.traffic.status()["running"] is False
+
+
+def test_traffic_backlog_is_backdated(sandbox):
+    from datetime import datetime, timezone
+
+    created = sandbox.traffic.backlog([70, 5])
+    assert len(created) == 2
+    times = [obj.created_at if hasattr(obj, "created_at") else obj.created_time
+             for obj in list(sandbox.network.tweets.values()) + list(sandbox.network.comments.values())]
+    ages = sorted((datetime.now(timezone.utc) - t).total_seconds() / 60 for t in times)
+    assert round(ages[-1]) == 70 and round(ages[0]) == 5

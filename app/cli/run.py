@@ -85,6 +85,9 @@ def demo(host, port, rate, no_serve):
     from app.worker import Worker
 
     server = start_sandbox(rate=rate)
+    # A queue with some history: posts from the last 80 minutes, some past the SLA warning and breach.
+    server.traffic.backlog([78, 64, 47, 41, 33, 22, 14, 9, 4, 1])
+    _subscribe_facebook_push(app, server, host, port)
     w = Worker(app).start()
     click.echo(f"\nInbox:   http://{host}:{port}/   (sign in with a login above)")
     click.echo(f"Sandbox: {server.url}/_sandbox/   (the emulated networks: posts and your replies)\n")
@@ -95,3 +98,15 @@ def demo(host, port, rate, no_serve):
     finally:
         w.shutdown()
         server.stop()
+
+
+def _subscribe_facebook_push(app, server, host, port):
+    """The sandbox pushes the demo page's comments to /hooks/facebook, as Facebook would (polling stays the safety net)."""
+    import secrets
+
+    from app.sandbox import DEMO_FACEBOOK
+
+    token = app.config.get("CAREBOX_FACEBOOK_VERIFY_TOKEN") or secrets.token_urlsafe(16)
+    app.config["CAREBOX_FACEBOOK_VERIFY_TOKEN"] = token
+    callback_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    server.network.push.subscribe(DEMO_FACEBOOK["page_id"], f"http://{callback_host}:{port}/hooks/facebook", token)

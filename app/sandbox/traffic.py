@@ -8,6 +8,7 @@ answering the brand's reply, and the page now and then publishes a new post.
 import logging
 import random
 import threading
+from datetime import datetime, timedelta, timezone
 
 from app.sandbox.network import Refused
 from app.sandbox.personas import PERSONAS, random_persona
@@ -82,8 +83,8 @@ class TrafficGenerator:
 
     # ---------------------------------------------------------- generation
 
-    def generate_one(self):
-        """Post one customer message now. Returns {"network", "id", "text"}."""
+    def generate_one(self, created_at=None):
+        """Post one customer message (now, or backdated to `created_at`). Returns {"network", "id", "text"}."""
         makers = []
         if self.network.x_accounts:
             makers.append(self._tweet)
@@ -91,9 +92,14 @@ class TrafficGenerator:
             makers.append(self._facebook_event)
         if not makers:
             return None
-        created = self.rng.choice(makers)()
+        created = self.rng.choice(makers)(created_at)
         self.generated += 1
         return created
+
+    def backlog(self, minutes_ago):
+        """Customer posts written `minutes_ago` (a list) before now: a demo opens on a queue with history."""
+        now = datetime.now(timezone.utc)
+        return [self.generate_one(created_at=now - timedelta(minutes=m)) for m in sorted(minutes_ago, reverse=True)]
 
     def _text(self, lang, kind):
         text = self.rng.choice(PHRASES[lang][kind]).replace("{order}", str(self.rng.randint(100000, 999999)))
@@ -104,7 +110,7 @@ class TrafficGenerator:
     def _new_post_kind(self):
         return self.rng.choices(list(NEW_POST_KINDS), weights=list(NEW_POST_KINDS.values()))[0]
 
-    def _tweet(self):
+    def _tweet(self, created_at=None):
         network = self.network
         brand = self.rng.choice(list(network.x_accounts.values())).user
         parent = self._recent_x_thread_post(brand) if self.rng.random() < THREAD_REPLY_SHARE else None
@@ -114,10 +120,10 @@ class TrafficGenerator:
             persona, kind = random_persona(self.rng), self._new_post_kind()
         text = f"@{brand.username} {self._text(persona.lang, kind)}"
         try:
-            tweet = network.inject_tweet(brand.id, text, author=persona.x_user,
+            tweet = network.inject_tweet(brand.id, text, author=persona.x_user, created_at=created_at,
                                          in_reply_to=parent.id if parent else None, lang=persona.lang)
         except Refused:  # the parent was deleted meanwhile
-            tweet = network.inject_tweet(brand.id, text, author=persona.x_user, lang=persona.lang)
+            tweet = network.inject_tweet(brand.id, text, author=persona.x_user, lang=persona.lang, created_at=created_at)
         return {"network": "twitter", "id": tweet.id, "text": tweet.text}
 
     def _recent_x_thread_post(self, brand):
@@ -136,11 +142,11 @@ class TrafficGenerator:
             persona = random_persona(self.rng)
         return persona
 
-    def _facebook_event(self):
+    def _facebook_event(self, created_at=None):
         network = self.network
         page = self.rng.choice(list(network.pages.values()))
         posts = network.feed(page.id)[:3]
-        if not posts or self.rng.random() < PAGE_POST_SHARE:
+        if not posts or (created_at is None and self.rng.random() < PAGE_POST_SHARE):
             lang = self.rng.choices(list(LANGUAGE_WEIGHTS), weights=[5, 2, 1, 1])[0]
             post = network.publish_post(page.id, self.rng.choice(PAGE_POSTS[lang]))
             return {"network": "facebook", "id": post.id, "text": post.message, "page_post": True}
@@ -155,9 +161,10 @@ class TrafficGenerator:
         post = self.rng.choices(posts, weights=[6, 3, 1][:len(posts)])[0]
         try:
             comment = network.inject_comment(page.id, self._text(persona.lang, kind), post_id=post.id,
-                                             parent_id=parent.id if parent else None, author=author)
+                                             parent_id=parent.id if parent else None, author=author, created_at=created_at)
         except Refused:
-            comment = network.inject_comment(page.id, self._text(persona.lang, kind), post_id=post.id, author=author)
+            comment = network.inject_comment(page.id, self._text(persona.lang, kind), post_id=post.id, author=author,
+                                             created_at=created_at)
         return {"network": "facebook", "id": comment.id, "text": comment.message}
 
     def _recent_comment(self, page, posts):
