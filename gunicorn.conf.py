@@ -17,3 +17,6 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# One control socket per node: several nodes on one machine would otherwise share ~/.gunicorn/gunicorn.ctl.
+# (Derived from CAREBOX_BIND: give each node its address there rather than with -b.)
+control_socket = os.environ.get("CAREBOX_GUNICORN_CONTROL", f"/tmp/carebox-gunicorn-{bind.replace(':', '-')}.ctl")

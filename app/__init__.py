@@ -68,15 +68,14 @@ def create_app(config=None):
 def _message_queue(redis_url, channel):
     """Socket.IO between processes through Redis (none in the one-process default).
 
-    Short timeouts: with Redis down, each node still serves its own clients at once instead of
-    hanging on every emit (python-socketio delivers locally before publishing).
+    With Redis down, each node still serves its own clients (python-socketio delivers locally
+    before publishing); short timeouts keep emits from hanging meanwhile.
     """
     if not redis_url:
         return None
-    import socketio as python_socketio
+    from app.realtime.queue import RedisQueue
 
-    return python_socketio.RedisManager(redis_url, channel=channel, redis_options={
-        "socket_connect_timeout": 1, "socket_timeout": 2, "health_check_interval": 15})
+    return RedisQueue(redis_url, channel)
 
 
 def _load_instance_secrets(app):
