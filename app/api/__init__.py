@@ -93,11 +93,10 @@ def openapi_document():
 
 
 def init_app(app):
-    from app.api import accounts, canned, conversations, messages, team  # noqa: F401  (routes)
-
-    from app.api import reports, sla  # noqa: F401  (routes: SLA policies, summary, reports)
-
-    from app.api import contacts, docs, tokens, users, webhooks  # noqa: F401  (routes: integrations)
+    # Importing the modules registers their routes on `bp`.
+    from app.api import accounts, canned, conversations, messages, team  # noqa: F401  inbox
+    from app.api import reports, sla  # noqa: F401  SLA policies, summary, reports
+    from app.api import contacts, docs, tokens, users, webhooks  # noqa: F401  integrations
 
     app.register_blueprint(bp, url_prefix="/api/v1")
     spec.register(app)
