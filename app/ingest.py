@@ -21,7 +21,7 @@ from flask import current_app
 
 from app import events
 from app.conversations.assignment import auto_assign
-from app.database import insert_for
+from app.bulk_insert import insert_rows
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet
@@ -102,6 +102,7 @@ def _contact_key(item):
 
 
 def _upsert_contacts(session, batch, customer_items):
+    """The contact of each item by key, created when missing; and the ids of those created here."""
     network = batch.account.network
     wanted = {}
     for item in customer_items:
@@ -113,16 +114,19 @@ def _upsert_contacts(session, batch, customer_items):
         for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(keys)))
     }
     missing = [k for k in keys if k not in rows]
+    created = set()
     if missing:
-        session.execute(
-            insert_for(session, Contact).on_conflict_do_nothing(index_elements=["network", "external_id"]),
-            [_contact_values(network, k, wanted[k], batch.now) for k in missing],
-        )
-        for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(missing))):
-            rows[c.external_id] = c
+        inserted = insert_rows(session, Contact, [_contact_values(network, k, wanted[k], batch.now) for k in missing],
+                               conflict_columns=["network", "external_id"], returning=[Contact]).scalars().all()
+        rows.update((c.external_id, c) for c in inserted)
+        created = {c.id for c in inserted}
+        lost = [k for k in missing if k not in rows]  # stored meanwhile by a concurrent ingest
+        if lost:
+            rows.update((c.external_id, c) for c in session.scalars(
+                sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(lost))))
     for key, author in wanted.items():
         _refresh_profile(rows[key], author)
-    return rows
+    return rows, created
 
 
 def _contact_values(network, key, author, now):
@@ -144,47 +148,44 @@ def _refresh_profile(contact, author):
         contact.search_text = search_text
 
 
-def _open_conversations(session, batch, contact_ids):
-    """The unresolved conversation of each contact on this account, opening the missing ones."""
+def _open_conversations(session, batch, contact_ids, new_contact_ids=()):
+    """The unresolved conversation of each contact on this account, opening the missing ones.
+    Contacts created by this transaction (`new_contact_ids`) have none yet: nothing to look up."""
     account = batch.account
+    known = [cid for cid in contact_ids if cid not in new_contact_ids]
 
-    def load():
+    def load(ids):
         return {
             c.contact_id: c
             for c in session.scalars(
                 sa.select(Conversation).where(
                     Conversation.account_id == account.id,
-                    Conversation.contact_id.in_(contact_ids),
+                    Conversation.contact_id.in_(ids),
                     Conversation.status != "resolved",
                 )
             )
-        }
+        } if ids else {}
 
-    found = load()
-    missing = [cid for cid in contact_ids if cid not in found]
+    found = load(known)
+    missing = [cid for cid in known if cid not in found]
     if missing and _reopen_recently_resolved(session, batch, missing):
-        found = load()
-        missing = [cid for cid in contact_ids if cid not in found]
+        found = load(known)
+    missing = [cid for cid in contact_ids if cid not in found]
     created = set()
     if missing:
-        result = session.execute(
-            insert_for(session, Conversation)
-            .on_conflict_do_nothing(
-                index_elements=["account_id", "contact_id"], index_where=sa.text("status != 'resolved'")
-            )
-            .returning(Conversation.id),
-            [
-                {
-                    "account_id": account.id, "contact_id": cid, "network": account.network, "status": "open",
-                    "priority": "normal", "tags": [], "is_spam": False, "snippet": "", "message_count": 0,
-                    "sla_state": "stopped", "last_message_at": batch.now, "created_at": batch.now,
-                    "updated_at": batch.now,
-                }
-                for cid in missing
-            ],
-        )
-        created = {row[0] for row in result}
-        found = load()
+        inserted = insert_rows(session, Conversation, [
+            {
+                "account_id": account.id, "contact_id": cid, "network": account.network, "status": "open",
+                "priority": "normal", "tags": [], "is_spam": False, "snippet": "", "message_count": 0,
+                "sla_state": "stopped", "last_message_at": batch.now, "created_at": batch.now, "updated_at": batch.now,
+            }
+            for cid in missing
+        ], conflict_columns=["account_id", "contact_id"], conflict_where=sa.text("status != 'resolved'"),
+            returning=[Conversation]).scalars().all()
+        created = {c.id for c in inserted}
+        found.update((c.contact_id, c) for c in inserted)
+        if len(inserted) < len(missing):  # a concurrent ingest opened some of them first
+            found = load(contact_ids)
     return found, created
 
 
@@ -226,9 +227,9 @@ def _reopen_recently_resolved(session, batch, contact_ids):
 
 
 def _store_customer_items(session, batch, items):
-    contacts = _upsert_contacts(session, batch, items)
+    contacts, new_contact_ids = _upsert_contacts(session, batch, items)
     contact_ids = sorted({c.id for c in contacts.values()})
-    conversations, created_ids = _open_conversations(session, batch, contact_ids)
+    conversations, created_ids = _open_conversations(session, batch, contact_ids, new_contact_ids)
     rows = []
     for item in items:
         contact = contacts[_contact_key(item)]
@@ -254,8 +255,9 @@ def _store_brand_items(session, batch, items):
         ).all()
     ) if parents else {}
     rows = []
+    unconfirmed = _unconfirmed_replies(session, batch, parents)
     for item in items:
-        if _confirm_our_reply(session, batch, item):
+        if _confirm_our_reply(session, batch, item, unconfirmed):
             continue
         conv_id = known.get(item.in_reply_to)
         if conv_id is None:
@@ -274,20 +276,26 @@ def _store_brand_items(session, batch, items):
     _publish(session, inserted, conversations, created_ids=())
 
 
-def _confirm_our_reply(session, batch, item):
-    """A brand post that is one of our own replies whose fate we did not know ('sending' when the process
-    died, or 'unknown'): the network has it, so it was sent. Record that instead of storing a copy."""
-    if not item.in_reply_to:
-        return False
-    ours = session.scalars(
-        sa.select(Message).where(
+def _unconfirmed_replies(session, batch, parents):
+    """Our replies to these posts whose fate we do not know ('sending' when the process died, or 'unknown'),
+    oldest first, by (the post they answer, their text)."""
+    found = {}
+    if parents:
+        for message in session.scalars(sa.select(Message).where(
             Message.account_id == batch.account.id, Message.direction == "outbound",
-            Message.delivery_status.in_(("sending", "unknown")), Message.in_reply_to_external_id == item.in_reply_to,
-            Message.text == item.text,
-        ).order_by(Message.id).limit(1)
-    ).first()
-    if ours is None:
+            Message.delivery_status.in_(("sending", "unknown")), Message.in_reply_to_external_id.in_(parents),
+        ).order_by(Message.id)):
+            found.setdefault((message.in_reply_to_external_id, message.text), []).append(message)
+    return found
+
+
+def _confirm_our_reply(session, batch, item, unconfirmed):
+    """A brand post that is one of our own replies of unknown fate: the network has it, so it was sent.
+    Record that instead of storing a copy."""
+    candidates = unconfirmed.get((item.in_reply_to, item.text)) if item.in_reply_to else None
+    if not candidates:
         return False
+    ours = candidates.pop(0)
     from app.conversations.delivery import mark_sent
 
     mark_sent(session, ours, item.external_id, item.created_at or batch.now)
@@ -313,12 +321,8 @@ def _message_values(batch, item, conv, direction, author, conversation_id=None):
 
 def _insert_messages(session, batch, rows):
     """Insert; rows another transaction stored first are reported as existing, not inserted."""
-    result = session.execute(
-        insert_for(session, Message)
-        .on_conflict_do_nothing(index_elements=["network", "external_id"])
-        .returning(Message.id, Message.external_id),
-        rows,
-    )
+    result = insert_rows(session, Message, rows, conflict_columns=["network", "external_id"],
+                         returning=[Message.id, Message.external_id])
     ids = dict((ext, mid) for mid, ext in result)
     inserted = []
     lost = []
@@ -341,7 +345,8 @@ def _insert_messages(session, batch, rows):
 
 def _apply_to_conversations(session, batch, inserted, conversations_by_id):
     """Counters, snippet, status and SLA clock of each conversation that received messages."""
-    policy = None
+    # Read before changing anything: a query in the middle would flush half-made changes (two UPDATEs a row).
+    policy = effective_policy(session, batch.account.id) if any(r["direction"] == "inbound" for r in inserted) else None
     for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
         conv = conversations_by_id[row["conversation_id"]]
         first = not conv.message_count
@@ -354,7 +359,6 @@ def _apply_to_conversations(session, batch, inserted, conversations_by_id):
             if conv.status == "pending":
                 conv.status = "open"  # the customer wrote back
             if conv.status == "open" and not conv.is_spam:
-                policy = policy or effective_policy(session, batch.account.id)
                 kind = "next" if conv.last_outbound_at else "first"
                 start_clock(session, conv, row["created_at"], policy=policy, kind=kind)
         else:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app.models import SlaPolicy, SocialAccount
 from app.sla.hours import Schedule
@@ -62,7 +63,7 @@ def from_row(row):
 class _Loaded:
     by_id: dict
     default: Policy
-    account_policy_ids: dict  # account id -> policy id or None
+    account_policy_ids: dict | None = None  # account id -> policy id or None; read when first needed
 
 
 def _loaded(session):
@@ -71,9 +72,23 @@ def _loaded(session):
         rows = session.scalars(sa.select(SlaPolicy)).all()
         by_id = {r.id: from_row(r) for r in rows}
         default = next((by_id[r.id] for r in rows if r.is_default), None) or configured_policy()
-        accounts = dict(session.execute(sa.select(SocialAccount.id, SocialAccount.sla_policy_id)).all())
-        cached = session.info[CACHE_KEY] = _Loaded(by_id, default, accounts)
+        cached = session.info[CACHE_KEY] = _Loaded(by_id, default)
     return cached
+
+
+def _account_policy_id(session, account_id):
+    """The account's policy id: from the account object when this session holds it already loaded (ingest
+    does), else from one query for all accounts."""
+    account = session.identity_map.get(identity_key(SocialAccount, account_id))
+    if account is not None and "sla_policy_id" in account.__dict__:
+        return account.__dict__["sla_policy_id"]
+    loaded = _loaded(session)
+    if loaded.account_policy_ids is None or account_id not in loaded.account_policy_ids:
+        if loaded.account_policy_ids is not None:  # an account created since: read policies and accounts afresh
+            forget(session)
+            loaded = _loaded(session)
+        loaded.account_policy_ids = dict(session.execute(sa.select(SocialAccount.id, SocialAccount.sla_policy_id)).all())
+    return loaded.account_policy_ids.get(account_id)
 
 
 def forget(session):
@@ -92,11 +107,8 @@ def policy_by_id(session, policy_id):
 
 
 def effective_policy(session, account_id):
+    policy_id = _account_policy_id(session, account_id)
     loaded = _loaded(session)
-    if account_id not in loaded.account_policy_ids:  # an account created in this transaction
-        forget(session)
-        loaded = _loaded(session)
-    policy_id = loaded.account_policy_ids.get(account_id)
     return loaded.by_id.get(policy_id, loaded.default) if policy_id is not None else loaded.default
 
 

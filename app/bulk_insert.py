@@ -1,0 +1,50 @@
+"""Many rows in one INSERT … ON CONFLICT DO NOTHING, cheaply on PostgreSQL.
+
+The usual executemany renders one placeholder per value: for a poller's page of 100 messages
+that is a 50 kB statement of 1,500 parameters, which psycopg re-parses in Python on every call
+(it caches only short statements) and PostgreSQL parses and plans again: over 10 ms per page,
+more than storing the rows takes. On PostgreSQL, `insert_rows` sends one array per column
+instead (INSERT … SELECT unnest(…), unnest(…) …), a short statement that psycopg and
+PostgreSQL prepare once; columns whose value is the same in every row go as one plain value.
+SQLite gets the ordinary executemany.
+"""
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from app.database import insert_for
+
+
+def insert_rows(session, model, rows, *, conflict_columns, conflict_where=None, returning=()):
+    """INSERT `rows` (dicts with the same keys) into `model`'s table; rows that conflict on
+    `conflict_columns` (the unique index, partial with `conflict_where`) are skipped.
+    Returns the result: `returning` (columns, or the model for ORM objects) of the inserted rows."""
+    if session.get_bind().dialect.name != "postgresql" or _varying_json(model, rows):
+        stmt = insert_for(session, model)
+        stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
+        if returning:
+            stmt = stmt.returning(*returning)
+        # render_nulls: without it the ORM splits the rows into one statement per pattern of None values.
+        return session.execute(stmt.execution_options(render_nulls=True), rows)
+    columns = list(rows[0])
+    table = model.__table__
+    values = []
+    for name in columns:
+        column_type = table.c[name].type
+        first = rows[0][name]
+        if all(row[name] == first for row in rows):
+            values.append(sa.bindparam(f"one_{name}", first, type_=column_type))
+        else:
+            values.append(sa.func.unnest(sa.bindparam(
+                f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(column_type))))
+    stmt = postgresql.insert(model).from_select(columns, sa.select(*values))
+    stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
+    if returning:
+        stmt = stmt.returning(*returning)
+    return session.execute(stmt)
+
+
+def _varying_json(model, rows):
+    """JSON values that differ between rows (arrays of json need care; ingest never has them): use executemany."""
+    table = model.__table__
+    return any(isinstance(table.c[name].type, sa.JSON) and any(row[name] != rows[0][name] for row in rows)
+               for name in rows[0])
