@@ -1,4 +1,4 @@
-"""Many rows in one INSERT … ON CONFLICT DO NOTHING, cheaply on PostgreSQL.
+"""Batch-sized SQL, cheaply on PostgreSQL: many rows in one INSERT … ON CONFLICT DO NOTHING, and IN lists.
 
 The usual executemany renders one placeholder per value: for a poller's page of 100 messages
 that is a 50 kB statement of 1,500 parameters, which psycopg re-parses in Python on every call
@@ -48,3 +48,12 @@ def _varying_json(model, rows):
     table = model.__table__
     return any(isinstance(table.c[name].type, sa.JSON) and any(row[name] != rows[0][name] for row in rows)
                for name in rows[0])
+
+
+def among(session, column, values):
+    """`column IN values` for a batch-sized list. On PostgreSQL as `= ANY(array)`: one parameter, so
+    psycopg and PostgreSQL prepare the statement once instead of parsing a hundred placeholders each time."""
+    values = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))

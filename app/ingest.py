@@ -21,11 +21,12 @@ from flask import current_app
 
 from app import events
 from app.conversations.assignment import auto_assign
-from app.bulk_insert import insert_rows
+from app.bulk_insert import among, insert_rows
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet
 from app.sla import effective_policy, start_clock, stop_clock
+from app.sla.clock import running_clocks_preloaded
 
 
 @dataclass
@@ -87,7 +88,7 @@ def ingest(session, account, items, *, received_at=None):
 def _find_existing(session, batch, external_ids):
     rows = session.execute(
         sa.select(Message.external_id, Message.id, Message.conversation_id, Message.account_id).where(
-            Message.network == batch.account.network, Message.external_id.in_(external_ids)
+            Message.network == batch.account.network, among(session, Message.external_id, external_ids)
         )
     )
     for ext, mid, cid, aid in rows:
@@ -111,7 +112,8 @@ def _upsert_contacts(session, batch, customer_items):
     keys = list(wanted)
     rows = {
         c.external_id: c
-        for c in session.scalars(sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(keys)))
+        for c in session.scalars(
+            sa.select(Contact).where(Contact.network == network, among(session, Contact.external_id, keys)))
     }
     missing = [k for k in keys if k not in rows]
     created = set()
@@ -123,7 +125,7 @@ def _upsert_contacts(session, batch, customer_items):
         lost = [k for k in missing if k not in rows]  # stored meanwhile by a concurrent ingest
         if lost:
             rows.update((c.external_id, c) for c in session.scalars(
-                sa.select(Contact).where(Contact.network == network, Contact.external_id.in_(lost))))
+                sa.select(Contact).where(Contact.network == network, among(session, Contact.external_id, lost))))
     for key, author in wanted.items():
         _refresh_profile(rows[key], author)
     return rows, created
@@ -160,7 +162,7 @@ def _open_conversations(session, batch, contact_ids, new_contact_ids=()):
             for c in session.scalars(
                 sa.select(Conversation).where(
                     Conversation.account_id == account.id,
-                    Conversation.contact_id.in_(ids),
+                    among(session, Conversation.contact_id, ids),
                     Conversation.status != "resolved",
                 )
             )
@@ -201,7 +203,7 @@ def _reopen_recently_resolved(session, batch, contact_ids):
     since = batch.now - timedelta(hours=hours)
     latest = (
         sa.select(Conversation.contact_id, sa.func.max(Conversation.id).label("id"))
-        .where(Conversation.account_id == batch.account.id, Conversation.contact_id.in_(contact_ids))
+        .where(Conversation.account_id == batch.account.id, among(session, Conversation.contact_id, contact_ids))
         .group_by(Conversation.contact_id)
         .subquery()
     )
@@ -250,7 +252,7 @@ def _store_brand_items(session, batch, items):
     known = dict(
         session.execute(
             sa.select(Message.external_id, Message.conversation_id).where(
-                Message.network == batch.account.network, Message.external_id.in_(parents)
+                Message.network == batch.account.network, among(session, Message.external_id, parents)
             )
         ).all()
     ) if parents else {}
@@ -271,7 +273,8 @@ def _store_brand_items(session, batch, items):
         return
     inserted = _insert_messages(session, batch, rows)
     conv_ids = {r["conversation_id"] for r in inserted}
-    conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(conv_ids)))}
+    conversations = {
+        c.id: c for c in session.scalars(sa.select(Conversation).where(among(session, Conversation.id, conv_ids)))}
     _apply_to_conversations(session, batch, inserted, conversations)
     _publish(session, inserted, conversations, created_ids=())
 
@@ -283,7 +286,7 @@ def _unconfirmed_replies(session, batch, parents):
     if parents:
         for message in session.scalars(sa.select(Message).where(
             Message.account_id == batch.account.id, Message.direction == "outbound",
-            Message.delivery_status.in_(("sending", "unknown")), Message.in_reply_to_external_id.in_(parents),
+            Message.delivery_status.in_(("sending", "unknown")), among(session, Message.in_reply_to_external_id, parents),
         ).order_by(Message.id)):
             found.setdefault((message.in_reply_to_external_id, message.text), []).append(message)
     return found
@@ -347,37 +350,48 @@ def _apply_to_conversations(session, batch, inserted, conversations_by_id):
     """Counters, snippet, status and SLA clock of each conversation that received messages."""
     # Read before changing anything: a query in the middle would flush half-made changes (two UPDATEs a row).
     policy = effective_policy(session, batch.account.id) if any(r["direction"] == "inbound" for r in inserted) else None
-    for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
-        conv = conversations_by_id[row["conversation_id"]]
-        first = not conv.message_count
-        conv.message_count = (conv.message_count or 0) + 1
-        if first or row["created_at"] >= conv.last_message_at:
-            conv.last_message_at = row["created_at"]
-            conv.snippet = snippet(row["text"])
-        if row["direction"] == "inbound":
-            conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, row["created_at"])))
-            if conv.status == "pending":
-                conv.status = "open"  # the customer wrote back
-            if conv.status == "open" and not conv.is_spam:
-                kind = "next" if conv.last_outbound_at else "first"
-                start_clock(session, conv, row["created_at"], policy=policy, kind=kind)
-        else:
-            conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, row["created_at"])))
-            stop_clock(session, conv, row["created_at"], "native_reply")
-        conv.updated_at = batch.now
-    session.flush()
+    timed = [conv.id for conv in conversations_by_id.values() if conv.sla_started_at is not None]
+    with running_clocks_preloaded(session, timed):
+        for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
+            _apply_message(session, batch, row, conversations_by_id[row["conversation_id"]], policy)
+        session.flush()
+
+
+def _apply_message(session, batch, row, conv, policy):
+    first = not conv.message_count
+    conv.message_count = (conv.message_count or 0) + 1
+    if first or row["created_at"] >= conv.last_message_at:
+        conv.last_message_at = row["created_at"]
+        conv.snippet = snippet(row["text"])
+    if row["direction"] == "inbound":
+        conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, row["created_at"])))
+        if conv.status == "pending":
+            conv.status = "open"  # the customer wrote back
+        if conv.status == "open" and not conv.is_spam:
+            kind = "next" if conv.last_outbound_at else "first"
+            start_clock(session, conv, row["created_at"], policy=policy, kind=kind)
+    else:
+        conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, row["created_at"])))
+        stop_clock(session, conv, row["created_at"], "native_reply")
+    conv.updated_at = batch.now
 
 
 def _publish(session, inserted, conversations_by_id, created_ids):
+    summaries = {}  # every event of a conversation carries its state after the whole batch: build it once
+
+    def summary(conv_id):
+        if conv_id not in summaries:
+            summaries[conv_id] = conversation_summary(conversations_by_id[conv_id])
+        return summaries[conv_id]
+
     for conv_id in sorted(created_ids):
         conv = conversations_by_id.get(conv_id)
         if conv is not None and conv.message_count:
-            events.publish(session, "conversation.created", {"conversation": conversation_summary(conv)})
+            events.publish(session, "conversation.created", {"conversation": summary(conv_id)})
     for row in inserted:
-        conv = conversations_by_id[row["conversation_id"]]
         events.publish(
             session, "message.created",
-            {"conversation": conversation_summary(conv), "message": message_dict(_row_as_message(row))},
+            {"conversation": summary(row["conversation_id"]), "message": message_dict(_row_as_message(row))},
         )
 
 
