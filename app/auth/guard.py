@@ -2,6 +2,7 @@
 from functools import wraps
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
@@ -60,7 +61,7 @@ def bearer_token_value():
 def token_from_value(raw):
     """The active ApiToken for a raw value, or None. Marks it used."""
     token = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
+        sa.select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
     if token is None or not token.is_active:
         return None
