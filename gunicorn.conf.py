@@ -10,7 +10,7 @@ import os
 bind = os.environ.get("CAREBOX_BIND", "127.0.0.1:5000")
 workers = 1  # Flask-SocketIO: one process per node; scale with more nodes
 worker_class = "gthread"
-threads = int(os.environ.get("CAREBOX_WEB_THREADS", "100"))  # each websocket holds a thread
+threads = int(os.environ.get("CAREBOX_WEB_THREADS", "500"))  # each connected agent (websocket) holds a thread
 timeout = 120
 graceful_timeout = 30
 keepalive = 5

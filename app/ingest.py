@@ -21,7 +21,7 @@ from flask import current_app
 
 from app import events
 from app.conversations.assignment import auto_assign
-from app.bulk_insert import among, insert_rows
+from app.batch_sql import among, insert_rows
 from app.models import Contact, Conversation, Message, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.bulk_insert import among
+from app.batch_sql import among
 from app.models import Message, SlaClock
 from app.sla.policies import Policy, configured_policy, effective_policy  # noqa: F401  (Policy: re-exported)
 

@@ -53,7 +53,7 @@ def _varying_json(model, rows):
 def among(session, column, values):
     """`column IN values` for a batch-sized list. On PostgreSQL as `= ANY(array)`: one parameter, so
     psycopg and PostgreSQL prepare the statement once instead of parsing a hundred placeholders each time."""
-    values = list(values)
+    values = sorted(values)  # rows in one order everywhere: concurrent batches lock them alike
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
     return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
