@@ -44,6 +44,9 @@ class Config:
     # Redis pub/sub channel for Socket.IO, and the prefix of shared keys (presence): deployments (or test runs)
     # sharing one Redis each pick their own, so they never hear each other.
     CAREBOX_SOCKETIO_CHANNEL = os.environ.get("CAREBOX_SOCKETIO_CHANNEL") or "carebox"
+    # Flask-SocketIO's async mode: "threading" (the embedded default, gunicorn's gthread worker) or "gevent"
+    # (gunicorn.conf.py sets it when CAREBOX_WEB_WORKER=gevent). Always explicit, never guessed.
+    CAREBOX_ASYNC_MODE = os.environ.get("CAREBOX_ASYNC_MODE") or "threading"
 
     CAREBOX_SLA_WARN_MINUTES = env_int("CAREBOX_SLA_WARN_MINUTES", 30)
     CAREBOX_SLA_BREACH_MINUTES = env_int("CAREBOX_SLA_BREACH_MINUTES", 60)

@@ -36,7 +36,7 @@ def create_app(config=None):
     csrf.init_app(app)
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=app.config["CAREBOX_ASYNC_MODE"],
         client_manager=_message_queue(app.config["REDIS_URL"], app.config["CAREBOX_SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config.get("CAREBOX_CORS_ORIGINS"),
         logger=False,

@@ -51,6 +51,8 @@ def parse_args():
     parser.add_argument("--agent-processes", type=int, default=4, help="processes the agents are spread over")
     parser.add_argument("--customers", type=int, default=400,
                         help="distinct customers writing (their first message opens a conversation; default 400)")
+    parser.add_argument("--worker", choices=("gthread", "gevent"), default=None,
+                        help="gunicorn worker class of the web nodes (default: gunicorn.conf.py's, gthread)")
     parser.add_argument("--layout", choices=("both", "one", "two"), default="both")
     parser.add_argument("--threads", type=int, default=None,
                         help="CAREBOX_WEB_THREADS for the nodes (default: gunicorn.conf.py's)")
@@ -371,6 +373,8 @@ def main():
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBOX_") and k != "REDIS_URL"}
         env.update({"DATABASE_URL": uri, "SECRET_KEY": app.config["SECRET_KEY"],
                     "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "LOG_LEVEL": "WARNING"})
+        if args.worker:
+            env["CAREBOX_WEB_WORKER"] = args.worker
         if args.threads:
             env["CAREBOX_WEB_THREADS"] = str(args.threads)
         summary = {}
