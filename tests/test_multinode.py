@@ -1,5 +1,6 @@
-"""Carebox scaled out on this machine: two gunicorn web nodes, two `flask worker`s, the sandbox,
-PostgreSQL (the test run's database) and Redis (the shared server, on a channel of this run's own).
+"""Carebox scaled out on this machine: two gunicorn web nodes (A with the gthread worker, B with gevent),
+two `flask worker`s, the sandbox, PostgreSQL (the test run's database) and Redis (the shared server,
+on a channel of this run's own).
 
 What each test proves, end to end over real HTTP and real Socket.IO clients:
 - an agent on web node A sees what a worker ingested and what a colleague replied through node B;
@@ -62,7 +63,7 @@ def cluster(migrated, tmp_path_factory, request):
     try:
         sandbox = nodes.start_sandbox()
         nodes.start_web("web-a")
-        nodes.start_web("web-b")
+        nodes.start_web("web-b", worker="gevent")  # both supported web workers, talking through Redis
         nodes.wait_ready()
         reset_sandbox(sandbox, [REPLY_BRAND, *SPLIT_BRANDS])
         nodes.world = seed(db, sandbox, [REPLY_BRAND, *SPLIT_BRANDS])
