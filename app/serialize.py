@@ -1,6 +1,4 @@
 """The JSON shapes of DESIGN.md ("Shapes to keep"), shared by the REST API, Socket.IO events and webhooks."""
-from datetime import datetime, timezone
-
 from app.models import isoformat
 
 

@@ -242,11 +242,6 @@ def seed(app, agents):
     return tokens[:-1], tokens[-1], account_id
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def rss_mb(pid):
     import psutil
 
@@ -280,7 +275,7 @@ def run_layout(name, nodes, ingest_node, env_base, args, tokens, sender_token, a
     """Start `nodes` (names), spread the agents over them, send, measure. Returns a dict of figures."""
     from contextlib import ExitStack
 
-    from bench.server_timing import gunicorn_node, worker_pid
+    from bench.server_timing import gunicorn_node, percentile, worker_pid
 
     with ExitStack() as stack:
         urls, pids = {}, {}

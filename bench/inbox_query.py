@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import migrated_app, scratch_database  # noqa: E402
-from bench.server_timing import gunicorn_node, server_ms  # noqa: E402
+from bench.server_timing import gunicorn_node, percentile, server_ms  # noqa: E402
 
 TARGET_P95_MS = 25.0
 PATH = "/api/v1/conversations?status=open&sort=sla&limit=50"
@@ -239,11 +239,6 @@ def seed(app, n_open):
 
 
 # ------------------------------------------------------------------ measuring over HTTP
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
 
 def http_runs(url, token, runs, count):
     http = requests.Session()

@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server_timing import free_port  # noqa: E402
 from config import Config, database_url  # noqa: E402
 
 BRAND_ID = "1500000000000000001"
@@ -218,12 +218,6 @@ def batch_way(app, args, workload):
 
 
 # ------------------------------------------------------------------ HTTP way
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @contextlib.contextmanager
 def running_server(app, kind):

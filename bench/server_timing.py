@@ -43,6 +43,12 @@ def server_ms(response):
     return float(header.split("dur=", 1)[1].split(";", 1)[0])
 
 
+def percentile(values, q):
+    """The q-th percentile (nearest rank) of `values`; NaN when there are none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

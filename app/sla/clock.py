@@ -148,9 +148,10 @@ def running_clocks_preloaded(session, conversation_ids):
     """Within the block, the running clocks of these conversations come from one query made here
     instead of one query each (ingest touches a hundred conversations at a time)."""
     preloaded = dict.fromkeys(conversation_ids)
-    for clock in () if not preloaded else session.scalars(sa.select(SlaClock).where(
-            among(session, SlaClock.conversation_id, preloaded), SlaClock.stopped_at.is_(None))):
-        preloaded[clock.conversation_id] = clock
+    if preloaded:
+        for clock in session.scalars(sa.select(SlaClock).where(
+                among(session, SlaClock.conversation_id, preloaded), SlaClock.stopped_at.is_(None))):
+            preloaded[clock.conversation_id] = clock
     session.info[RUNNING_KEY] = preloaded
     try:
         yield
