@@ -14,13 +14,14 @@ from sqlalchemy.dialects import postgresql
 from app.database import insert_for
 
 
-def insert_rows(session, model, rows, *, conflict_columns, conflict_where=None, returning=()):
-    """INSERT `rows` (dicts with the same keys) into `model`'s table; rows that conflict on
-    `conflict_columns` (the unique index, partial with `conflict_where`) are skipped.
+def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=None, returning=()):
+    """INSERT `rows` (dicts with the same keys) into `model`'s table; with `conflict_columns`, rows that
+    conflict on them (the unique index, partial with `conflict_where`) are skipped.
     Returns the result: `returning` (columns, or the model for ORM objects) of the inserted rows."""
     if session.get_bind().dialect.name != "postgresql" or _varying_json(model, rows):
         stmt = insert_for(session, model)
-        stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
+        if conflict_columns:
+            stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
         if returning:
             stmt = stmt.returning(*returning)
         # render_nulls: without it the ORM splits the rows into one statement per pattern of None values.
@@ -37,7 +38,8 @@ def insert_rows(session, model, rows, *, conflict_columns, conflict_where=None, 
             values.append(sa.func.unnest(sa.bindparam(
                 f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(column_type))))
     stmt = postgresql.insert(model).from_select(columns, sa.select(*values))
-    stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
+    if conflict_columns:
+        stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
     if returning:
         stmt = stmt.returning(*returning)
     return session.execute(stmt)
@@ -57,3 +59,27 @@ def among(session, column, values):
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
     return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+
+
+def update_rows(session, model, rows, *, key="id"):
+    """UPDATE `model`'s table from `rows` (dicts with the same keys, among them `key`): each row sets
+    its own values on the row whose `key` matches. On PostgreSQL one statement over arrays
+    (UPDATE … FROM unnest(…)); elsewhere an executemany."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [name for name in rows[0] if name != key]
+    if session.get_bind().dialect.name != "postgresql":
+        stmt = sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}")).values(
+            {name: sa.bindparam(f"b_{name}") for name in columns})
+        session.execute(stmt, [{f"b_{name}": row[name] for name in row} for row in rows])
+        return
+    names = [key] + columns
+    given = sa.func.unnest(*(
+        sa.bindparam(f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        for name in names
+    )).table_valued(*names).render_derived(name="given")
+    # The key again as `= ANY(array)`: without it the planner joins by scanning the whole table.
+    keys = sa.bindparam("keys", [row[key] for row in rows], type_=postgresql.ARRAY(table.c[key].type))
+    session.execute(sa.update(table).where(table.c[key] == sa.any_(keys), table.c[key] == given.c[key])
+                    .values({name: given.c[name] for name in columns}))

@@ -11,6 +11,13 @@ NOTHING and losers re-read what the winner stored.
 
 It never commits: the caller commits, together with anything else that must
 be atomic with the items (a poller's cursor).
+
+Contacts and conversations are handled as plain rows (Core statements, not ORM
+objects): a poller's page touches a hundred of each, and the ORM's unit of work
+cost more than everything else a batch does. The conversations a batch touches
+are read FOR UPDATE (in id order), so concurrent batches, replies and agents'
+changes to one conversation queue up instead of overwriting each other; each
+table then gets one UPDATE for the whole batch.
 """
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -21,8 +28,8 @@ from flask import current_app
 
 from app import events
 from app.conversations.assignment import auto_assign
-from app.batch_sql import among, insert_rows
-from app.models import Contact, Conversation, Message, fold, utcnow
+from app.batch_sql import among, insert_rows, update_rows
+from app.models import Contact, Conversation, Message, SlaClock, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet
 from app.sla import effective_policy, start_clock, stop_clock
@@ -58,6 +65,7 @@ class IngestResult:
     conversation_id: int | None
     created: bool
     account_id: int | None = None
+    message: dict | None = None  # the stored message as events carry it (message_dict), when created here
 
 
 @dataclass
@@ -103,32 +111,43 @@ def _contact_key(item):
 
 
 def _upsert_contacts(session, batch, customer_items):
-    """The contact of each item by key, created when missing; and the ids of those created here."""
+    """The contact (a row) of each item by key, created when missing; and the ids of those created here."""
     network = batch.account.network
     wanted = {}
     for item in customer_items:
         author = item.author or InboundAuthor(None)
         wanted[_contact_key(item)] = author  # the latest item's profile wins
     keys = list(wanted)
-    rows = {
-        c.external_id: c
-        for c in session.scalars(
-            sa.select(Contact).where(Contact.network == network, among(session, Contact.external_id, keys)))
-    }
+
+    def load(some_keys):
+        return {row.external_id: row for row in _rows(session, sa.select(*Contact.__table__.c).where(
+            Contact.network == network, among(session, Contact.external_id, some_keys)))}
+
+    rows = load(keys)
     missing = [k for k in keys if k not in rows]
     created = set()
     if missing:
-        inserted = insert_rows(session, Contact, [_contact_values(network, k, wanted[k], batch.now) for k in missing],
-                               conflict_columns=["network", "external_id"], returning=[Contact]).scalars().all()
+        inserted = _rows(session, insert_rows(
+            session, Contact, [_contact_values(network, k, wanted[k], batch.now) for k in missing],
+            conflict_columns=["network", "external_id"], returning=list(Contact.__table__.c)))
         rows.update((c.external_id, c) for c in inserted)
         created = {c.id for c in inserted}
         lost = [k for k in missing if k not in rows]  # stored meanwhile by a concurrent ingest
         if lost:
-            rows.update((c.external_id, c) for c in session.scalars(
-                sa.select(Contact).where(Contact.network == network, among(session, Contact.external_id, lost))))
-    for key, author in wanted.items():
-        _refresh_profile(rows[key], author)
+            rows.update(load(lost))
+    changed = [rows[key] for key, author in wanted.items() if _refresh_profile(rows[key], author)]
+    update_rows(session, Contact, [
+        {"id": c.id, "handle": c.handle, "name": c.name, "followers_count": c.followers_count,
+         "profile_url": c.profile_url, "search_text": c.search_text, "updated_at": batch.now}
+        for c in sorted(changed, key=lambda c: c.id)
+    ])
     return rows, created
+
+
+def _rows(session, result_or_stmt):
+    """Plain mutable rows (attribute access, like the ORM objects the serializers also take)."""
+    result = session.execute(result_or_stmt) if isinstance(result_or_stmt, sa.sql.Executable) else result_or_stmt
+    return [SimpleNamespace(**row._mapping) for row in result]
 
 
 def _contact_values(network, key, author, now):
@@ -141,54 +160,59 @@ def _contact_values(network, key, author, now):
 
 
 def _refresh_profile(contact, author):
+    """Take the newer profile fields the network sent. Returns whether anything changed."""
+    changed = False
     for attr in ("handle", "name", "followers_count", "profile_url"):
         value = getattr(author, attr)
         if value is not None and getattr(contact, attr) != value:
             setattr(contact, attr, value)
-    search_text = fold(f"{contact.handle or ''} {contact.name or ''}")[:400]
-    if contact.search_text != search_text:
-        contact.search_text = search_text
+            changed = True
+    if changed:
+        contact.search_text = fold(f"{contact.handle or ''} {contact.name or ''}")[:400]
+    return changed
 
 
-def _open_conversations(session, batch, contact_ids, new_contact_ids=()):
-    """The unresolved conversation of each contact on this account, opening the missing ones.
-    Contacts created by this transaction (`new_contact_ids`) have none yet: nothing to look up."""
-    account = batch.account
-    known = [cid for cid in contact_ids if cid not in new_contact_ids]
+def _unresolved_conversations(session, batch, contact_ids):
+    """The unresolved conversation (a row, locked) of each of these contacts on this account that has one."""
+    if not contact_ids:
+        return {}
+    rows = _rows(session, _locked_conversations(
+        Conversation.account_id == batch.account.id,
+        among(session, Conversation.contact_id, contact_ids),
+        Conversation.status != "resolved",
+    ))
+    return {c.contact_id: c for c in rows}
 
-    def load(ids):
-        return {
-            c.contact_id: c
-            for c in session.scalars(
-                sa.select(Conversation).where(
-                    Conversation.account_id == account.id,
-                    among(session, Conversation.contact_id, ids),
-                    Conversation.status != "resolved",
-                )
-            )
-        } if ids else {}
 
-    found = load(known)
-    missing = [cid for cid in known if cid not in found]
-    if missing and _reopen_recently_resolved(session, batch, missing):
-        found = load(known)
-    missing = [cid for cid in contact_ids if cid not in found]
-    created = set()
-    if missing:
-        inserted = insert_rows(session, Conversation, [
-            {
-                "account_id": account.id, "contact_id": cid, "network": account.network, "status": "open",
-                "priority": "normal", "tags": [], "is_spam": False, "snippet": "", "message_count": 0,
-                "sla_state": "stopped", "last_message_at": batch.now, "created_at": batch.now, "updated_at": batch.now,
-            }
-            for cid in missing
-        ], conflict_columns=["account_id", "contact_id"], conflict_where=sa.text("status != 'resolved'"),
-            returning=[Conversation]).scalars().all()
-        created = {c.id for c in inserted}
-        found.update((c.contact_id, c) for c in inserted)
-        if len(inserted) < len(missing):  # a concurrent ingest opened some of them first
-            found = load(contact_ids)
-    return found, created
+def _new_conversation(batch, contact_id):
+    """A conversation not stored yet: ingest applies its first messages, then inserts it as it ends up."""
+    return SimpleNamespace(
+        id=None, account_id=batch.account.id, contact_id=contact_id, network=batch.account.network, status="open",
+        assignee_id=None, priority="normal", tags=[], is_spam=False, snippet="", message_count=0,
+        last_message_at=batch.now, last_inbound_at=None, last_outbound_at=None, sla_state="stopped",
+        sla_started_at=None, sla_warn_at=None, sla_breach_at=None, created_at=batch.now, updated_at=batch.now,
+        resolved_at=None,
+    )
+
+
+def _insert_conversations(session, conversations):
+    """Insert new conversations as they are after their messages. Returns those inserted; the others
+    were opened meanwhile by a concurrent ingest (the unique index on unresolved ones says so)."""
+    by_contact = {c.contact_id: c for c in conversations}
+    columns = [c.name for c in Conversation.__table__.c if c.name != "id"]
+    ids = insert_rows(
+        session, Conversation, [{name: getattr(conv, name) for name in columns} for conv in conversations],
+        conflict_columns=["account_id", "contact_id"], conflict_where=sa.text("status != 'resolved'"),
+        returning=[Conversation.id, Conversation.contact_id],
+    ).all()
+    for conv_id, contact_id in ids:
+        by_contact[contact_id].id = conv_id
+    return [c for c in conversations if c.id is not None]
+
+
+def _locked_conversations(*conditions):
+    """Conversations as rows, locked for this transaction in id order (one order everywhere: no deadlocks)."""
+    return sa.select(*Conversation.__table__.c).where(*conditions).order_by(Conversation.id).with_for_update()
 
 
 def _reopen_recently_resolved(session, batch, contact_ids):
@@ -221,7 +245,7 @@ def _reopen_recently_resolved(session, batch, contact_ids):
                     sa.update(Conversation)
                     .where(Conversation.id == conv_id, Conversation.status == "resolved")
                     .values(status="open", resolved_at=None, updated_at=batch.now)
-                    .execution_options(synchronize_session="fetch")
+                    .execution_options(synchronize_session=False)
                 ).rowcount
         except sa.exc.IntegrityError:
             pass  # another unresolved conversation appeared meanwhile: the message joins that one
@@ -230,20 +254,59 @@ def _reopen_recently_resolved(session, batch, contact_ids):
 
 def _store_customer_items(session, batch, items):
     contacts, new_contact_ids = _upsert_contacts(session, batch, items)
-    contact_ids = sorted({c.id for c in contacts.values()})
-    conversations, created_ids = _open_conversations(session, batch, contact_ids, new_contact_ids)
-    rows = []
-    for item in items:
-        contact = contacts[_contact_key(item)]
-        conv = conversations[contact.id]
-        author = item.author or InboundAuthor(None)
-        rows.append(_message_values(batch, item, conv, "inbound", author))
+    contacts_by_id = {c.id: c for c in contacts.values()}
+    rows = [_message_values(batch, item, None, "inbound", item.author or InboundAuthor(None)) for item in items]
+    rows_by_contact = {}  # contact id -> the rows of its new messages, oldest first
+    for item, row in zip(items, rows):
+        rows_by_contact.setdefault(contacts[_contact_key(item)].id, []).append(row)
+    policy = effective_policy(session, batch.account.id)
+    # Contacts created by this transaction have no conversation yet: nothing to look up for them.
+    known = sorted(cid for cid in rows_by_contact if cid not in new_contact_ids)
+    existing = _unresolved_conversations(session, batch, known)
+    without = [cid for cid in known if cid not in existing]
+    if without and _reopen_recently_resolved(session, batch, without):
+        existing = _unresolved_conversations(session, batch, known)
+    # New conversations are inserted as they are after this batch (no INSERT then UPDATE of one row).
+    opening = [_new_conversation(batch, cid) for cid in sorted(rows_by_contact) if cid not in existing]
+    for conv in opening:
+        _apply_messages(session, batch, conv, rows_by_contact[conv.contact_id], policy)
+    opened = _insert_conversations(session, opening) if opening else []
+    if len(opened) < len(opening):  # a concurrent ingest opened some first: add to those instead
+        existing = _unresolved_conversations(session, batch, sorted(rows_by_contact))
+    conversations = {c.contact_id: c for c in opened}
+    conversations.update((cid, conv) for cid, conv in existing.items() if cid not in conversations)
+    for cid, its_rows in rows_by_contact.items():
+        for row in its_rows:
+            row["conversation_id"] = conversations[cid].id
     inserted = _insert_messages(session, batch, rows)
+
     by_id = {c.id: c for c in conversations.values()}
-    _apply_to_conversations(session, batch, inserted, by_id)
-    if created_ids:
-        auto_assign(session, [by_id[i] for i in sorted(created_ids) if i in by_id])
-    _publish(session, inserted, by_id, created_ids)
+    for conv in by_id.values():
+        conv.contact = contacts_by_id[conv.contact_id]
+    created_ids = {c.id for c in opened}
+    changed = [c for c in by_id.values() if c.id not in created_ids]
+    inserted_by_conv = {}
+    for row in inserted:
+        inserted_by_conv.setdefault(row["conversation_id"], []).append(row)
+    for conv in opened:
+        if len(inserted_by_conv.get(conv.id, ())) < len(rows_by_contact[conv.contact_id]):
+            # A concurrent ingest stored some of its messages first (race on the same posts): count only ours.
+            _reset_new_conversation(batch, conv)
+            changed.append(conv)
+    for conv in changed:
+        _apply_messages(session, batch, conv, inserted_by_conv.get(conv.id, []), policy)
+    _store_new_clocks(session, by_id.values())
+    update_rows(session, Conversation, [_bookkeeping(conv) for conv in sorted(changed, key=lambda c: c.id)])
+    assigned = auto_assign(session, [by_id[i] for i in sorted(created_ids)]) if created_ids else {}
+    update_rows(session, Conversation, [{"id": cid, "assignee_id": user.id} for cid, user in sorted(assigned.items())])
+    _publish(session, batch, inserted, by_id, created_ids)
+
+
+def _reset_new_conversation(batch, conv):
+    fresh = _new_conversation(batch, conv.contact_id)
+    for name in _BOOKKEEPING:
+        setattr(conv, name, getattr(fresh, name))
+    conv.new_clocks = []
 
 
 def _store_brand_items(session, batch, items):
@@ -272,11 +335,19 @@ def _store_brand_items(session, batch, items):
     if not rows:
         return
     inserted = _insert_messages(session, batch, rows)
+    session.flush()  # our own replies confirmed above may have changed these conversations through the ORM
     conv_ids = {r["conversation_id"] for r in inserted}
-    conversations = {
-        c.id: c for c in session.scalars(sa.select(Conversation).where(among(session, Conversation.id, conv_ids)))}
-    _apply_to_conversations(session, batch, inserted, conversations)
-    _publish(session, inserted, conversations, created_ids=())
+    conversations = {c.id: c for c in _rows(session, _locked_conversations(among(session, Conversation.id, conv_ids)))}
+    contacts = {c.id: c for c in _rows(session, sa.select(*Contact.__table__.c).where(
+        among(session, Contact.id, {c.contact_id for c in conversations.values()})))}
+    for conv in conversations.values():
+        conv.contact = contacts[conv.contact_id]
+    answered = [conv.id for conv in conversations.values() if conv.sla_started_at is not None]
+    with running_clocks_preloaded(session, answered):  # stopping them needs them: one query, not one each
+        for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
+            _apply_message(session, batch, row, conversations[row["conversation_id"]], None, [])
+    update_rows(session, Conversation, [_bookkeeping(conv) for conv in sorted(conversations.values(), key=lambda c: c.id)])
+    _publish(session, batch, inserted, conversations, created_ids=())
 
 
 def _unconfirmed_replies(session, batch, parents):
@@ -310,7 +381,7 @@ def _confirm_our_reply(session, batch, item, unconfirmed):
 def _message_values(batch, item, conv, direction, author, conversation_id=None):
     text = item.text or ""
     values = {
-        "conversation_id": conversation_id if conversation_id is not None else conv.id,
+        "conversation_id": conversation_id if conversation_id is not None else conv and conv.id,
         "account_id": batch.account.id, "network": batch.account.network, "external_id": item.external_id,
         "direction": direction, "text": text, "search_text": fold(text),
         "author_external_id": author.external_id, "author_handle": author.handle, "author_name": author.name,
@@ -337,7 +408,8 @@ def _insert_messages(session, batch, rows):
         row = dict(row, id=mid)
         inserted.append(row)
         batch.results[row["external_id"]] = IngestResult(
-            row["external_id"], mid, row["conversation_id"], created=True, account_id=batch.account.id
+            row["external_id"], mid, row["conversation_id"], created=True, account_id=batch.account.id,
+            message=message_dict(SimpleNamespace(**row)),
         )
     if lost:
         _find_existing(session, batch, lost)
@@ -346,18 +418,34 @@ def _insert_messages(session, batch, rows):
     return inserted
 
 
-def _apply_to_conversations(session, batch, inserted, conversations_by_id):
-    """Counters, snippet, status and SLA clock of each conversation that received messages."""
-    # Read before changing anything: a query in the middle would flush half-made changes (two UPDATEs a row).
-    policy = effective_policy(session, batch.account.id) if any(r["direction"] == "inbound" for r in inserted) else None
-    timed = [conv.id for conv in conversations_by_id.values() if conv.sla_started_at is not None]
-    with running_clocks_preloaded(session, timed):
-        for row in sorted(inserted, key=lambda r: (r["created_at"], r["id"])):
-            _apply_message(session, batch, row, conversations_by_id[row["conversation_id"]], policy)
-        session.flush()
+# What ingest changes on a conversation: written back in one UPDATE per batch.
+_BOOKKEEPING = ("message_count", "last_message_at", "snippet", "last_inbound_at", "last_outbound_at", "status",
+                "sla_state", "sla_started_at", "sla_warn_at", "sla_breach_at", "updated_at")
 
 
-def _apply_message(session, batch, row, conv, policy):
+def _bookkeeping(conv):
+    return {"id": conv.id, **{name: getattr(conv, name) for name in _BOOKKEEPING}}
+
+
+def _apply_messages(session, batch, conv, rows, policy):
+    """Counters, snippet, status and SLA clock of `conv` after its new message `rows` (oldest first).
+    New clocks wait in conv.new_clocks for _store_new_clocks."""
+    conv.__dict__.setdefault("new_clocks", [])
+    for row in rows:
+        _apply_message(session, batch, row, conv, policy, conv.new_clocks)
+
+
+def _store_new_clocks(session, conversations):
+    clocks = []
+    for conv in conversations:
+        for values in getattr(conv, "new_clocks", ()):
+            values["conversation_id"] = conv.id  # a new conversation had no id yet when its clock started
+            clocks.append(values)
+    if clocks:
+        insert_rows(session, SlaClock, clocks)
+
+
+def _apply_message(session, batch, row, conv, policy, new_clocks):
     first = not conv.message_count
     conv.message_count = (conv.message_count or 0) + 1
     if first or row["created_at"] >= conv.last_message_at:
@@ -369,14 +457,14 @@ def _apply_message(session, batch, row, conv, policy):
             conv.status = "open"  # the customer wrote back
         if conv.status == "open" and not conv.is_spam:
             kind = "next" if conv.last_outbound_at else "first"
-            start_clock(session, conv, row["created_at"], policy=policy, kind=kind)
+            start_clock(session, conv, row["created_at"], policy=policy, kind=kind, collect=new_clocks)
     else:
         conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, row["created_at"])))
         stop_clock(session, conv, row["created_at"], "native_reply")
     conv.updated_at = batch.now
 
 
-def _publish(session, inserted, conversations_by_id, created_ids):
+def _publish(session, batch, inserted, conversations_by_id, created_ids):
     summaries = {}  # every event of a conversation carries its state after the whole batch: build it once
 
     def summary(conv_id):
@@ -391,9 +479,5 @@ def _publish(session, inserted, conversations_by_id, created_ids):
     for row in inserted:
         events.publish(
             session, "message.created",
-            {"conversation": summary(row["conversation_id"]), "message": message_dict(_row_as_message(row))},
+            {"conversation": summary(row["conversation_id"]), "message": batch.results[row["external_id"]].message},
         )
-
-
-def _row_as_message(row):
-    return SimpleNamespace(**row)

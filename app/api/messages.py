@@ -45,8 +45,9 @@ def create_message(json: MessageIn):
     if result.account_id is not None and result.account_id != account.id:
         raise ApiError(409, "This external_id is already stored for another account.", code="external_id_taken")
     db.session.commit()
-    message = db.session.get(Message, result.message_id)
-    return jsonify(message_dict(message)), 201 if result.created else 200
+    if result.created:
+        return jsonify(result.message), 201
+    return jsonify(message_dict(db.session.get(Message, result.message_id))), 200
 
 
 @bp.post("/messages/<int:message_id>/retry")
