@@ -18,16 +18,15 @@ def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=N
     """INSERT `rows` (dicts with the same keys) into `model`'s table; with `conflict_columns`, rows that
     conflict on them (the unique index, partial with `conflict_where`) are skipped.
     Returns the result: `returning` (columns, or the model for ORM objects) of the inserted rows."""
+    table = model.__table__  # Core statements on the table: the ORM's bulk machinery costs more than the SQL
     if session.get_bind().dialect.name != "postgresql" or _varying_json(model, rows):
-        stmt = insert_for(session, model)
+        stmt = insert_for(session, table)
         if conflict_columns:
             stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
         if returning:
             stmt = stmt.returning(*returning)
-        # render_nulls: without it the ORM splits the rows into one statement per pattern of None values.
-        return session.execute(stmt.execution_options(render_nulls=True), rows)
+        return session.execute(stmt, rows)
     columns = list(rows[0])
-    table = model.__table__
     values = []
     for name in columns:
         column_type = table.c[name].type
@@ -37,7 +36,7 @@ def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=N
         else:
             values.append(sa.func.unnest(sa.bindparam(
                 f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(column_type))))
-    stmt = postgresql.insert(model).from_select(columns, sa.select(*values))
+    stmt = postgresql.insert(table).from_select(columns, sa.select(*values))
     if conflict_columns:
         stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
     if returning:
