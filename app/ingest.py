@@ -124,7 +124,7 @@ def _upsert_contacts(session, batch, customer_items):
             Contact.network == network, among(session, Contact.external_id, some_keys)))}
 
     rows = load(keys)
-    missing = [k for k in keys if k not in rows]
+    missing = sorted(k for k in keys if k not in rows)  # one insertion order everywhere: no deadlocks
     created = set()
     if missing:
         inserted = _rows(session, insert_rows(

@@ -5,8 +5,9 @@ and on two nodes sharing Socket.IO through Redis.
 
 Everything runs as production runs it: gunicorn web nodes (gunicorn.conf.py, one process each, gthread) on
 a scratch PostgreSQL database made next to DATABASE_URL (dropped afterwards); the agents are real
-python-socketio clients (asyncio AsyncClient, websocket transport) with API tokens, in a few separate
-processes. A sender posts customer messages to POST /api/v1/messages (the real ingest path) on a fixed
+Socket.IO clients with API tokens, in a few separate processes: by default wire-level ones (aiohttp
+websockets speaking Engine.IO 4 / Socket.IO 5, see WireAgent), or python-socketio AsyncClients with
+--client socketio. A sender posts customer messages to POST /api/v1/messages (the real ingest path) on a fixed
 schedule; each message's external id carries the time taken just before its request was sent, and every
 agent turns the `message.created` event it receives into a latency right away (same machine, same clock).
 
@@ -22,6 +23,7 @@ Several runs of --seconds each; the median over runs of each percentile is quote
     DATABASE_URL=… REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/fanout.py --agents 100 --runs 1
 """
 import argparse
+import json
 import logging
 import multiprocessing
 import os
@@ -49,6 +51,9 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20.0, help="length of one run (default 20 s)")
     parser.add_argument("--runs", type=int, default=3, help="runs per layout; medians are quoted (default 3)")
     parser.add_argument("--agent-processes", type=int, default=4, help="processes the agents are spread over")
+    parser.add_argument("--client", choices=("wire", "socketio"), default="wire",
+                        help="agents speak the Socket.IO protocol over aiohttp websockets with nothing else (wire, "
+                             "default), or are python-socketio AsyncClients (several times the CPU per event)")
     parser.add_argument("--customers", type=int, default=400,
                         help="distinct customers writing (their first message opens a conversation; default 400)")
     parser.add_argument("--worker", choices=("gthread", "gevent"), default=None,
@@ -61,19 +66,83 @@ def parse_args():
 
 # ------------------------------------------------------------------ agents (in their own processes)
 
-def agent_process(assignments, commands, results):
-    """Connect one python-socketio AsyncClient per (url, token); report latencies of message.created events.
+def agent_process(assignments, commands, results, client_kind="wire"):
+    """Connect one agent per (url, token); report latencies of message.created events.
 
     asyncio clients: the threaded socketio.Client starts a thread for every event it receives, and a few
-    thousand thread starts a second would make the agents, not the server, the bottleneck.
+    thousand thread starts a second would make the agents, not the server, the bottleneck. For the same
+    reason the default agent is a wire-level client (WireAgent): on these 2 cores 200 python-socketio
+    clients take about a core to decode 10,000 events/s, which the server then lacks; agents' browsers
+    run on their own machines in production.
     """
     import asyncio
 
     logging.disable(logging.CRITICAL)
-    asyncio.run(_agents(assignments, commands, results))
+    asyncio.run(_agents(assignments, commands, results, client_kind))
 
 
-async def _agents(assignments, commands, results):
+def _latency_recorder(got):
+    def on_message(data):
+        arrived = time.time()
+        _, run, seq, sent = data["message"]["external_id"].split("-")  # "fan-<run>-<seq>-<sent at, µs>"
+        got.append((run, int(seq), (arrived - int(sent) / 1e6) * 1000))
+    return on_message
+
+
+class WireAgent:
+    """A Socket.IO client reduced to what an agent's inbox does here, on aiohttp's websocket: the Engine.IO v4
+    handshake, CONNECT with the token as auth, pong to every ping, and each `message.created` event decoded
+    (json) and handed to `on_message`. No reconnection, no acks, no namespaces but "/"."""
+
+    def __init__(self, on_message):
+        self.on_message = on_message
+        self.session = self.ws = self.reader = None
+
+    async def connect(self, url, token):
+        import asyncio
+
+        import aiohttp
+
+        self.session = aiohttp.ClientSession()
+        ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await self.session.ws_connect(ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=10), autoping=False)
+        opened = await self.ws.receive_str(timeout=30)
+        if not opened.startswith("0"):
+            raise ConnectionError(f"no Engine.IO open packet: {opened[:80]}")
+        await self.ws.send_str("40" + json.dumps({"token": token}))
+        while True:
+            packet = await self.ws.receive_str(timeout=30)
+            if packet.startswith("40"):
+                break
+            if packet.startswith("44"):
+                raise ConnectionError(f"connection refused: {packet[:200]}")
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        import aiohttp
+
+        async for frame in self.ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                break
+            packet = frame.data
+            if packet == "2":
+                await self.ws.send_str("3")
+            elif packet.startswith('42["message.created"'):
+                self.on_message(json.loads(packet[2:])[1])
+
+    async def disconnect(self):
+        try:
+            if self.ws is not None and not self.ws.closed:
+                await self.ws.send_str("41")
+                await self.ws.close()
+        finally:
+            if self.reader is not None:
+                self.reader.cancel()
+            if self.session is not None:
+                await self.session.close()
+
+
+async def _agents(assignments, commands, results, client_kind):
     import asyncio
 
     import socketio
@@ -81,13 +150,18 @@ async def _agents(assignments, commands, results):
     latencies = {}  # client index -> list of (run, seq, ms)
 
     async def connect(index, url, token):
-        got = latencies.setdefault(index, [])
-
-        def on_message(data):
-            arrived = time.time()
-            _, run, seq, sent = data["message"]["external_id"].split("-")  # "fan-<run>-<seq>-<sent at, µs>"
-            got.append((run, int(seq), (arrived - int(sent) / 1e6) * 1000))
-
+        on_message = _latency_recorder(latencies.setdefault(index, []))
+        if client_kind == "wire":
+            for attempt in range(5):
+                client = WireAgent(on_message)
+                try:
+                    await client.connect(url, token)
+                    return client
+                except (ConnectionError, OSError, asyncio.TimeoutError):
+                    await client.disconnect()
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5)
         client = socketio.AsyncClient(reconnection=False)
         client.on("message.created", on_message)
         for attempt in range(5):
@@ -120,13 +194,13 @@ async def _agents(assignments, commands, results):
 class Agents:
     """Agent processes; `assignments` is a list of (url, token), one per agent."""
 
-    def __init__(self, assignments, processes):
+    def __init__(self, assignments, processes, client_kind="wire"):
         ctx = multiprocessing.get_context("spawn")
         self.groups = [assignments[i::processes] for i in range(processes)]
         self.procs, self.commands, self.results = [], [], []
         for group in self.groups:
             commands, results = ctx.Queue(), ctx.Queue()
-            proc = ctx.Process(target=agent_process, args=(group, commands, results), daemon=True)
+            proc = ctx.Process(target=agent_process, args=(group, commands, results, client_kind), daemon=True)
             proc.start()
             self.procs.append(proc)
             self.commands.append(commands)
@@ -168,9 +242,9 @@ class Agents:
 
 # ------------------------------------------------------------------ the sender
 
-def send_at_rate(url, token, account_id, run, rate, seconds, customers, threads=6):
+def send_at_rate(url, token, account_id, run, rate, seconds, customers, threads=16):
     """POST /api/v1/messages on a fixed schedule (message i at start + i/rate); returns (sent, lateness ms list,
-    request ms list). A few threads, so a slow response does not push the following messages back."""
+    request ms list). Enough threads that slow responses do not push the following messages back."""
     import requests
 
     total = int(rate * seconds)
@@ -285,7 +359,7 @@ def run_layout(name, nodes, ingest_node, env_base, args, tokens, sender_token, a
         idle = {node: rss_mb(pid) for node, pid in pids.items()}
         assignments = [(urls[nodes[i % len(nodes)]], token) for i, token in enumerate(tokens)]
         started = time.monotonic()
-        agents = Agents(assignments, min(args.agent_processes, len(assignments)))
+        agents = Agents(assignments, min(args.agent_processes, len(assignments)), args.client)
         connect_s = time.monotonic() - started
         time.sleep(2)  # let the connection burst settle
         connected = {node: rss_mb(pid) for node, pid in pids.items()}
@@ -359,7 +433,8 @@ def main():
     from bench.ingest import migrated_app, scratch_database
 
     print(f"{os.cpu_count()} CPUs; load average %.1f %.1f %.1f" % os.getloadavg())
-    print(f"{args.agents} agents (python-socketio, websocket) in {args.agent_processes} processes; {args.rate:g} "
+    client = "wire-level Socket.IO clients on aiohttp" if args.client == "wire" else "python-socketio AsyncClients"
+    print(f"{args.agents} agents ({client}, websocket) in {args.agent_processes} processes; {args.rate:g} "
           f"messages/s for {args.seconds:g} s per run, {args.runs} runs per layout, from {args.customers} customers")
     channel = f"carebox-bench-{uuid.uuid4().hex[:8]}"
     with scratch_database() as uri, tempfile.TemporaryDirectory(prefix="carebox-fanout-") as folder:
