@@ -17,7 +17,7 @@ from app.database import insert_for
 def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=None, returning=()):
     """INSERT `rows` (dicts with the same keys) into `model`'s table; with `conflict_columns`, rows that
     conflict on them (the unique index, partial with `conflict_where`) are skipped.
-    Returns the result: `returning` (columns, or the model for ORM objects) of the inserted rows."""
+    Returns the result: `returning` (columns) of the inserted rows."""
     table = model.__table__  # Core statements on the table: the ORM's bulk machinery costs more than the SQL
     if session.get_bind().dialect.name != "postgresql" or _varying_json(model, rows):
         stmt = insert_for(session, table)
@@ -26,22 +26,33 @@ def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=N
         if returning:
             stmt = stmt.returning(*returning)
         return session.execute(stmt, rows)
-    columns = list(rows[0])
-    values = []
-    for name in columns:
-        column_type = table.c[name].type
-        first = rows[0][name]
-        if all(row[name] == first for row in rows):
-            values.append(sa.bindparam(f"one_{name}", first, type_=column_type))
-        else:
-            values.append(sa.func.unnest(sa.bindparam(
-                f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(column_type))))
-    stmt = postgresql.insert(table).from_select(columns, sa.select(*values))
-    if conflict_columns:
-        stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns, index_where=conflict_where)
-    if returning:
-        stmt = stmt.returning(*returning)
-    return session.execute(stmt)
+    first = rows[0]
+    shape = tuple((name, all(row[name] == first[name] for row in rows)) for name in first)
+    params = {(f"one_{name}" if same else f"all_{name}"): (first[name] if same else [row[name] for row in rows])
+              for name, same in shape}
+    conflict = (tuple(conflict_columns or ()), str(conflict_where) if conflict_where is not None else None)
+    stmt = _insert_statement(table, shape, conflict, tuple(returning), conflict_where)
+    return session.execute(stmt, params)
+
+
+_statements = {}  # each statement shape is built once: building it costs more than running a small one
+
+
+def _insert_statement(table, shape, conflict, returning, conflict_where):
+    key = ("insert", table.name, shape, conflict, returning)
+    if key not in _statements:
+        values = [
+            sa.bindparam(f"one_{name}", type_=table.c[name].type) if same
+            else sa.func.unnest(sa.bindparam(f"all_{name}", type_=postgresql.ARRAY(table.c[name].type)))
+            for name, same in shape
+        ]
+        stmt = postgresql.insert(table).from_select([name for name, _ in shape], sa.select(*values))
+        if conflict[0]:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict[0]), index_where=conflict_where)
+        if returning:
+            stmt = stmt.returning(*returning)
+        _statements[key] = stmt
+    return _statements[key]
 
 
 def _varying_json(model, rows):
@@ -57,7 +68,14 @@ def among(session, column, values):
     values = sorted(values)  # rows in one order everywhere: concurrent batches lock them alike
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
-    return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column == sa.any_(sa.bindparam(None, values, type_=_array_of(column.type)))
+
+
+def _array_of(item_type):
+    key = ("array", id(item_type))
+    if key not in _statements:
+        _statements[key] = (item_type, postgresql.ARRAY(item_type))  # the type kept: its id stays its own
+    return _statements[key][1]
 
 
 def update_rows(session, model, rows, *, key="id"):
@@ -67,18 +85,26 @@ def update_rows(session, model, rows, *, key="id"):
     if not rows:
         return
     table = model.__table__
-    columns = [name for name in rows[0] if name != key]
+    columns = tuple(name for name in rows[0] if name != key)
     if session.get_bind().dialect.name != "postgresql":
         stmt = sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}")).values(
             {name: sa.bindparam(f"b_{name}") for name in columns})
         session.execute(stmt, [{f"b_{name}": row[name] for name in row} for row in rows])
         return
-    names = [key] + columns
-    given = sa.func.unnest(*(
-        sa.bindparam(f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
-        for name in names
-    )).table_valued(*names).render_derived(name="given")
-    # The key again as `= ANY(array)`: without it the planner joins by scanning the whole table.
-    keys = sa.bindparam("keys", [row[key] for row in rows], type_=postgresql.ARRAY(table.c[key].type))
-    session.execute(sa.update(table).where(table.c[key] == sa.any_(keys), table.c[key] == given.c[key])
-                    .values({name: given.c[name] for name in columns}))
+    params = {f"all_{name}": [row[name] for row in rows] for name in (key,) + columns}
+    params["keys"] = params[f"all_{key}"]
+    session.execute(_update_statement(table, key, columns), params)
+
+
+def _update_statement(table, key, columns):
+    cache_key = ("update", table.name, key, columns)
+    if cache_key not in _statements:
+        names = (key,) + columns
+        given = sa.func.unnest(*(
+            sa.bindparam(f"all_{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names
+        )).table_valued(*names).render_derived(name="given")
+        # The key again as `= ANY(array)`: without it the planner joins by scanning the whole table.
+        keys = sa.bindparam("keys", type_=postgresql.ARRAY(table.c[key].type))
+        _statements[cache_key] = (sa.update(table).where(table.c[key] == sa.any_(keys), table.c[key] == given.c[key])
+                                  .values({name: given.c[name] for name in columns}))
+    return _statements[cache_key]

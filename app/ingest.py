@@ -94,9 +94,10 @@ def ingest(session, account, items, *, received_at=None):
 
 
 def _find_existing(session, batch, external_ids):
+    m = Message.__table__.c
     rows = session.execute(
-        sa.select(Message.external_id, Message.id, Message.conversation_id, Message.account_id).where(
-            Message.network == batch.account.network, among(session, Message.external_id, external_ids)
+        sa.select(m.external_id, m.id, m.conversation_id, m.account_id).where(
+            m.network == batch.account.network, among(session, m.external_id, external_ids)
         )
     )
     for ext, mid, cid, aid in rows:
