@@ -174,3 +174,85 @@ def test_two_workers_sweeping_at_once_flag_every_clock_exactly_once(app, db, cus
     assert {(e["from"], e["to"]) for e in events} == {("ok", "breached")}
     listener.nothing_more()
     assert {c.state for c in clock_rows(db)} == {"breached"}
+
+
+def test_event_payloads_say_what_the_shared_shapes_say(db, custom_account, make_user):
+    """The sweep serialises the rows its UPDATEs return, not ORM objects. The payload must equal
+    conversation_summary() and clock_dict() of the same conversation and clock loaded through the ORM,
+    keys in the same order (webhook bodies are signed JSON text): here for a warning paused by business
+    hours, a breach on another account, a contact with a name, tags and an assignee."""
+    import json
+
+    from app.accounts import create_account
+    from app.events import PENDING_KEY
+    from app.models import Contact, SlaPolicy, SocialAccount
+    from app.serialize import conversation_summary
+    from app.sla.policies import forget
+    from app.sla.state import clock_dict
+
+    agent = make_user("agent")
+    with writing(db) as session:
+        other = create_account(session, network="custom", name="Second")
+    (warned,) = waiting_customers(db, custom_account, 1, minutes_ago=31, prefix="w")
+    (breached,) = waiting_customers(db, other, 1, minutes_ago=61, prefix="b")
+    frozen = now()
+    tomorrow = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(frozen.weekday() + 1) % 7]
+    with writing(db) as session:
+        conv = session.get(Conversation, warned)
+        conv.tags, conv.assignee_id, conv.priority = ["vip", "refund"], agent.id, "high"
+        contact = session.get(Contact, conv.contact_id)
+        contact.name, contact.followers_count, contact.profile_url = "Ada", 42, "https://example.com/ada"
+        # Closed now: the warning shows as paused. Assigned directly, so the due times stay as they are.
+        policy = SlaPolicy(name="Tomorrow only", warn_minutes=30, breach_minutes=60, timezone="UTC",
+                           business_hours={tomorrow: [["00:00", "24:00"]]}, holidays=[])
+        session.add(policy)
+        session.flush()
+        session.get(SocialAccount, custom_account.id).sla_policy_id = policy.id
+
+    with time_machine.travel(frozen, tick=False), write_intent():
+        forget(db.session)
+        made = sweep_batch(db.session, now=frozen)
+        payloads = [evt.data for evt in db.session.info[PENDING_KEY]]
+        db.session.expire_all()
+        expected = [{
+            "conversation": conversation_summary(db.session.get(Conversation, t.conversation_id)),
+            "clock": clock_dict(db.session.get(SlaClock, t.clock_id)),
+            "from": t.from_state,
+            "to": t.to_state,
+        } for t in made]
+        db.session.rollback()
+    assert [(t.conversation_id, t.to_state) for t in made] == [(breached, "breached"), (warned, "warning")]
+    assert [p["conversation"]["sla"]["state"] for p in payloads] == ["breached", "paused"]
+    warning = payloads[1]["conversation"]
+    assert warning["tags"] == ["vip", "refund"] and warning["contact"]["name"] == "Ada"
+    assert [json.dumps(p) for p in payloads] == [json.dumps(e) for e in expected]
+
+
+def test_due_clocks_are_found_through_the_due_indexes(db, custom_account):
+    """Flat cost needs the planner on the partial due indexes, not on the stopped_at index (which
+    holds every running clock): SQLite's planner, without statistics (nothing runs ANALYZE), takes
+    `stopped_at IS NULL` for a selective lookup unless told otherwise. On PostgreSQL sequential
+    scans are switched off, so the tiny test tables do not hide which index the queries can use."""
+    waiting_customers(db, custom_account, 2, minutes_ago=61)
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT sla_clocks.conversation_id"):
+            statements.append((statement, parameters))
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        sweep(db.session)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    postgres = engine.dialect.name == "postgresql"
+    plans = []
+    with engine.connect() as conn:
+        if postgres:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for statement, parameters in statements[:2]:  # the breach query, then the warning one
+            prefix = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+            plans.append(" ".join(str(c) for row in conn.exec_driver_sql(f"{prefix} {statement}", parameters)
+                                  for c in row))
+    assert "ix_sla_clocks_due_breach" in plans[0] and "ix_sla_clocks_due_warn" in plans[1], plans

@@ -10,7 +10,8 @@ Each transition happens, and is published (`sla.changed`), exactly once per cloc
 
 Cost follows the number of clocks that change, not the number of open conversations: due
 clocks are found through the partial indexes on warn_at and breach_at (only running,
-unflagged clocks are in them), and every further statement touches those rows only.
+unflagged clocks are in them; _state_is() and _running() keep both planners on them), and
+every further statement reaches those rows only, by primary key.
 
 A clock already past its breach time when first swept goes straight to breached (one event,
 from "ok"): nobody needs a warning about a post that is already late.
@@ -18,12 +19,15 @@ from "ok"): nobody needs a warning about a post that is already late.
 The conversation row mirrors its running clock (sla_state, due times), so the sweep moves
 the conversations first and then their clocks: the order in which ingest and replies lock the
 same rows, so a sweep and a reply never deadlock (one waits for the other's short transaction,
-then re-checks its conditions). Events carry plain rows as the UPDATEs returned them: building
-ORM objects for a thousand conversations would be most of the sweep's cost.
+then re-checks its conditions).
+
+Events are built by the shared serialisers (conversation_summary(), clock_dict()) from the rows the
+UPDATEs return, held in namedtuples: ORM objects for a thousand conversations, or SQLAlchemy's Row
+attribute access (about 1 µs each, twenty-odd per event), would be most of the sweep's cost.
 """
 import logging
+from collections import namedtuple
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
@@ -44,6 +48,16 @@ LEASE_SECONDS = 30  # a sweeping worker that dies hands over after this long
 BATCH = 1000  # clocks per transaction
 MAX_BATCHES = 20  # per run, so a huge backlog cannot hold the lease forever
 
+CLOCKS, CONVERSATIONS, CONTACTS = SlaClock.__table__, Conversation.__table__, Contact.__table__
+# Rows as the serialisers read them (attributes named like the models'), at the cost of a tuple.
+# Clocks and conversations are read whole (clock_dict() shows every column, conversation_summary()
+# all but two); contacts only as far as contact_dict() shows them.
+ClockRow = namedtuple("ClockRow", CLOCKS.c.keys())
+ConversationRow = namedtuple("ConversationRow", CONVERSATIONS.c.keys() + ["contact"])
+CONTACT_COLUMNS = [CONTACTS.c[name] for name in
+                   ("id", "external_id", "handle", "name", "followers_count", "profile_url")]
+ContactRow = namedtuple("ContactRow", [c.name for c in CONTACT_COLUMNS])
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -51,8 +65,8 @@ class Transition:
     conversation_id: int
     from_state: str
     to_state: str
-    clock: object = None  # the clock's row as the UPDATE left it
-    conversation: object = None  # the conversation's row as the UPDATE left it, with its contact
+    clock: object = None  # the clock's row as the UPDATE left it (a ClockRow)
+    conversation: object = None  # the conversation's row as the UPDATE left it
 
 
 def run_sweep_job(app, owner):
@@ -92,17 +106,31 @@ def sweep_batch(session, *, now, limit=BATCH):
     return made
 
 
-def _due(to_state, now):
+def _state_is(value):
+    """The state as a literal, not a bind parameter: a generic plan (PostgreSQL may cache one for a
+    statement psycopg has prepared, after five runs) can use the partial index only if it sees the value."""
+    return sa.literal_column(f"'{value}'")
+
+
+def _running(sqlite):
+    """`stopped_at IS NULL`, as the due indexes' WHERE clauses say it. SQLite's planner takes any IS NULL
+    for a selective lookup and would walk the stopped_at index over every running clock; likely() tells
+    it most clocks pass, so it takes the due index (whose WHERE clause the term still matches)."""
+    running = CLOCKS.c.stopped_at.is_(None)
+    return sa.func.likely(running) if sqlite else running
+
+
+def _due(to_state, now, sqlite):
     """Clocks due to move to `to_state` (the WHERE clause matches the partial index for that move)."""
+    c = CLOCKS.c
     if to_state == "breached":
-        return sa.and_(SlaClock.stopped_at.is_(None), SlaClock.state != "breached", SlaClock.breach_at <= now)
-    return sa.and_(SlaClock.stopped_at.is_(None), SlaClock.state == "ok", SlaClock.warn_at <= now,
-                   SlaClock.breach_at > now)
+        return sa.and_(_running(sqlite), c.state != _state_is("breached"), c.breach_at <= now)
+    return sa.and_(_running(sqlite), c.state == _state_is("ok"), c.warn_at <= now, c.breach_at > now)
 
 
 def _conversation_due(to_state, now):
     """The same test on the conversation's mirror of its running clock."""
-    c = Conversation
+    c = CONVERSATIONS.c
     if to_state == "breached":
         return sa.and_(c.sla_state.in_(("ok", "warning")), c.sla_breach_at <= now)
     return sa.and_(c.sla_state == "ok", c.sla_warn_at <= now, c.sla_breach_at > now)
@@ -117,28 +145,27 @@ def _flag(session, to_state, now, limit):
     """
     if limit <= 0:
         return []
-    due_col = SlaClock.breach_at if to_state == "breached" else SlaClock.warn_at
-    candidates = session.scalars(
-        sa.select(SlaClock.conversation_id).where(_due(to_state, now)).order_by(due_col).limit(limit)
-    ).all()
-    if not candidates:
+    due = _due(to_state, now, sqlite=session.get_bind().dialect.name == "sqlite")
+    due_col = CLOCKS.c.breach_at if to_state == "breached" else CLOCKS.c.warn_at
+    clock_of = dict(session.execute(  # conversation id -> its running clock's id
+        sa.select(CLOCKS.c.conversation_id, CLOCKS.c.id).where(due).order_by(due_col).limit(limit)
+    ).all())
+    if not clock_of:
         return []
-    conversations = {
-        row.id: SimpleNamespace(**row._mapping) for row in session.execute(
-            sa.update(Conversation).where(among(session, Conversation.id, candidates), _conversation_due(to_state, now))
-            .values(sla_state=to_state).returning(*Conversation.__table__.c)
-            .execution_options(synchronize_session=False)
-        )
-    }
+    # Core UPDATEs (not ORM-enabled ones): the same SQL, updated_at included, without the ORM's bookkeeping.
+    conversations = {row.id: row for row in session.execute(
+        sa.update(CONVERSATIONS)
+        .where(among(session, CONVERSATIONS.c.id, clock_of), _conversation_due(to_state, now))
+        .values(sla_state=to_state).returning(*CONVERSATIONS.c)
+    )}
     if not conversations:
         return []
     values = {"state": to_state, "breached_at" if to_state == "breached" else "warned_at": now}
-    clocks = session.execute(
-        sa.update(SlaClock).where(among(session, SlaClock.conversation_id, conversations), _due(to_state, now))
-        .values(**values).returning(*SlaClock.__table__.c)
-        .execution_options(synchronize_session=False)
-    ).all()
-    _attach_contacts(session, conversations.values())
+    clocks = map(ClockRow._make, session.execute(
+        # By primary key: one live entry per clock (a conversation keeps all its past clocks).
+        sa.update(CLOCKS).where(among(session, CLOCKS.c.id, [clock_of[c] for c in conversations]), due)
+        .values(**values).returning(*CLOCKS.c)
+    ))
     # warned_at is set only by the warning move: a breached clock without it came straight from ok.
     return [
         Transition(r.id, r.conversation_id, "ok" if to_state == "warning" or r.warned_at is None else "warning",
@@ -147,20 +174,20 @@ def _flag(session, to_state, now, limit):
     ]
 
 
-def _attach_contacts(session, conversations):
-    """The events carry each conversation's contact: read them all in one query."""
-    wanted = {c.contact_id for c in conversations}
-    contacts = {row.id: SimpleNamespace(**row._mapping) for row in session.execute(
-        sa.select(*Contact.__table__.c).where(among(session, Contact.id, wanted)))}
-    for conv in conversations:
-        conv.contact = contacts[conv.contact_id]
-
-
 def _publish(session, made):
+    """One sla.changed per transition, serialised as everywhere else from the rows in hand."""
+    contacts = _contacts(session, {t.conversation.contact_id for t in made})
     for t in made:
+        conversation = ConversationRow(*t.conversation, contacts[t.conversation.contact_id])
         events.publish(session, "sla.changed", {
-            "conversation": conversation_summary(t.conversation),
+            "conversation": conversation_summary(conversation),
             "clock": clock_dict(t.clock),
             "from": t.from_state,
             "to": t.to_state,
         })
+
+
+def _contacts(session, ids):
+    """The events carry each conversation's contact: read them all in one query."""
+    rows = session.execute(sa.select(*CONTACT_COLUMNS).where(among(session, CONTACTS.c.id, ids)))
+    return {contact.id: contact for contact in map(ContactRow._make, rows)}
