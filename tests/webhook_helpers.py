@@ -18,10 +18,13 @@ def register(db, receiver, *, events=None, admin=None):
 def push_messages(client, token, account, count, *, start=0, prefix="m"):
     """POST customer messages through the real API (the one ingest path); returns their external ids."""
     ids = []
+    # Read once: after a request commits, `account` is expired, and refreshing it between requests would open
+    # a plain read transaction on the session the test client shares, which the next POST would then write in.
+    account_id = account.id
     for n in range(start, start + count):
         ext = f"{prefix}-{n}"
         resp = client.post("/api/v1/messages", headers={"Authorization": f"Bearer {token}"}, json={
-            "account_id": account.id, "external_id": ext, "text": f"hello {n}",
+            "account_id": account_id, "external_id": ext, "text": f"hello {n}",
             "author": {"external_id": f"cust-{n % 3}", "handle": f"cust{n % 3}"}})
         assert resp.status_code == 201, resp.json
         ids.append(ext)
