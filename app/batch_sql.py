@@ -8,6 +8,8 @@ instead (INSERT … SELECT unnest(…), unnest(…) …), a short statement that
 PostgreSQL prepare once; columns whose value is the same in every row go as one plain value.
 SQLite gets the ordinary executemany.
 """
+from functools import cache
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -30,16 +32,15 @@ def insert_rows(session, model, rows, *, conflict_columns=None, conflict_where=N
     shape = tuple((name, all(row[name] == first[name] for row in rows)) for name in first)
     params = {(f"one_{name}" if same else f"all_{name}"): (first[name] if same else [row[name] for row in rows])
               for name, same in shape}
-    conflict = (tuple(conflict_columns or ()), str(conflict_where) if conflict_where is not None else None)
-    stmt = _insert_statement(table, shape, conflict, tuple(returning), conflict_where)
+    stmt = _insert_statement(table, shape, tuple(conflict_columns or ()), conflict_where, tuple(returning))
     return session.execute(stmt, params)
 
 
 _statements = {}  # each statement shape is built once: building it costs more than running a small one
 
 
-def _insert_statement(table, shape, conflict, returning, conflict_where):
-    key = ("insert", table.name, shape, conflict, returning)
+def _insert_statement(table, shape, conflict_columns, conflict_where, returning):
+    key = ("insert", table.name, shape, conflict_columns, str(conflict_where), returning)
     if key not in _statements:
         values = [
             sa.bindparam(f"one_{name}", type_=table.c[name].type) if same
@@ -47,8 +48,8 @@ def _insert_statement(table, shape, conflict, returning, conflict_where):
             for name, same in shape
         ]
         stmt = postgresql.insert(table).from_select([name for name, _ in shape], sa.select(*values))
-        if conflict[0]:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict[0]), index_where=conflict_where)
+        if conflict_columns:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict_columns), index_where=conflict_where)
         if returning:
             stmt = stmt.returning(*returning)
         _statements[key] = stmt
@@ -71,11 +72,9 @@ def among(session, column, values):
     return column == sa.any_(sa.bindparam(None, values, type_=_array_of(column.type)))
 
 
+@cache  # one ARRAY type per column type (types hash by identity)
 def _array_of(item_type):
-    key = ("array", id(item_type))
-    if key not in _statements:
-        _statements[key] = (item_type, postgresql.ARRAY(item_type))  # the type kept: its id stays its own
-    return _statements[key][1]
+    return postgresql.ARRAY(item_type)
 
 
 def update_rows(session, model, rows, *, key="id"):
