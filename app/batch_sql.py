@@ -7,8 +7,11 @@ more than storing the rows takes. On PostgreSQL, `insert_rows` sends one array p
 instead (INSERT … SELECT unnest(…), unnest(…) …), a short statement that psycopg and
 PostgreSQL prepare once; columns whose value is the same in every row go as one plain value.
 SQLite gets the ordinary executemany.
+
+Statements the hot paths run on every call are built once (`prebuilt`): on these machines building a
+select and its cache key costs about 0.5 ms, more than running it (0.3 ms through the session).
 """
-from functools import cache
+from functools import cache, wraps
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -61,6 +64,39 @@ def _varying_json(model, rows):
     table = model.__table__
     return any(isinstance(table.c[name].type, sa.JSON) and any(row[name] != rows[0][name] for row in rows)
                for name in rows[0])
+
+
+def prebuilt(build):
+    """Decorator: `build(dialect_name)` returns a Core statement with named bind parameters; the decorated
+    function takes a session and returns that statement, built once per kind of database.
+
+        @prebuilt
+        def _contacts_by_key(dialect):
+            return sa.select(CONTACTS.c.id).where(any_of(dialect, CONTACTS.c.external_id, "keys"))
+
+        session.execute(_contacts_by_key(session), {"keys": sorted(keys)})
+
+    Use table columns (`Model.__table__.c`), not ORM attributes: an ORM-annotated statement takes the ORM's
+    slower execution path even when it selects plain columns."""
+    built = {}
+
+    @wraps(build)
+    def statement(session):
+        dialect = session.get_bind().dialect.name
+        stmt = built.get(dialect)
+        if stmt is None:
+            stmt = built[dialect] = build(dialect)
+        return stmt
+
+    return statement
+
+
+def any_of(dialect, column, name):
+    """`column IN (:name)` for a prebuilt statement; pass a sorted list as `name`. On PostgreSQL as
+    `= ANY(:name)`, one array parameter (see `among`)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=_array_of(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
 
 
 def among(session, column, values):

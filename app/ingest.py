@@ -28,7 +28,7 @@ from flask import current_app
 
 from app import events
 from app.conversations.assignment import auto_assign
-from app.batch_sql import among, insert_rows, update_rows
+from app.batch_sql import any_of, among, insert_rows, prebuilt, update_rows
 from app.models import Contact, Conversation, Message, SlaClock, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet
@@ -93,14 +93,50 @@ def ingest(session, account, items, *, received_at=None):
     return [batch.results[i.external_id] for i in unique]
 
 
+MESSAGES, CONTACTS, CONVERSATIONS = Message.__table__, Contact.__table__, Conversation.__table__
+
+
+@prebuilt
+def _messages_by_external_id(dialect):
+    m = MESSAGES.c
+    return sa.select(m.external_id, m.id, m.conversation_id, m.account_id).where(
+        m.network == sa.bindparam("network"), any_of(dialect, m.external_id, "external_ids"))
+
+
+@prebuilt
+def _contacts_by_key(dialect):
+    c = CONTACTS.c
+    return sa.select(*CONTACTS.c).where(c.network == sa.bindparam("network"), any_of(dialect, c.external_id, "keys"))
+
+
+@prebuilt
+def _contacts_by_id(dialect):
+    return sa.select(*CONTACTS.c).where(any_of(dialect, CONTACTS.c.id, "ids"))
+
+
+@prebuilt
+def _unresolved_of_contacts(dialect):
+    c = CONVERSATIONS.c
+    return _locked(sa.select(*CONVERSATIONS.c).where(
+        c.account_id == sa.bindparam("account_id"), any_of(dialect, c.contact_id, "contact_ids"), c.status != "resolved"))
+
+
+@prebuilt
+def _conversations_by_id(dialect):
+    return _locked(sa.select(*CONVERSATIONS.c).where(any_of(dialect, CONVERSATIONS.c.id, "ids")))
+
+
+def _locked(select):
+    """Conversations locked for this transaction in id order (one order everywhere: no deadlocks)."""
+    return select.order_by(CONVERSATIONS.c.id).with_for_update()
+
+
+def _messages_by_external_ids(session, network, external_ids):
+    return session.execute(_messages_by_external_id(session), {"network": network, "external_ids": sorted(external_ids)})
+
+
 def _find_existing(session, batch, external_ids):
-    m = Message.__table__.c
-    rows = session.execute(
-        sa.select(m.external_id, m.id, m.conversation_id, m.account_id).where(
-            m.network == batch.account.network, among(session, m.external_id, external_ids)
-        )
-    )
-    for ext, mid, cid, aid in rows:
+    for ext, mid, cid, aid in _messages_by_external_ids(session, batch.account.network, external_ids):
         batch.results[ext] = IngestResult(ext, mid, cid, created=False, account_id=aid)
 
 
@@ -121,16 +157,16 @@ def _upsert_contacts(session, batch, customer_items):
     keys = list(wanted)
 
     def load(some_keys):
-        return {row.external_id: row for row in _rows(session, sa.select(*Contact.__table__.c).where(
-            Contact.network == network, among(session, Contact.external_id, some_keys)))}
+        return {row.external_id: row for row in _rows(session.execute(
+            _contacts_by_key(session), {"network": network, "keys": sorted(some_keys)}))}
 
     rows = load(keys)
     missing = sorted(k for k in keys if k not in rows)  # one insertion order everywhere: no deadlocks
     created = set()
     if missing:
-        inserted = _rows(session, insert_rows(
+        inserted = _rows(insert_rows(
             session, Contact, [_contact_values(network, k, wanted[k], batch.now) for k in missing],
-            conflict_columns=["network", "external_id"], returning=list(Contact.__table__.c)))
+            conflict_columns=["network", "external_id"], returning=list(CONTACTS.c)))
         rows.update((c.external_id, c) for c in inserted)
         created = {c.id for c in inserted}
         lost = [k for k in missing if k not in rows]  # stored meanwhile by a concurrent ingest
@@ -145,9 +181,8 @@ def _upsert_contacts(session, batch, customer_items):
     return rows, created
 
 
-def _rows(session, result_or_stmt):
+def _rows(result):
     """Plain mutable rows (attribute access, like the ORM objects the serializers also take)."""
-    result = session.execute(result_or_stmt) if isinstance(result_or_stmt, sa.sql.Executable) else result_or_stmt
     return [SimpleNamespace(**row._mapping) for row in result]
 
 
@@ -177,11 +212,8 @@ def _unresolved_conversations(session, batch, contact_ids):
     """The unresolved conversation (a row, locked) of each of these contacts on this account that has one."""
     if not contact_ids:
         return {}
-    rows = _rows(session, _locked_conversations(
-        Conversation.account_id == batch.account.id,
-        among(session, Conversation.contact_id, contact_ids),
-        Conversation.status != "resolved",
-    ))
+    rows = _rows(session.execute(
+        _unresolved_of_contacts(session), {"account_id": batch.account.id, "contact_ids": sorted(contact_ids)}))
     return {c.contact_id: c for c in rows}
 
 
@@ -200,20 +232,15 @@ def _insert_conversations(session, conversations):
     """Insert new conversations as they are after their messages. Returns those inserted; the others
     were opened meanwhile by a concurrent ingest (the unique index on unresolved ones says so)."""
     by_contact = {c.contact_id: c for c in conversations}
-    columns = [c.name for c in Conversation.__table__.c if c.name != "id"]
+    columns = [c.name for c in CONVERSATIONS.c if c.name != "id"]
     ids = insert_rows(
         session, Conversation, [{name: getattr(conv, name) for name in columns} for conv in conversations],
         conflict_columns=["account_id", "contact_id"], conflict_where=sa.text("status != 'resolved'"),
-        returning=[Conversation.id, Conversation.contact_id],
+        returning=[CONVERSATIONS.c.id, CONVERSATIONS.c.contact_id],
     ).all()
     for conv_id, contact_id in ids:
         by_contact[contact_id].id = conv_id
     return [c for c in conversations if c.id is not None]
-
-
-def _locked_conversations(*conditions):
-    """Conversations as rows, locked for this transaction in id order (one order everywhere: no deadlocks)."""
-    return sa.select(*Conversation.__table__.c).where(*conditions).order_by(Conversation.id).with_for_update()
 
 
 def _reopen_recently_resolved(session, batch, contact_ids):
@@ -313,13 +340,8 @@ def _reset_new_conversation(batch, conv):
 def _store_brand_items(session, batch, items):
     """Brand posts made natively: stored as sent replies in the conversation they answer; they stop its clock."""
     parents = {i.in_reply_to for i in items if i.in_reply_to}
-    known = dict(
-        session.execute(
-            sa.select(Message.external_id, Message.conversation_id).where(
-                Message.network == batch.account.network, among(session, Message.external_id, parents)
-            )
-        ).all()
-    ) if parents else {}
+    known = {row.external_id: row.conversation_id
+             for row in _messages_by_external_ids(session, batch.account.network, parents)} if parents else {}
     rows = []
     unconfirmed = _unconfirmed_replies(session, batch, parents)
     for item in items:
@@ -338,9 +360,10 @@ def _store_brand_items(session, batch, items):
     inserted = _insert_messages(session, batch, rows)
     session.flush()  # our own replies confirmed above may have changed these conversations through the ORM
     conv_ids = {r["conversation_id"] for r in inserted}
-    conversations = {c.id: c for c in _rows(session, _locked_conversations(among(session, Conversation.id, conv_ids)))}
-    contacts = {c.id: c for c in _rows(session, sa.select(*Contact.__table__.c).where(
-        among(session, Contact.id, {c.contact_id for c in conversations.values()})))}
+    conversations = {c.id: c for c in _rows(session.execute(
+        _conversations_by_id(session), {"ids": sorted(conv_ids)}))}
+    contacts = {c.id: c for c in _rows(session.execute(
+        _contacts_by_id(session), {"ids": sorted({c.contact_id for c in conversations.values()})}))}
     for conv in conversations.values():
         conv.contact = contacts[conv.contact_id]
     answered = [conv.id for conv in conversations.values() if conv.sla_started_at is not None]
@@ -356,12 +379,18 @@ def _unconfirmed_replies(session, batch, parents):
     oldest first, by (the post they answer, their text)."""
     found = {}
     if parents:
-        for message in session.scalars(sa.select(Message).where(
-            Message.account_id == batch.account.id, Message.direction == "outbound",
-            Message.delivery_status.in_(("sending", "unknown")), among(session, Message.in_reply_to_external_id, parents),
-        ).order_by(Message.id)):
+        for message in session.scalars(_replies_of_unknown_fate(session),
+                                       {"account_id": batch.account.id, "parents": sorted(parents)}):
             found.setdefault((message.in_reply_to_external_id, message.text), []).append(message)
     return found
+
+
+@prebuilt
+def _replies_of_unknown_fate(dialect):
+    return sa.select(Message).where(
+        Message.account_id == sa.bindparam("account_id"), Message.direction == "outbound",
+        Message.delivery_status.in_(("sending", "unknown")), any_of(dialect, Message.in_reply_to_external_id, "parents"),
+    ).order_by(Message.id)
 
 
 def _confirm_our_reply(session, batch, item, unconfirmed):
@@ -397,7 +426,7 @@ def _message_values(batch, item, conv, direction, author, conversation_id=None):
 def _insert_messages(session, batch, rows):
     """Insert; rows another transaction stored first are reported as existing, not inserted."""
     result = insert_rows(session, Message, rows, conflict_columns=["network", "external_id"],
-                         returning=[Message.id, Message.external_id])
+                         returning=[MESSAGES.c.id, MESSAGES.c.external_id])
     ids = dict((ext, mid) for mid, ext in result)
     inserted = []
     lost = []

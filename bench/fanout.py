@@ -105,7 +105,7 @@ class WireAgent:
 
         self.session = aiohttp.ClientSession()
         ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = await self.session.ws_connect(ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=10), autoping=False)
+        self.ws = await self.session.ws_connect(ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=10), autoping=False, compress=15)  # offer permessage-deflate, as browsers do
         opened = await self.ws.receive_str(timeout=30)
         if not opened.startswith("0"):
             raise ConnectionError(f"no Engine.IO open packet: {opened[:80]}")

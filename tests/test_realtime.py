@@ -55,3 +55,18 @@ def test_session_cookie_authenticates_the_socket(live_server, make_user):
     client = connect(live_server.url, headers={"Cookie": cookie})
     assert client.connected
     client.disconnect()
+
+
+def test_websockets_open_without_compression_though_the_browser_offers_it(live_server):
+    """Browsers always offer permessage-deflate; accepting it would deflate every event once per agent."""
+    import websocket
+
+    ws = websocket.create_connection(
+        live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+        header=["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"], timeout=5)
+    try:
+        assert ws.getstatus() == 101
+        assert "sec-websocket-extensions" not in {k.lower() for k in ws.getheaders()}
+        assert ws.recv().startswith("0{")  # the Engine.IO open packet, as plain text
+    finally:
+        ws.close()

@@ -6,15 +6,23 @@ conversations). Only active agents who switched themselves available take part.
 """
 import sqlalchemy as sa
 
+from app.batch_sql import prebuilt
 from app.models import Conversation, Setting, User
 
 AUTO_ASSIGN_KEY = "auto_assign"
 AUTO_ASSIGN_MODES = ("off", "round_robin", "least_loaded")
 
 
+@prebuilt
+def _setting_value(_dialect):
+    settings = Setting.__table__
+    return sa.select(settings.c.value).where(settings.c.key == sa.bindparam("key"))
+
+
 def auto_assign_mode(session):
-    row = session.get(Setting, AUTO_ASSIGN_KEY)
-    mode = (row.value or {}).get("mode") if row else None
+    # A plain column read (ingest asks on every new conversation); through the session, so it autoflushes.
+    value = session.execute(_setting_value(session), {"key": AUTO_ASSIGN_KEY}).scalar()
+    mode = (value or {}).get("mode")
     return mode if mode in AUTO_ASSIGN_MODES else "off"
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.batch_sql import among
+from app.batch_sql import any_of, prebuilt
 from app.models import Message, SlaClock
 from app.sla.policies import Policy, configured_policy, effective_policy  # noqa: F401  (Policy: re-exported)
 
@@ -149,14 +149,18 @@ def _policy_of(session, clock, conversation):
 RUNNING_KEY = "carebox.running_clocks"
 
 
+@prebuilt
+def _running_clocks(dialect):
+    return sa.select(SlaClock).where(any_of(dialect, SlaClock.conversation_id, "ids"), SlaClock.stopped_at.is_(None))
+
+
 @contextmanager
 def running_clocks_preloaded(session, conversation_ids):
     """Within the block, the running clocks of these conversations come from one query made here
     instead of one query each (ingest touches a hundred conversations at a time)."""
     preloaded = dict.fromkeys(conversation_ids)
     if preloaded:
-        for clock in session.scalars(sa.select(SlaClock).where(
-                among(session, SlaClock.conversation_id, preloaded), SlaClock.stopped_at.is_(None))):
+        for clock in session.scalars(_running_clocks(session), {"ids": sorted(preloaded)}):
             preloaded[clock.conversation_id] = clock
     session.info[RUNNING_KEY] = preloaded
     try:

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from app.batch_sql import prebuilt
 from app.models import SlaPolicy, SocialAccount
 from app.sla.hours import Schedule
 
@@ -66,10 +67,15 @@ class _Loaded:
     account_policy_ids: dict | None = None  # account id -> policy id or None; read when first needed
 
 
+@prebuilt
+def _all_policies(_dialect):
+    return sa.select(*SlaPolicy.__table__.c)
+
+
 def _loaded(session):
     cached = session.info.get(CACHE_KEY)
     if cached is None:
-        rows = session.scalars(sa.select(SlaPolicy)).all()
+        rows = session.execute(_all_policies(session)).all()
         by_id = {r.id: from_row(r) for r in rows}
         default = next((by_id[r.id] for r in rows if r.is_default), None) or configured_policy()
         cached = session.info[CACHE_KEY] = _Loaded(by_id, default)

@@ -12,6 +12,7 @@ import time
 
 import sqlalchemy as sa
 
+from app.batch_sql import prebuilt
 from app.models import WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 from app.webhooks.catalogue import subscribed, webhook_types
 
@@ -27,6 +28,12 @@ def body(event_type, data, timestamp):
                       separators=(",", ":"), ensure_ascii=False)
 
 
+@prebuilt  # asked on every commit that published something
+def _enabled_endpoints(_dialect):
+    endpoints = WebhookEndpoint.__table__
+    return sa.select(endpoints.c.id, endpoints.c.events).where(endpoints.c.enabled.is_(True))
+
+
 def write_deliveries(session, events):
     """Insert the deliveries of `events` (app.events.Event) not yet in the outbox; marks them written."""
     fresh = [evt for evt in events if not evt.in_outbox]
@@ -35,9 +42,7 @@ def write_deliveries(session, events):
     typed = [(wtype, evt.data) for evt in fresh for wtype in webhook_types(evt.type, evt.data)]
     if not typed:
         return 0
-    endpoints = session.execute(
-        sa.select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
-    ).all()
+    endpoints = session.execute(_enabled_endpoints(session)).all()
     if not endpoints:
         return 0
     now = utcnow()
