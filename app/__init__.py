@@ -22,7 +22,7 @@ def create_app(config=None):
     app.config.from_object(config or Config)
     os.makedirs(app.instance_path, exist_ok=True)
     _load_instance_secrets(app)
-    from app import database, events, ops
+    from app import database, events, group_commit, ops
     from app.extensions import csrf, db, login_manager, migrate, socketio
 
     db.init_app(app)
@@ -43,6 +43,7 @@ def create_app(config=None):
         engineio_logger=False,
     )
     events.init_app(app)
+    group_commit.init_app(app)
 
     from app import api, cli, errors, inbox, realtime
 

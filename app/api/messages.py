@@ -8,7 +8,8 @@ from app.api.schemas import ConversationOut, ErrorOut, MessageCreatedOut, Messag
 from app.conversations import delivery, replies
 from app.errors import ApiError
 from app.extensions import db
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.group_commit import ingest_pushed
+from app.ingest import InboundAuthor, InboundItem
 from app.models import Message, SocialAccount
 from app.serialize import conversation_summary, message_dict
 
@@ -18,7 +19,7 @@ from app.serialize import conversation_summary, message_dict
 @spec.validate(
     json=MessageIn,
     resp=Response(HTTP_200=MessageCreatedOut, HTTP_201=MessageCreatedOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut,
-                  HTTP_422=ErrorOut),
+                  HTTP_422=ErrorOut, HTTP_503=ErrorOut),
     tags=["messages"],
 )
 def create_message(json: MessageIn):
@@ -41,10 +42,17 @@ def create_message(json: MessageIn):
                              str(author.profile_url) if author.profile_url else None),
         in_reply_to=json.in_reply_to,
     )
-    (result,) = ingest(db.session, account, [item])
-    if result.account_id is not None and result.account_id != account.id:
+    account_id = account.id
+    db.session.commit()  # hold no transaction while waiting for the batch (app/group_commit.py)
+    try:
+        result = ingest_pushed(db.session, account_id, item)
+    except LookupError as exc:  # the account was deleted meanwhile
+        raise ApiError(404, f"There is no account {account_id}.") from exc
+    except TimeoutError as exc:
+        raise ApiError(503, "The message could not be stored in time; send it again (it is stored only once).",
+                       code="unavailable") from exc
+    if result.account_id is not None and result.account_id != account_id:
         raise ApiError(409, "This external_id is already stored for another account.", code="external_id_taken")
-    db.session.commit()
     if result.created:
         return jsonify(result.message), 201
     return jsonify(message_dict(db.session.get(Message, result.message_id))), 200

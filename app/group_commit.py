@@ -1,0 +1,109 @@
+"""Group commit for pushed messages: requests that arrive together share one ingest transaction.
+
+POST /api/v1/messages stores one message per request. Alone, each request pays for a dozen statements
+and a COMMIT (an fsync); when requests overlap, most of that is repeated work. So a request hands its
+item to `ingest_pushed()`: whichever request finds no write in progress (the leader) ingests every item
+waiting, for every account, through the one ingest path, commits once, and gives each waiting request
+its result. A request that finds nobody writing writes at once, alone: nothing waits for company, so a
+sequential client sees no delay, and under load the batches grow by themselves. (Per message on
+PostgreSQL: 8.9 ms alone, 2.8 ms in fives, 1.7 ms in tens; bench/ingest.py --batch-sizes.)
+
+For the caller nothing changes: `ingest_pushed()` returns once its item is committed, or raises what
+stopped it. A batch that fails is retried one item at a time, so a bad item fails only its own request.
+"""
+import dataclasses
+import threading
+from concurrent.futures import Future
+
+from flask import current_app
+
+from app.ingest import ingest
+
+MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
+WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
+
+
+@dataclasses.dataclass
+class _Waiting:
+    account_id: int
+    item: object  # app.ingest.InboundItem
+    future: Future = dataclasses.field(default_factory=Future)
+
+
+class GroupCommit:
+    """One per application (app.extensions["carebox_group_commit"]): the queue of items waiting to be written."""
+
+    def __init__(self):
+        self._waiting = []
+        self._waiting_lock = threading.Lock()
+        self._writer = threading.Lock()  # held by the leader while it writes a batch
+
+    def ingest(self, session, account_id, item):
+        """Store `item` for the account through app.ingest.ingest(), together with whatever else is waiting.
+        `session` must hold no open transaction (the caller commits first): the leader writes in it, and a
+        waiting request must not hold database locks the leader needs (SQLite's write lock)."""
+        mine = _Waiting(account_id, item)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        while not mine.future.done():
+            if not self._writer.acquire(timeout=WAIT_SECONDS):
+                break
+            try:
+                if not mine.future.done():
+                    with self._waiting_lock:
+                        batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                    _write(session, batch)
+            finally:
+                self._writer.release()
+        if not mine.future.done():
+            raise TimeoutError("the batch holding this message was not written in time")
+        return mine.future.result()
+
+
+def _write(session, batch):
+    """Ingest and commit `batch` in one transaction; on failure, each item alone."""
+    try:
+        results = _ingest_batch(session, batch)
+    except Exception as exc:
+        session.rollback()
+        if len(batch) == 1:
+            batch[0].future.set_exception(exc)
+            return
+        for waiting in batch:
+            _write(session, [waiting])
+        return
+    for waiting, result in zip(batch, results):
+        waiting.future.set_result(result)
+
+
+def _ingest_batch(session, batch):
+    from app.models import SocialAccount
+
+    by_account = {}  # account id -> its waiting items, in arrival order
+    for waiting in batch:
+        by_account.setdefault(waiting.account_id, []).append(waiting)
+    results = {}
+    for account_id, waitings in by_account.items():
+        account = session.get(SocialAccount, account_id)
+        if account is None:
+            raise LookupError(f"account {account_id} was deleted")
+        stored = {r.external_id: r for r in ingest(session, account, [w.item for w in waitings])}
+        first = set()
+        for waiting in waitings:
+            result = stored[waiting.item.external_id]
+            if waiting.item.external_id in first:
+                # The same message pushed twice at once: the first request stored it, this one repeats it.
+                result = dataclasses.replace(result, created=False)
+            first.add(waiting.item.external_id)
+            results[id(waiting)] = result
+    session.commit()
+    return [results[id(waiting)] for waiting in batch]
+
+
+def ingest_pushed(session, account_id, item):
+    """`GroupCommit.ingest` on the current application's group."""
+    return current_app.extensions["carebox_group_commit"].ingest(session, account_id, item)
+
+
+def init_app(app):
+    app.extensions["carebox_group_commit"] = GroupCommit()
