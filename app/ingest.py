@@ -19,7 +19,7 @@ are read FOR UPDATE (in id order), so concurrent batches, replies and agents'
 changes to one conversation queue up instead of overwriting each other; each
 table then gets one UPDATE for the whole batch.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from datetime import datetime, timedelta
 
@@ -78,6 +78,7 @@ class _Batch:
 def ingest(session, account, items, *, received_at=None):
     """Store `items` (InboundItem) for `account`. Returns one IngestResult per distinct external id."""
     batch = _Batch(account, received_at or utcnow())
+    items = [_storable(item) for item in items]
     unique = list({item.external_id: item for item in reversed(items)}.values())[::-1]
     if not unique:
         return []
@@ -133,6 +134,20 @@ def _locked(select):
 
 def _messages_by_external_ids(session, network, external_ids):
     return session.execute(_messages_by_external_id(session), {"network": network, "external_ids": sorted(external_ids)})
+
+
+def _storable(item):
+    """The item with NUL characters replaced by U+FFFD: PostgreSQL text cannot hold them, and a network
+    that sends one must not make its whole page fail on every poll."""
+    author = item.author and _without_nul(item.author, ("external_id", "handle", "name", "profile_url"))
+    item = _without_nul(item, ("external_id", "text", "in_reply_to", "thread_id"))
+    return item if author is item.author else replace(item, author=author)
+
+
+def _without_nul(obj, names):
+    """`obj` (a dataclass) with NUL in these text fields replaced; `obj` itself when they have none."""
+    dirty = {n: v.replace("\x00", "\ufffd") for n in names if isinstance(v := getattr(obj, n), str) and "\x00" in v}
+    return replace(obj, **dirty) if dirty else obj
 
 
 def _find_existing(session, batch, external_ids):

@@ -38,6 +38,11 @@ def test_push_message_validation_errors_are_clear(client, make_user, make_token,
     assert naive.status_code == 422 and "created_at" in naive.json["error"]["message"]
     broken = client.post("/api/v1/messages", data="{not json", headers={**h, "Content-Type": "application/json"})
     assert broken.status_code == 400 and broken.json["error"]["code"] == "invalid_json"
+    nul = client.post("/api/v1/messages", json=body(custom_account, text="a\u0000b"), headers=h)
+    assert nul.status_code == 422 and "NUL" in nul.json["error"]["message"]
+    nul_author = client.post("/api/v1/messages", json=body(custom_account, author={"external_id": "c\u0000"}),
+                             headers=h)
+    assert nul_author.status_code == 422 and nul_author.json["error"]["message"].startswith("author.external_id")
     unknown = client.post("/api/v1/messages", json=body(custom_account, account_id=9999), headers=h)
     assert unknown.status_code == 404
     extra = client.post("/api/v1/messages", json=body(custom_account, surprise=1), headers=h)

@@ -117,6 +117,18 @@ def test_hostile_text_is_stored_verbatim(db, custom_account):
     assert db.session.scalars(sa.select(Message.text)).one() == payload
 
 
+def test_nul_characters_from_a_network_are_replaced_not_fatal(db, custom_account):
+    """PostgreSQL text cannot hold NUL: a post carrying one must not fail its whole page on every poll."""
+    results = ingest(db.session, custom_account, [
+        item("nul\x00id", text="a\x00b", author="c\x00"), item("fine", author="c2")])
+    db.session.commit()
+    assert [r.created for r in results] == [True, True]
+    stored = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
+    assert [(m.external_id, m.text) for m in stored] == [("nul\ufffdid", "a\ufffdb"), ("fine", "hello")]
+    assert stored[0].conversation.contact.external_id == "c\ufffd"
+    assert stored[0].conversation.contact.name == "Name c\ufffd"
+
+
 def test_snippet_never_cuts_a_grapheme(db, custom_account):
     from app.serialize import snippet
 

@@ -7,27 +7,9 @@ and they reuse the REST shapes of app/api/schemas.py.
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from app.api.schemas import AccountOut, ContactOut, ConversationOut, MessageOut, Network
-from app.api.schemas import Query as BaseQuery
-from app.api.schemas import Strict as BaseStrict
-
-
-def _no_nul(value):
-    """PostgreSQL text cannot hold NUL characters: refuse them here (422), not in the database (500)."""
-    texts = value if isinstance(value, list) else [value]
-    if any(isinstance(t, str) and "\x00" in t for t in texts):
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-class Strict(BaseStrict):
-    _text_ok = field_validator("*")(_no_nul)
-
-
-class Query(BaseQuery):
-    _text_ok = field_validator("*")(_no_nul)
+from app.api.schemas import AccountOut, ContactOut, ConversationOut, MessageOut, Network, Query, Strict
 
 Scope = Literal["read", "write", "admin"]
 Role = Literal["agent", "manager", "admin"]

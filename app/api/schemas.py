@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 Network = Literal["twitter", "facebook", "custom"]
 Status = Literal["open", "pending", "resolved"]
@@ -16,12 +16,26 @@ DeliveryStatus = Literal["queued", "sending", "sent", "failed", "unknown"]
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
+def _no_nul(value):
+    """PostgreSQL text cannot hold NUL characters: refuse them here (422), not in the database (500)."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class Strict(BaseModel):
+    """A request body: unknown fields and NUL characters are refused."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _text_ok = field_validator("*")(_no_nul)
 
 
 class Query(BaseModel):
+    """Query parameters: unknown ones are ignored, NUL characters refused."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    _text_ok = field_validator("*")(_no_nul)
 
 
 # --- errors -------------------------------------------------------------------------------
