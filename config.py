@@ -39,7 +39,14 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # generated under instance/ when unset
     CAREBOX_ENCRYPTION_KEY = os.environ.get("CAREBOX_ENCRYPTION_KEY")  # idem
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Connections a process keeps open: past pool_size, requests and worker threads borrow overflow connections,
+    # which close when handed back, so a busy node would open a PostgreSQL connection per request (seen in
+    # bench/fanout.py with the default of 5: a third of a node's token lookups were spent connecting).
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_size": env_int("CAREBOX_DB_POOL_SIZE", 10),
+        "max_overflow": env_int("CAREBOX_DB_MAX_OVERFLOW", 20),
+    }
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Redis pub/sub channel for Socket.IO, and the prefix of shared keys (presence): deployments (or test runs)
     # sharing one Redis each pick their own, so they never hear each other.
