@@ -359,8 +359,10 @@ def _store_brand_items(session, batch, items):
              for row in _messages_by_external_ids(session, batch.account.network, parents)} if parents else {}
     rows = []
     unconfirmed = _unconfirmed_replies(session, batch, parents)
+    confirmed = False
     for item in items:
         if _confirm_our_reply(session, batch, item, unconfirmed):
+            confirmed = True
             continue
         conv_id = known.get(item.in_reply_to)
         if conv_id is None:
@@ -373,7 +375,8 @@ def _store_brand_items(session, batch, items):
     if not rows:
         return
     inserted = _insert_messages(session, batch, rows)
-    session.flush()  # our own replies confirmed above may have changed these conversations through the ORM
+    if confirmed:
+        session.flush()  # our own replies confirmed above changed their conversations through the ORM
     conv_ids = {r["conversation_id"] for r in inserted}
     conversations = {c.id: c for c in _rows(session.execute(
         _conversations_by_id(session), {"ids": sorted(conv_ids)}))}
@@ -394,18 +397,21 @@ def _unconfirmed_replies(session, batch, parents):
     oldest first, by (the post they answer, their text)."""
     found = {}
     if parents:
-        for message in session.scalars(_replies_of_unknown_fate(session),
-                                       {"account_id": batch.account.id, "parents": sorted(parents)}):
+        # Ids first, as plain columns: there are seldom any, and then the ORM objects (mark_sent takes them).
+        ids = session.scalars(_replies_of_unknown_fate(session),
+                              {"account_id": batch.account.id, "parents": sorted(parents)}).all()
+        for message in (session.get(Message, message_id) for message_id in ids):
             found.setdefault((message.in_reply_to_external_id, message.text), []).append(message)
     return found
 
 
 @prebuilt
 def _replies_of_unknown_fate(dialect):
-    return sa.select(Message).where(
-        Message.account_id == sa.bindparam("account_id"), Message.direction == "outbound",
-        Message.delivery_status.in_(("sending", "unknown")), any_of(dialect, Message.in_reply_to_external_id, "parents"),
-    ).order_by(Message.id)
+    m = MESSAGES.c
+    return sa.select(m.id).where(
+        m.account_id == sa.bindparam("account_id"), m.direction == "outbound",
+        m.delivery_status.in_(("sending", "unknown")), any_of(dialect, m.in_reply_to_external_id, "parents"),
+    ).order_by(m.id)
 
 
 def _confirm_our_reply(session, batch, item, unconfirmed):

@@ -2,7 +2,8 @@
 
 1. batch: what a poller does with a page, N messages through app.ingest.ingest() in batches of
    100 (one transaction each), a realistic mix of new and returning customers, threads and a
-   few native brand replies;
+   few native brand replies; first one poller at a time, then --workers processes at once, each
+   on its own account (several workers, or one worker's pollers, on the machine's two cores);
 2. http: POST /api/v1/messages from one sequential client against a real server (gunicorn,
    1 process x 4 threads, as deployed; or werkzeug in a thread with --server werkzeug).
 
@@ -45,6 +46,9 @@ def parse_args():
     parser.add_argument("--messages", type=int, default=20000, help="messages per batch run (default 20000)")
     parser.add_argument("--batch", type=int, default=100, help="messages per ingest() call (default 100)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each way; the median is reported")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes ingesting at once, each its own account, as several workers do (default 2; "
+                             "0 skips this way)")
     parser.add_argument("--http-messages", type=int, default=2000, help="messages per HTTP run (default 2000)")
     parser.add_argument("--http-runs", type=int, default=3)
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
@@ -113,10 +117,11 @@ class Workload:
     """Posts as a poller sees them: about a third from returning customers (half of those continuing
     one of their threads), the rest from new customers, and a few native brand replies."""
 
-    def __init__(self, seed=7):
+    def __init__(self, seed=7, id_prefix=""):
         from app.sandbox.phrases import PHRASES
 
         self.rng = random.Random(seed)
+        self.id_prefix = id_prefix  # distinct per process when several ingest at once (ids are unique per network)
         self.texts = [t for kinds in PHRASES.values() for phrases in kinds.values() for t in phrases]
         self.customers = []  # ids of customers seen so far
         self.posts_by = {}  # customer id -> their post ids
@@ -125,7 +130,7 @@ class Workload:
 
     def next_id(self, prefix):
         self.count += 1
-        return f"{prefix}{self.count}"
+        return f"{self.id_prefix}{prefix}{self.count}"
 
     def item(self, when):
         from app.ingest import InboundAuthor, InboundItem
@@ -214,6 +219,53 @@ def batch_way(app, args, workload):
         with Profiler(interval=0.0005) as profiler:
             ingest_batches(app, account_id, workload.items(args.messages), args.batch)
         print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return rates
+
+
+def _ingest_worker(uri, index, args, barrier, results):
+    """One process of the parallel way: its own app, account and customers, a batch run each time released."""
+    import logging
+
+    from app import create_app
+
+    logging.disable(logging.WARNING)
+    app = create_app(bench_config(uri))
+    workload = Workload(seed=100 + index, id_prefix=f"w{index}-")
+    account_id = create_account(app, "twitter")
+    ingest_batches(app, account_id, workload.items(args.batch * 5), args.batch)  # warm-up
+    for _ in range(args.runs):
+        items = workload.items(args.messages)
+        barrier.wait()
+        started = time.time()
+        ingest_batches(app, account_id, items, args.batch)
+        results.put((started, time.time()))
+
+
+def parallel_batch_way(app, args):
+    """`--workers` processes ingest pages at once (several workers, each polling its own accounts, on the two
+    cores); messages/second over all of them, from the first start to the last finish of each run."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(args.workers + 1), ctx.Queue()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    procs = [ctx.Process(target=_ingest_worker, args=(uri, n, args, barrier, results), daemon=True)
+             for n in range(args.workers)]
+    for proc in procs:
+        proc.start()
+    rates = []
+    try:
+        for _ in range(args.runs):
+            refresh_statistics(app)
+            barrier.wait(timeout=600)
+            spans = [results.get(timeout=600) for _ in procs]
+            wall = max(end for _, end in spans) - min(start for start, _ in spans)
+            rates.append(args.workers * args.messages / wall)
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+            if proc.is_alive():
+                proc.kill()
     return rates
 
 
@@ -315,7 +367,12 @@ def main():
         print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
         workload = Workload()
         rates = batch_way(app, args, workload)
-        print(f"batch ingest, {args.batch} per transaction, {args.messages} messages x {args.runs} runs: {summary(rates)}")
+        print(f"batch ingest, one poller at a time, {args.batch} per transaction, {args.messages} messages x "
+              f"{args.runs} runs: {summary(rates)}")
+        if args.workers:
+            rates = parallel_batch_way(app, args)
+            print(f"batch ingest, {args.workers} worker processes at once (each {args.messages} messages, its own "
+                  f"account), {args.batch} per transaction, {args.runs} runs: {summary(rates)}")
         if not args.skip_http:
             rates = http_way(app, args, workload)
             server = "gunicorn -w 1 --threads 4" if args.server == "gunicorn" else "werkzeug, threaded"

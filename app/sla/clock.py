@@ -12,10 +12,11 @@ sla_warn_at, sla_breach_at) so the inbox can sort by urgency without a join.
 """
 from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from app.batch_sql import any_of, prebuilt
+from app.batch_sql import any_of, prebuilt, update_rows
 from app.models import Message, SlaClock
 from app.sla.policies import Policy, configured_policy, effective_policy  # noqa: F401  (Policy: re-exported)
 
@@ -87,6 +88,7 @@ def _move_start(session, conversation, started_at, policy):
         return  # a flagged clock keeps the due times it was flagged by
     clock.started_at = started_at
     clock.warn_at, clock.breach_at = due_times(policy, started_at)
+    _write_plain(session, clock)
     conversation.sla_started_at, conversation.sla_warn_at, conversation.sla_breach_at = (
         clock.started_at, clock.warn_at, clock.breach_at)
 
@@ -114,6 +116,7 @@ def stop_clock(session, conversation, stopped_at, reason, *, user_id=None):
             clock.met = False if stopped_at >= clock.breach_at else None
         conversation.sla_state = "stopped"
         conversation.sla_started_at = conversation.sla_warn_at = conversation.sla_breach_at = None
+        _write_plain(session, clock)
     if reason in ANSWERS:
         _start_after_answer(session, conversation, stopped_at)
     return clock
@@ -125,17 +128,19 @@ def _start_after_answer(session, conversation, answered_at):
         return None
     if conversation.last_inbound_at is not None and conversation.last_inbound_at <= answered_at:
         return None  # nothing the customer wrote is newer than the answer: no need to ask the database
-    session.flush()
-    oldest = session.scalar(
-        sa.select(sa.func.min(Message.created_at)).where(
-            Message.conversation_id == conversation.id, Message.direction == "inbound",
-            Message.created_at > answered_at,
-        )
-    )
+    oldest = session.scalar(_oldest_inbound_after(session), {"conversation_id": conversation.id, "after": answered_at})
     if oldest is None:
         return None
     policy = effective_policy(session, conversation.account_id)
     return start_clock(session, conversation, oldest, policy=policy, kind="next")
+
+
+@prebuilt
+def _oldest_inbound_after(_dialect):
+    m = Message.__table__.c  # through the session all the same: it flushes messages the ORM holds first
+    return sa.select(sa.func.min(m.created_at)).where(
+        m.conversation_id == sa.bindparam("conversation_id"), m.direction == "inbound",
+        m.created_at > sa.bindparam("after", type_=m.created_at.type))
 
 
 def _policy_of(session, clock, conversation):
@@ -147,26 +152,37 @@ def _policy_of(session, clock, conversation):
 
 
 RUNNING_KEY = "carebox.running_clocks"
+CLOCKS = SlaClock.__table__
+_CHANGEABLE = ("started_at", "warn_at", "breach_at", "stopped_at", "stop_reason", "answered_by_user_id",
+               "response_seconds", "met")  # what stopping or moving a running clock writes
 
 
 @prebuilt
 def _running_clocks(dialect):
-    return sa.select(SlaClock).where(any_of(dialect, SlaClock.conversation_id, "ids"), SlaClock.stopped_at.is_(None))
+    return sa.select(*CLOCKS.c).where(any_of(dialect, CLOCKS.c.conversation_id, "ids"), CLOCKS.c.stopped_at.is_(None))
 
 
 @contextmanager
 def running_clocks_preloaded(session, conversation_ids):
-    """Within the block, the running clocks of these conversations come from one query made here
-    instead of one query each (ingest touches a hundred conversations at a time)."""
+    """Within the block, the running clocks of these conversations come from one query made here, as plain
+    rows, instead of one ORM query each (ingest answers many conversations at a time). A row that is stopped
+    or moved is written at once (_write_plain), so a next clock started later in the block never meets it
+    still running in the database."""
     preloaded = dict.fromkeys(conversation_ids)
     if preloaded:
-        for clock in session.scalars(_running_clocks(session), {"ids": sorted(preloaded)}):
-            preloaded[clock.conversation_id] = clock
+        for row in session.execute(_running_clocks(session), {"ids": sorted(preloaded)}):
+            preloaded[row.conversation_id] = SimpleNamespace(**row._mapping)
     session.info[RUNNING_KEY] = preloaded
     try:
         yield
     finally:
         session.info.pop(RUNNING_KEY, None)
+
+
+def _write_plain(session, clock):
+    """Write a clock that is a plain preloaded row; an ORM clock is written by the session's flush."""
+    if isinstance(clock, SimpleNamespace):
+        update_rows(session, SlaClock, [{"id": clock.id, **{name: getattr(clock, name) for name in _CHANGEABLE}}])
 
 
 def _running(session, conversation_id):
