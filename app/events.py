@@ -9,6 +9,7 @@ is set), and the webhook outbox (app/webhooks/outbox.py), whose rows are
 written just before the session commits, in the same transaction.
 """
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -67,8 +68,18 @@ def _before_commit(session):
 
 
 def _after_commit(session):
-    for evt in session.info.pop(PENDING_KEY, []):
-        emit_now(evt)
+    pending = session.info.pop(PENDING_KEY, [])
+    if not pending:
+        return
+    with _publishing_together():  # one round trip to the message queue for the whole commit
+        for evt in pending:
+            emit_now(evt)
+
+
+def _publishing_together():
+    manager = getattr(socketio.server, "manager", None)
+    together = getattr(manager, "publishing_together", None)  # RedisQueue (app/realtime/queue.py) has it
+    return together() if together is not None else nullcontext()
 
 
 def _after_soft_rollback(session, previous_transaction):
