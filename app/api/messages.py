@@ -1,5 +1,4 @@
 """POST /messages: push an inbound message from a custom channel through the one ingest path."""
-import sqlalchemy as sa
 from flask import current_app, jsonify
 from flask_login import current_user
 from spectree import Response
@@ -13,9 +12,6 @@ from app.group_commit import ingest_pushed
 from app.ingest import InboundAuthor, InboundItem
 from app.models import Message, SocialAccount
 from app.serialize import conversation_summary, message_dict
-
-
-_ACCOUNT_NETWORK = sa.select(SocialAccount.__table__.c.network).where(SocialAccount.__table__.c.id == sa.bindparam("id"))
 
 
 @bp.post("/messages")
@@ -32,12 +28,12 @@ def create_message(json: MessageIn):
     Idempotent on `external_id`: sending the same message again answers 200 with what was stored.
     """
     account_id = json.account_id
-    network = db.session.execute(_ACCOUNT_NETWORK, {"id": account_id}).scalar()
-    if network is None:
+    account = db.session.get(SocialAccount, account_id)  # alone, ingest finds it here again: no second query
+    if account is None:
         raise ApiError(404, f"There is no account {account_id}.")
-    if network != "custom":
-        raise ApiError(422, f"Account {account_id} is a {network} account; only custom accounts take pushed messages.",
-                       code="not_a_custom_account")
+    if account.network != "custom":
+        raise ApiError(422, f"Account {account_id} is a {account.network} account; only custom accounts take "
+                       "pushed messages.", code="not_a_custom_account")
     author = json.author
     item = InboundItem(
         external_id=json.external_id,
@@ -47,7 +43,6 @@ def create_message(json: MessageIn):
                              str(author.profile_url) if author.profile_url else None),
         in_reply_to=json.in_reply_to,
     )
-    db.session.commit()  # hold no transaction while waiting for the batch (app/group_commit.py)
     try:
         result = ingest_pushed(db.session, account_id, item)
     except LookupError as exc:  # the account was deleted meanwhile
