@@ -3,7 +3,7 @@
 Prints p50/p95/p99 of the ingest-to-event latency and each web process's memory (RSS, psutil), on one node
 and on two nodes sharing Socket.IO through Redis.
 
-Everything runs as production runs it: gunicorn web nodes (gunicorn.conf.py, one process each, gthread) on
+Everything runs as production runs it: gunicorn web nodes (gunicorn.conf.py, one process each, gevent) on
 a scratch PostgreSQL database made next to DATABASE_URL (dropped afterwards); the agents are real
 Socket.IO clients with API tokens, in a few separate processes: by default wire-level ones (aiohttp
 websockets speaking Engine.IO 4 / Socket.IO 5, see WireAgent), or python-socketio AsyncClients with
@@ -57,7 +57,7 @@ def parse_args():
     parser.add_argument("--customers", type=int, default=400,
                         help="distinct customers writing (their first message opens a conversation; default 400)")
     parser.add_argument("--worker", choices=("gthread", "gevent"), default=None,
-                        help="gunicorn worker class of the web nodes (default: gunicorn.conf.py's, gthread)")
+                        help="gunicorn worker class of the web nodes (default: gunicorn.conf.py's, gevent)")
     parser.add_argument("--layout", choices=("both", "one", "two"), default="both")
     parser.add_argument("--threads", type=int, default=None,
                         help="CAREBOX_WEB_THREADS for the nodes (default: gunicorn.conf.py's)")

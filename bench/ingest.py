@@ -5,7 +5,7 @@
    few native brand replies; first one poller at a time, then --workers processes at once, each
    on its own account (several workers, or one worker's pollers, on the machine's two cores);
 2. http: POST /api/v1/messages from one sequential client (one keep-alive connection) against a real
-   server (gunicorn, 1 process x 4 threads; or werkzeug in a thread with --server werkzeug), with the
+   server (a gunicorn node as deployed, gunicorn.conf.py; or werkzeug in a thread with --server werkzeug), with the
    floor beside it: GET /healthz, which touches no database, with the same client and server.
 
 Both run on a scratch database made from DATABASE_URL (a new PostgreSQL database next to the one
@@ -55,6 +55,8 @@ def parse_args():
     parser.add_argument("--http-messages", type=int, default=2000, help="messages per HTTP run (default 2000)")
     parser.add_argument("--http-runs", type=int, default=3)
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
+    parser.add_argument("--web-worker", choices=("gevent", "gthread"), default=None,
+                        help="gunicorn worker class (default: gunicorn.conf.py's, gevent)")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of one batch run")
     return parser.parse_args()
@@ -275,8 +277,9 @@ def parallel_batch_way(app, args):
 # ------------------------------------------------------------------ HTTP way
 
 @contextlib.contextmanager
-def running_server(app, kind):
-    """The app served on a loopback port; yields its base URL."""
+def running_server(app, kind, web_worker=None):
+    """The app served on a loopback port; yields its base URL. gunicorn: a node as production runs it
+    (gunicorn.conf.py, its default worker or `web_worker`)."""
     port = free_port()
     if kind == "werkzeug":
         from werkzeug.serving import make_server
@@ -289,26 +292,15 @@ def running_server(app, kind):
         finally:
             server.shutdown()
         return
+    from bench.server_timing import gunicorn_node
+
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
            "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "LOG_LEVEL": "WARNING"}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = subprocess.Popen([gunicorn, "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/login", timeout=10)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    if web_worker:
+        env["CAREBOX_WEB_WORKER"] = web_worker
+    with tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder:
+        with gunicorn_node(env, log_path=f"{folder}/web.log") as (url, _proc):
+            yield url
 
 
 def api_token(app):
@@ -362,7 +354,7 @@ def http_way(app, args, workload):
     account_id = create_account(app, "custom")
     token = api_token(app)
     rates, floors = [], []
-    with running_server(app, args.server) as url:
+    with running_server(app, args.server, args.web_worker) as url:
         client = Client(url, token)
         post_messages(client, [as_api_body(account_id, i) for i in workload.items(50)])  # warm-up
         for _ in range(args.http_runs):
@@ -402,7 +394,8 @@ def main():
                   f"account), {args.batch} per transaction, {args.runs} runs: {summary(rates)}")
         if not args.skip_http:
             rates, floors = http_way(app, args, workload)
-            server = "gunicorn -w 1 --threads 4" if args.server == "gunicorn" else "werkzeug, threaded"
+            server = (f"gunicorn -c gunicorn.conf.py ({args.web_worker or 'gevent'})" if args.server == "gunicorn"
+                      else "werkzeug, threaded")
             print(f"POST /api/v1/messages, one sequential client, {server}, {args.http_messages} messages x "
                   f"{args.http_runs} runs: {summary(rates)}")
             print(f"  the floor, GET /healthz with the same client and server: {summary(floors).replace('msg/s', 'req/s')}")
