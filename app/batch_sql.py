@@ -115,20 +115,27 @@ def _array_of(item_type):
 
 def update_rows(session, model, rows, *, key="id"):
     """UPDATE `model`'s table from `rows` (dicts with the same keys, among them `key`): each row sets
-    its own values on the row whose `key` matches. On PostgreSQL one statement over arrays
-    (UPDATE … FROM unnest(…)); elsewhere an executemany."""
+    its own values on the row whose `key` matches. Several rows on PostgreSQL: one statement over
+    arrays (UPDATE … FROM unnest(…)); one row, or SQLite: UPDATE … WHERE key = … (an executemany)."""
     if not rows:
         return
     table = model.__table__
     columns = tuple(name for name in rows[0] if name != key)
-    if session.get_bind().dialect.name != "postgresql":
-        stmt = sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}")).values(
-            {name: sa.bindparam(f"b_{name}") for name in columns})
-        session.execute(stmt, [{f"b_{name}": row[name] for name in row} for row in rows])
+    if len(rows) > 1 and session.get_bind().dialect.name == "postgresql":
+        params = {f"all_{name}": [row[name] for row in rows] for name in (key,) + columns}
+        params["keys"] = params[f"all_{key}"]
+        session.execute(_update_statement(table, key, columns), params)
         return
-    params = {f"all_{name}": [row[name] for row in rows] for name in (key,) + columns}
-    params["keys"] = params[f"all_{key}"]
-    session.execute(_update_statement(table, key, columns), params)
+    params = [{f"b_{name}": row[name] for name in row} for row in rows]
+    session.execute(_update_by_key(table, key, columns), params if len(params) > 1 else params[0])
+
+
+def _update_by_key(table, key, columns):
+    cache_key = ("update by key", table.name, key, columns)
+    if cache_key not in _statements:
+        _statements[cache_key] = sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}")).values(
+            {name: sa.bindparam(f"b_{name}") for name in columns})
+    return _statements[cache_key]
 
 
 def _update_statement(table, key, columns):
