@@ -376,7 +376,7 @@ def main():
                 gunicorn_node(env, log_path=f"{folder}/web.log") as (url, _proc):
             results, body = http_runs(url, token, args.runs, args.requests)
         print(f"GET {PATH}: {args.runs} runs x {args.requests} sequential requests, gunicorn -c gunicorn.conf.py "
-              f"(1 process, gthread)")
+              f"(1 process, {env.get('CAREBOX_WEB_WORKER', 'gevent')})")
         for kind, label in (("server", "server time (Server-Timing)"), ("trip", "HTTP round trip")):
             per_run = [(percentile(r[kind], 50), percentile(r[kind], 95), percentile(r[kind], 99)) for r in results]
             p50, p95, p99 = (statistics.median(p[i] for p in per_run) for i in range(3))
