@@ -6,7 +6,7 @@ item to `ingest_pushed()`: whichever request finds no write in progress (the lea
 waiting, for every account, through the one ingest path, commits once, and gives each waiting request
 its result. A request that finds nobody writing writes at once, alone: nothing waits for company, so a
 sequential client sees no delay, and under load the batches grow by themselves. (Per message on
-PostgreSQL: 8.9 ms alone, 2.8 ms in fives, 1.7 ms in tens; bench/ingest.py --batch-sizes.)
+PostgreSQL: 8.9 ms alone, 2.8 ms in fives, 1.7 ms in tens; bench/ingest.py --batch N.)
 
 For the caller nothing changes: `ingest_pushed()` returns once its item is committed, or raises what
 stopped it. A batch that fails is retried one item at a time, so a bad item fails only its own request.
@@ -22,6 +22,10 @@ from app.ingest import ingest
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
 WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
+
+
+class AccountDeleted(Exception):
+    """The account an item was pushed for was deleted before the item was written."""
 
 
 @dataclasses.dataclass
@@ -92,7 +96,7 @@ def _ingest_batch(session, batch):
     for account_id, waitings in by_account.items():
         account = session.get(SocialAccount, account_id)
         if account is None:
-            raise LookupError(f"account {account_id} was deleted")
+            raise AccountDeleted(f"account {account_id} was deleted")
         stored = {r.external_id: r for r in ingest(session, account, [w.item for w in waitings])}
         first = set()
         for waiting in waitings:

@@ -8,7 +8,7 @@ from app.api.schemas import ConversationOut, ErrorOut, MessageCreatedOut, Messag
 from app.conversations import delivery, replies
 from app.errors import ApiError
 from app.extensions import db
-from app.group_commit import ingest_pushed
+from app.group_commit import AccountDeleted, ingest_pushed
 from app.ingest import InboundAuthor, InboundItem
 from app.models import Message, SocialAccount
 from app.serialize import conversation_summary, message_dict
@@ -45,7 +45,7 @@ def create_message(json: MessageIn):
     )
     try:
         result = ingest_pushed(db.session, account_id, item)
-    except LookupError as exc:  # the account was deleted meanwhile
+    except AccountDeleted as exc:
         raise ApiError(404, f"There is no account {account_id}.") from exc
     except TimeoutError as exc:
         raise ApiError(503, "The message could not be stored in time; send it again (it is stored only once).",
