@@ -517,10 +517,11 @@ def _apply_message(session, batch, row, conv, policy, new_clocks):
 
 def _publish(session, batch, inserted, conversations_by_id, created_ids):
     summaries = {}  # every event of a conversation carries its state after the whole batch: build it once
+    now = utcnow()
 
     def summary(conv_id):
         if conv_id not in summaries:
-            summaries[conv_id] = conversation_summary(conversations_by_id[conv_id])
+            summaries[conv_id] = conversation_summary(conversations_by_id[conv_id], now=now, session=session)
         return summaries[conv_id]
 
     for conv_id in sorted(created_ids):

@@ -18,14 +18,15 @@ def sla_state(conv, now=None):
     return sla_dict(conv, now)["state"]
 
 
-def sla_dict(conv, now=None):
+def sla_dict(conv, now=None, session=None):
     """The conversation's SLA clock: DESIGN.md's fields plus level, pause and policy (app/sla/state.py)."""
     from app.sla.state import clock_view
 
-    return clock_view(conv, now)
+    return clock_view(conv, now, session)
 
 
-def conversation_summary(conv):
+def conversation_summary(conv, *, now=None, session=None):
+    """`now` and `session` (whose policies apply) save the lookups when many are built at once."""
     return {
         "id": conv.id,
         "status": conv.status,
@@ -38,7 +39,7 @@ def conversation_summary(conv):
         "is_spam": bool(conv.is_spam),
         "snippet": conv.snippet,
         "message_count": conv.message_count,
-        "sla": sla_dict(conv),
+        "sla": sla_dict(conv, now, session),
         "last_message_at": isoformat(conv.last_message_at),
         "last_inbound_at": isoformat(conv.last_inbound_at),
         "created_at": isoformat(conv.created_at),

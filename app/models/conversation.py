@@ -135,7 +135,10 @@ class Message(db.Model):
         sa.UniqueConstraint("network", "external_id"),
         sa.CheckConstraint(f"direction IN {DIRECTIONS}", name="direction"),
         sa.Index("ix_messages_conversation", "conversation_id", "id"),
-        sa.Index("ix_messages_delivery", "delivery_status", "id"),
+        # Replies only (inbound messages and notes have no delivery status): migration 0002.
+        sa.Index("ix_messages_delivery", "delivery_status", "id",
+                 sqlite_where=sa.text("delivery_status IS NOT NULL"),
+                 postgresql_where=sa.text("delivery_status IS NOT NULL")),
         sa.Index("uq_messages_idempotency", "conversation_id", "idempotency_key", unique=True,
                  sqlite_where=sa.text("idempotency_key IS NOT NULL"),
                  postgresql_where=sa.text("idempotency_key IS NOT NULL")),

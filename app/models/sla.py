@@ -85,6 +85,8 @@ class SlaClock(db.Model):
             postgresql_where=sa.text("stopped_at IS NULL AND state != 'breached'"),
         ),
         sa.Index("ix_sla_clocks_started", "started_at"),
-        sa.Index("ix_sla_clocks_stopped", "stopped_at"),  # answers per agent today
+        # Answers per agent today; running clocks (no stop time) stay out of it: migration 0002.
+        sa.Index("ix_sla_clocks_stopped", "stopped_at",
+                 sqlite_where=sa.text("stopped_at IS NOT NULL"), postgresql_where=sa.text("stopped_at IS NOT NULL")),
         sa.Index("ix_sla_clocks_conversation", "conversation_id", "id"),
     )

@@ -114,8 +114,9 @@ def _state_is(value):
 
 def _running(sqlite):
     """`stopped_at IS NULL`, as the due indexes' WHERE clauses say it. SQLite's planner takes any IS NULL
-    for a selective lookup and would walk the stopped_at index over every running clock; likely() tells
-    it most clocks pass, so it takes the due index (whose WHERE clause the term still matches)."""
+    term for a selective lookup: it walked every running clock through the stopped_at index until that
+    index left running clocks out (migration 0002). likely() tells it most clocks pass, so no index on
+    stopped_at can lure it off the due index (whose WHERE clause the term still matches)."""
     running = CLOCKS.c.stopped_at.is_(None)
     return sa.func.likely(running) if sqlite else running
 
