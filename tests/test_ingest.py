@@ -71,6 +71,26 @@ def test_brand_reply_seen_natively_stops_the_clock_and_follow_up_starts_next_clo
     assert clocks[1].stopped_at is None
 
 
+def test_a_page_with_two_native_answers_and_a_follow_up_between_stops_both_clocks(db, custom_account):
+    """One page: question, our answer, a follow-up, our second answer. The first clock stops, the next
+    starts at the follow-up and stops at the second answer; never two running clocks at once."""
+    now = datetime.now(timezone.utc)
+
+    def brand(ext, answers, minutes_ago):
+        return InboundItem(ext, "on it", now - timedelta(minutes=minutes_ago), InboundAuthor("brand"),
+                           in_reply_to=answers, from_brand=True)
+
+    ingest(db.session, custom_account, [item("a1", minutes_ago=30)])  # the page before: a running clock
+    db.session.commit()
+    ingest(db.session, custom_account, [brand("b1", "a1", 28), item("a2", minutes_ago=20), brand("b2", "a2", 17)])
+    db.session.commit()
+    clocks = db.session.scalars(sa.select(SlaClock).order_by(SlaClock.id)).all()
+    assert [(c.kind, c.stop_reason, round(c.response_seconds)) for c in clocks] == [
+        ("first", "native_reply", 120), ("next", "native_reply", 180)]
+    conv = db.session.scalars(sa.select(Conversation)).one()
+    assert conv.sla_state == "stopped" and conv.message_count == 4
+
+
 def test_brand_post_answering_nothing_known_is_not_stored(db, custom_account):
     brand = InboundItem("r9", "promo", None, None, in_reply_to="unknown", from_brand=True)
     (result,) = ingest(db.session, custom_account, [brand])

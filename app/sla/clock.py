@@ -88,7 +88,7 @@ def _move_start(session, conversation, started_at, policy):
         return  # a flagged clock keeps the due times it was flagged by
     clock.started_at = started_at
     clock.warn_at, clock.breach_at = due_times(policy, started_at)
-    _write_plain(session, clock)
+    _write_plain(session, clock, ("started_at", "warn_at", "breach_at"))
     conversation.sla_started_at, conversation.sla_warn_at, conversation.sla_breach_at = (
         clock.started_at, clock.warn_at, clock.breach_at)
 
@@ -116,7 +116,7 @@ def stop_clock(session, conversation, stopped_at, reason, *, user_id=None):
             clock.met = False if stopped_at >= clock.breach_at else None
         conversation.sla_state = "stopped"
         conversation.sla_started_at = conversation.sla_warn_at = conversation.sla_breach_at = None
-        _write_plain(session, clock)
+        _write_plain(session, clock, ("stopped_at", "stop_reason", "answered_by_user_id", "response_seconds", "met"))
     if reason in ANSWERS:
         _start_after_answer(session, conversation, stopped_at)
     return clock
@@ -153,8 +153,6 @@ def _policy_of(session, clock, conversation):
 
 RUNNING_KEY = "carebox.running_clocks"
 CLOCKS = SlaClock.__table__
-_CHANGEABLE = ("started_at", "warn_at", "breach_at", "stopped_at", "stop_reason", "answered_by_user_id",
-               "response_seconds", "met")  # what stopping or moving a running clock writes
 
 
 @prebuilt
@@ -179,10 +177,11 @@ def running_clocks_preloaded(session, conversation_ids):
         session.info.pop(RUNNING_KEY, None)
 
 
-def _write_plain(session, clock):
-    """Write a clock that is a plain preloaded row; an ORM clock is written by the session's flush."""
+def _write_plain(session, clock, names):
+    """Write these columns of a clock that is a plain preloaded row (as the ORM writes only what changed);
+    an ORM clock is written by the session's flush."""
     if isinstance(clock, SimpleNamespace):
-        update_rows(session, SlaClock, [{"id": clock.id, **{name: getattr(clock, name) for name in _CHANGEABLE}}])
+        update_rows(session, SlaClock, [{"id": clock.id, **{name: getattr(clock, name) for name in names}}])
 
 
 def _running(session, conversation_id):
