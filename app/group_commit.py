@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from flask import current_app
 
 from app.ingest import ingest
+from app.models import SocialAccount
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
 WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
@@ -87,8 +88,6 @@ def _write(session, batch):
 
 
 def _ingest_batch(session, batch):
-    from app.models import SocialAccount
-
     by_account = {}  # account id -> its waiting items, in arrival order
     for waiting in batch:
         by_account.setdefault(waiting.account_id, []).append(waiting)

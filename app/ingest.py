@@ -132,7 +132,7 @@ def _locked(select):
     return select.order_by(CONVERSATIONS.c.id).with_for_update()
 
 
-def _messages_by_external_ids(session, network, external_ids):
+def _find_messages(session, network, external_ids):
     return session.execute(_messages_by_external_id(session), {"network": network, "external_ids": sorted(external_ids)})
 
 
@@ -151,7 +151,7 @@ def _without_nul(obj, names):
 
 
 def _find_existing(session, batch, external_ids):
-    for ext, mid, cid, aid in _messages_by_external_ids(session, batch.account.network, external_ids):
+    for ext, mid, cid, aid in _find_messages(session, batch.account.network, external_ids):
         batch.results[ext] = IngestResult(ext, mid, cid, created=False, account_id=aid)
 
 
@@ -356,7 +356,7 @@ def _store_brand_items(session, batch, items):
     """Brand posts made natively: stored as sent replies in the conversation they answer; they stop its clock."""
     parents = {i.in_reply_to for i in items if i.in_reply_to}
     known = {row.external_id: row.conversation_id
-             for row in _messages_by_external_ids(session, batch.account.network, parents)} if parents else {}
+             for row in _find_messages(session, batch.account.network, parents)} if parents else {}
     rows = []
     unconfirmed = _unconfirmed_replies(session, batch, parents)
     confirmed = False
