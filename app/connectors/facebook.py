@@ -26,7 +26,7 @@ from app.connectors.base import (
     SentReply, TransientError, redact, transport_error,
 )
 from app.connectors.http import RewritingSession
-from app.ingest import InboundAuthor, InboundItem
+from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"

@@ -20,7 +20,7 @@ from app.connectors.base import (
     SentReply, TransientError, redact, transport_error,
 )
 from app.connectors.http import RewritingSession
-from app.ingest import InboundAuthor, InboundItem
+from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://api.twitter.com"
 PAGE_SIZE = 100  # the most X returns per page

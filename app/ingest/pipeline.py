@@ -32,30 +32,9 @@ from app.batch_sql import any_of, among, insert_rows, prebuilt, update_rows
 from app.models import Contact, Conversation, Message, SlaClock, fold, utcnow
 from app.ops.metrics import INGESTED
 from app.serialize import conversation_summary, message_dict, snippet
+from app.ingest.items import InboundAuthor, InboundItem  # noqa: F401  (InboundItem: re-exported)
 from app.sla import effective_policy, start_clock, stop_clock
 from app.sla.clock import running_clocks_preloaded
-
-
-@dataclass
-class InboundAuthor:
-    external_id: str | None
-    handle: str | None = None
-    name: str | None = None
-    followers_count: int | None = None
-    profile_url: str | None = None
-
-
-@dataclass
-class InboundItem:
-    """A post from the network, in the connector-neutral ingest format."""
-
-    external_id: str
-    text: str
-    created_at: datetime | None = None  # platform time; receipt time when the network gives none
-    author: InboundAuthor | None = None
-    in_reply_to: str | None = None  # external id of the post this one answers
-    thread_id: str | None = None  # external id of the thread's first post (groups anonymous authors)
-    from_brand: bool = False  # the brand's own post, made natively on the network
 
 
 @dataclass

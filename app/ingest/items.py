@@ -1,0 +1,33 @@
+"""The connector-neutral items ingest takes: what a network said, before Carebox decides anything.
+
+Connectors (pollers and push receivers) and the API map their payloads into these and
+import nothing else from the ingest package.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+CHANNELS = ("public", "private")
+
+
+@dataclass(frozen=True)
+class InboundAuthor:
+    external_id: str | None
+    handle: str | None = None
+    name: str | None = None
+    followers_count: int | None = None
+    profile_url: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """A post or message from the network."""
+
+    external_id: str
+    text: str
+    created_at: datetime | None = None  # platform time; receipt time when the network gives none
+    author: InboundAuthor | None = None
+    in_reply_to: str | None = None  # external id of the post this one answers
+    thread_id: str | None = None  # external id of the thread's first post (groups anonymous authors)
+    from_brand: bool = False  # the brand's own post, made natively on the network
+    network: str | None = None  # the network it came from (None: the account's)
+    channel: str = "public"  # "public" (mentions, comments, replies) or "private" (direct messages)
