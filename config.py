@@ -74,6 +74,9 @@ class Config:
     CAREBOX_SANDBOX_PORT = env_int("CAREBOX_SANDBOX_PORT", 5001)
     CAREBOX_SANDBOX_RATE = float(os.environ.get("CAREBOX_SANDBOX_RATE", "6"))  # posts per minute
 
+    # Check every published event's payload against its schema in the event catalogue (the test suite does).
+    CAREBOX_CHECK_EVENT_PAYLOADS = env_bool("CAREBOX_CHECK_EVENT_PAYLOADS")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
@@ -84,6 +87,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    CAREBOX_CHECK_EVENT_PAYLOADS = True
     SECRET_KEY = "test-secret-key"
     CAREBOX_ENCRYPTION_KEY = "wKzMWF_m1jcusIHrfnTFPDdNRqPMDYC7D6GgubugLOE="
     CAREBOX_WEBHOOK_ALLOW_PRIVATE = True

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app.audit import record
+from app.batch_sql import any_of, prebuilt
 from app.models import NETWORKS, SocialAccount, User, utcnow
 
 CREDENTIAL_KEYS = {
@@ -16,6 +17,25 @@ USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_
 
 class AccountError(ValueError):
     """Bad input for an account; the message says what to fix."""
+
+
+@prebuilt
+def _lock_accounts(dialect):
+    accounts = SocialAccount.__table__
+    return (sa.select(accounts.c.id).where(any_of(dialect, accounts.c.id, "ids"))
+            .order_by(accounts.c.id).with_for_update())
+
+
+def lock_accounts(session, account_ids):
+    """Take these accounts' row locks (PostgreSQL; SQLite serialises writers anyway), in id order.
+
+    Whoever opens or reopens a conversation holds its account's lock first (ingest, an agent reopening),
+    so no two of them can both decide a customer has no open conversation there. Lock order everywhere:
+    accounts, then conversations, then clocks. The session's pending changes are not flushed first, so
+    taking the lock never follows a conversation lock of this transaction."""
+    if account_ids:
+        with session.no_autoflush:
+            session.execute(_lock_accounts(session), {"ids": sorted(set(account_ids))})
 
 
 def validate_credentials(network, credentials):

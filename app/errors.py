@@ -1,10 +1,15 @@
-"""Error responses: `{"error": {"code", "message"}}` JSON for the API, a page for browsers."""
+"""Error responses: `{"error": {"code", "message"}}` JSON for the API, a page for browsers.
+
+Services raise domain errors (app/domain_errors.py); this is the one place that maps them to HTTP
+statuses. The HTTP layer's own refusals (a missing field, a wrong scope) are ApiError.
+"""
 import logging
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app import domain_errors
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,21 @@ class ApiError(Exception):
         self.extra = extra
 
 
+# The most specific class first: a subclass maps before its parent.
+DOMAIN_STATUSES = (
+    (domain_errors.Malformed, 400),
+    (domain_errors.NotFound, 404),
+    (domain_errors.Conflict, 409),
+    (domain_errors.Invalid, 422),
+    (domain_errors.Refused, 422),
+    (domain_errors.Unavailable, 503),
+)
+
+
+def status_of(error):
+    return next((status for cls, status in DOMAIN_STATUSES if isinstance(error, cls)), 500)
+
+
 def error_body(status, code, message, details=None, **extra):
     err = {"code": code, "message": message}
     if details is not None:
@@ -44,6 +64,14 @@ def init_app(app):
     def handle_api_error(exc):
         db.session.rollback()
         return jsonify(error_body(exc.status, exc.code, exc.message, exc.details, **exc.extra)), exc.status
+
+    @app.errorhandler(domain_errors.DomainError)
+    def handle_domain_error(exc):
+        db.session.rollback()
+        status = status_of(exc)
+        if _wants_json():
+            return jsonify(error_body(status, exc.code, exc.message, exc.details, **exc.extra)), status
+        return render_template("error.html", status=status, message=exc.message), status
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc):

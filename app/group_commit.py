@@ -5,8 +5,8 @@ and a COMMIT (an fsync); when requests overlap, most of that is repeated work. S
 item to `ingest_pushed()`: whichever request finds no write in progress (the leader) ingests every item
 waiting, for every account, through the one ingest path, commits once, and gives each waiting request
 its result. A request that finds nobody writing writes at once, alone: nothing waits for company, so a
-sequential client sees no delay, and under load the batches grow by themselves. (Per message on
-PostgreSQL: 8.9 ms alone, 2.8 ms in fives, 1.7 ms in tens; bench/ingest.py --batch N.)
+sequential client sees no delay, and under load the batches grow by themselves (bench/ingest.py
+--batch N measures what a batch saves).
 
 For the caller nothing changes: `ingest_pushed()` returns once its item is committed, or raises what
 stopped it. A batch that fails is retried one item at a time, so a bad item fails only its own request.
@@ -18,7 +18,7 @@ from concurrent.futures import Future
 
 from flask import current_app
 
-from app.ingest import ingest
+from app.ingest.pipeline import ingest
 from app.models import SocialAccount
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
@@ -92,7 +92,7 @@ def _ingest_batch(session, batch):
     for waiting in batch:
         by_account.setdefault(waiting.account_id, []).append(waiting)
     results = {}
-    for account_id, waitings in by_account.items():
+    for account_id, waitings in sorted(by_account.items()):  # accounts locked in id order, as everywhere
         account = session.get(SocialAccount, account_id)
         if account is None:
             raise AccountDeleted(f"account {account_id} was deleted")

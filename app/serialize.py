@@ -13,11 +13,6 @@ def contact_dict(contact):
     }
 
 
-def sla_state(conv, now=None):
-    """The clock's state now (see app/sla/state.py): ok, warning, breached, paused or stopped."""
-    return sla_dict(conv, now)["state"]
-
-
 def sla_dict(conv, now=None, session=None):
     """The conversation's SLA clock: DESIGN.md's fields plus level, pause and policy (app/sla/state.py)."""
     from app.sla.state import clock_view
@@ -25,14 +20,16 @@ def sla_dict(conv, now=None, session=None):
     return clock_view(conv, now, session)
 
 
-def conversation_summary(conv, *, now=None, session=None):
-    """`now` and `session` (whose policies apply) save the lookups when many are built at once."""
+def conversation_summary(conv, *, contact=None, now=None, session=None):
+    """`conv` is a Conversation or a row with its columns (then give its `contact`); `now` and `session`
+    (whose policies apply) save the lookups when many are built at once."""
     return {
         "id": conv.id,
         "status": conv.status,
         "account_id": conv.account_id,
         "network": conv.network,
-        "contact": contact_dict(conv.contact),
+        "channel": conv.channel,
+        "contact": contact_dict(contact if contact is not None else conv.contact),
         "assignee_id": conv.assignee_id,
         "priority": conv.priority,
         "tags": list(conv.tags or []),
@@ -112,21 +109,3 @@ def notification_dict(note):
 def user_dict(user):
     """A staff member as other staff see them (no email for agents' directory)."""
     return {"id": user.id, "name": user.name, "role": user.role, "is_available": user.is_available}
-
-
-SNIPPET_LENGTH = 280
-
-
-def snippet(text, limit=SNIPPET_LENGTH):
-    """At most `limit` characters of text for the list, never cutting a grapheme (emoji, accent, flag) in two."""
-    import regex
-
-    if len(text) <= limit:
-        return text
-    out, size = [], 0
-    for cluster in regex.findall(r"\X", text[: limit + 16]):
-        if size + len(cluster) > limit:
-            break
-        out.append(cluster)
-        size += len(cluster)
-    return "".join(out)

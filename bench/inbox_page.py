@@ -47,7 +47,8 @@ def seed(app, count):
     from app.accounts import create_account
     from app.database import write_intent
     from app.extensions import db
-    from app.ingest import InboundAuthor, InboundItem, ingest
+    from app.ingest.items import InboundAuthor, InboundItem
+    from app.ingest.pipeline import ingest
     from app.users import create_user
 
     now = datetime.now(timezone.utc)

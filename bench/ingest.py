@@ -136,7 +136,7 @@ class Workload:
         return f"{self.id_prefix}{prefix}{self.count}"
 
     def item(self, when):
-        from app.ingest import InboundAuthor, InboundItem
+        from app.ingest.items import InboundAuthor, InboundItem
 
         rng = self.rng
         text = rng.choice(self.texts).replace("{order}", str(rng.randint(100000, 999999)))
@@ -193,7 +193,7 @@ def ingest_batches(app, account_id, items, batch):
     """Seconds to ingest `items` in batches, each in its own transaction (as a poller stores a page)."""
     from app.database import write_intent
     from app.extensions import db
-    from app.ingest import ingest
+    from app.ingest.pipeline import ingest
     from app.models import SocialAccount
 
     with app.app_context():

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import requests
 from playwright.sync_api import expect
 
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import CannedResponse
 from tests.conftest import writing
 from tests.fixtures.browser import screenshot

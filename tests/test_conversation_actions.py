@@ -5,7 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations.assignment import set_auto_assign_mode
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, Notification, SlaClock
 
 

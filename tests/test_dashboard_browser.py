@@ -5,7 +5,8 @@ import requests
 import sqlalchemy as sa
 
 from app.accounts import create_account
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaClock, SocialAccount
 from app.sla.sweep import sweep
 from tests.conftest import writing

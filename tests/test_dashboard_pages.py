@@ -3,7 +3,8 @@ import re
 
 import sqlalchemy as sa
 
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaPolicy, SocialAccount
 from tests.conftest import csrf_from, login, writing
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app import group_commit
 from app.database import write_intent
-from app.ingest import InboundAuthor, InboundItem
+from app.ingest.items import InboundAuthor, InboundItem
 from app.models import Conversation, Message
 
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from app.events import PENDING_KEY
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Contact, Conversation, Message, SlaClock
 
 
@@ -123,7 +124,7 @@ def test_resolved_conversation_is_not_joined(db, custom_account):
 
 def test_events_are_published_only_on_commit(db, custom_account):
     ingest(db.session, custom_account, [item("e1")])
-    pending = [e.type for e in db.session.info[PENDING_KEY]]
+    pending = [e.name for e in db.session.info[PENDING_KEY]]
     assert pending == ["conversation.created", "message.created"]
     db.session.rollback()
     assert PENDING_KEY not in db.session.info
@@ -150,7 +151,7 @@ def test_nul_characters_from_a_network_are_replaced_not_fatal(db, custom_account
 
 
 def test_snippet_never_cuts_a_grapheme(db, custom_account):
-    from app.serialize import snippet
+    from app.text import snippet
 
     family = "👨‍👩‍👧‍👦"  # one grapheme, seven code points
     text = "a" * 277 + family + "tail"
@@ -166,6 +167,6 @@ def test_events_of_a_rollback_before_any_sql_are_dropped(db, custom_account):
     from app import events
 
     db.session.commit()
-    events.publish(db.session, "conversation.updated", {"probe": 1})
+    events.publish(db.session, "sla.recomputed", {"account_ids": [custom_account.id], "clocks": 0})
     db.session.rollback()
     assert PENDING_KEY not in db.session.info

@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from app.extensions import socketio
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.realtime.queue import RedisQueue
 
 REDIS_URL = os.environ.get("CAREBOX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

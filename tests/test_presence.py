@@ -4,7 +4,8 @@ import queue
 import requests
 import socketio
 
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from tests.conftest import writing
 
 
@@ -13,7 +14,7 @@ class Agent:
         self.events = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         for name in ("presence", "message.created", "message.updated", "conversation.updated", "notification",
-                     "account.updated"):
+                     "account.updated", "team.updated"):
             self.client.on(name, lambda data, name=name: self.events.put((name, data)))
         # Long-polling: the same Socket.IO protocol, without websocket-client's 3 s close handshake per test
         # (tests/test_realtime.py covers the websocket transport).
@@ -62,16 +63,20 @@ def test_two_agents_see_each_others_presence_and_reply(live_server, db, custom_a
 def test_agents_do_not_receive_manager_only_events(live_server, db, make_user, make_token):
     from app import events
     from app.extensions import db as database
+    from app.serialize import user_dict
+    from tests.webhook_helpers import account_event
 
+    probe = make_user("agent", name="Probe")
     agent = Agent(live_server.url, make_token(make_user("agent")))
     manager = Agent(live_server.url, make_token(make_user("manager")))
+    account = account_event(db)
     try:
-        events.publish(database.session, "account.updated", {"account": {"id": 1}}, room=events.MANAGERS)
-        events.publish(database.session, "message.created", {"probe": True})
+        events.publish(database.session, "account.updated", account)  # the catalogue's audience: managers
+        events.publish(database.session, "team.updated", {"user": user_dict(probe)})
         database.session.commit()
-        assert manager.wait_for("account.updated")["account"] == {"id": 1}
+        assert manager.wait_for("account.updated")["account"]["id"] == account["account"]["id"]
         # The staff-wide probe arrives after the manager-only event: once it is in, nothing else is coming.
-        agent.wait_for("message.created", lambda d: d.get("probe"))
+        agent.wait_for("team.updated", lambda d: d["user"]["name"] == "Probe")
         remaining = []
         while not agent.events.empty():
             remaining.append(agent.events.get()[0])

@@ -172,7 +172,8 @@ def test_timeout_after_sending_is_unknown_and_the_poller_confirms_it(app, db, cl
 def test_stale_sending_reply_becomes_unknown(app, db, custom_account, make_user):
     from datetime import timedelta
 
-    from app.ingest import InboundAuthor, InboundItem, ingest
+    from app.ingest.items import InboundAuthor, InboundItem
+    from app.ingest.pipeline import ingest
 
     agent = make_user("agent")
     with writing(db) as session:
@@ -220,7 +221,8 @@ def test_reply_guard_refuses_when_someone_else_answered_or_customer_wrote(app, d
 
 def test_two_agents_sending_at_the_same_instant_only_one_goes_out(app, db, live_server, custom_account, make_user,
                                                                   make_token):
-    from app.ingest import InboundAuthor, InboundItem, ingest
+    from app.ingest.items import InboundAuthor, InboundItem
+    from app.ingest.pipeline import ingest
 
     with writing(db) as session:
         (result,) = ingest(session, custom_account, [InboundItem("race-1", "help", None, InboundAuthor("u9"))])
@@ -247,7 +249,8 @@ def test_two_agents_sending_at_the_same_instant_only_one_goes_out(app, db, live_
 
 
 def test_idempotency_key_makes_a_retried_post_safe(db, client, custom_account, make_user, make_token):
-    from app.ingest import InboundAuthor, InboundItem, ingest
+    from app.ingest.items import InboundAuthor, InboundItem
+    from app.ingest.pipeline import ingest
 
     (result,) = ingest(db.session, custom_account, [InboundItem("idem-1", "hi", None, InboundAuthor("u1"))])
     db.session.commit()

@@ -26,9 +26,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.accounts import create_account
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation
-from app.sla import stop_clock
+from app.sla.conversation import on_answer, on_resolve
 from app.sla.sweep import sweep
 from tests.conftest import writing
 
@@ -57,8 +58,9 @@ def dataset(db, custom_account, make_user):
             if resolve:
                 conv.status = "resolved"
             if reason == "reply":  # as reply delivery does (app/conversations/delivery.py)
-                conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, when)))
-            stop_clock(session, conv, when, reason, user_id=user.id if user else None)
+                on_answer(session, conv, when, by_user_id=user.id if user else None)
+            else:
+                on_resolve(session, conv, when)
 
     c1 = customer(custom_account, "c1", at(2, 9))
     stop(c1, at(2, 9, 10), "reply", ana)

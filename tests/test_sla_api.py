@@ -5,9 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts import create_account
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaClock, SocialAccount
-from app.sla import stop_clock
+from app.sla.conversation import on_answer, on_resolve
 from tests.conftest import writing
 
 OFFICE = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -109,10 +110,10 @@ def test_summary_counts_at_risk_and_stalled_pollers(manager_api, db, custom_acco
         session.get(Conversation, pending.id).status = "pending"
         done = session.get(Conversation, resolved.id)
         done.status = "resolved"
-        stop_clock(session, done, now(), "resolved")
+        on_resolve(session, done, now())
         junk = session.get(Conversation, spam.id)
         junk.is_spam = True
-        stop_clock(session, junk, now(), "resolved")
+        on_resolve(session, junk, now())
         x = create_account(session, network="twitter", name="Brand on X", credentials={"bearer_token": "t"})
         x.last_success_at = now() - timedelta(minutes=30)  # the poller has not succeeded for half an hour
         x.next_poll_at = now() + timedelta(seconds=5)
@@ -156,7 +157,7 @@ def test_workload_per_agent(manager_api, db, custom_account, make_user):
     with writing(db) as session:
         for conv, seconds in zip(convs[:3], (600, 1200, 3000)):
             c = session.get(Conversation, conv.id)
-            stop_clock(session, c, c.sla_started_at + timedelta(seconds=seconds), "reply", user_id=ana.id)
+            on_answer(session, c, c.sla_started_at + timedelta(seconds=seconds), by_user_id=ana.id)
         session.get(Conversation, convs[3].id).assignee_id = bob.id
     items = {u["name"]: u for u in manager_api("GET", "/api/v1/sla/workload?tz=UTC").json["items"]}
     assert (items["Ana"]["answered_today"], items["Ana"]["median_response_seconds"]) == (3, 1200)

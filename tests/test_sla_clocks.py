@@ -1,17 +1,18 @@
 """Clocks start, stop and restart as DESIGN.md's SLA semantics say, and are kept for reports.
 
 Messages go through the real ingest path (as pollers and POST /messages do); replies and
-resolving call stop_clock as the conversation actions do.
+resolving go through app/sla/conversation.py as the conversation actions do.
 """
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 import time_machine
 
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaClock, SlaPolicy, SocialAccount
-from app.sla import manage, stop_clock
-from app.sla.clock import start_clock
+from app.sla import manage
+from app.sla.conversation import on_answer, on_resolve
 from app.sla.policies import effective_policy
 from tests.conftest import writing
 
@@ -85,12 +86,12 @@ def test_reply_and_resolve_stop_the_clock(db, custom_account, make_user):
     agent = make_user("agent")
     answered = customer_says(db, custom_account, "m1", T0)
     with writing(db) as session:
-        stop_clock(session, answered, T0 + timedelta(minutes=20), "reply", user_id=agent.id)
+        on_answer(session, answered, T0 + timedelta(minutes=20), by_user_id=agent.id)
     quiet = customer_says(db, custom_account, "m2", T0, author=InboundAuthor("cust-2"))
     late = customer_says(db, custom_account, "m3", T0, author=InboundAuthor("cust-3"))
     with writing(db) as session:
-        stop_clock(session, quiet, T0 + timedelta(minutes=10), "resolved")  # a thank-you: no answer needed
-        stop_clock(session, late, T0 + timedelta(minutes=90), "resolved")  # closed unanswered after its breach
+        on_resolve(session, quiet, T0 + timedelta(minutes=10))  # a thank-you: no answer needed
+        on_resolve(session, late, T0 + timedelta(minutes=90))  # closed unanswered after its breach
     (a,), (q,), (lt,) = clocks(db, answered.id), clocks(db, quiet.id), clocks(db, late.id)
     assert (a.stop_reason, a.answered_by_user_id, a.response_seconds, a.met) == ("reply", agent.id, 1200, True)
     assert (q.stop_reason, q.answered_by_user_id, q.met) == ("resolved", None, None)
@@ -107,7 +108,7 @@ def test_business_hours_count_only_open_time(db, custom_account, make_user):
     conv = customer_says(db, custom_account, "m1", friday_evening)
     assert conv.sla_warn_at == datetime(2026, 6, 15, 8, 15, tzinfo=timezone.utc)  # Monday 09:15 London
     with writing(db) as session:
-        stop_clock(session, conv, datetime(2026, 6, 15, 8, 20, tzinfo=timezone.utc), "reply")
+        on_answer(session, conv, datetime(2026, 6, 15, 8, 20, tzinfo=timezone.utc))
     (clock,) = clocks(db, conv.id)
     assert clock.policy_id == policy.id
     assert clock.response_seconds == 35 * 60 and clock.met is True  # 15 min on Friday, 20 on Monday
@@ -129,7 +130,8 @@ def test_changing_a_policy_recomputes_running_clocks_but_not_flagged_ones(db, cu
     (f,), (w,), (b,) = clocks(db, fresh.id), clocks(db, warned.id), clocks(db, breached.id)
     assert (f.warn_at, f.breach_at, f.policy_id) == (T0 + timedelta(hours=2), T0 + timedelta(hours=4), policy.id)
     assert (w.warn_at, w.breach_at) == (T0 + timedelta(minutes=30), T0 + timedelta(hours=4))  # its warning stands
-    assert (b.warn_at, b.breach_at, b.policy_id) == (T0 + timedelta(minutes=30), T0 + timedelta(hours=1), None)
+    # A breach stands; the clock still follows the new policy (its answer is counted in its hours).
+    assert (b.warn_at, b.breach_at, b.policy_id) == (T0 + timedelta(minutes=30), T0 + timedelta(hours=1), policy.id)
     assert db.session.get(Conversation, fresh.id).sla_breach_at == T0 + timedelta(hours=4)  # the inbox mirror too
 
     with writing(db) as session:  # editing the policy moves its clocks again
@@ -171,13 +173,6 @@ def test_conversation_json_shows_a_paused_clock_and_when_it_resumes(app, db, cli
         assert sla["breach_at"] == "2026-06-16T08:45:00Z"
     with time_machine.travel(datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc), tick=False):  # the holiday
         assert client.get(f"/api/v1/conversations/{conv.id}", headers=auth).json["sla"]["paused_reason"] == "holiday"
-
-
-def test_start_clock_does_nothing_while_one_runs(db, custom_account):
-    conv = customer_says(db, custom_account, "m1", T0)
-    with writing(db) as session:
-        assert start_clock(session, conv, T0 + timedelta(minutes=1), policy=effective_policy(session, conv.account_id)) is None
-    assert len(clocks(db, conv.id)) == 1
 
 
 def test_native_reply_seen_by_the_poller_stops_the_clock(app, db, sandbox):

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.api.sla_schemas import PolicyIn
-from app.sla.clock import business_seconds, due_times
+from app.sla.rules import business_seconds, due_times
 from app.sla.hours import NeverOpen, Schedule
 from app.sla.policies import Policy
 

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 import time_machine
 
 from app.database import write_intent
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import Conversation, JobLease, SlaClock
 from app.sla.sweep import LEASE_NAME, LEASE_SECONDS, run_sweep_job, sweep, sweep_batch
 from tests.conftest import writing
@@ -108,11 +109,11 @@ def test_a_clock_already_past_its_breach_goes_straight_to_breached(db, custom_ac
 
 
 def test_stopped_clocks_are_never_flagged(db, custom_account, listener):
-    from app.sla import stop_clock
+    from app.sla.conversation import on_answer, on_resolve
 
     (conv_id,) = waiting_customers(db, custom_account, 1, minutes_ago=90)
     with writing(db) as session:
-        stop_clock(session, session.get(Conversation, conv_id), now() - timedelta(minutes=80), "reply")
+        on_answer(session, session.get(Conversation, conv_id), now() - timedelta(minutes=80))
     assert sweep(db.session) == []
     listener.nothing_more()
 
@@ -237,7 +238,7 @@ def test_due_clocks_are_found_through_the_due_indexes(db, custom_account):
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().startswith("SELECT sla_clocks.conversation_id"):
+        if statement.lstrip().startswith("SELECT sla_clocks.id, sla_clocks.conversation_id"):
             statements.append((statement, parameters))
 
     engine = db.engine

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from app.webhooks.catalogue import webhook_types
+from app.events.catalogue import webhook_types_for
 from tests.fixtures.webhook_receiver import receiver  # noqa: F401  (fixture)
 from tests.webhook_helpers import deliveries, push_messages, register, run_worker
 
@@ -31,7 +31,7 @@ from tests.webhook_helpers import deliveries, push_messages, register, run_worke
     ("notification", {}, []),
 ])
 def test_mapping(event_type, data, expected):
-    assert webhook_types(event_type, data) == expected
+    assert webhook_types_for(event_type, data) == expected
 
 
 def test_conversation_updated_says_what_changed(app, db, client, make_user, make_token, custom_account, receiver):

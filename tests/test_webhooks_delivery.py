@@ -17,7 +17,7 @@ from app.webhooks import delivery as worker
 from app.webhooks.endpoints import rotate_secret
 from tests.conftest import writing
 from tests.fixtures.webhook_receiver import receiver  # noqa: F401  (fixture)
-from tests.webhook_helpers import attempts_of, deliveries, push_messages, register, run_worker
+from tests.webhook_helpers import account_event, attempts_of, deliveries, push_messages, register, run_worker
 
 pytestmark = pytest.mark.config(CAREBOX_WEBHOOK_TIMEOUT=1)
 
@@ -47,7 +47,7 @@ def test_every_event_arrives_signed_with_the_rest_api_shapes(app, db, client, ag
 
 def test_outbox_rows_belong_to_the_transaction_that_published(app, db, receiver):
     endpoint, _ = register(db, receiver)
-    data = {"account": {"id": 1}, "previous_health": "ok"}
+    data = account_event(db)
     with writing(db) as session:
         session.get(WebhookEndpoint, endpoint.id).description = "changed, then rolled back"
         events.publish(session, "account.unhealthy", data)
@@ -57,7 +57,7 @@ def test_outbox_rows_belong_to_the_transaction_that_published(app, db, receiver)
     with writing(db) as session:
         events.publish(session, "account.unhealthy", data)
         events.publish(session, "account.updated", data)  # Socket.IO only: no webhook type
-        events.publish(session, "presence", {"conversation_id": 1})
+        events.publish(session, "presence", {"conversation_id": 1, "viewers": [], "typers": []})
     rows = deliveries(db)
     assert [(d.event_type, d.endpoint_id) for d in rows] == [("account.unhealthy", endpoint.id)]
     assert json.loads(rows[0].payload)["data"] == data
@@ -202,13 +202,14 @@ def test_endpoint_failing_for_days_is_disabled(app, db, client, agent_token, cus
     endpoint, _ = register(db, receiver, events=["message.received"])
     push_messages(client, agent_token, custom_account, 1)
     receiver.mode = 500
+    unhealthy = account_event(db)
     start = datetime.now(timezone.utc)
     with time_machine.travel(start, tick=True) as clock:
         run_worker(app)
         for _ in range(6):
             clock.shift(timedelta(days=1))
             with writing(db) as session:  # a fresh event every day keeps the endpoint being tried
-                events.publish(session, "account.unhealthy", {"account": {"id": 1}, "previous_health": "ok"})
+                events.publish(session, "account.unhealthy", unhealthy)
             with writing(db) as session:
                 session.get(WebhookEndpoint, endpoint.id).events = []
             run_worker(app, passes=2)
@@ -298,7 +299,8 @@ def test_publishing_stays_cheap_on_the_ingest_hot_path(app, db, custom_account, 
     """A batch of 60 customer messages: one endpoint read and one multi-row insert for the whole outbox."""
     from sqlalchemy import event
 
-    from app.ingest import InboundAuthor, InboundItem, ingest
+    from app.ingest.items import InboundAuthor, InboundItem
+    from app.ingest.pipeline import ingest
 
     register(db, receiver)
     register(db, receiver, events=["message.received"])

@@ -15,6 +15,19 @@ def register(db, receiver, *, events=None, admin=None):
     return endpoint, secret
 
 
+def account_event(db, health="unhealthy"):
+    """A real account's account.* event payload (a custom account created for it)."""
+    from app.accounts import create_account
+    from app.serialize import account_dict
+
+    with writing(db) as session:
+        account = create_account(session, network="custom", name="Events probe")
+        account.health = health
+        session.flush()
+        data = {"account": account_dict(account), "previous_health": "ok"}
+    return data
+
+
 def push_messages(client, token, account, count, *, start=0, prefix="m"):
     """POST customer messages through the real API (the one ingest path); returns their external ids."""
     ids = []

@@ -6,7 +6,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import ROLES, TOKEN_SCOPES
-from app.webhooks.catalogue import EVENT_TYPES
+from app.events.catalogue import WEBHOOK_TYPES
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -40,7 +40,7 @@ class RoleForm(FlaskForm):
 class WebhookForm(FlaskForm):
     url = StringField("URL", validators=[DataRequired(), URL(require_tld=False), Length(max=2000)])
     description = StringField("Description", validators=[Optional(), Length(max=200)])
-    events = MultiCheckboxField("Event types (none ticked: all)", choices=[SelectChoice(t, t) for t in EVENT_TYPES])
+    events = MultiCheckboxField("Event types (none ticked: all)", choices=[SelectChoice(t, t) for t in WEBHOOK_TYPES])
     enabled = BooleanField("Enabled", default=True)
 
 

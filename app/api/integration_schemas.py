@@ -1,22 +1,18 @@
 """Request and response models of the integration endpoints: tokens, users, contacts, webhooks.
 
-Also the payload models of every webhook event type: the OpenAPI document's
-top-level `webhooks` section is generated from them (app/api/webhook_docs.py),
-and they reuse the REST shapes of app/api/schemas.py.
+The payloads of webhook events are declared in the event catalogue (app/events/catalogue.py).
 """
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import AccountOut, ContactOut, ConversationOut, MessageOut, Network, Query, Strict
+from app.api.schemas import ContactOut, ConversationOut, Network, Query, Strict
+from app.events.catalogue import WEBHOOK_TYPES
 
 Scope = Literal["read", "write", "admin"]
 Role = Literal["agent", "manager", "admin"]
-EventType = Literal[
-    "conversation.created", "conversation.updated", "message.received", "message.sent", "message.failed",
-    "sla.warning", "sla.breached", "account.unhealthy", "account.recovered",
-]
+EventType = Literal[tuple(WEBHOOK_TYPES)]
 IdCursor = Field(default=None, pattern=r"^\d{1,18}$", description="next_cursor of the previous page")
 
 
@@ -211,85 +207,3 @@ class EventTypeOut(BaseModel):
 
 class EventTypeListOut(BaseModel):
     items: list[EventTypeOut]
-
-
-# --- webhook event payloads (the OpenAPI `webhooks` section) ------------------------------
-
-class Change(BaseModel):
-    from_: Any = Field(alias="from")
-    to: Any
-
-
-class ConversationData(BaseModel):
-    conversation: ConversationOut
-
-
-class ConversationUpdatedData(ConversationData):
-    changes: dict[str, Change] = Field(description="Each changed field, from → to.")
-
-
-class MessageData(BaseModel):
-    conversation: ConversationOut
-    message: MessageOut
-    changes: dict[str, Change] | None = Field(default=None, description="message.sent/failed of a Carebox reply: "
-                                              "the delivery_status change.")
-
-
-class SlaClockOut(BaseModel):
-    model_config = {"extra": "allow"}
-    id: int
-    conversation_id: int
-    account_id: int
-    policy_id: int | None
-    kind: Literal["first", "next"]
-    state: Literal["ok", "warning", "breached"]
-    started_at: datetime
-    warn_at: datetime
-    breach_at: datetime
-    warned_at: datetime | None
-    breached_at: datetime | None
-    stopped_at: datetime | None
-    stop_reason: str | None
-    answered_by_user_id: int | None
-
-
-class SlaData(BaseModel):
-    conversation: ConversationOut
-    clock: SlaClockOut
-    from_: str = Field(alias="from")
-    to: Literal["warning", "breached"]
-
-
-class AccountData(BaseModel):
-    account: AccountOut
-    previous_health: str | None
-
-
-def _envelope(name, event_type, data_model, doc):
-    """{"type", "timestamp", "data"}: the body of one webhook type."""
-    return type(name, (BaseModel,), {
-        "__doc__": doc,
-        "__annotations__": {"type": Literal[event_type], "timestamp": datetime, "data": data_model},
-    })
-
-
-EVENT_DATA = {
-    "conversation.created": ConversationData,
-    "conversation.updated": ConversationUpdatedData,
-    "message.received": MessageData,
-    "message.sent": MessageData,
-    "message.failed": MessageData,
-    "sla.warning": SlaData,
-    "sla.breached": SlaData,
-    "account.unhealthy": AccountData,
-    "account.recovered": AccountData,
-}
-
-
-def event_models(descriptions):
-    """One envelope model per event type, named e.g. MessageReceivedEvent."""
-    return {
-        event_type: _envelope("".join(p.title() for p in event_type.split(".")) + "Event", event_type,
-                              data_model, descriptions[event_type])
-        for event_type, data_model in EVENT_DATA.items()
-    }

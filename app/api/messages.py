@@ -9,7 +9,7 @@ from app.conversations import delivery, replies
 from app.errors import ApiError
 from app.extensions import db
 from app.group_commit import AccountDeleted, ingest_pushed
-from app.ingest import InboundAuthor, InboundItem
+from app.ingest.items import InboundAuthor, InboundItem
 from app.models import Message, SocialAccount
 from app.serialize import conversation_summary, message_dict
 

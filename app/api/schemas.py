@@ -4,12 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-Network = Literal["twitter", "facebook", "custom"]
-Status = Literal["open", "pending", "resolved"]
-Priority = Literal["low", "normal", "high", "urgent"]
-SlaState = Literal["ok", "warning", "breached", "paused", "stopped"]
-Direction = Literal["inbound", "outbound", "note"]
-DeliveryStatus = Literal["queued", "sending", "sent", "failed", "unknown"]
+from app.shapes import (  # noqa: F401  (the shared shapes, re-exported for the API's modules)
+    AccountHealthOut, AccountOut, Channel, ContactOut, ConversationOut, MessageAuthorOut, MessageOut, Network,
+    NotificationOut, Priority, SlaOut, SlaPolicyRefOut, SlaState, Status, UserRefOut,
+)
 
 
 # Row ids as the database can hold them: a larger number is a validation error, not a driver error.
@@ -50,81 +48,7 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
-# --- shared shapes ------------------------------------------------------------------------
-
-class ContactOut(BaseModel):
-    id: int
-    external_id: str
-    handle: str | None
-    name: str | None
-    followers_count: int | None = None
-    profile_url: str | None = None
-
-
-class SlaPolicyRefOut(BaseModel):
-    id: int | None
-    name: str
-    warn_minutes: int
-    breach_minutes: int
-    business_hours: bool = Field(default=False, description="Whether the clock runs only in business hours.")
-    timezone: str | None = None
-
-
-class SlaOut(BaseModel):
-    state: SlaState
-    started_at: datetime | None
-    warn_at: datetime | None
-    breach_at: datetime | None
-    level: Literal["ok", "warning", "breached"] | None = Field(
-        default=None, description="How far the clock has run by its due times (kept while paused).")
-    paused: bool = False
-    paused_reason: Literal["outside_business_hours", "holiday"] | None = None
-    resumes_at: datetime | None = None
-    pauses_at: datetime | None = Field(default=None, description="When a running clock next pauses (business hours).")
-    policy: SlaPolicyRefOut | None = None
-
-
-class MessageAuthorOut(BaseModel):
-    external_id: str | None
-    handle: str | None
-    name: str | None
-    user_id: int | None = None
-
-
-class MessageOut(BaseModel):
-    id: int
-    conversation_id: int
-    direction: Direction
-    external_id: str | None
-    text: str
-    author: MessageAuthorOut
-    in_reply_to: str | None = None
-    created_at: datetime
-    received_at: datetime
-    delivery_status: DeliveryStatus | None
-    delivery_error: str | None = None
-    is_native: bool = False
-    mentions: list[int] = []
-
-
-class ConversationOut(BaseModel):
-    id: int
-    status: Status
-    account_id: int
-    network: Network
-    contact: ContactOut
-    assignee_id: int | None
-    priority: Priority
-    tags: list[str]
-    is_spam: bool = False
-    snippet: str = ""
-    message_count: int = 0
-    sla: SlaOut
-    last_message_at: datetime | None
-    last_inbound_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
+# --- shapes only the REST API returns ----------------------------------------------------
 
 class AccountRefOut(BaseModel):
     id: int
@@ -163,33 +87,6 @@ class ConversationListOut(BaseModel):
     next_cursor: str | None
 
 
-# --- accounts -----------------------------------------------------------------------------
-
-class AccountHealthOut(BaseModel):
-    state: str
-    last_poll_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
-    rate_limit_limit: int | None
-    rate_limit_remaining: int | None
-    rate_limit_reset_at: datetime | None
-    poll_lag_seconds: float | None
-    next_poll_at: datetime | None
-
-
-class AccountOut(BaseModel):
-    id: int
-    network: Network
-    name: str
-    external_id: str | None
-    handle: str | None
-    api_base_url: str | None
-    enabled: bool
-    health: AccountHealthOut
-
-
 class AccountListOut(BaseModel):
     items: list[AccountOut]
     next_cursor: str | None = None
@@ -226,6 +123,7 @@ class ConversationQuery(Query):
     sla: Literal["ok", "warning", "breached", "paused", "stopped"] | None = None
     account: DbId | None = None
     network: Network | None = None
+    channel: Channel | None = None
     tag: str | None = Field(default=None, max_length=64)
     q: str | None = Field(default=None, max_length=200, description="Text search in messages and customer names")
     sort: Literal["sla", "newest", "oldest"] = "sla"
@@ -281,11 +179,7 @@ class NoteIn(Strict):
 
 # --- team, me, notifications, settings ---------------------------------------------------
 
-class TeamMemberOut(BaseModel):
-    id: int
-    name: str
-    role: Literal["agent", "manager", "admin"]
-    is_available: bool
+TeamMemberOut = UserRefOut
 
 
 class TeamOut(BaseModel):
@@ -299,16 +193,6 @@ class MeOut(TeamMemberOut):
 class MePatchIn(Strict):
     is_available: bool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=120)
-
-
-class NotificationOut(BaseModel):
-    id: int
-    kind: str
-    text: str
-    conversation_id: int | None
-    message_id: int | None
-    created_at: datetime
-    read_at: datetime | None
 
 
 class NotificationListOut(BaseModel):

@@ -1,11 +1,15 @@
 """The OpenAPI document: spectree's paths plus a generated top-level `webhooks` section (OpenAPI 3.1).
 
-Each event type is documented as the POST Carebox sends to a registered
-endpoint, its body generated from the pydantic models in integration_schemas
-(which reuse the REST API's shapes), with the Standard Webhooks headers.
+Each webhook type of the event catalogue (app/events/catalogue.py) is documented as the POST Carebox
+sends to a registered endpoint: its body is the catalogue's payload model in the Standard Webhooks
+envelope, with the signing headers.
 """
-from app.api.integration_schemas import event_models
-from app.webhooks.catalogue import EVENT_TYPES
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from app.events.catalogue import WEBHOOK_TYPES
 
 COMPONENT_PREFIX = "Webhook."  # keeps these apart from the names spectree gives the REST models
 SIGNING = (
@@ -23,10 +27,20 @@ HEADERS = [
 _cache = {}
 
 
+def envelope(webhook_type):
+    """{"type", "timestamp", "data"}: the body of one webhook type, as a model named e.g. MessageReceivedEvent."""
+    name = "".join(part.title() for part in webhook_type.name.split(".")) + "Event"
+    return type(name, (BaseModel,), {
+        "__doc__": webhook_type.description,
+        "__annotations__": {"type": Literal[webhook_type.name], "timestamp": datetime, "data": webhook_type.data},
+    })
+
+
 def webhooks_section():
     """({event type: path item}, {component name: schema})."""
     webhooks, schemas = {}, {}
-    for event_type, model in event_models(EVENT_TYPES).items():
+    for event_type, webhook_type in WEBHOOK_TYPES.items():
+        model = envelope(webhook_type)
         schema = model.model_json_schema(ref_template="#/components/schemas/" + COMPONENT_PREFIX + "{model}",
                                          by_alias=True, mode="serialization")
         for name, definition in schema.pop("$defs", {}).items():
@@ -35,7 +49,7 @@ def webhooks_section():
         schemas[name] = schema
         webhooks[event_type] = {"post": {
             "summary": event_type,
-            "description": f"{EVENT_TYPES[event_type]}\n\n{SIGNING}",
+            "description": f"{webhook_type.description}\n\n{SIGNING}",
             "operationId": "webhook_" + event_type.replace(".", "_"),
             "tags": ["webhook events"],
             "parameters": [{"name": h, "in": "header", "required": True, "description": d, "schema": {"type": "string"}}

@@ -18,7 +18,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import WebhookDelivery, WebhookEndpoint, isoformat
 from app.webhooks import endpoints as hooks
-from app.webhooks.catalogue import EVENT_TYPES
+from app.events.catalogue import WEBHOOK_TYPES
 from app.webhooks.shapes import delivery_dict, endpoint_dict
 
 ERRORS = dict(HTTP_404=ErrorOut, HTTP_422=ErrorOut)
@@ -57,7 +57,7 @@ def list_webhooks():
 @spec.validate(resp=Response(HTTP_200=EventTypeListOut), tags=["webhooks"])
 def list_webhook_event_types():
     """The event catalogue; each type's body is documented in this document's `webhooks` section."""
-    return jsonify({"items": [{"type": t, "description": d} for t, d in EVENT_TYPES.items()]})
+    return jsonify({"items": [{"type": t.name, "description": t.description} for t in WEBHOOK_TYPES.values()]})
 
 
 @bp.post("/webhooks")

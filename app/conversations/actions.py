@@ -6,12 +6,13 @@ Resolving (or marking as spam) stops the SLA clock.
 import sqlalchemy as sa
 
 from app import events
+from app.accounts import lock_accounts
 from app.audit import record
 from app.conversations.assignment import notify_assigned
-from app.errors import ApiError
+from app.domain_errors import Conflict, DomainError, Invalid, NotFound
 from app.models import PRIORITIES, STATUSES, Conversation, User, utcnow
 from app.serialize import conversation_summary
-from app.sla import stop_clock
+from app.sla.conversation import on_reopen, on_resolve
 
 UNSET = object()
 MAX_TAGS = 20
@@ -21,7 +22,7 @@ BULK_ACTIONS = ("assign", "unassign", "tag", "untag", "resolve", "reopen", "spam
 def get_or_404(session, conversation_id):
     conv = session.get(Conversation, conversation_id)
     if conv is None:
-        raise ApiError(404, f"There is no conversation {conversation_id}.")
+        raise NotFound(f"There is no conversation {conversation_id}.")
     return conv
 
 
@@ -32,7 +33,7 @@ def clean_tags(tags):
         if tag and tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise ApiError(422, f"At most {MAX_TAGS} tags per conversation.", code="too_many_tags")
+        raise Invalid(f"At most {MAX_TAGS} tags per conversation.", code="too_many_tags")
     return out
 
 
@@ -52,13 +53,13 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
         if assignee_id is not None:
             assignee = session.get(User, assignee_id)
             if assignee is None or not assignee.is_active:
-                raise ApiError(422, f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
+                raise Invalid(f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
         change("assignee_id", assignee_id)
         if "assignee_id" in changes and assignee is not None and assignee.id != actor.id:
             notify_assigned(session, conv, assignee, by=actor)
     if priority is not UNSET:
         if priority not in PRIORITIES:
-            raise ApiError(422, f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
+            raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
         change("priority", priority)
     if tags is not UNSET:
         cleaned = clean_tags(tags)
@@ -81,25 +82,28 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
 
 def _change_status(session, conv, status, change):
     if status not in STATUSES:
-        raise ApiError(422, f"status must be one of {', '.join(STATUSES)}.", code="validation_error")
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}.", code="validation_error")
     if status == conv.status:
         return
-    now = utcnow()
+    previous, now = conv.status, utcnow()
     if status == "resolved":
-        stop_clock(session, conv, now, "resolved")
+        on_resolve(session, conv, now)
         conv.resolved_at = now
     elif conv.status == "resolved":
+        lock_accounts(session, [conv.account_id])
         other = session.scalar(
             sa.select(Conversation.id).where(
                 Conversation.account_id == conv.account_id, Conversation.contact_id == conv.contact_id,
-                Conversation.status != "resolved", Conversation.id != conv.id,
+                Conversation.channel == conv.channel, Conversation.status != "resolved", Conversation.id != conv.id,
             )
         )
         if other is not None:
-            raise ApiError(409, f"This customer already has an open conversation (#{other}) on this account; "
-                                "continue there.", code="other_conversation_open", conversation_id=other)
+            raise Conflict(f"This customer already has an open conversation (#{other}) on this account; "
+                           "continue there.", code="other_conversation_open", conversation_id=other)
         conv.resolved_at = None
     change("status", status)
+    if previous == "resolved":
+        on_reopen(session, conv, now)
 
 
 def _jsonable(changes):
@@ -110,7 +114,7 @@ def claim(session, conv, *, actor):
     """Assign to me, unless a colleague already holds it (then 409: reassigning is an explicit act)."""
     if conv.assignee_id not in (None, actor.id):
         holder = session.get(User, conv.assignee_id)
-        raise ApiError(409, f"{holder.name if holder else 'Someone'} already has this conversation.",
+        raise Conflict(f"{holder.name if holder else 'Someone'} already has this conversation.",
                        code="already_assigned", assignee_id=conv.assignee_id)
     return update_conversation(session, conv, actor=actor, assignee_id=actor.id)
 
@@ -118,7 +122,7 @@ def claim(session, conv, *, actor):
 def bulk_update(session, ids, action, value, *, actor):
     """Apply one action to many conversations. Returns (updated ids, [{"id", "message"}])."""
     if action not in BULK_ACTIONS:
-        raise ApiError(422, f"action must be one of {', '.join(BULK_ACTIONS)}.", code="validation_error")
+        raise Invalid(f"action must be one of {', '.join(BULK_ACTIONS)}.", code="validation_error")
     kwargs_for = {
         "assign": lambda c: {"assignee_id": int(value) if value not in (None, "me") else actor.id},
         "unassign": lambda c: {"assignee_id": None},
@@ -131,6 +135,8 @@ def bulk_update(session, ids, action, value, *, actor):
     }[action]
     updated, errors = [], []
     conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(ids)))}
+    if action == "reopen":  # before any conversation is changed: accounts are locked first everywhere
+        lock_accounts(session, {c.account_id for c in conversations.values()})
     for conv_id in ids:
         conv = conversations.get(conv_id)
         if conv is None:
@@ -140,12 +146,12 @@ def bulk_update(session, ids, action, value, *, actor):
             with session.begin_nested():
                 update_conversation(session, conv, actor=actor, **kwargs_for(conv))
             updated.append(conv_id)
-        except ApiError as exc:
+        except DomainError as exc:
             errors.append({"id": conv_id, "message": exc.message})
     return updated, errors
 
 
 def _required(value, what):
     if value in (None, ""):
-        raise ApiError(422, f"This bulk action needs a {what} value.", code="validation_error")
+        raise Invalid(f"This bulk action needs a {what} value.", code="validation_error")
     return value

@@ -22,7 +22,7 @@ from app.database import write_intent
 from app.extensions import db, socketio
 from app.models import Conversation, Message, SocialAccount, utcnow
 from app.serialize import conversation_summary, message_dict
-from app.sla import stop_clock
+from app.sla.conversation import on_answer
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,7 @@ def mark_sent(session, message, external_id, sent_at):
     message.external_id = external_id or message.external_id
     message.sent_at = sent_at
     conv = session.get(Conversation, message.conversation_id)
-    conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, sent_at)))
-    stop_clock(session, conv, sent_at, "reply", user_id=message.author_user_id)
+    on_answer(session, conv, sent_at, by_user_id=message.author_user_id)
     session.flush()
     publish_change(session, message, {"delivery_status": {"from": previous, "to": "sent"}})
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from app.errors import ApiError
+from app.domain_errors import Invalid, Malformed
 from app.extensions import db
 from app.sla.state import paused_account_ids
 from app.models import Contact, Conversation, Message, fold, isoformat
@@ -33,7 +33,7 @@ def decode_cursor(raw):
             raise ValueError
         return data
     except ValueError as exc:
-        raise ApiError(400, "The cursor is not one this API gave out.", code="invalid_cursor") from exc
+        raise Malformed("The cursor is not one this API gave out.", code="invalid_cursor") from exc
 
 
 def _like(needle):
@@ -98,7 +98,7 @@ def _has_tag(tag):
 def list_conversations(filters, *, user, limit=50, cursor=None, sort="sla", now=None):
     """Returns (conversations, next_cursor)."""
     if sort not in SORTS:
-        raise ApiError(422, f"sort must be one of {', '.join(SORTS)}.", code="validation_error")
+        raise Invalid(f"sort must be one of {', '.join(SORTS)}.", code="validation_error")
     base = filtered(filters, user=user, now=now).options(selectinload(Conversation.contact))
     position = decode_cursor(cursor) if cursor else {}
     rows = []
@@ -129,7 +129,7 @@ def _parse_at(position):
     try:
         return datetime.fromisoformat(position["at"]), int(position["id"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(400, "The cursor is not one this API gave out.", code="invalid_cursor") from exc
+        raise Malformed("The cursor is not one this API gave out.", code="invalid_cursor") from exc
 
 
 def _page_due(base, position, limit):

@@ -13,10 +13,11 @@ from twitter_text import parse_tweet
 
 from app import events
 from app.audit import record
-from app.errors import ApiError
+from app.domain_errors import Conflict, Invalid, NotFound
 from app.models import Conversation, Message, User, fold, utcnow
 from app.notifications import notify
-from app.serialize import conversation_summary, message_dict, snippet
+from app.serialize import conversation_summary, message_dict
+from app.text import snippet
 
 # Longest reply each network takes. X counts weighted characters (twitter-text); Facebook
 # comments are capped by characters.
@@ -36,11 +37,11 @@ def reply_length(network, text):
 def check_reply_text(network, text):
     text = (text or "").strip()
     if not text:
-        raise ApiError(422, "The reply is empty.", code="empty_reply")
+        raise Invalid("The reply is empty.", code="empty_reply")
     length, limit = reply_length(network, text)
     if length > limit:
         unit = "weighted characters" if network == "twitter" else "characters"
-        raise ApiError(422, f"The reply is {length - limit} {unit} over the {limit} this network allows.",
+        raise Invalid(f"The reply is {length - limit} {unit} over the {limit} this network allows.",
                        code="reply_too_long", details=[{"length": length, "limit": limit}])
     return text
 
@@ -50,7 +51,7 @@ def lock_conversation(session, conversation_id):
         sa.select(Conversation).where(Conversation.id == conversation_id).with_for_update()
     ).scalar_one_or_none()
     if conv is None:
-        raise ApiError(404, f"There is no conversation {conversation_id}.")
+        raise NotFound(f"There is no conversation {conversation_id}.")
     return conv
 
 
@@ -83,7 +84,7 @@ def create_reply(session, conversation_id, *, author, text, in_reply_to_message_
     if last_seen_message_id is not None:
         newer = unseen_messages(session, conv, last_seen_message_id)
         if newer:
-            raise ApiError(409, _conflict_message(newer, author), code="newer_messages",
+            raise Conflict(_conflict_message(newer, author), code="newer_messages",
                            newer_messages=[message_dict(m) for m in newer])
     target = _reply_target(session, conv, in_reply_to_message_id)
     now = utcnow()
@@ -129,9 +130,9 @@ def _reply_target(session, conv, in_reply_to_message_id):
     if in_reply_to_message_id is not None:
         target = session.get(Message, in_reply_to_message_id)
         if target is None or target.conversation_id != conv.id or target.direction == "note":
-            raise ApiError(422, "in_reply_to_message_id must be a message of this conversation.", code="bad_reply_target")
+            raise Invalid("in_reply_to_message_id must be a message of this conversation.", code="bad_reply_target")
         if not target.external_id and conv.network != "custom":
-            raise ApiError(422, "That message is not on the network yet, so it cannot be answered there.",
+            raise Invalid("That message is not on the network yet, so it cannot be answered there.",
                            code="bad_reply_target")
         return target
     target = session.scalars(
@@ -139,7 +140,7 @@ def _reply_target(session, conv, in_reply_to_message_id):
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
     ).first()
     if target is None and conv.network != "custom":
-        raise ApiError(422, "This conversation has no customer message to answer.", code="bad_reply_target")
+        raise Invalid("This conversation has no customer message to answer.", code="bad_reply_target")
     return target
 
 
@@ -147,7 +148,7 @@ def retry_reply(session, message_id, *, actor):
     """failed/unknown → queued, because the agent decided so. Returns the message."""
     message = _own_outbound(session, message_id)
     if message.delivery_status not in ("failed", "unknown"):
-        raise ApiError(409, f"Only failed or unknown replies can be retried; this one is {message.delivery_status}.",
+        raise Conflict(f"Only failed or unknown replies can be retried; this one is {message.delivery_status}.",
                        code="not_retryable")
     previous = message.delivery_status
     message.delivery_status = "queued"
@@ -164,7 +165,7 @@ def discard_reply(session, message_id, *, actor):
     """Give up on a failed/unknown reply: it leaves the thread (the audit trail keeps it)."""
     message = _own_outbound(session, message_id)
     if message.delivery_status not in ("failed", "unknown"):
-        raise ApiError(409, f"Only failed or unknown replies can be discarded; this one is {message.delivery_status}.",
+        raise Conflict(f"Only failed or unknown replies can be discarded; this one is {message.delivery_status}.",
                        code="not_discardable")
     conv = session.get(Conversation, message.conversation_id)
     record("reply.discarded", actor=actor, target=conv,
@@ -180,7 +181,7 @@ def discard_reply(session, message_id, *, actor):
 def _own_outbound(session, message_id):
     message = session.get(Message, message_id)
     if message is None or message.direction != "outbound" or message.is_native:
-        raise ApiError(404, f"There is no reply {message_id}.")
+        raise NotFound(f"There is no reply {message_id}.")
     return message
 
 
@@ -188,12 +189,12 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     """A private note; @mentioned staff are notified."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
-        raise ApiError(404, f"There is no conversation {conversation_id}.")
+        raise NotFound(f"There is no conversation {conversation_id}.")
     text = (text or "").strip()
     if not text:
-        raise ApiError(422, "The note is empty.", code="empty_note")
+        raise Invalid("The note is empty.", code="empty_note")
     if len(text) > NOTE_LIMIT:
-        raise ApiError(422, f"Notes are limited to {NOTE_LIMIT} characters.", code="note_too_long")
+        raise Invalid(f"Notes are limited to {NOTE_LIMIT} characters.", code="note_too_long")
     mentioned = resolve_mentions(session, text, mention_ids)
     now = utcnow()
     note = Message(
@@ -225,6 +226,6 @@ def resolve_mentions(session, text, mention_ids=()):
             found.append(user)
     unknown = wanted - {u.id for u in found}
     if unknown:
-        raise ApiError(422, f"Unknown user id(s) to mention: {', '.join(map(str, sorted(unknown)))}.",
+        raise Invalid(f"Unknown user id(s) to mention: {', '.join(map(str, sorted(unknown)))}.",
                        code="unknown_mention")
     return found

@@ -27,7 +27,8 @@ from flask import Response, abort, current_app, request
 from app.auth.guard import public
 from app.extensions import db
 from app.hooks import bp
-from app.ingest import InboundAuthor, InboundItem, ingest
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
 from app.models import SocialAccount
 
 log = logging.getLogger(__name__)

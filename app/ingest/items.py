@@ -6,7 +6,7 @@ import nothing else from the ingest package.
 from dataclasses import dataclass
 from datetime import datetime
 
-CHANNELS = ("public", "private")
+from app.vocabulary import CHANNELS  # noqa: F401  (re-exported for connectors)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-NETWORKS = ("twitter", "facebook", "custom")
+from app.vocabulary import NETWORKS  # noqa: F401  (re-exported)
 HEALTH_STATES = ("unknown", "ok", "degraded", "unhealthy", "stopped")
 
 

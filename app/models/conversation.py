@@ -6,17 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import BigId, UTCDateTime, utcnow
-
-STATUSES = ("open", "pending", "resolved")
-PRIORITIES = ("low", "normal", "high", "urgent")
-SLA_STATES = ("ok", "warning", "breached", "paused", "stopped")
-DIRECTIONS = ("inbound", "outbound", "note")
-DELIVERY_STATES = ("queued", "sending", "sent", "failed", "unknown")
-
-
-def fold(text):
-    """Case-folded copy of text for search: works for Cyrillic and Arabic on SQLite and PostgreSQL alike."""
-    return (text or "").casefold()
+from app.text import fold  # noqa: F401  (re-exported: search columns hold folded text)
+from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, PRIORITIES, SLA_STATES, STATUSES  # noqa: F401
 
 
 class Contact(db.Model):
@@ -39,7 +30,7 @@ class Contact(db.Model):
 
 
 class Conversation(db.Model):
-    """One customer on one account. At most one unresolved conversation per (account, contact)."""
+    """One customer on one account and channel. At most one unresolved conversation per (account, contact, channel)."""
 
     __tablename__ = "conversations"
 
@@ -47,6 +38,7 @@ class Conversation(db.Model):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))
     network: Mapped[str] = mapped_column(sa.String(16))  # copied from the account for cheap filtering
+    channel: Mapped[str] = mapped_column(sa.String(16), default="public", server_default="public")
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     priority: Mapped[str] = mapped_column(sa.String(16), default="normal")
@@ -77,13 +69,16 @@ class Conversation(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
         sa.CheckConstraint(f"priority IN {PRIORITIES}", name="priority"),
         sa.CheckConstraint(f"sla_state IN {SLA_STATES}", name="sla_state"),
-        # Ingest relies on this: a new message joins the contact's unresolved conversation, never opens a second.
+        # Ingest relies on this: a new message joins the contact's unresolved conversation on its channel,
+        # never opens a second.
         sa.Index(
             "uq_conversations_unresolved",
             "account_id",
             "contact_id",
+            "channel",
             unique=True,
             sqlite_where=sa.text("status != 'resolved'"),
             postgresql_where=sa.text("status != 'resolved'"),

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from app.models import SlaClock, SocialAccount, User, utcnow
 from app.reports.stats import share, spread
-from app.sla.clock import ANSWERS, business_seconds
+from app.sla.rules import ANSWER_REASONS, business_seconds
 from app.sla.policies import policy_by_id
 
 THRESHOLDS = (30, 60)  # minutes: what customers expect on social media (DESIGN.md)
@@ -71,7 +71,7 @@ class ClockRow:
 
     @property
     def answered(self):
-        return self.clock.stop_reason in ANSWERS
+        return self.clock.stop_reason in ANSWER_REASONS
 
 
 def load_clocks(session, rng, *, account=None, network=None, now=None, after_id=None, limit=None):

@@ -1,16 +1,14 @@
 """New due times for running clocks when the policy that governs them changes.
 
-Only what has not happened yet moves: a clock in "ok" gets new warning and
-breach times, one in "warning" keeps the warning it was flagged by and gets a
-new breach time, a breached clock stays as it was. So states still only move
-forward and each transition is still published once; if the new times are
-already past, the next sweep flags the clock.
+What moves is decided by app/sla/rules.py `under_new_policy`: only what has not
+happened yet. States still only move forward and each transition is still
+published once; if the new times are already past, the next sweep flags the clock.
 """
 import sqlalchemy as sa
 
 from app import events
 from app.models import Conversation, SlaClock
-from app.sla.clock import due_times
+from app.sla import rules
 from app.sla.policies import effective_policy, forget
 
 
@@ -27,25 +25,30 @@ def recompute_accounts(session, account_ids):
 
 
 def _recompute_account(session, account_id, policy):
-    clocks = session.execute(
-        sa.select(SlaClock.id, SlaClock.conversation_id, SlaClock.state, SlaClock.started_at, SlaClock.warn_at)
-        .where(SlaClock.account_id == account_id, SlaClock.stopped_at.is_(None), SlaClock.state != "breached")
+    found = session.execute(
+        sa.select(SlaClock.id, SlaClock.conversation_id, SlaClock.policy_id, SlaClock.kind, SlaClock.started_at,
+                  SlaClock.warn_at, SlaClock.breach_at, SlaClock.state)
+        .where(SlaClock.account_id == account_id, SlaClock.stopped_at.is_(None))
         .order_by(SlaClock.conversation_id)
     ).all()
-    if not clocks:
-        return 0
     clock_rows, conversation_rows = [], []
-    for c in clocks:
-        warn_at, breach_at = due_times(policy, c.started_at)
-        if c.state == "warning":
-            warn_at = c.warn_at  # already flagged: that stands
-        clock_rows.append({"id": c.id, "warn_at": warn_at, "breach_at": breach_at, "policy_id": policy.id})
-        conversation_rows.append({"id": c.conversation_id, "sla_warn_at": warn_at, "sla_breach_at": breach_at})
+    for row in found:
+        before = rules.Clock(row.policy_id, row.kind, row.started_at, row.warn_at, row.breach_at, row.state)
+        after = rules.under_new_policy(before, policy)
+        if after == before:
+            continue
+        clock_rows.append({"id": row.id, "warn_at": after.warn_at, "breach_at": after.breach_at,
+                           "policy_id": after.policy_id})
+        if (after.warn_at, after.breach_at) != (before.warn_at, before.breach_at):
+            conversation_rows.append({"id": row.conversation_id, "sla_warn_at": after.warn_at,
+                                      "sla_breach_at": after.breach_at})
     # Conversations before clocks: the lock order of ingest, replies and the sweep.
-    session.execute(sa.update(Conversation), conversation_rows)
-    session.execute(sa.update(SlaClock), clock_rows)
-    _expire_loaded(session, {r["id"] for r in conversation_rows}, {r["id"] for r in clock_rows})
-    return len(clock_rows)
+    if conversation_rows:
+        session.execute(sa.update(Conversation), conversation_rows)
+    if clock_rows:
+        session.execute(sa.update(SlaClock), clock_rows)
+        _expire_loaded(session, {r["id"] for r in conversation_rows}, {r["id"] for r in clock_rows})
+    return len(conversation_rows)
 
 
 def _expire_loaded(session, conversation_ids, clock_ids):

@@ -1,60 +1,42 @@
-"""A clock as people see it now: its level, whether business hours pause it, and its stored record.
+"""A clock as people see it now: its state, whether business hours pause it, and its stored record.
 
 `level` is how far the clock has run by its due times: ok, warning or breached.
-`state` is what the inbox shows: the level, or "paused" when the policy's
-business hours are closed right now and the clock has not breached (a breach
-stands whatever the hour), or "stopped" when no clock runs.
+`state` is what the inbox shows: the level, or "paused" when the policy's business hours are closed
+right now and the clock has not breached, or "stopped" when no clock runs (app/sla/rules.py shown_state).
 """
 from datetime import datetime, timezone
 
+import sqlalchemy as sa
 from flask import has_app_context
 from sqlalchemy.orm import object_session
 
-from app.models import isoformat
+from app.extensions import db
+from app.models import SocialAccount, isoformat
+from app.sla import rules
 from app.sla.policies import effective_policy
-
-LEVELS = ("ok", "warning", "breached")
-
-
-def level(conv, now):
-    """ok / warning / breached from the due times (right even before the sweep has run), or None."""
-    if conv.sla_started_at is None:
-        return None
-    by_time = "breached" if now >= conv.sla_breach_at else "warning" if now >= conv.sla_warn_at else "ok"
-    stored = conv.sla_state if conv.sla_state in LEVELS else "ok"
-    return max(by_time, stored, key=LEVELS.index)  # a flagged state never goes back
+from app.sla.store import state_of
 
 
 def clock_view(conv, now=None, session=None):
-    """The "sla" dict of a conversation (fields of DESIGN.md plus what the inbox needs to tick)."""
+    """The "sla" dict of a conversation (fields of docs/design.md plus what the inbox needs to tick)."""
     now = now or datetime.now(timezone.utc)
-    current = level(conv, now)
+    clock = state_of(conv).running
+    session = session or _session_of(conv)
+    policy = effective_policy(session, conv.account_id) if session is not None and conv.account_id else None
+    schedule = policy.schedule if policy is not None else None
+    state, level, pause = rules.shown_state(clock, now, schedule)
     view = {
-        "state": current or "stopped",
-        "level": current,
+        "state": state,
+        "level": level,
         "started_at": isoformat(conv.sla_started_at),
         "warn_at": isoformat(conv.sla_warn_at),
         "breach_at": isoformat(conv.sla_breach_at),
-        "paused": False,
-        "paused_reason": None,
-        "resumes_at": None,
-        "pauses_at": None,
-        "policy": None,
+        "paused": state == "paused",
+        "paused_reason": pause[0] if state == "paused" else None,
+        "resumes_at": isoformat(pause[1]) if state == "paused" else None,
+        "pauses_at": isoformat(pause[1]) if pause is not None and pause[0] == "open" else None,
+        "policy": policy.ref() if policy is not None else None,
     }
-    session = session or _session_of(conv)
-    if session is None or conv.account_id is None:
-        return view
-    policy = effective_policy(session, conv.account_id)
-    view["policy"] = policy.ref()
-    schedule = policy.schedule
-    if current is None or schedule is None:
-        return view
-    is_open, change = schedule.status(now)
-    if is_open:
-        view["pauses_at"] = isoformat(change)
-    elif current != "breached":
-        view.update(state="paused", paused=True, resumes_at=isoformat(change),
-                    paused_reason="holiday" if schedule.is_holiday(now) else "outside_business_hours")
     return view
 
 
@@ -62,8 +44,6 @@ def _session_of(conv):
     """The conversation's session, or the app's for plain objects (the sweep serialises rows)."""
     found = object_session(conv) if hasattr(conv, "_sa_instance_state") else None
     if found is None and has_app_context():
-        from app.extensions import db
-
         found = db.session()
     return found
 
@@ -92,10 +72,6 @@ def clock_dict(clock):
 
 def paused_account_ids(session, now=None):
     """Accounts whose SLA policy's business hours are closed right now (their clocks are paused)."""
-    import sqlalchemy as sa
-
-    from app.models import SocialAccount
-
     now = now or datetime.now(timezone.utc)
     paused = []
     for account_id in session.scalars(sa.select(SocialAccount.id)):

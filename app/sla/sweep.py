@@ -1,6 +1,8 @@
 """The SLA sweep: moves running clocks ok -> warning -> breached when their due times pass.
 
-Each transition happens, and is published (`sla.changed`), exactly once per clock:
+Which clock moves where is decided by app/sla/rules.py (`due_transition`); this module finds the
+candidates and makes the moves. Each transition happens, and is published (`sla.changed`), exactly
+once per clock:
 
 - Only one worker sweeps at a time: the job holds the "sla-sweep" lease (app/worker/leases.py).
 - Even if two sweeps overlap (a lease ran out mid-sweep), each move is a conditional
@@ -12,9 +14,6 @@ Cost follows the number of clocks that change, not the number of open conversati
 clocks are found through the partial indexes on warn_at and breach_at (only running,
 unflagged clocks are in them; _state_is() and _running() keep both planners on them), and
 every further statement reaches those rows only, by primary key.
-
-A clock already past its breach time when first swept goes straight to breached (one event,
-from "ok"): nobody needs a warning about a post that is already late.
 
 The conversation row mirrors its running clock (sla_state, due times), so the sweep moves
 the conversations first and then their clocks: the order in which ingest and replies lock the
@@ -38,6 +37,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.models import Contact, Conversation, SlaClock, utcnow
 from app.serialize import conversation_summary
+from app.sla import rules
 from app.sla.state import clock_dict
 from app.worker.leases import claim_job
 
@@ -138,25 +138,33 @@ def _conversation_due(to_state, now):
 
 
 def _flag(session, to_state, now, limit):
-    """Find due clocks, move their conversations, then the clocks. Returns the Transitions made.
+    """Find due clocks, let the rules decide their moves, then move their conversations, then the clocks.
+    Returns the Transitions made.
 
-    Conversations are updated before their clocks: the lock order of ingest and replies, so a
-    sweep and a reply never deadlock. Both UPDATEs are conditional: a concurrent sweep that got
-    there first has changed the rows and this one matches none of them.
+    The SQL finds candidates through the partial indexes; `rules.due_transition` decides. Conversations
+    are updated before their clocks: the lock order of ingest and replies, so a sweep and a reply never
+    deadlock. Both UPDATEs are conditional (still running, still due, not moved yet): a concurrent sweep
+    that got there first has changed the rows and this one matches none of them.
     """
     if limit <= 0:
         return []
     due = _due(to_state, now, sqlite=session.get_bind().dialect.name == "sqlite")
     due_col = CLOCKS.c.breach_at if to_state == "breached" else CLOCKS.c.warn_at
-    clock_of = dict(session.execute(  # conversation id -> its running clock's id
-        sa.select(CLOCKS.c.conversation_id, CLOCKS.c.id).where(due).order_by(due_col).limit(limit)
-    ).all())
-    if not clock_of:
+    c = CLOCKS.c
+    candidates = session.execute(
+        sa.select(c.id, c.conversation_id, c.started_at, c.warn_at, c.breach_at, c.state)
+        .where(due).order_by(due_col).limit(limit)).all()
+    moves = {}  # conversation id -> (clock id, rules.Transition)
+    for row in candidates:
+        move = rules.due_transition(rules.Clock(None, None, row.started_at, row.warn_at, row.breach_at, row.state), now)
+        if move is not None and move.to_level == to_state:
+            moves[row.conversation_id] = (row.id, move)
+    if not moves:
         return []
     # Core UPDATEs (not ORM-enabled ones): the same SQL, updated_at included, without the ORM's bookkeeping.
     conversations = {row.id: row for row in session.execute(
         sa.update(CONVERSATIONS)
-        .where(among(session, CONVERSATIONS.c.id, clock_of), _conversation_due(to_state, now))
+        .where(among(session, CONVERSATIONS.c.id, moves), _conversation_due(to_state, now))
         .values(sla_state=to_state).returning(*CONVERSATIONS.c)
     )}
     if not conversations:
@@ -164,13 +172,12 @@ def _flag(session, to_state, now, limit):
     values = {"state": to_state, "breached_at" if to_state == "breached" else "warned_at": now}
     clocks = map(ClockRow._make, session.execute(
         # By primary key: one live entry per clock (a conversation keeps all its past clocks).
-        sa.update(CLOCKS).where(among(session, CLOCKS.c.id, [clock_of[c] for c in conversations]), due)
+        sa.update(CLOCKS).where(among(session, CLOCKS.c.id, [moves[cid][0] for cid in conversations]), due)
         .values(**values).returning(*CLOCKS.c)
     ))
-    # warned_at is set only by the warning move: a breached clock without it came straight from ok.
     return [
-        Transition(r.id, r.conversation_id, "ok" if to_state == "warning" or r.warned_at is None else "warning",
-                   to_state, clock=r, conversation=conversations[r.conversation_id])
+        Transition(r.id, r.conversation_id, moves[r.conversation_id][1].from_level, to_state, clock=r,
+                   conversation=conversations[r.conversation_id])
         for r in clocks
     ]
 

@@ -16,7 +16,7 @@ from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
 from app.models import WebhookDelivery, WebhookEndpoint, utcnow
 from app.webhooks import outbox, ssrf
-from app.webhooks.catalogue import EVENT_TYPES, TEST_EVENT_TYPE
+from app.events.catalogue import TEST_TYPE, WEBHOOK_TYPES
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_GRACE = timedelta(hours=24)
@@ -56,9 +56,9 @@ def validate_url(session, url):
 
 def validate_events(events):
     events = sorted(set(events or []))
-    unknown = [e for e in events if e not in EVENT_TYPES]
+    unknown = [e for e in events if e not in WEBHOOK_TYPES]
     if unknown:
-        raise WebhookError(f"unknown event type(s): {', '.join(unknown)} (known: {', '.join(EVENT_TYPES)})")
+        raise WebhookError(f"unknown event type(s): {', '.join(unknown)} (known: {', '.join(WEBHOOK_TYPES)})")
     return events
 
 
@@ -130,7 +130,7 @@ def redeliver(session, delivery, *, actor=None):
 def send_test_event(session, endpoint, *, actor=None):
     """Queue a webhook.test delivery for this endpoint only; the worker sends it like any other."""
     data = {"endpoint_id": endpoint.id, "message": "A test event from Carebox."}
-    delivery = outbox.enqueue(session, endpoint.id, TEST_EVENT_TYPE, data)
+    delivery = outbox.enqueue(session, endpoint.id, TEST_TYPE.name, data)
     _unpause(session, endpoint.id)
     record("webhook.test_sent", actor=actor, target=endpoint, data={"delivery_id": delivery.id})
     return delivery

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.batch_sql import prebuilt
 from app.models import WebhookDelivery, WebhookEndpoint, isoformat, utcnow
-from app.webhooks.catalogue import subscribed, webhook_types
+from app.events.catalogue import subscribed, webhook_types_for
 
 
 def new_message_id():
@@ -35,11 +35,11 @@ def _enabled_endpoints(_dialect):
 
 
 def write_deliveries(session, events):
-    """Insert the deliveries of `events` (app.events.Event) not yet in the outbox; marks them written."""
+    """Insert the deliveries of `events` (app.events.publisher.Pending) not yet in the outbox; marks them written."""
     fresh = [evt for evt in events if not evt.in_outbox]
     for evt in fresh:
         evt.in_outbox = True
-    typed = [(wtype, evt.data) for evt in fresh for wtype in webhook_types(evt.type, evt.data)]
+    typed = [(wtype, evt.data) for evt in fresh for wtype in webhook_types_for(evt.name, evt.data)]
     if not typed:
         return 0
     endpoints = session.execute(_enabled_endpoints(session)).all()

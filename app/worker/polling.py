@@ -21,7 +21,7 @@ from app.connectors.base import AccountInfo, AuthError, ConnectorError, RateLimi
 from app.crypto import CredentialsError
 from app.database import write_intent
 from app.extensions import db
-from app.ingest import ingest
+from app.ingest.pipeline import ingest
 from app.models import SocialAccount, utcnow
 from app.ops.metrics import POLL_LAG, POLLS, RATE_LIMIT_REMAINING
 from app.serialize import account_dict

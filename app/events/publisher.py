@@ -1,69 +1,70 @@
-"""The one event publisher.
+"""The one event publisher: Socket.IO rooms and the webhook outbox.
 
-Every domain event (conversation.created, message.created, sla.changed, …)
-goes through `publish()`. Events are attached to the current database
-transaction and fan out only once it commits, so listeners never hear of a
-change that was rolled back, and a change that committed is always heard of.
-Fan-out: Socket.IO rooms (through the Redis message queue when REDIS_URL
-is set), and the webhook outbox (app/webhooks/outbox.py), whose rows are
-written just before the session commits, in the same transaction.
+Every event (declared in app/events/catalogue.py) goes through `publish()`. Events are attached to the
+current database transaction and fan out only once it commits, so listeners never hear of a change
+that was rolled back, and a change that committed is always heard of. Fan-out: Socket.IO rooms
+(through the Redis message queue when REDIS_URL is set), and the webhook outbox
+(app/webhooks/outbox.py), whose rows are written just before the session commits, in the same
+transaction. `emit_now()` is for what is not a change in the database (presence).
 """
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
+from app.events import catalogue
 from app.extensions import socketio
+from app.webhooks.outbox import write_deliveries
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "carebox_pending_events"
 
-# Event data shapes (the same dicts as the REST API, app/serialize.py):
-#   conversation.created  {"conversation"}
-#   conversation.updated  {"conversation", "changes": {field: {"from", "to"}}}
-#   message.created       {"conversation", "message"}
-#   message.updated       {"conversation", "message", "changes"}   (delivery state of a reply)
-#   sla.changed           {"conversation", "clock", "from", "to"}
-#   account.updated / account.unhealthy / account.recovered   {"account", "previous_health"}
-#   presence              {"conversation_id", "viewers", "typers"}   (Socket.IO only)
-
-# Socket.IO rooms. Every signed-in staff member joins STAFF; managers and admins also join MANAGERS.
-STAFF = "staff"
-MANAGERS = "managers"
-
 
 @dataclass
-class Event:
-    type: str
+class Pending:
+    name: str
     data: dict
-    room: str = STAFF
-    extra_rooms: list = field(default_factory=list)
+    room: str
     in_outbox: bool = False  # its webhook deliveries are written (app/webhooks/outbox.py)
 
 
-def publish(session, event_type, data, *, room=STAFF):
-    """Queue an event on `session`; it is emitted after the session commits."""
+def publish(session, name, data, *, room=None):
+    """Queue event `name` on `session`; it is emitted after the session commits. `room` defaults to the
+    catalogue's audience for the event."""
+    declared = _declared(name, data)
     real = session() if isinstance(session, scoped_session) else session
     if not real.in_transaction():
         real.begin()  # so a rollback before any SQL still discards the event
-    session.info.setdefault(PENDING_KEY, []).append(Event(event_type, data, room))
+    session.info.setdefault(PENDING_KEY, []).append(Pending(name, data, room or declared.room))
 
 
-def emit_now(evt):
+def emit_now(name, data, *, room=None):
+    """Send a Socket.IO event at once, outside any transaction (presence)."""
+    declared = _declared(name, data)
+    _emit(Pending(name, data, room or declared.room))
+
+
+def _declared(name, data):
+    declared = catalogue.event(name)
+    if has_app_context() and current_app.config.get("CAREBOX_CHECK_EVENT_PAYLOADS"):
+        catalogue.check_payload(name, data)
+    return declared
+
+
+def _emit(pending):
     try:
-        socketio.emit(evt.type, evt.data, to=evt.room)
+        socketio.emit(pending.name, pending.data, to=pending.room)
     except Exception:  # a broken message queue must not break the request that committed
-        log.exception("could not emit %s", evt.type)
+        log.exception("could not emit %s", pending.name)
 
 
 def _before_commit(session):
     pending = session.info.get(PENDING_KEY)
     if pending:
-        from app.webhooks.outbox import write_deliveries
-
         write_deliveries(session, pending)
 
 
@@ -73,7 +74,7 @@ def _after_commit(session):
         return
     with _publishing_together():  # one round trip to the message queue for the whole commit
         for evt in pending:
-            emit_now(evt)
+            _emit(evt)
 
 
 def _publishing_together():

@@ -1,0 +1,160 @@
+"""The JSON shapes of docs/design.md ("Shapes to keep"), as pydantic models: what app/serialize.py builds.
+
+The REST API's responses (app/api/schemas.py), the Socket.IO events and the webhooks (app/events/catalogue.py)
+all carry these; fields may be added, never renamed.
+"""
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, NETWORKS, PRIORITIES, SLA_LEVELS, SLA_STATES, STATUSES
+
+Network = Literal[NETWORKS]
+Channel = Literal[CHANNELS]
+Status = Literal[STATUSES]
+Priority = Literal[PRIORITIES]
+SlaState = Literal[SLA_STATES]
+SlaLevel = Literal[SLA_LEVELS]
+Direction = Literal[DIRECTIONS]
+DeliveryStatus = Literal[DELIVERY_STATES]
+
+
+class ContactOut(BaseModel):
+    id: int
+    external_id: str
+    handle: str | None
+    name: str | None
+    followers_count: int | None = None
+    profile_url: str | None = None
+
+
+class SlaPolicyRefOut(BaseModel):
+    id: int | None
+    name: str
+    warn_minutes: int
+    breach_minutes: int
+    business_hours: bool = Field(default=False, description="Whether the clock runs only in business hours.")
+    timezone: str | None = None
+
+
+class SlaOut(BaseModel):
+    state: SlaState
+    started_at: datetime | None
+    warn_at: datetime | None
+    breach_at: datetime | None
+    level: SlaLevel | None = Field(
+        default=None, description="How far the clock has run by its due times (kept while paused).")
+    paused: bool = False
+    paused_reason: Literal["outside_business_hours", "holiday"] | None = None
+    resumes_at: datetime | None = None
+    pauses_at: datetime | None = Field(default=None, description="When a running clock next pauses (business hours).")
+    policy: SlaPolicyRefOut | None = None
+
+
+class MessageAuthorOut(BaseModel):
+    external_id: str | None
+    handle: str | None
+    name: str | None
+    user_id: int | None = None
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    direction: Direction
+    external_id: str | None
+    text: str
+    author: MessageAuthorOut
+    in_reply_to: str | None = None
+    created_at: datetime
+    received_at: datetime
+    delivery_status: DeliveryStatus | None
+    delivery_error: str | None = None
+    is_native: bool = False
+    mentions: list[int] = []
+
+
+class ConversationOut(BaseModel):
+    id: int
+    status: Status
+    account_id: int
+    network: Network
+    channel: Channel = "public"
+    contact: ContactOut
+    assignee_id: int | None
+    priority: Priority
+    tags: list[str]
+    is_spam: bool = False
+    snippet: str = ""
+    message_count: int = 0
+    sla: SlaOut
+    last_message_at: datetime | None
+    last_inbound_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class AccountHealthOut(BaseModel):
+    state: str
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    rate_limit_limit: int | None
+    rate_limit_remaining: int | None
+    rate_limit_reset_at: datetime | None
+    poll_lag_seconds: float | None
+    next_poll_at: datetime | None
+
+
+class AccountOut(BaseModel):
+    id: int
+    network: Network
+    name: str
+    external_id: str | None
+    handle: str | None
+    api_base_url: str | None
+    enabled: bool
+    health: AccountHealthOut
+
+
+
+class UserRefOut(BaseModel):
+    """A staff member as colleagues see them."""
+
+    id: int
+    name: str
+    role: Literal["agent", "manager", "admin"]
+    is_available: bool
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    message_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class SlaClockOut(BaseModel):
+    """One stored clock (sla.changed events, the clocks export)."""
+
+    model_config = {"extra": "allow"}
+    id: int
+    conversation_id: int
+    account_id: int
+    policy_id: int | None
+    kind: Literal["first", "next"]
+    state: SlaLevel
+    started_at: datetime
+    warn_at: datetime
+    breach_at: datetime
+    warned_at: datetime | None
+    breached_at: datetime | None
+    stopped_at: datetime | None
+    stop_reason: str | None
+    answered_by_user_id: int | None
