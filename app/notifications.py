@@ -9,5 +9,5 @@ def notify(session, user_id, kind, text, *, conversation_id=None, message_id=Non
                         message_id=message_id)
     session.add(note)
     session.flush()
-    events.publish(session, "notification", notification_dict(note), room=f"user:{user_id}")
+    events.publish(session, "notification", notification_dict(note), room=events.USER.format(user_id=user_id))
     return note

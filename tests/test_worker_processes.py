@@ -34,6 +34,7 @@ def start_worker(app, tmp_path):
         "CAREBOX_POLL_INTERVAL": "1",
         "CAREBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "CAREBOX_HTTP_TIMEOUT": "5",
+        "CAREBOX_CHECK_EVENT_PAYLOADS": "1",
         "LOG_LEVEL": "INFO",
     }
     started = []

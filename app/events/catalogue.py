@@ -1,7 +1,7 @@
 """The event catalogue: every event Carebox publishes and every webhook type, declared once with its payload.
 
 Socket.IO events (`EVENTS`) are what the one publisher (app/events/publisher.py) sends to the browsers'
-rooms after a commit. Webhook types (`WEBHOOK_TYPES`) are what integrators receive; each names the
+rooms after a commit; `CLIENT_EVENTS` what browsers send. Webhook types (`WEBHOOK_TYPES`) are what integrators receive; each names the
 event it comes from and which of that event's payloads become it. Publishing a name not declared here
 fails, and with CAREBOX_CHECK_EVENT_PAYLOADS on (the test suite) every payload is checked against its
 schema as it is published. The OpenAPI document's `webhooks` section is generated from WEBHOOK_TYPES.
@@ -76,6 +76,15 @@ class PresenceData(Payload):
     typers: list[dict]
 
 
+class ViewIn(BaseModel):
+    conversation_id: int | None = None
+
+
+class TypingIn(BaseModel):
+    conversation_id: int
+    typing: bool = False
+
+
 class TestData(Payload):
     endpoint_id: int
     message: str
@@ -121,6 +130,15 @@ EVENTS = _events(
     Event("notification", "Something for one person: a mention, an assignment.", NotificationOut, room=USER),
     Event("presence", "Who views and who types in a conversation (Socket.IO only, never stored).", PresenceData),
 )
+
+
+# What browsers send (Socket.IO client events); "presence" asks for everyone's presence, answered by
+# acknowledgement. Handled in app/realtime.
+CLIENT_EVENTS = {
+    "view": ViewIn,
+    "typing": TypingIn,
+    "presence": None,
+}
 
 
 def _inbound(data):

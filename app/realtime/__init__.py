@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from app.events import MANAGERS, STAFF
+from app.events import MANAGERS, STAFF, USER, emit_now
 from app.extensions import db, socketio
 from app.ops.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
@@ -21,7 +21,7 @@ def current_presence():
 
 
 def user_room(user_id):
-    return f"user:{user_id}"
+    return USER.format(user_id=user_id)
 
 
 def _authenticate(auth):
@@ -93,7 +93,7 @@ def on_presence_sync(*_args):
 
 
 def _broadcast(conversation_id):
-    socketio.emit("presence", current_presence().snapshot(conversation_id), to=STAFF)
+    emit_now("presence", current_presence().snapshot(conversation_id))
 
 
 class UncompressedWebSockets:
