@@ -20,22 +20,24 @@ class AccountError(ValueError):
 
 
 @prebuilt
-def _lock_accounts(dialect):
-    accounts = SocialAccount.__table__
-    return (sa.select(accounts.c.id).where(any_of(dialect, accounts.c.id, "ids"))
-            .order_by(accounts.c.id).with_for_update())
+def _locked_accounts(dialect):
+    return (sa.select(SocialAccount).where(any_of(dialect, SocialAccount.__table__.c.id, "ids"))
+            .order_by(SocialAccount.id).with_for_update().execution_options(populate_existing=True))
 
 
 def lock_accounts(session, account_ids):
-    """Take these accounts' row locks (PostgreSQL; SQLite serialises writers anyway), in id order.
+    """These accounts (SocialAccount by id), loaded with their row locks (PostgreSQL; SQLite serialises
+    writers anyway), in id order; missing ones are absent.
 
-    Whoever opens or reopens a conversation holds its account's lock first (ingest, an agent reopening),
-    so no two of them can both decide a customer has no open conversation there. Lock order everywhere:
-    accounts, then conversations, then clocks. The session's pending changes are not flushed first, so
-    taking the lock never follows a conversation lock of this transaction."""
-    if account_ids:
-        with session.no_autoflush:
-            session.execute(_lock_accounts(session), {"ids": sorted(set(account_ids))})
+    Whoever opens or reopens a conversation holds its account's lock first (ingest's callers, an agent
+    reopening), so no two of them can both decide a customer has no open conversation there. Lock order
+    everywhere: accounts, then conversations, then clocks. The session's pending changes are not flushed
+    first, so taking the lock never follows a conversation lock of this transaction."""
+    if not account_ids:
+        return {}
+    with session.no_autoflush:
+        found = session.scalars(_locked_accounts(session), {"ids": sorted(set(account_ids))})
+        return {account.id: account for account in found}
 
 
 def validate_credentials(network, credentials):

@@ -9,7 +9,7 @@ sequential client sees no delay, and under load the batches grow by themselves (
 --batch N measures what a batch saves).
 
 For the caller nothing changes: `ingest_pushed()` returns once its item is committed, or raises what
-stopped it. A batch that fails is retried one item at a time, so a bad item fails only its own request.
+stopped it (a domain error: no such account, not a custom account, not stored in time). A batch that fails is retried one item at a time, so a bad item fails only its own request.
 A request that writes alone does so in its own transaction, as if there were no batching at all.
 """
 import dataclasses
@@ -18,15 +18,12 @@ from concurrent.futures import Future
 
 from flask import current_app
 
+from app.accounts import lock_accounts
+from app.domain_errors import Invalid, NotFound, Unavailable
 from app.ingest.pipeline import ingest
-from app.models import SocialAccount
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
 WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
-
-
-class AccountDeleted(Exception):
-    """The account an item was pushed for was deleted before the item was written."""
 
 
 @dataclasses.dataclass
@@ -55,7 +52,7 @@ class GroupCommit:
             # (SQLite's write lock), and a waiting request should not keep a connection busy.
             session.commit()
             if not self._writer.acquire(timeout=WAIT_SECONDS):
-                raise TimeoutError("the batch holding this message was not written in time")
+                raise Unavailable("The message could not be stored in time; send it again (it is stored only once).")
         try:
             while not mine.future.done():  # written by the writer before us, or now by us
                 with self._waiting_lock:
@@ -84,7 +81,10 @@ def _write(session, batch):
             _write(session, [waiting])
         return
     for waiting, result in zip(batch, results):
-        waiting.future.set_result(result)
+        if isinstance(result, Exception):
+            waiting.future.set_exception(result)
+        else:
+            waiting.future.set_result(result)
 
 
 def _ingest_batch(session, batch):
@@ -92,10 +92,13 @@ def _ingest_batch(session, batch):
     for waiting in batch:
         by_account.setdefault(waiting.account_id, []).append(waiting)
     results = {}
-    for account_id, waitings in sorted(by_account.items()):  # accounts locked in id order, as everywhere
-        account = session.get(SocialAccount, account_id)
-        if account is None:
-            raise AccountDeleted(f"account {account_id} was deleted")
+    accounts = lock_accounts(session, by_account)  # in id order, as everywhere
+    for account_id, waitings in sorted(by_account.items()):
+        refused = _refusal(account_id, accounts.get(account_id))
+        if refused is not None:  # only these requests fail; the rest of the batch goes on
+            results.update((id(waiting), refused) for waiting in waitings)
+            continue
+        account = accounts[account_id]
         stored = {r.external_id: r for r in ingest(session, account, [w.item for w in waitings])}
         first = set()
         for waiting in waitings:
@@ -107,6 +110,15 @@ def _ingest_batch(session, batch):
             results[id(waiting)] = result
     session.commit()
     return [results[id(waiting)] for waiting in batch]
+
+
+def _refusal(account_id, account):
+    if account is None:
+        return NotFound(f"There is no account {account_id}.")
+    if account.network != "custom":
+        return Invalid(f"Account {account_id} is a {account.network} account; only custom accounts take pushed "
+                       "messages.", code="not_a_custom_account")
+    return None
 
 
 def ingest_pushed(session, account_id, item):

@@ -40,7 +40,8 @@ class IngestResult:
 
 
 def ingest(session, account, items, *, received_at=None):
-    """Store `items` (app.ingest.items.InboundItem) for `account` (a SocialAccount).
+    """Store `items` (app.ingest.items.InboundItem) for `account`: a SocialAccount loaded with its row lock
+    (app.accounts.lock_accounts; the poller's and the push receivers' transactions take it first).
     Returns one IngestResult per distinct external id, in the order the items came."""
     now = received_at or utcnow()
     items = normalised(account, items)

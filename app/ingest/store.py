@@ -5,9 +5,9 @@ query takes a list of keys (`= ANY(array)` on PostgreSQL, app/batch_sql.py) and 
 INSERT or UPDATE for the whole batch, on plain Core rows (the ORM's unit of work cost more than the
 rest of a batch).
 
-Concurrency: the first statement locks the account's row (PostgreSQL; SQLite serialises writers
-anyway). Whoever opens or reopens a conversation holds that lock, so two ingests of one account (a
-push and a poll racing, two workers after a lease expired) run one after the other and the second
+Concurrency: the caller holds the account's row lock (app.accounts.lock_accounts; SQLite serialises
+writers anyway). Whoever opens or reopens a conversation holds that lock, so two ingests of one account
+(a push and a poll racing, two workers after a lease expired) run one after the other and the second
 sees what the first stored. The conversations a batch touches are then locked in id order, then
 their clocks: the lock order of replies and the sweep too, so none of them deadlock. The inserts
 still say ON CONFLICT DO NOTHING, and any row they skip means someone broke that rule: the batch
@@ -17,7 +17,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.accounts import lock_accounts
 from app.batch_sql import any_of, insert_rows, prebuilt, update_rows
 from app.domain_errors import IngestConflict
 from app.ingest.plan import (
@@ -84,8 +83,8 @@ def find_messages(session, network, external_ids):
 
 
 def load(session, account, items, *, now, policy, reopen_window):
-    """The IngestState for `items` (normalised) on `account` (a SocialAccount). Takes the account's lock."""
-    lock_accounts(session, [account.id])
+    """The IngestState for `items` (normalised) on `account` (a SocialAccount the caller loaded with its
+    lock: app.accounts.lock_accounts)."""
     ref = AccountRef(account.id, account.network, account.external_id, account.handle, account.name)
     brand = [i for i in items if i.from_brand]
     parents = {i.in_reply_to for i in brand if i.in_reply_to}
