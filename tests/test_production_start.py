@@ -37,6 +37,10 @@ PIP_PASSTHROUGH = ("PIP_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy"
                    "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 
+# The first test also waits for the venv to be built.
+pytestmark = pytest.mark.timeout(INSTALL_TIMEOUT + 300)
+
+
 def shown(result):
     return f"$ {' '.join(result.args)}\n(exit {result.returncode})\n{result.stdout}{result.stderr or ''}"
 
@@ -59,7 +63,11 @@ class FreshVenv:
 
     def pip_env(self):
         env = {k: v for k, v in os.environ.items() if k.startswith(PIP_PASSTHROUGH)}
-        return {**env, "PATH": "/usr/bin:/bin", "HOME": str(self.home), "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8"}
+        # The user's pip cache (not the fresh HOME's): repeated runs reuse the wheels pip already fetched.
+        cache = os.environ.get("PIP_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pip")
+        return {**env, "PIP_CACHE_DIR": cache, "PATH": "/usr/bin:/bin", "HOME": str(self.home),
+                "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8"}
 
     def env(self, database, **extra):
         """Only what a deployment sets: the venv first on PATH, the database, the secrets; nothing of ours."""
