@@ -146,7 +146,7 @@ def test_deliveries_that_failed_only_because_the_endpoint_was_down_go_out_at_onc
         app, db, client, agent_token, custom_account, receiver):
     """Two workers hit the outage at once, so two deliveries fail; both go first once the receiver is back,
     although their own retry slots (5 s on) are still ahead."""
-    register(db, receiver, events=["message.received"])
+    endpoint, _ = register(db, receiver, events=["message.received"])
     push_messages(client, agent_token, custom_account, 5)
     rows = deliveries(db)
     start = datetime.now(timezone.utc)
@@ -176,6 +176,8 @@ def test_deliveries_that_failed_only_because_the_endpoint_was_down_go_out_at_onc
         assert [d.attempts for d in failed] == [1, 1] and [d.last_status_code for d in failed] == [503, 503]
         slots = [d.retry_due_at for d in failed]
         assert all((slot - start).total_seconds() >= 5 * (1 - worker.JITTER) for slot in slots)
+        db.session.refresh(endpoint)
+        assert endpoint.failed_probes == 1  # one round of failures: the probe interval doubles once, not per worker
         receiver.hold(None)
         receiver.mode = "ok"
         clock.shift(2.5)  # past the endpoint's probe time (1-2 s: two unavailable answers), before the slots

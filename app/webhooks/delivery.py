@@ -408,9 +408,12 @@ def _update_endpoint(app, session, endpoint, results, now):
         disable_endpoint(session, endpoint, "the receiver answered 410 Gone")
         return None
     if last.unavailable:
-        endpoint.failed_probes = (endpoint.failed_probes or 0) + 1
-        cap = float(app.config["CAREBOX_WEBHOOK_PROBE_MAX_SECONDS"])
-        endpoint.paused_until = now + timedelta(seconds=probe_delay(endpoint.failed_probes, cap, last.retry_after))
+        if endpoint.paused_until is None or endpoint.paused_until <= now:
+            endpoint.failed_probes = (endpoint.failed_probes or 0) + 1
+            cap = float(app.config["CAREBOX_WEBHOOK_PROBE_MAX_SECONDS"])
+            endpoint.paused_until = now + timedelta(seconds=probe_delay(endpoint.failed_probes, cap, last.retry_after))
+        elif last.retry_after is not None:  # another worker's probe of this round already set the next one
+            endpoint.paused_until = max(endpoint.paused_until, now + timedelta(seconds=last.retry_after))
     else:  # it answered: reachable, so the rest of its backlog may go
         endpoint.failed_probes = 0
         endpoint.paused_until = None
