@@ -89,6 +89,7 @@ def assert_backlog_delivered_in_order_once(db, receiver):
 def test_backlog_resumes_within_seconds_of_a_short_outage(app, db, client, agent_token, custom_account, receiver):
     """Refused for 2 s, then 503 for 4 s: 20 events published meanwhile all arrive a probe interval later."""
     endpoint, _ = register(db, receiver, events=["message.received"])
+    counted_before = {result: attempts_counted(result) for result in ("delivered", "unavailable")}
     step = 0.25
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as clock:
         began = datetime.now(timezone.utc).timestamp()
@@ -115,6 +116,15 @@ def test_backlog_resumes_within_seconds_of_a_short_outage(app, db, client, agent
         assert row.attempts == 1 and [a.status_code for a in attempts_of(db, row.id)] == [204]
     db.session.refresh(endpoint)
     assert endpoint.paused_until is None and endpoint.failing_since is None and endpoint.failed_probes == 0
+    # The worker's metrics saw every try (carebox_webhook_attempts_total).
+    assert attempts_counted("delivered") - counted_before["delivered"] == EVENTS
+    assert attempts_counted("unavailable") - counted_before["unavailable"] == len(tries) - 1
+
+
+def attempts_counted(result):
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("carebox_webhook_attempts_total", {"result": result}) or 0
 
 
 def test_an_hour_long_outage_resumes_within_the_probe_cap(app, db, client, agent_token, custom_account, receiver):

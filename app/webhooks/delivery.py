@@ -355,7 +355,7 @@ def record_outcomes(app, session, owner, outcomes, claimed):
         [_delivery_update(o, now, next_probe.get(o.delivery.endpoint_id)) for o in outcomes],
     )
     for outcome in outcomes:
-        result = "delivered" if outcome.ok else "unavailable" if outcome.unavailable else "refused"
+        result = "delivered" if outcome.ok else "unavailable" if outcome.unavailable else "rejected"
         WEBHOOK_ATTEMPTS.labels(result=result).inc()
         log.info("webhook delivery=%s endpoint=%s attempt=%s probe=%s status=%s error=%s ms=%s", outcome.delivery.id,
                  outcome.delivery.endpoint_id, outcome.delivery.attempts + 1,
