@@ -355,8 +355,8 @@ def main():
             print(f"recovery after {refused:g} s refused + {unavailable:g} s of 503, {args.recovery_events} events "
                   f"waiting, {workers} worker(s), the worker job each second: first delivered "
                   f"{', '.join(f'{f:.2f}' for f in firsts)} s after the receiver was back (median "
-                  f"{statistics.median(firsts):.2f} s); backlog fully delivered {', '.join(f'{t:.2f}' for t in lasts)} s "
-                  f"(median {statistics.median(lasts):.2f} s)")
+                  f"{statistics.median(firsts):.2f} s); backlog fully delivered "
+                  f"{', '.join(f'{t:.2f}' for t in lasts)} s (median {statistics.median(lasts):.2f} s)")
     finally:
         from app.extensions import db
 

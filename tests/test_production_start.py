@@ -254,8 +254,8 @@ def test_worker_polls_a_sandbox_account_sweeps_serves_metrics_and_stops_cleanly(
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     from app.sandbox import DEMO_X
 
-    credentials = [f"--credential={k}={DEMO_X[k]}" for k in
-                   ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_id")]
+    keys = ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_id")
+    credentials = [f"--credential={k}={DEMO_X[k]}" for k in keys]
     added = venv.check(venv.flask("accounts", "add", "--network", "twitter", "--name", "Demo on X",
                                   "--api-base-url", sandbox_url, *credentials), env=env).stdout
     account_id = int(re.search(r"added twitter account (\d+)", added).group(1))
