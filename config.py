@@ -58,6 +58,10 @@ class Config:
     CAREBOX_SLA_WARN_MINUTES = env_int("CAREBOX_SLA_WARN_MINUTES", 30)
     CAREBOX_SLA_BREACH_MINUTES = env_int("CAREBOX_SLA_BREACH_MINUTES", 60)
     CAREBOX_WEBHOOK_ALLOW_PRIVATE = env_bool("CAREBOX_WEBHOOK_ALLOW_PRIVATE")
+    CAREBOX_WEBHOOK_TIMEOUT = float(os.environ.get("CAREBOX_WEBHOOK_TIMEOUT") or 15)  # seconds per delivery attempt
+    CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS = float(os.environ.get("CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS") or 5)
+    # Longest wait between two probes of an unavailable endpoint: how late, at worst, its backlog resumes.
+    CAREBOX_WEBHOOK_PROBE_MAX_SECONDS = float(os.environ.get("CAREBOX_WEBHOOK_PROBE_MAX_SECONDS") or 30)
     # A customer writing again within this many hours of "resolved" reopens the conversation (0: always a new one).
     CAREBOX_REOPEN_WINDOW_HOURS = env_int("CAREBOX_REOPEN_WINDOW_HOURS", 72)
     CAREBOX_FACEBOOK_VERIFY_TOKEN = os.environ.get("CAREBOX_FACEBOOK_VERIFY_TOKEN")

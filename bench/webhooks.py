@@ -1,17 +1,25 @@
-"""Webhook delivery benchmark: deliveries per second to a local receiver with 1 and 2 workers, and the time to
-drain a backlog of 10,000 events after a receiver outage.
+"""Webhook delivery benchmark: deliveries per second to a local receiver with 1 and 2 workers, the time to
+drain a backlog of 10,000 events after a receiver outage, and the time from a receiver's recovery to its
+backlog fully delivered.
 
     .venv/bin/python bench/webhooks.py                      # SQLite file in a temp dir
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/webhooks.py
     .venv/bin/python bench/webhooks.py --events 1000 --backlog 2000 --repeat 1   # quick look
+    .venv/bin/python bench/webhooks.py --only recovery --outage 2,40              # an outage past the probe cap
 
 Workers are separate processes (as in production), each running the real delivery pass
 (app.webhooks.delivery.deliver_due) against one endpoint on a loopback receiver that answers 204 at once.
 Events go through the one publisher (app.events.publish), so each also costs its outbox row. Prints every run
 and the median of the runs. PostgreSQL runs use a fresh database created and dropped here.
+
+Recovery: the receiver plays the outage seen in the field (its port closed: connections refused, then 503
+answers, then 204; `--outage REFUSED,UNAVAILABLE` seconds) while `--recovery-events` events pile up; the
+workers run the real worker job (run_delivery_job) once a second, as `flask worker` schedules it, probing all
+along. Measured from the receiver's first 204-ready moment to the first and to the last event received.
 """
 import argparse
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -34,12 +42,14 @@ PUBLISH_BATCH = 500
 
 
 class Receiver:
-    """Answers 204 (or 503 while `down`), counting webhook-ids."""
+    """Answers 204 (or 503 while `down`), counting webhook-ids; refuse() closes its port, reopen() opens it again."""
 
     def __init__(self):
         self.down = False
         self.ids = set()
+        self.first_at = None  # perf_counter() of the first 204 since reset_clock()
         self.lock = threading.Lock()
+        self.connections = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,20 +58,56 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self):
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 status = 503 if receiver.down else 204
                 if status == 204:
                     with receiver.lock:
                         receiver.ids.add(self.headers.get("webhook-id"))
+                        receiver.first_at = receiver.first_at or time.perf_counter()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.handler = Handler
+        self.server = self._listen(0)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def _listen(self, port):
+        server = ThreadingHTTPServer(("127.0.0.1", port), self.handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return server
+
+    def refuse(self):
+        """Close the port and the connections open on it: connecting is refused."""
+        server, self.server = self.server, None
+        server.shutdown()
+        server.server_close()
+        with self.lock:
+            connections = list(self.connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def reopen(self):
+        self.server = self._listen(self.port)
 
 
 def bench_config(uri):
@@ -158,9 +204,10 @@ def unpause(app):
         db.session.remove()
 
 
-def worker_process(uri, owner, ready, start, stop):
-    """One worker: the real delivery pass, over and over, until told to stop and nothing is left."""
-    from app.webhooks.delivery import deliver_due
+def worker_process(uri, owner, ready, start, stop, tick):
+    """One worker until told to stop and nothing is left: the real delivery pass over and over (tick None), or
+    the worker job every `tick` seconds, as `flask worker` schedules it."""
+    from app.webhooks.delivery import deliver_due, run_delivery_job
 
     app = make_app(uri)
     ready.put(owner)
@@ -168,35 +215,60 @@ def worker_process(uri, owner, ready, start, stop):
     with app.app_context():
         from app.extensions import db
 
-        while True:
+        while not stop.is_set():
+            if tick:
+                began = time.monotonic()
+                run_delivery_job(app, owner)
+                db.session.remove()
+                time.sleep(max(0.0, tick - (time.monotonic() - began)))
+                continue
             claimed = deliver_due(app, owner)
             db.session.remove()
             if not claimed:
-                if stop.is_set():
-                    return
                 time.sleep(0.01)
+
+
+class Workers:
+    """`count` worker processes, started and released together."""
+
+    def __init__(self, uri, count, tick=None):
+        ctx = get_context("spawn")
+        ready, self.start, self.stop = ctx.Queue(), ctx.Event(), ctx.Event()
+        self.procs = [ctx.Process(target=worker_process, args=(uri, f"bench-{n}", ready, self.start, self.stop, tick))
+                      for n in range(count)]
+        for p in self.procs:
+            p.start()
+        for _ in self.procs:
+            ready.get(timeout=60)  # every worker has imported and built its app
+
+    def release(self):
+        self.start.set()
+        return time.perf_counter()
+
+    def wait_for(self, receiver, expected):
+        """perf_counter() once `expected` ids have arrived."""
+        while len(receiver.ids) < expected:
+            time.sleep(0.005)
+            if not any(p.is_alive() for p in self.procs):
+                raise RuntimeError("workers died")
+        return time.perf_counter()
+
+    def close(self):
+        self.stop.set()
+        for p in self.procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.kill()
 
 
 def run_workers(uri, app, workers, expected, receiver):
     """Start `workers` processes, release them together; seconds until `expected` ids have arrived."""
-    ctx = get_context("spawn")
-    ready, start, stop = ctx.Queue(), ctx.Event(), ctx.Event()
-    procs = [ctx.Process(target=worker_process, args=(uri, f"bench-{n}", ready, start, stop)) for n in range(workers)]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        ready.get(timeout=60)  # every worker has imported and built its app
-    began = time.perf_counter()
-    start.set()
-    while len(receiver.ids) < expected:
-        time.sleep(0.005)
-        if not any(p.is_alive() for p in procs):
-            raise RuntimeError("workers died")
-    elapsed = time.perf_counter() - began
-    stop.set()
-    for p in procs:
-        p.join(timeout=30)
-    return elapsed
+    pool = Workers(uri, workers)
+    try:
+        began = pool.release()
+        return pool.wait_for(receiver, expected) - began
+    finally:
+        pool.close()
 
 
 def throughput(uri, app, receiver, workers, events):
@@ -224,12 +296,41 @@ def backlog_drain(uri, app, receiver, workers, backlog):
     return run_workers(uri, app, workers, backlog, receiver)
 
 
+def recovery(uri, app, receiver, workers, events, refused, unavailable):
+    """The field's outage with the worker job running all along: (seconds from the receiver's recovery to the
+    first event received, to the last)."""
+    reset(app, receiver.url)
+    receiver.ids.clear()
+    receiver.first_at = None
+    pool = Workers(uri, workers, tick=1.0)
+    try:
+        receiver.refuse()
+        pool.release()
+        began = time.perf_counter()
+        publish(app, events)
+        time.sleep(max(0.0, refused - (time.perf_counter() - began)))
+        receiver.down = True
+        receiver.reopen()
+        time.sleep(unavailable)
+        receiver.first_at = None
+        receiver.down = False
+        recovered = time.perf_counter()
+        done = pool.wait_for(receiver, events)
+        return receiver.first_at - recovered, done - recovered
+    finally:
+        pool.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=3000, help="events per throughput run")
     parser.add_argument("--backlog", type=int, default=10000, help="events piled up during the outage")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is reported)")
+    parser.add_argument("--recovery-events", type=int, default=2000, help="events published during the outage")
+    parser.add_argument("--outage", default="2,4", help="seconds refused, then seconds answering 503 (default 2,4)")
+    parser.add_argument("--only", choices=("throughput", "backlog", "recovery"), help="run one figure only")
     args = parser.parse_args()
+    refused, unavailable = (float(x) for x in args.outage.split(","))
 
     raw = os.environ.get("DATABASE_URL")
     uri, cleanup = fresh_database(raw)
@@ -238,15 +339,24 @@ def main():
     receiver = Receiver()
     print(f"webhook delivery benchmark on {database}, receiver {receiver.url}, {os.cpu_count()} CPUs")
     try:
-        for workers in (1, 2):
+        for workers in (1, 2) if args.only in (None, "throughput") else ():
             runs = [throughput(uri, app, receiver, workers, args.events) for _ in range(args.repeat)]
             print(f"throughput, {workers} worker(s), {args.events} events: "
                   f"runs {', '.join(f'{r:.0f}' for r in runs)} deliveries/s; median {statistics.median(runs):.0f}/s")
-        for workers in (1, 2):
+        for workers in (1, 2) if args.only in (None, "backlog") else ():
             runs = [backlog_drain(uri, app, receiver, workers, args.backlog) for _ in range(args.repeat)]
             print(f"backlog of {args.backlog} after an outage, {workers} worker(s): "
                   f"runs {', '.join(f'{r:.1f}' for r in runs)} s; median {statistics.median(runs):.1f} s "
                   f"({args.backlog / statistics.median(runs):.0f}/s)")
+        for workers in (1, 2) if args.only in (None, "recovery") else ():
+            runs = [recovery(uri, app, receiver, workers, args.recovery_events, refused, unavailable)
+                    for _ in range(args.repeat)]
+            firsts, lasts = [r[0] for r in runs], [r[1] for r in runs]
+            print(f"recovery after {refused:g} s refused + {unavailable:g} s of 503, {args.recovery_events} events "
+                  f"waiting, {workers} worker(s), the worker job each second: first delivered "
+                  f"{', '.join(f'{f:.2f}' for f in firsts)} s after the receiver was back (median "
+                  f"{statistics.median(firsts):.2f} s); backlog fully delivered "
+                  f"{', '.join(f'{t:.2f}' for t in lasts)} s (median {statistics.median(lasts):.2f} s)")
     finally:
         from app.extensions import db
 

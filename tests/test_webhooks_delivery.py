@@ -76,16 +76,16 @@ def test_receiver_down_then_up_nothing_lost_retries_spaced_ids_stable(app, db, c
                                                                        receiver):
     register(db, receiver)
     start = datetime.now(timezone.utc)
-    with time_machine.travel(start, tick=True) as clock:
+    with time_machine.travel(start, tick=False) as clock:  # frozen between the steps below
         push_messages(client, agent_token, custom_account, 3)  # 3 conversation.created + 3 message.received
         receiver.script = [503, "close", "slow"]
         receiver.mode = 503
-        run_worker(app)  # attempt 1 of the oldest: 503; the endpoint pauses, the rest wait their turn
+        run_worker(app)  # attempt 1 of the oldest: 503; the endpoint pauses (its first probe in ~1 s)
         assert len(receiver.requests) == 1
         run_worker(app)  # still paused: nothing is sent
         assert len(receiver.requests) == 1
         clock.shift(timedelta(seconds=6))
-        run_worker(app)  # attempt 2: the connection is closed without an answer
+        run_worker(app)  # the probe, past the 5 s slot, so attempt 2: the connection is closed without an answer
         clock.shift(timedelta(minutes=5, seconds=31))
         run_worker(app)  # attempt 3: the receiver answers too late (timeout)
         receiver.mode = "ok"
@@ -108,6 +108,7 @@ def test_receiver_down_then_up_nothing_lost_retries_spaced_ids_stable(app, db, c
     assert 300 * 0.9 <= gaps[1] <= 300 * 1.1 + 2
     assert 1800 * 0.9 <= gaps[2] <= 1800 * 1.1 + 3
     assert all(d.attempts == 1 for d in rows[1:])  # the backlog waited without spending retries
+    assert not any(a.probe for a in tries)  # each try came at or after its slot: every one counted
 
 
 def test_schedule_and_jitter():

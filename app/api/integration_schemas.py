@@ -169,6 +169,8 @@ class AttemptOut(BaseModel):
     status_code: int | None
     response_excerpt: str | None
     error: str | None
+    probe: bool = Field(description="Made before the delivery's retry slot, probing its unavailable endpoint (or "
+                                    "draining after it came back); had it failed, it did not count as a retry.")
 
 
 class DeliveryOut(BaseModel):

@@ -24,9 +24,11 @@ class WebhookEndpoint(db.Model):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # After an "unavailable" answer (timeout, refused, 429/502/503/504) the endpoint's other deliveries wait
-    # until here, so one failing delivery probes the receiver instead of the whole backlog hammering it.
+    # After an "unavailable" answer (timeout, refused, 429/502/503/504) the endpoint's deliveries wait until here,
+    # when its oldest one probes the receiver (app/webhooks/delivery.py) instead of the whole backlog hammering it.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Unavailable answers in a row: the wait before the next probe grows with it, up to a cap.
+    failed_probes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -44,7 +46,11 @@ class WebhookDelivery(db.Model):
     payload: Mapped[str] = mapped_column(sa.Text)  # the exact JSON body that is signed
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)  # may be sent from then
+    # Its next slot on the Standard Webhooks schedule (None: now). A failed attempt from then on counts against
+    # its retries; one made earlier (a probe of its unavailable endpoint, or the drain once the receiver is back)
+    # does not, so probing often never uses up retries faster than the schedule.
+    retry_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status_code: Mapped[int | None]
@@ -76,5 +82,7 @@ class WebhookAttempt(db.Model):
     status_code: Mapped[int | None]
     response_excerpt: Mapped[str | None] = mapped_column(sa.String(2000))
     error: Mapped[str | None] = mapped_column(sa.String(1000))
+    # Made before the delivery's retry slot (see WebhookDelivery.retry_due_at): had it failed, it did not count.
+    probe: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)

@@ -8,20 +8,53 @@ Run every second by each worker (app/worker/jobs.py). One pass:
    the lease condition is repeated in the UPDATE, so two workers never hold
    the same delivery and never send the same attempt at once.
 2. send: outside any transaction, each endpoint's deliveries in order (one
-   thread per endpoint), signed with the `standardwebhooks` library, 15 s
-   timeout, no redirects, through the SSRF guard. Only 2xx counts. A delivery
-   is never started unless it can finish before its lease runs out.
-3. record: one transaction writes every attempt and reschedules failures
-   on the spec's schedule with jitter (Retry-After honoured: never sooner).
+   thread per endpoint), signed with the `standardwebhooks` library, no
+   redirects, through the SSRF guard, stopping at the endpoint's first
+   "unavailable" answer. Only 2xx counts. A delivery is never started unless
+   it can finish before its lease runs out.
+3. record: one transaction writes every attempt, reschedules failures and
+   updates the endpoints' health.
 
-An "unavailable" answer (timeout, connection error, 429, 502, 503, 504)
-pauses the endpoint until that delivery's next attempt: the rest of its
-backlog waits without spending retries, the failing delivery probes, and
-once it gets through the backlog drains at full speed. 410 Gone disables the
-endpoint; so does failing for CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS; its
-admins are then notified. A worker that dies mid-pass loses nothing: its
-leases run out and the deliveries are sent again (at-least-once; receivers
-dedupe on webhook-id, which never changes).
+Two clocks decide when something is sent:
+
+- Each delivery retries on the Standard Webhooks schedule (SCHEDULE, with
+  jitter, never sooner than a Retry-After). `retry_due_at` is its next slot
+  there, and `attempts` counts the attempts made at or after their slot: a
+  failed attempt made earlier does not use up a retry.
+- An endpoint whose receiver is unavailable (timeout, connection error, 429,
+  502, 503, 504) is paused on its own, short schedule: nothing of its backlog
+  goes until `paused_until`, then the next pass probes it. The wait is
+  PROBE_FIRST seconds after the first unavailable answer, doubling with each
+  one in a row (`failed_probes`) up to CAREBOX_WEBHOOK_PROBE_MAX_SECONDS, with
+  jitter, never sooner than a Retry-After. However long the outage, its end is
+  noticed within that cap, not at the next retry slot (minutes to hours).
+
+What a probe sends: the endpoint's oldest pending delivery, the one its
+backlog queues behind, whatever its own slot. A delivery that failed
+unavailable waits for its endpoint, not for its slot (its `next_attempt_at`
+is the endpoint's next probe), so the probe pass claims it first, as any pass
+claims oldest first. Its webhook-id never changes, so a receiver that did get
+an earlier try dedupes. A probe made before the delivery's slot is logged
+(`probe` in the attempt log) but, if it fails, not counted; the first probe
+at or after the slot is the retry the schedule asked for. Over a long outage
+the head delivery thus spends its retries exactly on the spec's schedule, the
+rest of the backlog spends none, and probing more often costs no retries.
+
+When a probe gets through (or the receiver answers anything but
+"unavailable": it is reachable), the endpoint is unpaused and the same pass
+goes on with the rest of what it claimed, in order, at full speed; later
+passes take the rest. That includes deliveries that failed only because the
+endpoint was unavailable (say two workers hit the outage at once): their
+`next_attempt_at` is a past probe time, not their retry slot, so they go out
+promptly too. Deliveries refused for their own sake (400, 500, ...) keep
+their slot. Per endpoint, order holds as before: oldest first, one thread per
+endpoint, a pass stops at its first unavailable answer (several workers hold
+different deliveries and do not order among themselves).
+
+410 Gone disables the endpoint; so does failing for
+CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS; its admins are then notified. A worker
+that dies mid-pass loses nothing: its leases run out and the deliveries are
+sent again (at-least-once; receivers dedupe on webhook-id).
 """
 import logging
 import random
@@ -40,6 +73,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 from app.notifications import notify
+from app.ops.metrics import WEBHOOK_ATTEMPTS
 from app.webhooks import ssrf
 from app.webhooks.endpoints import signing_secrets
 
@@ -48,22 +82,13 @@ log = logging.getLogger(__name__)
 # Seconds to wait before attempt n+1 (index n = attempts made): the Standard Webhooks schedule.
 SCHEDULE = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 JITTER = 0.1  # ± this fraction of each delay
+PROBE_FIRST = 1.0  # seconds from an endpoint's first unavailable answer to its first probe; doubles per answer
 MAX_RETRY_AFTER = 24 * 3600
 UNAVAILABLE = {429, 502, 503, 504}
 BATCH = 100
 EXCERPT_CHARS = 1000
 JOB_SECONDS = 20  # one job run keeps draining for at most this long
 USER_AGENT = "Carebox-Webhooks/1"
-
-# Tunables (app.config, defaults here).
-TIMEOUT = ("CAREBOX_WEBHOOK_TIMEOUT", 15)
-DISABLE_AFTER_DAYS = ("CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS", 5)
-
-
-def setting(app, item):
-    name, default = item
-    value = app.config.get(name)
-    return default if value is None else value
 
 
 @dataclass
@@ -82,6 +107,11 @@ class Claimed:
     message_id: str
     payload: str
     attempts: int
+    retry_due_at: datetime | None
+
+    def due(self, when):
+        """At or past its retry slot: a failed attempt now counts against its retries."""
+        return self.retry_due_at is None or self.retry_due_at <= when
 
 
 @dataclass
@@ -115,7 +145,7 @@ def run_delivery_job(app, owner):
 
 def deliver_due(app, owner, *, limit=BATCH):
     """One pass: claim, send, record. Returns how many deliveries were claimed."""
-    timeout = float(setting(app, TIMEOUT))
+    timeout = float(app.config["CAREBOX_WEBHOOK_TIMEOUT"])
     lease_seconds = max(60.0, 4 * timeout)
     db.session.commit()  # start afresh, so the claim's transaction begins under write_intent (SQLite)
     with write_intent():
@@ -168,7 +198,7 @@ def claim(session, owner, limit, lease_seconds, *, now=None):
         )
         .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
         .returning(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.message_id,
-                   WebhookDelivery.payload, WebhookDelivery.attempts)
+                   WebhookDelivery.payload, WebhookDelivery.attempts, WebhookDelivery.retry_due_at)
         .execution_options(synchronize_session=False)
     ).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
@@ -271,6 +301,15 @@ def parse_retry_after(value):
     return max(0.0, min(seconds, MAX_RETRY_AFTER))
 
 
+def probe_delay(failed_probes, cap, retry_after=None, *, rng=random):
+    """Seconds from an endpoint's `failed_probes`-th unavailable answer in a row to its next probe."""
+    base = min(cap, PROBE_FIRST * 2 ** min(failed_probes - 1, 30))
+    delay = base * (1 + rng.uniform(-JITTER, JITTER))
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
 def retry_delay(attempts_made, retry_after=None, *, rng=random):
     """Seconds until the next attempt after `attempts_made` attempts, or None when retries are used up."""
     if attempts_made >= len(SCHEDULE):
@@ -298,64 +337,90 @@ def record_outcomes(app, session, owner, outcomes, claimed):
         )
     if not outcomes:
         return
+    by_endpoint = {}
+    for outcome in outcomes:
+        by_endpoint.setdefault(outcome.delivery.endpoint_id, []).append(outcome)
+    next_probe = {}
+    for endpoint in session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.id.in_(by_endpoint))):
+        next_probe[endpoint.id] = _update_endpoint(app, session, endpoint, by_endpoint[endpoint.id], now)
     session.execute(sa.insert(WebhookAttempt), [_attempt_row(o) for o in outcomes])
-    updates = [_delivery_update(o, now) for o in outcomes]
     table = WebhookDelivery.__table__
     session.execute(
         sa.update(table)
         .where(table.c.id == sa.bindparam("b_id"), table.c.lease_owner == owner)
         .values(status=sa.bindparam("b_status"), attempts=sa.bindparam("b_attempts"),
-                next_attempt_at=sa.bindparam("b_next"), delivered_at=sa.bindparam("b_delivered"),
-                last_status_code=sa.bindparam("b_code"), last_error=sa.bindparam("b_error"),
-                lease_owner=None, lease_until=None),
-        updates,
+                next_attempt_at=sa.bindparam("b_next"), retry_due_at=sa.bindparam("b_retry_due"),
+                delivered_at=sa.bindparam("b_delivered"), last_status_code=sa.bindparam("b_code"),
+                last_error=sa.bindparam("b_error"), lease_owner=None, lease_until=None),
+        [_delivery_update(o, now, next_probe.get(o.delivery.endpoint_id)) for o in outcomes],
     )
-    by_endpoint = {}
-    for outcome, update in zip(outcomes, updates):
-        by_endpoint.setdefault(outcome.delivery.endpoint_id, []).append((outcome, update))
-    for endpoint in session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.id.in_(by_endpoint))):
-        _update_endpoint(app, session, endpoint, by_endpoint[endpoint.id], now)
     for outcome in outcomes:
-        log.info("webhook delivery=%s endpoint=%s attempt=%s status=%s error=%s ms=%s", outcome.delivery.id,
-                 outcome.delivery.endpoint_id, outcome.delivery.attempts + 1, outcome.status_code,
-                 outcome.error, outcome.duration_ms)
+        result = "delivered" if outcome.ok else "unavailable" if outcome.unavailable else "rejected"
+        WEBHOOK_ATTEMPTS.labels(result=result).inc()
+        log.info("webhook delivery=%s endpoint=%s attempt=%s probe=%s status=%s error=%s ms=%s", outcome.delivery.id,
+                 outcome.delivery.endpoint_id, outcome.delivery.attempts + 1,
+                 not outcome.delivery.due(outcome.started_at), outcome.status_code, outcome.error, outcome.duration_ms)
 
 
 def _attempt_row(o):
     return {"delivery_id": o.delivery.id, "attempt": o.delivery.attempts + 1, "started_at": o.started_at,
             "duration_ms": o.duration_ms, "status_code": o.status_code, "response_excerpt": o.excerpt,
-            "error": (o.error or None) and o.error[:1000]}
+            "error": (o.error or None) and o.error[:1000], "probe": not o.delivery.due(o.started_at)}
 
 
-def _delivery_update(o, now):
-    attempts = o.delivery.attempts + 1
-    if o.ok:
-        status, next_at, delivered = "delivered", None, now
-    else:
-        delay = retry_delay(attempts, o.retry_after)
-        status = "pending" if delay is not None else "failed"
-        next_at = o.started_at + timedelta(seconds=delay) if delay is not None else None
-        delivered = None
+def _delivery_update(o, now, next_probe):
+    """The delivery's row after an attempt. `next_probe`: when its endpoint is probed next, if now paused."""
+    d = o.delivery
     error = o.error or (None if o.ok else f"HTTP {o.status_code}")
-    return {"b_id": o.delivery.id, "b_status": status, "b_attempts": attempts, "b_next": next_at,
-            "b_delivered": delivered, "b_code": o.status_code, "b_error": error and error[:1000]}
+    row = {"b_id": d.id, "b_status": "pending", "b_attempts": d.attempts, "b_next": None,
+           "b_retry_due": d.retry_due_at, "b_delivered": None, "b_code": o.status_code,
+           "b_error": error and error[:1000]}
+    if o.ok:
+        row.update(b_status="delivered", b_attempts=d.attempts + 1, b_retry_due=None, b_delivered=now)
+        return row
+    if d.due(o.started_at):  # a retry the schedule asked for: it counts, and the next slot follows
+        row["b_attempts"] = d.attempts + 1
+        delay = retry_delay(row["b_attempts"], o.retry_after)
+        if delay is None:
+            row.update(b_status="failed", b_retry_due=None)
+            return row
+        row["b_retry_due"] = o.started_at + timedelta(seconds=delay)
+    elif o.retry_after is not None:  # an early try (a probe): its slot stays, but never sooner than asked
+        row["b_retry_due"] = max(d.retry_due_at, o.started_at + timedelta(seconds=o.retry_after))
+    # Unavailable: it waits for its endpoint's next probe, not for its own slot, so it goes first once the
+    # receiver is back. Refused for its own sake: it waits for its slot.
+    row["b_next"] = next_probe if o.unavailable and next_probe is not None else row["b_retry_due"]
+    return row
 
 
 def _update_endpoint(app, session, endpoint, results, now):
-    """Health of an endpoint after its attempts in this pass (they ran in order; the last one decides)."""
-    last, update = results[-1]
+    """Health of an endpoint after its attempts in this pass (they ran in order; the last one decides).
+
+    Returns when it is probed next if it is now paused, else None.
+    """
+    last = results[-1]
     if last.ok:
         endpoint.failing_since = endpoint.paused_until = None
-        return
+        endpoint.failed_probes = 0
+        return None
     endpoint.failing_since = endpoint.failing_since or last.started_at
-    if last.unavailable:
-        endpoint.paused_until = update["b_next"] or now + timedelta(seconds=SCHEDULE[-1])
     if last.status_code == 410:
         disable_endpoint(session, endpoint, "the receiver answered 410 Gone")
-        return
+        return None
+    if last.unavailable:
+        if endpoint.paused_until is None or endpoint.paused_until <= now:
+            endpoint.failed_probes = (endpoint.failed_probes or 0) + 1
+            cap = float(app.config["CAREBOX_WEBHOOK_PROBE_MAX_SECONDS"])
+            endpoint.paused_until = now + timedelta(seconds=probe_delay(endpoint.failed_probes, cap, last.retry_after))
+        elif last.retry_after is not None:  # another worker's probe of this round already set the next one
+            endpoint.paused_until = max(endpoint.paused_until, now + timedelta(seconds=last.retry_after))
+    else:  # it answered: reachable, so the rest of its backlog may go
+        endpoint.failed_probes = 0
+        endpoint.paused_until = None
     failing_for = now - endpoint.failing_since
-    if failing_for >= timedelta(days=float(setting(app, DISABLE_AFTER_DAYS))):
+    if failing_for >= timedelta(days=float(app.config["CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS"])):
         disable_endpoint(session, endpoint, f"every delivery failed since {isoformat(endpoint.failing_since)}")
+    return endpoint.paused_until
 
 
 def disable_endpoint(session, endpoint, reason):

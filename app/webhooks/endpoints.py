@@ -93,6 +93,7 @@ def update_endpoint(session, endpoint, *, url=None, events=None, description=Non
         changed["enabled"] = endpoint.enabled
         if endpoint.enabled:
             endpoint.disabled_reason = endpoint.failing_since = endpoint.paused_until = None
+            endpoint.failed_probes = 0
     if changed:
         record("webhook.updated", actor=actor, target=endpoint, data=changed)
     return endpoint
@@ -121,6 +122,7 @@ def redeliver(session, delivery, *, actor=None):
     """
     delivery.status = "pending"
     delivery.next_attempt_at = utcnow()
+    delivery.retry_due_at = None  # this attempt counts, as a fresh retry
     delivery.lease_owner = delivery.lease_until = None
     _unpause(session, delivery.endpoint_id)
     record("webhook.redelivered", actor=actor, target=delivery, data={"endpoint_id": delivery.endpoint_id})

@@ -29,6 +29,7 @@ def attempt_dict(attempt):
         "status_code": attempt.status_code,
         "response_excerpt": attempt.response_excerpt,
         "error": attempt.error,
+        "probe": attempt.probe,
     }
 
 
