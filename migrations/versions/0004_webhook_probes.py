@@ -5,8 +5,8 @@ unavailable answers in a row). Each delivery keeps its Standard Webhooks retry s
 may next be sent (webhook_deliveries.retry_due_at), so a probe made before that slot does not use up a retry;
 the attempt log marks such attempts (webhook_attempts.probe).
 
-Revision ID: 0003_webhook_probes
-Revises: 0002_partial_indexes
+Revision ID: 0004_webhook_probes
+Revises: 0003_conversation_channel
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_webhook_probes'
-down_revision = '0002_partial_indexes'
+revision = '0004_webhook_probes'
+down_revision = '0003_conversation_channel'
 branch_labels = None
 depends_on = None
 
