@@ -13,7 +13,7 @@ from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
 from app.models import User, isoformat
-from app.users import UserConflict, UserError, change_password, create_user, generate_password, update_user
+from app.users import PasswordError, UserConflict, UserError, change_password, create_user, generate_password, update_user
 
 
 def user_dict(user):
@@ -34,6 +34,8 @@ def _user_or_404(user_id):
 def _raise(exc):
     if isinstance(exc, UserConflict):
         raise ApiError(409, str(exc), code="conflict") from None
+    if isinstance(exc, PasswordError):
+        raise ApiError(422, str(exc), code="weak_password") from None
     raise ApiError(422, str(exc), code="invalid_user") from None
 
 

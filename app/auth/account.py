@@ -38,13 +38,15 @@ def change_own_password():
         return _page(form, status=400)
     user = current_user._get_current_object()
     try:
-        LOGIN_PER_ACCOUNT.spend(user.email)  # the current password is a password check like sign-in's
+        # Guessing the current password (from a borrowed session) spends the sign-in budget of the account.
+        LOGIN_PER_ACCOUNT.check(user.email)
     except Throttled as exc:
         form.current_password.errors.append(TOO_MANY_ATTEMPTS)
         response = make_response(*_page(form, status=429))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     if not user.check_password(form.current_password.data):
+        LOGIN_PER_ACCOUNT.charge(user.email)
         record("user.password_change_failed", actor=user, target=user)
         db.session.commit()
         form.current_password.errors.append(WRONG_CURRENT)
