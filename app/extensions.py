@@ -1,6 +1,4 @@
 """Flask extensions, created unbound and bound in create_app() with init_app."""
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -22,5 +20,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
-# Storage for the sign-in and token-guessing brakes (app/auth/throttle.py); no limit applies by default.
-limiter = Limiter(key_func=get_remote_address)

@@ -140,3 +140,13 @@ def test_guessing_api_tokens_is_throttled_per_address(app, make_user, make_token
     for _ in range(5):
         assert client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {good}"},
                           environ_base=there).status_code == 200
+
+
+@pytest.mark.config(REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens there: the shared storage is down
+def test_with_redis_unreachable_the_brake_counts_in_memory(app, make_user, caplog):
+    user = make_user("agent")
+    client = app.test_client()
+    for _ in range(5):
+        assert post_login(client, user.email, "wrong guess here").status_code == 401
+    assert post_login(client, user.email, PASSWORD).status_code == 429
+    assert "rate-limit storage unreachable" in caplog.text

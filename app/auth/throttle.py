@@ -1,8 +1,14 @@
 """Brakes on guessing: sign-in attempts per account and per client address, failed token checks per address.
 
-Counts live in Flask-Limiter's storage: memory in the one-process default, Redis when REDIS_URL is
-set, so every web node spends from the same budgets. Each budget is a Flask-Limiter limit string
-("5 per minute; 20 per hour") read from the configuration, counted in a moving window.
+Counts are kept by `limits`, the rate-limiting engine of Flask-Limiter (its storages, strategies and
+limit strings): in memory in the one-process default, in Redis when REDIS_URL is set, so every web node
+spends from the same budgets. Each budget is a limit string ("5 per minute; 20 per hour") read from the
+configuration, counted in a moving window.
+
+Flask-Limiter's extension itself is not installed: its hooks evaluate route limits on every request
+(a measurable cost on the hot API paths) and we have none; these budgets are spent at exact points
+instead: before a password is checked, before a token is looked up, and in the Socket.IO connect
+handler, which no route decorator reaches.
 
 If Redis cannot be reached, counting goes on in this process's memory for a few seconds before Redis
 is tried again: a node keeps braking guesses on its own rather than refusing every sign-in or
@@ -15,10 +21,8 @@ from functools import lru_cache
 
 from flask import current_app
 from limits import parse_many
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-
-from app.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ class Budget:
 
     @staticmethod
     def _prefix():
-        return current_app.config.get("RATELIMIT_KEY_PREFIX") or "carebox"
+        return current_app.extensions["carebox_throttle"]["prefix"]
 
 
 LOGIN_PER_ACCOUNT = Budget("login-account", "CAREBOX_LOGIN_LIMIT_ACCOUNT")
@@ -90,7 +94,7 @@ def _strategies():
     state = current_app.extensions["carebox_throttle"]
     if state["storage_down_until"] > time.monotonic():
         return state["fallback"], None
-    return limiter.limiter, state
+    return state["strategy"], state
 
 
 def _call(method, item, ids):
@@ -115,18 +119,21 @@ def _retry_after(item, ids):
 
 
 def reset():
-    """Forget every count (tests, and an operator lifting a block at once)."""
-    limiter.reset()
-    current_app.extensions["carebox_throttle"]["fallback"].storage.reset()
+    """Forget every count (tests; with Redis, every counter of the storage)."""
+    state = current_app.extensions["carebox_throttle"]
+    state["strategy"].storage.reset()
+    state["fallback"].storage.reset()
 
 
 def init_app(app):
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
-                          if app.config.get("REDIS_URL") else {})
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("CAREBOX_SOCKETIO_CHANNEL") or "carebox")
-    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    limiter.init_app(app)
+    redis_url = app.config.get("REDIS_URL")
+    # Short timeouts: an unreachable Redis costs a sign-in a second, then memory takes over for a while.
+    storage = storage_from_string(redis_url, socket_connect_timeout=1, socket_timeout=1) if redis_url \
+        else MemoryStorage()
     app.extensions["carebox_throttle"] = {
-        "fallback": MovingWindowRateLimiter(MemoryStorage()), "storage_down_until": 0.0}
+        "strategy": MovingWindowRateLimiter(storage),
+        "fallback": MovingWindowRateLimiter(MemoryStorage()),
+        "storage_down_until": 0.0,
+        # Deployments (and test runs) sharing one Redis keep their own counts, as they keep their own channel.
+        "prefix": app.config.get("CAREBOX_SOCKETIO_CHANNEL") or "carebox",
+    }
