@@ -5,6 +5,7 @@ module is read first if present. Defaults give the embedded, zero-setup mode:
 SQLite under `instance/`, no Redis, web + worker + sandbox in one process.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -84,7 +85,18 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
+    # The remember cookie signs a user in as surely as the session cookie: the same protections. Every sign-in
+    # also ends on the server after this long (app/sessions.py), whatever a cookie's own expiry says.
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=env_int("CAREBOX_REMEMBER_DAYS", 14))
+    # Brakes on password and token guessing (Flask-Limiter limit strings; app/auth/throttle.py). Sign-in attempts
+    # per e-mail count every attempt; per client address, only failures (a whole office may share one address).
+    CAREBOX_LOGIN_LIMIT_ACCOUNT = os.environ.get("CAREBOX_LOGIN_LIMIT_ACCOUNT") or "5 per minute; 20 per hour"
+    CAREBOX_LOGIN_LIMIT_IP = os.environ.get("CAREBOX_LOGIN_LIMIT_IP") or "30 per minute; 300 per hour"
+    # Checked before every Bearer lookup (a Redis round trip per limit with REDIS_URL): one limit by default.
+    CAREBOX_TOKEN_LIMIT_IP = os.environ.get("CAREBOX_TOKEN_LIMIT_IP") or "30 per minute"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     JSON_SORT_KEYS = False
 

@@ -1,27 +1,40 @@
-"""Creating staff users: the rules the CLI and the admin pages share."""
+"""Staff users: the rules the CLI, the admin pages and the API share. Callers commit.
+
+Access that ends, ends everywhere: a role change or a deactivation ends every sign-in of the user
+(their session and remember cookies stop working) and drops their live Socket.IO connections; a new
+password ends every other sign-in. API tokens stop with a deactivation (ApiToken.is_active).
+"""
 import re
-import secrets
 
 import sqlalchemy as sa
 
 from app.accounts import find_user_by_email
 from app.audit import record
 from app.models import ROLES, User
+from app.models.user import ROLE_RANK
+from app.passwords import generate_password, password_problem  # noqa: F401  (generate_password: callers')
+from app.realtime.revocation import drop_connections, user_room
+from app.sessions import end_sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
 
 
 class UserError(ValueError):
     """Bad input for a user; the message says what to fix."""
 
 
+class PasswordError(UserError):
+    """The password does not meet the rule (app/passwords.py); the message says why."""
+
+
 class UserConflict(UserError):
     """The change clashes with existing state (a taken email, the last admin)."""
 
 
-def generate_password():
-    return secrets.token_urlsafe(12)
+def check_new_password(password, *, email, name=None):
+    problem = password_problem(password, email=email, name=name)
+    if problem is not None:
+        raise PasswordError(problem)
 
 
 def create_user(session, *, email, role, name=None, password=None, actor=None):
@@ -32,13 +45,27 @@ def create_user(session, *, email, role, name=None, password=None, actor=None):
         raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if find_user_by_email(session, email) is not None:
         raise UserConflict(f"a user with email {email} already exists")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    user = User(email=email, role=role, name=(name or email.split("@")[0]).strip()[:120])
+    name = (name or email.split("@")[0]).strip()[:120]
+    if password is not None:
+        check_new_password(password, email=email, name=name)
+    user = User(email=email, role=role, name=name)
     user.set_password(password or generate_password())
     session.add(user)
     session.flush()
     record("user.created", actor=actor, target=user, data={"role": role})
+    return user
+
+
+def change_password(session, user, *, new_password, keep=None, actor=None):
+    """Set a new password (checked against the rule) and end every sign-in of `user` but `keep`.
+
+    `keep` is the sign-in the change was made from (a UserSession), or None to sign them out
+    everywhere, as when an admin resets someone's password.
+    """
+    check_new_password(new_password, email=user.email, name=user.name)
+    user.set_password(new_password)
+    ended = end_sessions(session, user, keep=keep)
+    record("user.password_changed", actor=actor, target=user, data={"sessions_ended": ended})
     return user
 
 
@@ -55,19 +82,33 @@ def update_user(session, user, *, name=None, role=None, is_active=None, actor=No
         changes["is_active"] = {"from": user.is_active, "to": bool(is_active)}
     stops_being_admin = user.role == "admin" and user.is_active and (
         ("role" in changes and role != "admin") or ("is_active" in changes and not is_active))
-    if stops_being_admin and _active_admins(session) <= 1:
+    if stops_being_admin and _other_active_admins(session, user) == 0:
         raise UserConflict("this is the last active admin: make someone else admin first")
     if name is not None and name.strip() and name.strip() != user.name:
         changes["name"] = True
         user.name = name.strip()[:120]
     if "role" in changes:
+        lowered = ROLE_RANK[role] < ROLE_RANK[user.role]
         user.role = role
+        # Sign-ins were made for the old role: start afresh. Connections in rooms of the old role go too.
+        end_sessions(session, user)
+        if lowered:
+            drop_connections(session, user_room(user.id))
     if "is_active" in changes:
         user.is_active = bool(is_active)
+        if not user.is_active:
+            end_sessions(session, user)
+            drop_connections(session, user_room(user.id))
     if changes:
         record("user.updated", actor=actor, target=user, data=changes)
     return user
 
 
-def _active_admins(session):
-    return session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "admin", User.is_active.is_(True)))
+def _other_active_admins(session, user):
+    """Active admins besides `user`. On PostgreSQL every active admin row (theirs too) is locked until commit,
+    so two admins demoting each other at once are counted one after the other, and the second is refused;
+    SQLite already runs writing transactions one at a time."""
+    stmt = sa.select(User.id).where(User.role == "admin", User.is_active.is_(True))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return sum(1 for admin_id in session.scalars(stmt) if admin_id != user.id)

@@ -31,9 +31,16 @@ def test_duplicate_email_is_a_conflict_and_bad_input_is_422(client, admin_header
     admin, headers = admin_headers
     dup = client.post("/api/v1/users", headers=headers, json={"email": admin.email})
     assert dup.status_code == 409 and dup.json["error"]["code"] == "conflict"
-    for body in ({"email": "not-an-email"}, {"email": "a@b.test", "role": "owner"}, {"email": "a@b.test", "password": "short"}):
+    for body in ({"email": "not-an-email"}, {"email": "a@b.test", "role": "owner"}):
         resp = client.post("/api/v1/users", headers=headers, json=body)
         assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error", body
+    # The password rule (app/passwords.py) answers with its own code and says what to fix.
+    for password, says in (("short", "at least 12 characters"), ("password1234", "most common passwords"),
+                           ("Ana.Smith.2024", "close to your e-mail")):
+        resp = client.post("/api/v1/users", headers=headers, json={"email": "ana.smith@example.test",
+                                                                    "password": password})
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "weak_password", password
+        assert says in resp.json["error"]["message"], resp.json
 
 
 def test_list_filter_change_role_and_deactivate(client, make_user, make_token, admin_headers):

@@ -22,7 +22,30 @@ def test_users_create_and_errors(app, db):
     bad_email = run(app, "users", "create", "--email", "not-an-email", "--role", "agent")
     assert bad_email.exit_code != 0 and "not an email" in bad_email.output
     short = run(app, "users", "create", "--email", "c@example.test", "--role", "agent", "--password", "short")
-    assert short.exit_code != 0 and "10 characters" in short.output
+    assert short.exit_code != 0 and "12 characters" in short.output
+    common = run(app, "users", "create", "--email", "c@example.test", "--role", "agent", "--password", "password1234")
+    assert common.exit_code != 0 and "most common passwords" in common.output
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_users_set_password_ends_every_sign_in(app, db, make_user):
+    from tests.conftest import login
+
+    user = make_user("admin")
+    browser = app.test_client()
+    login(browser, user)
+    weak = run(app, "users", "set-password", "--email", user.email, "--password", "qwertyuiop12")
+    assert weak.exit_code != 0 and "common" in weak.output
+    assert browser.get("/").status_code == 200  # a refused change ends nothing
+    ok = run(app, "users", "set-password", "--email", user.email.upper())
+    assert ok.exit_code == 0, ok.output
+    password = ok.output.split("password: ")[1].strip()
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(password)
+    assert browser.get("/").status_code == 302  # signed out
+    login(app.test_client(), user, password=password)
+    missing = run(app, "users", "set-password", "--email", "nobody@example.test")
+    assert missing.exit_code != 0 and "no user" in missing.output
 
 
 def test_accounts_add_list_and_errors(app, db):

@@ -7,6 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import ROLES, TOKEN_SCOPES
 from app.events.catalogue import WEBHOOK_TYPES
+from app.passwords import MAX_LENGTH, MIN_LENGTH
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -29,8 +30,10 @@ class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", choices=[SelectChoice(r, r) for r in ROLES], default="agent")
-    password = PasswordField("Password", validators=[Optional(), Length(min=10, max=512)],
-                             description="Leave empty to generate one (shown once).")
+    # The rule itself (length, strength) is app/passwords.py's, applied by create_user.
+    password = PasswordField("Password", validators=[Optional(), Length(max=MAX_LENGTH)],
+                             description=f"At least {MIN_LENGTH} characters and hard to guess. "
+                                         "Leave empty to generate one (shown once).")
 
 
 class RoleForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Admin → users: create, change role, deactivate and reactivate."""
+"""Admin → users: create, change role, reset password, deactivate and reactivate."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -9,13 +9,13 @@ from app.api.paging import get_by_id
 from app.auth.guard import role_required
 from app.extensions import db
 from app.models import User
-from app.users import UserError, create_user, generate_password, update_user
+from app.users import PasswordError, UserError, change_password, create_user, generate_password, update_user
 
 
-def _page(form, created=None, status=200):
+def _page(form, created=None, status=200, password_reset=None):
     users = db.session.scalars(sa.select(User).order_by(User.is_active.desc(), User.name))
     return render_template("admin/users.html", form=form, users=list(users), created=created, action=ActionForm(),
-                           role_form=RoleForm), status
+                           role_form=RoleForm, password_reset=password_reset), status
 
 
 def _user_or_404(user_id):
@@ -42,7 +42,7 @@ def create_user_page():
         user = create_user(db.session, email=form.email.data, role=form.role.data, name=form.name.data or None,
                            password=password, actor=current_user)
     except UserError as exc:
-        form.email.errors.append(str(exc))
+        (form.password if isinstance(exc, PasswordError) else form.email).errors.append(str(exc))
         return _page(form, status=400)
     db.session.commit()
     shown = None if form.password.data else password  # a generated password is shown once, never flashed
@@ -70,6 +70,21 @@ def change_role(user_id):
         flash("Pick a role.", "error")
         return redirect(url_for("admin.users"))
     return _change(user_id, role=form.role.data)
+
+
+@bp.post("/users/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id):
+    """A new generated password (shown once); the user is signed out everywhere and their sockets dropped."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = _user_or_404(user_id)
+    password = generate_password()
+    # Resetting your own password keeps this browser signed in; anyone else's signs them out everywhere.
+    keep = current_user.login_session if user.id == current_user.id else None
+    change_password(db.session, user, new_password=password, keep=keep, actor=current_user)
+    db.session.commit()
+    return _page(UserForm(formdata=None), password_reset={"email": user.email, "password": password})
 
 
 @bp.post("/users/<int:user_id>/deactivate")

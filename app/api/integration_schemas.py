@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.schemas import ContactOut, ConversationOut, Network, Query, Strict
 from app.events.catalogue import WEBHOOK_TYPES
+from app.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH, MIN_LENGTH as MIN_PASSWORD_LENGTH
 
 Scope = Literal["read", "write", "admin"]
 Role = Literal["agent", "manager", "admin"]
@@ -82,8 +83,14 @@ class UserIn(Strict):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     name: str | None = Field(default=None, min_length=1, max_length=120)
     role: Role = "agent"
-    password: str | None = Field(default=None, min_length=10, max_length=512,
-                                 description="Default: a generated one, returned once.")
+    password: str | None = Field(default=None, max_length=512, description=(
+        f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, and hard to guess (zxcvbn score 3 or more, "
+        "not close to the e-mail or name); 422 says why otherwise. Default: a generated one, returned once."))
+
+
+class UserPasswordIn(Strict):
+    password: str | None = Field(default=None, max_length=512, description=(
+        "The new password (the same rule as creating a user). Default: a generated one, returned once."))
 
 
 class UserPatchIn(Strict):

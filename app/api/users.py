@@ -1,17 +1,19 @@
-"""Staff users (admins): list, create, change role or name, deactivate."""
+"""Staff users (admins): list, create, change role or name, reset password, deactivate."""
 import sqlalchemy as sa
 from flask import jsonify
 from flask_login import current_user
 from spectree import Response
 
 from app.api import bp, require, spec
-from app.api.integration_schemas import UserCreatedOut, UserIn, UserListOut, UserOut, UserPatchIn, UserQuery
+from app.api.integration_schemas import (
+    UserCreatedOut, UserIn, UserListOut, UserOut, UserPasswordIn, UserPatchIn, UserQuery,
+)
 from app.api.paging import get_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
 from app.models import User, isoformat
-from app.users import UserConflict, UserError, create_user, generate_password, update_user
+from app.users import PasswordError, UserConflict, UserError, change_password, create_user, generate_password, update_user
 
 
 def user_dict(user):
@@ -32,6 +34,8 @@ def _user_or_404(user_id):
 def _raise(exc):
     if isinstance(exc, UserConflict):
         raise ApiError(409, str(exc), code="conflict") from None
+    if isinstance(exc, PasswordError):
+        raise ApiError(422, str(exc), code="weak_password") from None
     raise ApiError(422, str(exc), code="invalid_user") from None
 
 
@@ -85,3 +89,20 @@ def patch_user(user_id, json: UserPatchIn):
         _raise(exc)
     db.session.commit()
     return jsonify(user_dict(user))
+
+
+@bp.post("/users/<int:user_id>/password")
+@require("admin", "admin")
+@spec.validate(json=UserPasswordIn, resp=Response(HTTP_200=UserCreatedOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut),
+               tags=["users"])
+def reset_user_password(user_id, json: UserPasswordIn):
+    """Set a new password (generated and returned once when none is given). Signs the user out everywhere."""
+    user = _user_or_404(user_id)
+    password = json.password or generate_password()
+    keep = current_user.login_session if user.id == current_user.id else None  # your own browser stays signed in
+    try:
+        change_password(db.session, user, new_password=password, keep=keep, actor=current_user)
+    except UserError as exc:
+        _raise(exc)
+    db.session.commit()
+    return jsonify({**user_dict(user), "password": None if json.password else password})

@@ -7,5 +7,5 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from app.auth import views  # noqa: E402,F401
+from app.auth import account, views  # noqa: E402,F401
 from app.auth.guard import init_app, public, role_required  # noqa: E402,F401

@@ -5,10 +5,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import TooManyRequests
 
+from app.auth.throttle import TOKEN_FAILURES_PER_IP, Throttled
 from app.database import write_intent
 from app.extensions import db, login_manager
-from app.models import ApiToken, User, hash_token, utcnow
+from app.models import ApiToken, hash_token, utcnow
+from app.sessions import user_for_token
+
+TOKEN_THROTTLED = "Too many requests with invalid tokens from this address. Try again in {seconds} seconds."
 
 PUBLIC_ATTR = "_carebox_public"
 
@@ -78,10 +83,23 @@ def token_from_value(raw):
     return token
 
 
+def guarded_token(raw, ip):
+    """token_from_value behind the per-address brake on failures (HTTP and Socket.IO share it).
+
+    Raises Throttled, before looking the value up, once the address has failed too often: guessing
+    stops for everyone at that address, and a right guess is refused too, so it cannot be told apart.
+    """
+    TOKEN_FAILURES_PER_IP.check(ip)
+    token = token_from_value(raw)
+    if token is None:
+        TOKEN_FAILURES_PER_IP.charge(ip)
+    return token
+
+
 @login_manager.user_loader
-def load_user(user_id):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+def load_user(session_token):
+    # The cookie carries a sign-in's token (User.get_id), so an ended sign-in finds no user here.
+    return user_for_token(db.session, session_token)
 
 
 @login_manager.request_loader
@@ -90,7 +108,11 @@ def load_user_from_request(req):
     raw = bearer_token_value() if req.path.startswith("/api/") else None
     if raw is None:
         return None
-    token = token_from_value(raw)
+    try:
+        token = guarded_token(raw, req.remote_addr)
+    except Throttled as exc:
+        g.token_throttled = exc
+        return None
     if token is None:
         return None
     g.api_token = token
@@ -99,11 +121,15 @@ def load_user_from_request(req):
 
 def _require_login():
     # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
-    for cached in ("_login_user", "api_token", "csrf_token"):
+    for cached in ("_login_user", "api_token", "csrf_token", "token_throttled"):
         g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
     if request.path.startswith("/api/") and bearer_token_value() is not None and not current_user.is_authenticated:
+        throttled = g.get("token_throttled")
+        if throttled is not None:
+            raise TooManyRequests(description=TOKEN_THROTTLED.format(seconds=throttled.retry_after),
+                                  retry_after=throttled.retry_after)
         abort(401, description="invalid, expired or revoked token")
     if not current_user.is_authenticated:
         if wants_json():
@@ -117,6 +143,13 @@ def _require_login():
 
 
 def init_app(app):
+    from app.auth import throttle
+    from app.realtime import revocation
+
+    throttle.init_app(app)
+    revocation.init_app(app)
     login_manager.login_view = "auth.login"
+    # "basic": a session seen from another address or browser is marked not fresh. "strong" would sign an
+    # agent out whenever their address changes (Wi-Fi to VPN); a stolen cookie is handled by ending sign-ins.
     login_manager.session_protection = "basic"
     app.before_request(_require_login)

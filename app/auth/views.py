@@ -1,24 +1,22 @@
 """Sign in and sign out."""
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
 from app.audit import record
 from app.auth import bp
+from app.auth.forms import LoginForm
 from app.auth.guard import public
+from app.auth.signin import SignInFailed, authenticate
+from app.auth.throttle import Throttled
 from app.extensions import db
-from app.models import User, utcnow
+from app.models import utcnow
+from app.sessions import end_session, start_session
 
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=512)])
-    remember = BooleanField("Keep me signed in")
+# User-facing text, in one place (to be wrapped for translation).
+WRONG_LOGIN = "Wrong email or password."
+TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} and try again."
 
 
 def safe_next(target):
@@ -31,6 +29,21 @@ def safe_next(target):
     return target
 
 
+def _minutes(seconds):
+    minutes = max(1, -(-seconds // 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def sign_in(user, remember):
+    """Start a sign-in for `user` in this browser, from a clean session (no pre-login state carries over)."""
+    session.clear()  # session fixation: nothing an attacker planted before sign-in survives it, CSRF secret included
+    start_session(db.session, user, lifetime=current_app.config["REMEMBER_COOKIE_DURATION"],
+                  ip=request.remote_addr, user_agent=request.user_agent.string)
+    login_user(user, remember=remember)
+    user.last_login_at = utcnow()
+    record("login", actor=user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -38,16 +51,19 @@ def login():
         return redirect(url_for("inbox.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.execute(sa.select(User).where(sa.func.lower(User.email) == email)).scalar_one_or_none()
-        if user is None or not user.is_active or not user.check_password(form.password.data):
-            record("login.failed", data={"email": email[:254]})
-            db.session.commit()
-            flash("Wrong email or password.", "error")
+        try:
+            user = authenticate(db.session, form.email.data, form.password.data, request.remote_addr)
+        except Throttled as exc:
+            db.session.commit()  # the audit record
+            flash(TOO_MANY_ATTEMPTS.format(minutes=_minutes(exc.retry_after)), "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except SignInFailed:
+            db.session.commit()  # the audit record
+            flash(WRONG_LOGIN, "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user, remember=form.remember.data)
-        user.last_login_at = utcnow()
-        record("login", actor=user)
+        sign_in(user, remember=form.remember.data)
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("inbox.index"))
     status = 400 if request.method == "POST" else 200
@@ -57,6 +73,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     record("logout", actor=current_user)
+    if current_user.login_session is not None:
+        end_session(db.session, current_user.login_session)  # this cookie, and any copy of it, stops working
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

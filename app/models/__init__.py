@@ -14,14 +14,14 @@ from app.models.conversation import (
     fold,
 )
 from app.models.sla import SlaClock, SlaPolicy
-from app.models.user import ROLES, TOKEN_SCOPES, ApiToken, User, hash_token
+from app.models.user import ROLES, TOKEN_SCOPES, ApiToken, User, UserSession, hash_token
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.workspace import CannedResponse, Notification, Setting
 
 __all__ = [
     "CannedResponse", "Notification", "Setting", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "ApiToken", "AuditEvent", "Contact", "Conversation", "JobLease", "Message", "SlaClock", "SlaPolicy",
-    "SocialAccount", "User", "DELIVERY_STATES", "DIRECTIONS", "HEALTH_STATES", "NETWORKS",
+    "SocialAccount", "User", "UserSession", "DELIVERY_STATES", "DIRECTIONS", "HEALTH_STATES", "NETWORKS",
     "PRIORITIES", "ROLES", "SLA_STATES", "STATUSES", "TOKEN_SCOPES", "fold", "hash_token",
     "isoformat", "utcnow",
 ]

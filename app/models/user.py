@@ -1,4 +1,4 @@
-"""Staff users (agents, managers, admins) and their API tokens."""
+"""Staff users (agents, managers, admins), their signed-in browser sessions and their API tokens."""
 import hashlib
 import secrets
 from datetime import datetime
@@ -34,6 +34,14 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
 
+    # The sign-in this request runs under (app/auth/sessions.py sets it): Flask-Login stores get_id() in the
+    # session and remember cookies, so they carry that sign-in's token, never the user id, and die with its row.
+    login_session = None
+    login_session_token = None
+
+    def get_id(self):
+        return self.login_session_token
+
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
 
@@ -46,6 +54,26 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One sign-in (a browser): the session cookie and the remember cookie carry its random token.
+
+    Only the token's SHA-256 is stored. Deleting the row ends that sign-in wherever its cookies went
+    (a copy of a logged-out cookie included); deleting a user's rows signs them out everywhere.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+
+    user: Mapped[User] = relationship()
 
 
 def hash_token(raw):

@@ -1,8 +1,11 @@
 """Socket.IO: authenticated connections that join rooms by permission, and presence.
 
 A connection needs the browser session or `auth={"token": "<api token>"}`;
-anything else is refused. Rooms: STAFF for every signed-in user, MANAGERS
-for managers and admins, and "user:<id>" for events meant for one person.
+anything else is refused, and failed token attempts are braked per address
+like the API's. Rooms: STAFF for every signed-in user, MANAGERS for managers
+and admins, "user:<id>" for events meant for one person, and "session:<id>"
+or "token:<id>" for the credential behind the connection, so that ending it
+disconnects exactly its connections, on every node (app/realtime/revocation.py).
 Client events: "view" {conversation_id|null} and "typing" {conversation_id, typing};
 "presence" (no data) answers, by acknowledgement, with everyone's presence.
 """
@@ -10,37 +13,40 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from app.events import MANAGERS, STAFF, USER, emit_now
+from app.events import MANAGERS, STAFF, emit_now
 from app.extensions import db, socketio
 from app.ops.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
+from app.realtime.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 
 
 def current_presence():
     return current_app.extensions["carebox_presence"]
 
 
-def user_room(user_id):
-    return USER.format(user_id=user_id)
-
-
 def _authenticate(auth):
-    """The user behind this connection, or None."""
+    """(the user behind this connection, the room of its credential), or (None, None)."""
     if current_user.is_authenticated:
-        return current_user._get_current_object()
+        user = current_user._get_current_object()
+        if user.login_session is not None:
+            return user, session_room(user.login_session.id)
     token_value = auth.get("token") if isinstance(auth, dict) else None
     if token_value:
-        from app.auth.guard import token_from_value
+        from app.auth.guard import guarded_token
+        from app.auth.throttle import Throttled
 
-        token = token_from_value(str(token_value))
+        try:
+            token = guarded_token(str(token_value), request.remote_addr)
+        except Throttled:
+            raise ConnectionRefusedError("too many invalid tokens from this address") from None
         if token is not None and token.has_scope("read"):
-            return token.user
-    return None
+            return token.user, token_room(token.id)
+    return None, None
 
 
 def on_connect(auth=None):
     try:
-        user = _authenticate(auth)
+        user, credential_room = _authenticate(auth)
         if user is None:
             raise ConnectionRefusedError("authentication required")
         sid = request.sid
@@ -48,6 +54,7 @@ def on_connect(auth=None):
         if user.has_role("manager"):
             join_room(MANAGERS, sid=sid)
         join_room(user_room(user.id), sid=sid)
+        join_room(credential_room, sid=sid)
         current_presence().connect(sid, user.id, user.name)
         SOCKET_CONNECTIONS.inc()
     finally:

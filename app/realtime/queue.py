@@ -5,10 +5,12 @@ from contextlib import contextmanager
 
 import socketio
 
+from app.realtime.revocation import RoomDisconnects
+
 MAX_RECONNECT_SECONDS = 3
 
 
-class RedisQueue(socketio.RedisManager):
+class RedisQueue(RoomDisconnects, socketio.RedisManager):
     """python-socketio's RedisManager, with short timeouts, a quick way back after an outage, and the
     events of one commit published together.
 
@@ -20,6 +22,8 @@ class RedisQueue(socketio.RedisManager):
     page of 100 emits over a hundred, which halved its ingest rate (bench/ingest.py with REDIS_URL).
     Inside `publishing_together()` they go as one pipeline of PUBLISH commands instead: the same
     messages in the same order, so nodes of any version understand them.
+
+    RoomDisconnects adds disconnecting a whole room on every node (access that ends, app/realtime/revocation.py).
     """
 
     def __init__(self, url, channel):
