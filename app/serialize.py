@@ -1,5 +1,6 @@
-"""The JSON shapes of DESIGN.md ("Shapes to keep"), shared by the REST API, Socket.IO events and webhooks."""
+"""The JSON shapes of docs/design.md ("Shapes to keep"), shared by the REST API, Socket.IO events and webhooks."""
 from app.models import isoformat
+from app.sla.state import clock_view
 
 
 def contact_dict(contact):
@@ -14,9 +15,7 @@ def contact_dict(contact):
 
 
 def sla_dict(conv, now=None, session=None):
-    """The conversation's SLA clock: DESIGN.md's fields plus level, pause and policy (app/sla/state.py)."""
-    from app.sla.state import clock_view
-
+    """The conversation's SLA clock: docs/design.md's fields plus level, pause and policy (app/sla/state.py)."""
     return clock_view(conv, now, session)
 
 

@@ -8,12 +8,14 @@ import re
 
 import sqlalchemy as sa
 
+from app import events
 from app.accounts import find_user_by_email
 from app.audit import record
 from app.models import ROLES, User
 from app.models.user import ROLE_RANK
 from app.passwords import generate_password, password_problem  # noqa: F401  (generate_password: callers')
 from app.realtime.revocation import drop_connections, user_room
+from app.serialize import user_dict
 from app.sessions import end_sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -102,6 +104,19 @@ def update_user(session, user, *, name=None, role=None, is_active=None, actor=No
     if changes:
         record("user.updated", actor=actor, target=user, data=changes)
     return user
+
+
+def update_profile(session, user, *, name=None, is_available=None):
+    """What staff change about themselves: their display name, their availability for auto-assignment.
+    Colleagues' screens hear of it (team.updated). Returns what changed."""
+    changes = {field: value for field, value in (("name", name), ("is_available", is_available))
+               if value is not None and getattr(user, field) != value}
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        record("user.updated", actor=user, target=user, data=changes)
+        events.publish(session, "team.updated", {"user": user_dict(user)})
+    return changes
 
 
 def _other_active_admins(session, user):

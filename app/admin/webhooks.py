@@ -9,10 +9,9 @@ from sqlalchemy.orm import selectinload
 from app.admin import bp
 from app.admin.forms import ActionForm, PrivateAddressesForm, RotateForm, WebhookForm
 from app.api.paging import get_by_id
-from app.audit import record
 from app.auth.guard import role_required
 from app.extensions import db
-from app.models import Setting, WebhookDelivery, WebhookEndpoint
+from app.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks import endpoints as hooks
 from app.webhooks import ssrf
 
@@ -75,10 +74,7 @@ def create_webhook():
 def private_addresses():
     form = PrivateAddressesForm()
     if form.validate_on_submit():
-        setting = db.session.get(Setting, ssrf.SETTING_KEY) or Setting(key=ssrf.SETTING_KEY, value={})
-        setting.value = {**(setting.value or {}), "allow_private": bool(form.allow_private.data)}
-        db.session.add(setting)
-        record("setting.changed", actor=current_user, data={"key": ssrf.SETTING_KEY, "allow_private": setting.value["allow_private"]})
+        hooks.set_allow_private(db.session, form.allow_private.data, actor=current_user)
         db.session.commit()
         flash("Private addresses are now " + ("allowed." if form.allow_private.data else "refused."), "info")
     return redirect(url_for("admin.webhooks"))

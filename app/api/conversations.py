@@ -10,6 +10,7 @@ from app.api.schemas import (
 )
 from app.conversations import actions, delivery, replies
 from app.conversations.queries import counts, history, list_conversations
+from app.errors import ApiError
 from app.extensions import db
 from app.serialize import conversation_summary, message_dict
 
@@ -62,8 +63,6 @@ def patch_conversation(conversation_id, json: ConversationPatchIn):
     conv = actions.get_or_404(db.session, conversation_id)
     fields = json.model_dump(exclude_unset=True)
     if "status" in fields and fields["status"] is None or "priority" in fields and fields["priority"] is None:
-        from app.errors import ApiError
-
         raise ApiError(422, "status and priority cannot be null.", code="validation_error")
     actions.update_conversation(db.session, conv, actor=current_user, **fields)
     db.session.commit()

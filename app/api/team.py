@@ -8,11 +8,11 @@ from app.api import bp, require, spec
 from app.api.schemas import (
     AutoAssignIO, MeOut, MePatchIn, NotificationListOut, NotificationQuery, NotificationReadIn, TeamOut,
 )
-from app.audit import record
 from app.conversations.assignment import auto_assign_mode, set_auto_assign_mode
 from app.extensions import db
 from app.models import Notification, User, utcnow
 from app.serialize import notification_dict, user_dict
+from app.users import update_profile
 
 
 @bp.get("/team")
@@ -42,14 +42,7 @@ def get_me():
 def patch_me(json: MePatchIn):
     """Switch my availability for auto-assignment, or change my display name."""
     user = db.session.get(User, current_user.id)
-    changes = json.model_dump(exclude_unset=True, exclude_none=True)
-    for field, value in changes.items():
-        setattr(user, field, value)
-    if changes:
-        record("user.updated", actor=user, target=user, data=changes)
-        from app import events
-
-        events.publish(db.session, "team.updated", {"user": user_dict(user)})
+    update_profile(db.session, user, name=json.name, is_available=json.is_available)
     db.session.commit()
     return jsonify(me_dict(user))
 
@@ -98,7 +91,6 @@ def get_auto_assign():
 @spec.validate(json=AutoAssignIO, resp=Response(HTTP_200=AutoAssignIO), tags=["team"])
 def put_auto_assign(json: AutoAssignIO):
     """Managers choose the auto-assignment mode."""
-    mode = set_auto_assign_mode(db.session, json.mode)
-    record("settings.auto_assign", data={"mode": mode})
+    mode = set_auto_assign_mode(db.session, json.mode, actor=current_user)
     db.session.commit()
     return jsonify({"mode": mode})

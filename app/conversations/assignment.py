@@ -6,8 +6,11 @@ conversations). Only active agents who switched themselves available take part.
 """
 import sqlalchemy as sa
 
+from app.audit import record
 from app.batch_sql import prebuilt
+from app.domain_errors import Invalid
 from app.models import Conversation, Setting, User
+from app.notifications import notify
 
 AUTO_ASSIGN_KEY = "auto_assign"
 AUTO_ASSIGN_MODES = ("off", "round_robin", "least_loaded")
@@ -26,12 +29,13 @@ def auto_assign_mode(session):
     return mode if mode in AUTO_ASSIGN_MODES else "off"
 
 
-def set_auto_assign_mode(session, mode):
+def set_auto_assign_mode(session, mode, *, actor=None):
     if mode not in AUTO_ASSIGN_MODES:
-        raise ValueError(f"mode must be one of {', '.join(AUTO_ASSIGN_MODES)}")
+        raise Invalid(f"mode must be one of {', '.join(AUTO_ASSIGN_MODES)}")
     row = session.get(Setting, AUTO_ASSIGN_KEY) or Setting(key=AUTO_ASSIGN_KEY, value={})
     row.value = {**(row.value or {}), "mode": mode}
     session.add(row)
+    record("settings.auto_assign", actor=actor, data={"mode": mode})
     return mode
 
 
@@ -79,7 +83,5 @@ def auto_assign(session, conversations):
 
 
 def notify_assigned(session, conv, user, by=None):
-    from app.notifications import notify
-
     who = f" by {by.name}" if by is not None else ""
     notify(session, user.id, "assigned", f"Conversation #{conv.id} was assigned to you{who}.", conversation_id=conv.id)

@@ -13,6 +13,7 @@ from twitter_text import parse_tweet
 
 from app import events
 from app.audit import record
+from app.conversations.delivery import publish_change
 from app.domain_errors import Conflict, Invalid, NotFound
 from app.models import Conversation, Message, User, fold, utcnow
 from app.notifications import notify
@@ -154,8 +155,6 @@ def retry_reply(session, message_id, *, actor):
     message.delivery_status = "queued"
     message.delivery_error = None
     message.received_at = utcnow()
-    from app.conversations.delivery import publish_change
-
     publish_change(session, message, {"delivery_status": {"from": previous, "to": "queued"}})
     record("reply.retried", actor=actor, target=message, data={"from": previous})
     return message

@@ -4,6 +4,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto import decrypt_json, encrypt_json
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
@@ -55,14 +56,10 @@ class SocialAccount(db.Model):
 
     @property
     def credentials(self):
-        from app.crypto import decrypt_json
-
         return decrypt_json(self.credentials_encrypted) if self.credentials_encrypted else {}
 
     @credentials.setter
     def credentials(self, value):
-        from app.crypto import encrypt_json
-
         self.credentials_encrypted = encrypt_json(value or {})
 
     def __repr__(self):

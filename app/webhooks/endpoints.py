@@ -14,7 +14,7 @@ from flask import current_app
 
 from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
-from app.models import WebhookDelivery, WebhookEndpoint, utcnow
+from app.models import Setting, WebhookDelivery, WebhookEndpoint, utcnow
 from app.webhooks import outbox, ssrf
 from app.events.catalogue import TEST_TYPE, WEBHOOK_TYPES
 
@@ -136,6 +136,15 @@ def send_test_event(session, endpoint, *, actor=None):
     _unpause(session, endpoint.id)
     record("webhook.test_sent", actor=actor, target=endpoint, data={"delivery_id": delivery.id})
     return delivery
+
+
+def set_allow_private(session, allow, *, actor=None):
+    """The admin setting that lets webhooks reach loopback and private addresses (tests, the sandbox)."""
+    setting = session.get(Setting, ssrf.SETTING_KEY) or Setting(key=ssrf.SETTING_KEY, value={})
+    setting.value = {**(setting.value or {}), "allow_private": bool(allow)}
+    session.add(setting)
+    record("setting.changed", actor=actor, data={"key": ssrf.SETTING_KEY, "allow_private": bool(allow)})
+    return bool(allow)
 
 
 def _unpause(session, endpoint_id):

@@ -91,8 +91,7 @@ def delete_canned():
 def save_auto_assign():
     form = AutoAssignForm()
     if form.validate_on_submit():
-        set_auto_assign_mode(db.session, form.mode.data)
-        record("settings.auto_assign", data={"mode": form.mode.data})
+        set_auto_assign_mode(db.session, form.mode.data, actor=current_user)
         db.session.commit()
         flash("Auto-assignment saved.", "info")
     return redirect(url_for(".index"))
