@@ -29,3 +29,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # One control socket per node: several nodes on one machine would otherwise share ~/.gunicorn/gunicorn.ctl.
 # (Derived from CAREBOX_BIND: give each node its address there rather than with -b.)
 control_socket = os.environ.get("CAREBOX_GUNICORN_CONTROL", f"/tmp/carebox-gunicorn-{bind.replace(':', '-')}.ctl")
+
+
+def post_request(worker, req, environ, resp):
+    # The app answered "Connection: close" (a body refused unread: app/security/bodies.py). gunicorn drops
+    # that header, and its gevent worker would read on whatever the client keeps sending to keep the
+    # connection alive: close it instead.
+    if environ.get("carebox.close_connection"):
+        req.force_close()

@@ -1,0 +1,5 @@
+"""Security headers (placeholder)."""
+
+
+def init_app(app):
+    pass
