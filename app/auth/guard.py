@@ -103,8 +103,8 @@ def _require_login():
         g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
-    if request.path.startswith("/api/") and bearer_token_value() is not None and not current_user.is_authenticated:
-        abort(401, description="invalid, expired or revoked token")
+    if request.path.startswith("/api/") and bearer_token_value() is not None:
+        _authenticate_by_token_only()
     if not current_user.is_authenticated:
         if wants_json():
             abort(401)
@@ -114,6 +114,20 @@ def _require_login():
     if required is not None and not current_user.has_role(required):
         abort(403, description=f"This needs the {required} role.")
     return None
+
+
+def _authenticate_by_token_only():
+    """A Bearer header alone says who calls, whatever session cookie rides along.
+
+    Flask-Login prefers the session: a browser session plus any Bearer header (even junk) would be served as
+    the session user while the API took it for a token caller and skipped CSRF. An invalid token is 401.
+    """
+    token = g.get("api_token") or token_from_value(bearer_token_value())
+    if token is None:
+        abort(401, description="invalid, expired or revoked token")
+    g.api_token = token
+    g._login_user = token.user  # what Flask-Login's current_user reads
+    return token
 
 
 def init_app(app):
