@@ -71,8 +71,9 @@ class Config:
     # HTTP hardening (app/security). Bodies past this many bytes are refused with 413 while they are read
     # (chunked ones too), so an unauthenticated POST cannot make a web process buffer it.
     MAX_CONTENT_LENGTH = env_int("CAREBOX_MAX_CONTENT_LENGTH", 1024 * 1024)
-    # Origins (besides the page's own) allowed to open Socket.IO connections; None: same origin only.
-    CAREBOX_CORS_ORIGINS = env_list("CAREBOX_CORS_ORIGINS")
+    # Origins allowed to open Socket.IO connections; None: the request's own (scheme and Host) only.
+    # Never "*": Socket.IO authenticates with the session cookie, so any site could read an agent's events.
+    CAREBOX_CORS_ORIGINS = [o for o in env_list("CAREBOX_CORS_ORIGINS") or [] if o != "*"] or None
     # Strict-Transport-Security max-age on https responses (0: no header).
     CAREBOX_HSTS_SECONDS = env_int("CAREBOX_HSTS_SECONDS", 365 * 24 * 3600)
     # /metrics (web) and `worker --metrics-port`: with a token, only callers sending it; without one, loopback
