@@ -96,7 +96,10 @@ def demo(host, port, rate, no_serve):
     try:
         # Werkzeug's threaded server carries Flask-SocketIO's websockets (threading mode, simple-websocket).
         # One process, no reloader: the worker and the sandbox must start exactly once.
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        from app.ops.logs import redacting_request_handler
+
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+                   request_handler=redacting_request_handler())
     finally:
         w.shutdown()
         server.stop()
