@@ -122,12 +122,11 @@ def _authenticate_by_token_only():
     Flask-Login prefers the session: a browser session plus any Bearer header (even junk) would be served as
     the session user while the API took it for a token caller and skipped CSRF. An invalid token is 401.
     """
-    token = g.get("api_token") or token_from_value(bearer_token_value())
+    token = token_from_value(bearer_token_value())
     if token is None:
         abort(401, description="invalid, expired or revoked token")
     g.api_token = token
     g._login_user = token.user  # what Flask-Login's current_user reads
-    return token
 
 
 def init_app(app):

@@ -4,7 +4,7 @@ Werkzeug checks the limit against Content-Length only when a view reads the body
 one (chunked) it stops reading at the limit and hands the view a silently truncated body instead of
 refusing it. So the first hook of every request does it: a declared length past the limit is refused
 unread; a chunked body is read ahead up to one byte past the limit, refused if it has that byte, else
-handed on as an ordinary body of known length. Either way at most the limit is ever buffered.
+handed on as an ordinary body of known length. Either way no more than the limit and one byte is buffered.
 
 A refused body is never read further: the answer says `Connection: close`, which HonourConnectionClose
 makes every server obey. gunicorn drops the header (hop-by-hop) and its gevent worker would read on to keep
