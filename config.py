@@ -26,6 +26,12 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_list(name):
+    """A comma-separated setting as a list (None when unset or empty)."""
+    items = [part.strip() for part in (os.environ.get(name) or "").split(",") if part.strip()]
+    return items or None
+
+
 def database_url(raw):
     """Normalise a DATABASE_URL so SQLAlchemy uses psycopg 3 for PostgreSQL."""
     if not raw:
@@ -66,6 +72,19 @@ class Config:
     # A customer writing again within this many hours of "resolved" reopens the conversation (0: always a new one).
     CAREBOX_REOPEN_WINDOW_HOURS = env_int("CAREBOX_REOPEN_WINDOW_HOURS", 72)
     CAREBOX_FACEBOOK_VERIFY_TOKEN = os.environ.get("CAREBOX_FACEBOOK_VERIFY_TOKEN")
+
+    # HTTP hardening (app/security). Bodies past this many bytes are refused with 413 while they are read
+    # (chunked ones too), so an unauthenticated POST cannot make a web process buffer it.
+    MAX_CONTENT_LENGTH = env_int("CAREBOX_MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Origins allowed to open Socket.IO connections; None: the request's own (scheme and Host) only.
+    # Never "*": Socket.IO authenticates with the session cookie, so any site could read an agent's events.
+    CAREBOX_CORS_ORIGINS = [o for o in env_list("CAREBOX_CORS_ORIGINS") or [] if o != "*"] or None
+    # Strict-Transport-Security max-age on https responses (0: no header).
+    CAREBOX_HSTS_SECONDS = env_int("CAREBOX_HSTS_SECONDS", 365 * 24 * 3600)
+    # /metrics (web) and `worker --metrics-port`: with a token, only callers sending it; without one, loopback
+    # callers only when this is on (a reverse proxy on the same host makes every remote caller loopback).
+    CAREBOX_METRICS_TOKEN = os.environ.get("CAREBOX_METRICS_TOKEN") or None
+    CAREBOX_METRICS_ALLOW_LOOPBACK = env_bool("CAREBOX_METRICS_ALLOW_LOOPBACK")
 
     # Worker tuning. Seconds unless named otherwise.
     CAREBOX_POLL_INTERVAL = env_int("CAREBOX_POLL_INTERVAL", 10)  # floor between polls of one account

@@ -48,6 +48,9 @@ def create_app(config=None):
     from app import api, cli, errors, inbox, realtime
 
     errors.init_app(app)
+    from app import security
+
+    security.init_app(app)  # body size limit, security headers
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     from app import workflow

@@ -19,6 +19,7 @@ def test_readyz_reports_redis_down_but_stays_ready(client, app):
 
 
 def test_metrics_for_loopback_or_token(client, app, custom_account, make_user, make_token):
+    app.config["CAREBOX_METRICS_ALLOW_LOOPBACK"] = True  # off by default (see tests/test_security_metrics.py)
     client.post("/api/v1/messages", headers={"Authorization": f"Bearer {make_token(make_user('agent'))}"}, json={
         "account_id": custom_account.id, "external_id": "m-1", "text": "hi", "author": {"external_id": "c"}})
     body = client.get("/metrics").get_data(as_text=True)  # the test client calls from 127.0.0.1
@@ -29,6 +30,7 @@ def test_metrics_for_loopback_or_token(client, app, custom_account, make_user, m
     assert client.get("/metrics", environ_base=remote).status_code == 403
     app.config["CAREBOX_METRICS_TOKEN"] = "s3cret-scrape"
     assert client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer s3cret-scrape"}).status_code == 200
+    assert client.get("/metrics").status_code == 403  # with a token configured, loopback needs it too
 
 
 def test_request_id_is_echoed_and_logged(client, caplog):

@@ -102,35 +102,14 @@ def load_user(session_token):
     return user_for_token(db.session, session_token)
 
 
-@login_manager.request_loader
-def load_user_from_request(req):
-    # Tokens are for the API only: pages and their forms stay with the browser session.
-    raw = bearer_token_value() if req.path.startswith("/api/") else None
-    if raw is None:
-        return None
-    try:
-        token = guarded_token(raw, req.remote_addr)
-    except Throttled as exc:
-        g.token_throttled = exc
-        return None
-    if token is None:
-        return None
-    g.api_token = token
-    return token.user
-
-
 def _require_login():
     # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
-    for cached in ("_login_user", "api_token", "csrf_token", "token_throttled"):
+    for cached in ("_login_user", "api_token", "csrf_token"):
         g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
-    if request.path.startswith("/api/") and bearer_token_value() is not None and not current_user.is_authenticated:
-        throttled = g.get("token_throttled")
-        if throttled is not None:
-            raise TooManyRequests(description=TOKEN_THROTTLED.format(seconds=throttled.retry_after),
-                                  retry_after=throttled.retry_after)
-        abort(401, description="invalid, expired or revoked token")
+    if request.path.startswith("/api/") and bearer_token_value() is not None:
+        _authenticate_by_token_only()
     if not current_user.is_authenticated:
         if wants_json():
             abort(401)
@@ -140,6 +119,23 @@ def _require_login():
     if required is not None and not current_user.has_role(required):
         abort(403, description=f"This needs the {required} role.")
     return None
+
+
+def _authenticate_by_token_only():
+    """A Bearer header alone says who calls, whatever session cookie rides along.
+
+    Flask-Login prefers the session: a browser session plus any Bearer header (even junk) would be served as
+    the session user while the API took it for a token caller and skipped CSRF. An invalid token is 401.
+    """
+    try:
+        token = guarded_token(bearer_token_value(), request.remote_addr)
+    except Throttled as exc:
+        raise TooManyRequests(description=TOKEN_THROTTLED.format(seconds=exc.retry_after),
+                              retry_after=exc.retry_after) from None
+    if token is None:
+        abort(401, description="invalid, expired or revoked token")
+    g.api_token = token
+    g._login_user = token.user  # what Flask-Login's current_user reads
 
 
 def init_app(app):

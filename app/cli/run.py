@@ -18,15 +18,17 @@ def wait_for_signal():
 @click.command("worker")
 @click.option("--threads", default=8, show_default=True, help="Poll jobs that may run at once.")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address for --metrics-port (callers need CAREBOX_METRICS_TOKEN, see README).")
 @with_appcontext
-def worker(threads, metrics_port):
+def worker(threads, metrics_port, metrics_host):
     """Run the worker role: pollers and timers. Any number may run side by side."""
     from app.worker import Worker
 
     if metrics_port:
-        from prometheus_client import start_http_server
+        from app.ops.metrics import serve_metrics
 
-        start_http_server(metrics_port, addr="127.0.0.1")
+        serve_metrics(current_app.config, metrics_host, metrics_port)
 
     w = Worker(current_app._get_current_object(), threads=threads).start()
     click.echo(f"worker {w.owner} running; Ctrl+C to stop")
@@ -94,7 +96,10 @@ def demo(host, port, rate, no_serve):
     try:
         # Werkzeug's threaded server carries Flask-SocketIO's websockets (threading mode, simple-websocket).
         # One process, no reloader: the worker and the sandbox must start exactly once.
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        from app.ops.logs import redacting_request_handler
+
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+                   request_handler=redacting_request_handler())
     finally:
         w.shutdown()
         server.stop()

@@ -33,7 +33,6 @@ from app.models import SocialAccount
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 INGESTED_VERBS = {"add", "edited"}  # an edit of a stored comment is a duplicate to ingest: ignored
 
@@ -55,12 +54,10 @@ def facebook_handshake():
 @bp.post("/facebook")
 @public  # authenticated by the X-Hub-Signature-256 HMAC of the body, checked below before anything is stored
 def facebook_push():
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413)
-    raw = request.get_data(cache=False)
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature.startswith("sha256=") or len(signature) != len("sha256=") + 64:
-        return _refuse(401, "missing or malformed signature")
+        return _refuse(401, "missing or malformed signature")  # before reading a body nobody signed
+    raw = request.get_data(cache=False)  # at most MAX_CONTENT_LENGTH, chunked or not (app/security/bodies.py)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -48,6 +48,19 @@ def configure_logging():
     root._carebox_configured = True
 
 
+def redacting_request_handler():
+    """Werkzeug's request handler (the embedded server) with secret query parameters out of its log lines."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    from log_redaction import redact
+
+    class RedactingRequestHandler(WSGIRequestHandler):
+        def log(self, type, message, *args):  # noqa: A002  (Werkzeug's signature)
+            super().log(type, redact(message), *(redact(a) if isinstance(a, str) else a for a in args))
+
+    return RedactingRequestHandler
+
+
 class job_context:
     """with job_context("poll:3"): … — log lines inside carry job_id "poll:3/<run id>"."""
 

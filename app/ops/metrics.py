@@ -2,10 +2,12 @@
 
 Counters and gauges below are updated where things happen (polls, ingest, sockets, webhooks);
 the SLA and webhook-backlog gauges are read from the database when /metrics is scraped. Each
-process exposes its own: web nodes at /metrics, workers with `flask worker --metrics-port N`.
-/metrics answers loopback callers, or anyone with `Authorization: Bearer $CAREBOX_METRICS_TOKEN`.
+process exposes its own: web nodes at /metrics, workers with `flask worker --metrics-port N`; who may
+read them is decided in one place, scrape_allowed().
 """
 import hmac
+import ipaddress
+import threading
 import time
 
 import sqlalchemy as sa
@@ -57,20 +59,58 @@ class DatabaseCollector:
 _collector = DatabaseCollector()
 
 
-def _allowed():
-    if request.remote_addr in ("127.0.0.1", "::1"):
-        return True
-    expected = current_app.config.get("CAREBOX_METRICS_TOKEN")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    return bool(expected) and hmac.compare_digest(given, expected)
+def scrape_allowed(config, remote_addr, authorization, proxied):
+    """Who may read metrics, on the web role's /metrics and the worker's --metrics-port alike.
+
+    With CAREBOX_METRICS_TOKEN set, only callers sending `Authorization: Bearer <it>`, wherever they are.
+    Without one, loopback callers only if CAREBOX_METRICS_ALLOW_LOOPBACK is on, and never through a proxy:
+    a reverse proxy on the same host makes every remote caller a loopback peer.
+    """
+    expected = config.get("CAREBOX_METRICS_TOKEN")
+    if expected:
+        scheme, _, given = (authorization or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
+    return bool(config.get("CAREBOX_METRICS_ALLOW_LOOPBACK")) and not proxied and _is_loopback(remote_addr)
+
+
+def _is_loopback(addr):
+    try:
+        return ipaddress.ip_address(addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _proxied(headers):
+    return any(headers.get(name) for name in ("X-Forwarded-For", "Forwarded", "X-Real-IP"))
 
 
 @bp.get("/metrics")
 @public
 def metrics():
-    if not _allowed():
+    if not scrape_allowed(current_app.config, request.remote_addr, request.headers.get("Authorization"),
+                          _proxied(request.headers)):
         abort(403)
     return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+def serve_metrics(config, host, port):
+    """The worker's metrics endpoint (`flask worker --metrics-port`), under the same rule as /metrics."""
+    from prometheus_client import make_wsgi_app
+    from werkzeug.datastructures import EnvironHeaders
+    from werkzeug.serving import make_server
+
+    exposition = make_wsgi_app(REGISTRY)
+
+    def guarded(environ, start_response):
+        if not scrape_allowed(config, environ.get("REMOTE_ADDR"), environ.get("HTTP_AUTHORIZATION"),
+                              _proxied(EnvironHeaders(environ))):
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"forbidden\n"]
+        return exposition(environ, start_response)
+
+    server = make_server(host, port, guarded, threaded=True)
+    threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
+    return server
 
 
 def init_app(app):

@@ -31,12 +31,57 @@ class BlockedAddress(Exception):
     """The URL resolves to an address webhooks may not reach. Not an OSError, so urllib3 never retries it."""
 
 
-def forbidden(ip):
-    """True for loopback, private, link-local, multicast, reserved and unspecified addresses (IPv4 or IPv6)."""
+# IPv6 addresses that stand for an IPv4 one: traffic to them reaches that IPv4 address through a translator
+# or a tunnel, so they are judged by it (Python's ipaddress judges only the IPv6 address: 64:ff9b::7f00:1,
+# NAT64 for 127.0.0.1, is "global" to it).
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix, IPv4 in the last 32 bits
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT ::ffff:0:a.b.c.d (RFC 2765)
+# Refused whatever they carry: a site's own translator (RFC 8215, where the IPv4 sits depends on the site's
+# prefix length) and site-local addresses (deprecated, still routed inside some networks).
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+
+
+def embedded_ipv4(ip):
+    """The IPv4 addresses an IPv6 address stands for: (kind, [addresses]), or None."""
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return "6to4", [ip.sixtofour]
+    if ip.teredo is not None:
+        return "Teredo", list(ip.teredo)  # the relay server and the client
+    for kind, network in (("NAT64", NAT64), ("IPv4-compatible", IPV4_COMPATIBLE), ("IPv4-translated", IPV4_TRANSLATED)):
+        if ip in network:
+            return kind, [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return None
+
+
+def why_forbidden(ip):
+    """Why webhooks may not reach `ip` (loopback, private, link-local, multicast, reserved, unspecified, or an
+    IPv6 address standing for such an IPv4 address), or None when it is a public address."""
     ip = ipaddress.ip_address(ip)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address) and not (ip.is_loopback or ip.is_unspecified):
+        if ip in SITE_LOCAL:
+            return "a site-local IPv6 address"
+        if ip in NAT64_LOCAL:
+            return "a local-use NAT64 address"
+        embedded = embedded_ipv4(ip)
+        if embedded is not None:
+            kind, addresses = embedded
+            bad = [str(a) for a in addresses if why_forbidden(a)]
+            if bad:
+                return f"{kind} for {bad[0]}, a loopback, private or reserved address"
+            if kind == "IPv4-mapped":
+                return None  # the same host as its IPv4 address, which is public
+    if not ip.is_global or ip.is_multicast:
+        return "a loopback, private or reserved address"
+    return None
+
+
+def forbidden(ip):
+    """True for addresses webhooks may not reach (see why_forbidden)."""
+    return why_forbidden(ip) is not None
 
 
 def resolve(host, port):
@@ -53,10 +98,10 @@ def resolve(host, port):
 def check_addresses(host, addresses, allow_private):
     if allow_private:
         return
-    bad = [ip for _family, ip in addresses if forbidden(ip)]
-    if bad:
-        raise BlockedAddress(f"{host} resolves to a loopback, private or reserved address ({bad[0]}); "
-                             "webhooks may only reach public addresses")
+    for _family, ip in addresses:
+        reason = why_forbidden(ip)
+        if reason:
+            raise BlockedAddress(f"{host} resolves to {ip}, {reason}; webhooks may only reach public addresses")
 
 
 def check_url(url, allow_private):

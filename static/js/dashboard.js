@@ -2,7 +2,8 @@
 // Any event that can move a figure (a clock changing state, a message, a conversation changing, a poller's
 // health) triggers a debounced re-fetch; every (re)connect re-syncs; a slow timer catches what no event
 // announces (a poller that silently stopped). Clocks tick locally every second.
-// Customer text and names only ever reach the page through textContent.
+// Customer text and names only ever reach the page through textContent (S.el, which drops bidi controls),
+// each in an element of its own that app.css isolates.
 (function () {
   "use strict";
   const S = window.CareboxSla;
@@ -139,14 +140,15 @@
       const left = el("td", "time-left");
       const state = el("td", "state");
       const who = el("td", "who");
-      who.dir = "auto";
       const c = item.contact;
-      who.textContent = (c.name || c.handle || c.external_id) + (c.handle ? " @" + c.handle : "");
+      who.append(el("bdi", null, c.name || c.handle || c.external_id));  // name and handle isolated, each
+      if (c.handle) who.append(" @", el("bdi", null, c.handle));
       const account = pollers.find((a) => a.id === item.account_id);
       const snippet = el("td", "snippet", item.snippet);
       snippet.dir = "auto";
-      row.append(left, state, who, el("td", null, account ? account.name : item.network),
-        el("td", null, item.assignee ? item.assignee.name : "unassigned"), snippet);
+      const assignee = el("td");
+      assignee.append(item.assignee ? el("bdi", null, item.assignee.name) : "unassigned");
+      row.append(left, state, who, el("td", null, account ? account.name : item.network), assignee, snippet);
       return row;
     }));
     document.getElementById("at-risk-empty").hidden = atRisk.length > 0;

@@ -50,12 +50,20 @@
              title: "Breach due " + localTime(sla.breach_at) };
   }
 
+  // Bidi embedding, override and isolate controls reorder what hostile text displays as: every text el()
+  // writes is stripped of them (the same list as static/js/inbox/text.js, which explains why).
+  const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
+
+  function plain(text) {
+    return String(text).replace(BIDI_CONTROLS, "");
+  }
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (text !== undefined && text !== null) node.textContent = plain(text);
     return node;
   }
 
-  window.CareboxSla = { duration: duration, percent: percent, clock: clock, el: el, localTime: localTime };
+  window.CareboxSla = { duration: duration, percent: percent, clock: clock, el: el, localTime: localTime, plain: plain };
 })();

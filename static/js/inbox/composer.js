@@ -84,7 +84,8 @@ function replyTarget() {
 
 function showTarget() {
   const target = mode === "reply" ? replyTarget() : null;
-  targetLabel.textContent = target ? `Replying to ${contactLabel(target.author)}: “${truncate(target.text, 60)}”` : "";
+  targetLabel.replaceChildren(...(target
+    ? ["Replying to ", ...contactLabel(target.author), ": “", el("bdi", { text: truncate(target.text, 60) }), "”"] : []));
   thread.showReplyTarget();
 }
 
@@ -189,7 +190,8 @@ function showConflict(newer) {
   conflictBox.replaceChildren(
     el("p", { class: "conflict-title", text: `Not sent: while you were writing, ${why}. Read them, then send or discard your reply.` }),
     el("ol", { class: "conflict-messages" }, newer.map((m) => el("li", { class: `msg-${m.direction}` },
-      el("span", { class: "msg-author", dir: "auto", text: m.direction === "inbound" ? contactLabel(m.author) : (m.author.name || "Reply") }),
+      el("span", { class: "msg-author", dir: "auto" },
+        m.direction === "inbound" ? contactLabel(m.author) : el("bdi", { text: m.author.name || "Reply" })),
       el("p", { class: "msg-text", dir: "auto" }, linkify(m.text))))),
     el("div", { class: "conflict-actions" },
       el("button", { type: "button", class: "primary send-anyway", text: "Send anyway", on: { click: () => send() } }),

@@ -7,7 +7,7 @@ import * as header from "./header.js";
 import * as listview from "./listview.js";
 import * as presence from "./presence.js";
 import { state } from "./store.js";
-import { contactName } from "./text.js";
+import { contactName, isolated } from "./text.js";
 import * as thread from "./thread.js";
 
 const placeholder = document.getElementById("conversation-placeholder");
@@ -16,7 +16,7 @@ let controller = null;
 let loading = Promise.resolve();
 
 function setTitle(conv) {
-  state.titleSuffix = conv ? `${contactName(conv.contact)} · Inbox · Carebox` : null;
+  state.titleSuffix = conv ? `${isolated(contactName(conv.contact))} · Inbox · Carebox` : null;
   counts.renderTitle();
 }
 

@@ -33,7 +33,7 @@ export function render(detail) {
   panel.replaceChildren(el("div", { class: "cust" },
     el("h3", { text: "Customer" }),
     el("p", { class: "cust-name", dir: "auto", text: contact.name || contact.handle || contact.external_id }),
-    contact.handle ? el("p", { class: "cust-handle", dir: "auto", text: `@${contact.handle}` }) : null,
+    contact.handle ? el("p", { class: "cust-handle", dir: "auto" }, "@", el("bdi", { text: contact.handle })) : null,
     contact.followers_count !== null && contact.followers_count !== undefined
       ? el("p", { class: "cust-followers", text: `${Number(contact.followers_count).toLocaleString()} followers` })
       : null,

@@ -65,7 +65,7 @@ export function render(conv) {
   const clock = clockNode(conv.sla);
   head.replaceChildren(
     el("div", { class: "convhead-who" },
-      el("h2", { class: "who", dir: "auto", text: contactLabel(conv.contact) }),
+      el("h2", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
       el("span", { class: `network network-${conv.network}`, text: NETWORK_LABELS[conv.network] || conv.network }),
       account ? el("span", { class: "muted", dir: "auto", text: account.name }) : null,
       clock),
@@ -88,5 +88,5 @@ export function render(conv) {
 }
 
 export function renderLoading(conv) {
-  head.replaceChildren(el("h2", { class: "who", dir: "auto", text: conv ? contactLabel(conv.contact) : "Loading…" }));
+  head.replaceChildren(el("h2", { class: "who", dir: "auto" }, conv ? contactLabel(conv.contact) : "Loading…"));
 }

@@ -3,7 +3,7 @@
 import { attach, clockNode } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
 import { memberName, state } from "./store.js";
-import { contactLabel, contactName, el, truncate } from "./text.js";
+import { contactLabel, contactName, el, isolated, truncate } from "./text.js";
 
 export const NETWORK_LABELS = { twitter: "X", facebook: "Facebook", custom: "Custom" };
 const SNIPPET_GRAPHEMES = 160;
@@ -52,13 +52,13 @@ function renderRow(conv) {
   li.classList.toggle("is-cursor", id === state.cursorId);
   li.classList.toggle("is-open", id === state.openId);
   li.classList.toggle("is-checked", state.checked.has(id));
-  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": `Select the conversation with ${contactName(conv.contact)}` });
+  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": `Select the conversation with ${isolated(contactName(conv.contact))}` });
   pick.checked = state.checked.has(id);
   const account = state.accounts.get(conv.account_id);
   li.append(
     pick,
     el("span", { class: `network network-${conv.network}`, text: NETWORK_LABELS[conv.network] || conv.network, title: account ? account.name : "" }),
-    el("span", { class: "who", dir: "auto", text: contactLabel(conv.contact) }),
+    el("span", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
     el("time", { class: "when", datetime: conv.last_message_at || "", title: fullTime(conv.last_message_at), text: shortTime(conv.last_message_at) }),
     el("span", { class: "snippet", dir: "auto", text: truncate(conv.snippet, SNIPPET_GRAPHEMES) }),
     el("span", { class: "meta" }, meta(conv)),

@@ -1,8 +1,28 @@
 // Safe rendering of hostile text. Customer text, names and handles only ever reach the page as text
 // nodes (textContent); links are made only from absolute http(s) URLs; every element that shows
 // customer text gets dir="auto" so right-to-left text displays correctly.
+//
+// Bidi controls: explicit embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in hostile
+// text reorder what agents read (a handle that reads as another brand's, a link that reads as another
+// URL). Every string el() and linkify() put on the page is stripped of them, and each piece of customer
+// text (a name, a handle, a message) sits in an element of its own that app.css isolates (<bdi>, or
+// dir="auto"), so it cannot reorder what is around it. Same list in static/js/sla_format.js and
+// app/text_safety.py.
 
 const LINK_REL = "noopener noreferrer nofollow";
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
+const FSI = "\u2068";
+const PDI = "\u2069";
+
+/** Text without bidi embedding, override and isolate controls. */
+export function plain(text) {
+  return String(text ?? "").replace(BIDI_CONTROLS, "");
+}
+
+/** For places that take plain text only (the page title, an aria-label): neutralised, then isolated (FSI…PDI). */
+export function isolated(text) {
+  return FSI + plain(text) + PDI;
+}
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/giu;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}»”’'"]+$/u;
 const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
@@ -29,7 +49,7 @@ export function el(tag, props = {}, ...children) {
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
+    else if (key === "text") node.textContent = plain(value);
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key === "on") for (const [type, fn] of Object.entries(value)) node.addEventListener(type, fn);
     else if (key === "href") {
@@ -44,7 +64,7 @@ export function el(tag, props = {}, ...children) {
   }
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : String(child));
+    node.append(child instanceof Node ? child : plain(child));
   }
   return node;
 }
@@ -52,7 +72,7 @@ export function el(tag, props = {}, ...children) {
 /** Customer text as a fragment: text nodes, with http(s) URLs as safe links (new tab, no opener). */
 export function linkify(text) {
   const fragment = document.createDocumentFragment();
-  const source = text || "";
+  const source = plain(text);
   let last = 0;
   for (const match of source.matchAll(URL_IN_TEXT)) {
     const url = match[0].replace(TRAILING_PUNCTUATION, "");
@@ -95,11 +115,11 @@ export function codePoints(text) {
   return n;
 }
 
-/** The customer's name and handle as one line of text: "Name @handle". */
+/** The customer's name and handle, each isolated: <bdi>Name</bdi> @<bdi>handle</bdi> (reads "Name @handle"). */
 export function contactLabel(contact) {
-  if (!contact) return "";
-  const name = contact.name || contact.handle || contact.external_id || "unknown";
-  return contact.handle ? `${name} @${contact.handle}` : name;
+  if (!contact) return [];
+  const name = el("bdi", { text: contact.name || contact.handle || contact.external_id || "unknown" });
+  return contact.handle ? [name, " @", el("bdi", { text: contact.handle })] : [name];
 }
 
 export function contactName(contact) {

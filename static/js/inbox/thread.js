@@ -22,15 +22,18 @@ export function setHandlers(fns) {
   Object.assign(handlers, fns);
 }
 
+/** Who wrote `msg`, as nodes: every name in a <bdi> of its own. */
 function author(msg) {
-  if (msg.direction === "note") return `Note by ${memberName(msg.author.user_id) || msg.author.name || "someone"}`;
+  const bdi = (text) => el("bdi", { text });
+  if (msg.direction === "note") return ["Note by ", bdi(memberName(msg.author.user_id) || msg.author.name || "someone")];
   if (msg.direction === "outbound") {
     const agent = memberName(msg.author.user_id);
-    const brand = state.detail?.account?.name || msg.author.name || msg.author.handle || "Brand";
-    if (msg.is_native) return `${brand} (answered on the network)`;
-    return agent ? `${agent} for ${brand}` : brand;
+    const brand = bdi(state.detail?.account?.name || msg.author.name || msg.author.handle || "Brand");
+    if (msg.is_native) return [brand, " (answered on the network)"];
+    return agent ? [bdi(agent), " for ", brand] : [brand];
   }
-  return contactLabel(msg.author) || contactLabel(state.detail?.contact);
+  const label = contactLabel(msg.author);
+  return label.length ? label : contactLabel(state.detail?.contact);
 }
 
 function times(msg) {
@@ -63,7 +66,7 @@ function messageNode(msg) {
     ? el("button", { type: "button", class: "link reply-to", text: "Reply to this", on: { click: () => handlers.replyTo(msg) } })
     : null;
   li.append(
-    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto", text: author(msg) }), times(msg), actions),
+    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), actions),
     el("p", { class: "msg-text", dir: "auto" }, linkify(msg.text)),
   );
   const deliveryBox = delivery(msg);
