@@ -50,8 +50,8 @@ class ObjectMissing(Exception):
 class FacebookConnector(Connector):
     network = "facebook"
 
-    def __init__(self, account, *, timeout):
-        super().__init__(account, timeout=timeout)
+    def __init__(self, account, *, timeout, backfill=None):
+        super().__init__(account, timeout=timeout, backfill=backfill)
         self.credentials = dict(account.credentials or {})
         self.page_id = str(self.credentials.get("page_id") or account.external_id or "") or None
         self.session = RewritingSession(PRODUCTION_BASE, account.api_base_url, timeout)
