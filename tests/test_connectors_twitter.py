@@ -238,7 +238,7 @@ def test_a_gap_x_no_longer_serves_reads_empty_and_closes(sandbox):
     assert {i.external_id for i in result.items} == set(flood)
 
 
-@pytest.mark.parametrize("kind", ["503", "timeout", "malformed", "reset_connection"])
+@pytest.mark.parametrize("kind", ["500", "503", "html", "timeout", "malformed", "reset_connection"])
 def test_transient_failures(sandbox, kind):
     mention(sandbox)
     sandbox.network.add_fault(kind, network="twitter")
