@@ -158,8 +158,9 @@ def test_rate_limits_become_rate_limited(sandbox):
     assert facebook.identify().external_id == PAGE
     result = facebook.fetch({})  # the feed, then the comments of the two seeded posts
     assert result.rate_limit.remaining == 20  # 4 of 5 calls spent: call_count 80 %
+    assert facebook.fetch(result.cursor).complete  # the fifth call: the feed, nothing new on it
     with pytest.raises(RateLimited, match="request limit reached"):
-        facebook.fetch({})
+        facebook.fetch(result.cursor)
 
 
 @pytest.mark.parametrize("code, message", [(4, "Application request limit"), (17, "User request limit"),

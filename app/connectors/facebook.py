@@ -10,7 +10,8 @@ Credentials: page_id, page_access_token, app_secret, graph_version.
 Reading: the newest feed posts (a few pages at most) with their updated_time
 (moved by every new comment); then, for each post active within the backfill
 window, its comment stream from where the last read of that post stopped
-(see facebook_cursor.py), the post furthest behind first. A rate limit or an
+(see facebook_cursor.py), the post furthest behind first. Posts the cursor
+already knows to have unread comments are read before the feed is listed. A rate limit or an
 error part way keeps every post's position, so any steady rate of partial
 success reads everything. After a rate limit the wait comes from the usage
 headers (X-Business-Use-Case-Usage's estimated_time_to_regain_access).
@@ -90,9 +91,15 @@ class FacebookConnector(Connector):
         state = PageCursor.load(cursor, now, self.backfill)
         items = {}
         try:
+            # Work the cursor already knows of comes first, so every call brings something unread even
+            # when the network fails every other call; then the feed shows what else is new.
+            known = state.pending()
+            for post_id in known:
+                self._read_comments(state, post_id, items)
             self._sweep_feed(state)
             for post_id in state.due(now):
-                self._read_comments(state, post_id, items)
+                if post_id not in known:
+                    self._read_comments(state, post_id, items)
         except ConnectorError as exc:
             if not items and not state.moved:
                 raise

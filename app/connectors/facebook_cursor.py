@@ -41,7 +41,7 @@ class PageCursor:
     window_start: int  # the backfill window's start (unix s): older activity is not watched
     default_since: int  # where a post seen for the first time starts being read
     posts: dict = field(default_factory=dict)  # post id -> PostPosition
-    moved: bool = False  # whether a read moved any position (a fetch that read nothing raises instead)
+    moved: bool = False  # whether anything worth storing changed (a fetch that changed nothing raises instead)
 
     @classmethod
     def load(cls, cursor, now, backfill):
@@ -66,12 +66,22 @@ class PageCursor:
         return {"posts": {post_id: pos.to_json() for post_id, pos in kept.items()}}
 
     def saw_post(self, post_id, updated):
-        """The feed lists `post_id` with this updated_time (unix s)."""
+        """The feed lists `post_id` with this updated_time (unix s). New activity is worth storing even
+        if no comment gets read in this poll: the next one then reads that post first."""
         position = self.posts.get(post_id)
         if position is not None:
-            position.updated = max(position.updated, updated)
+            if updated > position.updated:
+                position.updated = updated
+                self.moved = True
         elif updated >= self.window_start:
             self.posts[post_id] = PostPosition(max(self.default_since, self.window_start), updated)
+            self.moved = True
+
+    def pending(self):
+        """Post ids the cursor knows to have unread comments (a read under way, or activity not read yet),
+        the furthest behind first."""
+        return [post_id for _, post_id in sorted(
+            (pos.since, post_id) for post_id, pos in self.posts.items() if pos.read is None or pos.updated > pos.read)]
 
     def due(self, now):
         """Post ids whose comments may hold something unread, the furthest behind first."""

@@ -13,8 +13,8 @@ access_token_secret, user_id (optional: found with get_me when missing).
 Reading: the mentions and the brand's own timeline (its native replies). The
 first poll of an account reads each back to the start of the backfill window
 (`start_time`, as far as X serves: the newest 800 mentions, 3,200 tweets);
-later polls read what is newer than the cursor, then any gap a stopped read
-left (see twitter_cursor.py: the cursor always records exactly what was read).
+later polls read the gap a stopped read left, then what is newer than the
+cursor (see twitter_cursor.py: the cursor always records exactly what was read).
 """
 from datetime import datetime, timedelta, timezone
 
@@ -199,16 +199,16 @@ class TwitterConnector(Connector):
 
 
 def _read_timeline(reader, timeline, window_start):
-    """Read what is newer than the cursor, then its gaps, into the reader's items, moving `timeline`
-    page by page. Returns the error that stopped the reading, or None."""
+    """Read the cursor's gap, then what is newer than it (the order is explained in twitter_cursor.py),
+    into the reader's items, moving `timeline` page by page. Returns the error that stopped it, or None."""
+    if timeline.gap is not None:
+        _, oldest, error = reader.read(timeline.gap)
+        timeline.gap_read(oldest, finished=error is None)
+        if error is not None:
+            return error
     top = timeline.top(window_start)
     newest, oldest, error = reader.read(top)
     timeline.top_read(top, newest, oldest, finished=error is None)
-    for gap in list(timeline.gaps):
-        if error is not None:
-            break
-        _, oldest, error = reader.read(gap)
-        timeline.gap_read(gap, oldest, finished=error is None)
     return error
 
 

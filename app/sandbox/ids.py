@@ -42,15 +42,11 @@ class SnowflakeIds:
         back, below the posts written since.
         """
         ms = int(when.timestamp() * 1000) - TWITTER_EPOCH_MS
-        with self._lock:
-            if ms >= self._last_ms or ms < 0:
-                past = False
-            else:
-                past = True
-                sequence = self._backdated.get(ms, BACKDATED_SEQUENCE - 1) + 1
-                self._backdated[ms] = sequence
-        if not past:
+        if ms < 0 or ms >= int(time.time() * 1000) - TWITTER_EPOCH_MS:
             return self.next()
+        with self._lock:
+            sequence = self._backdated.get(ms, BACKDATED_SEQUENCE - 1) + 1
+            self._backdated[ms] = sequence
         return (ms << SEQUENCE_BITS) | sequence
 
 
