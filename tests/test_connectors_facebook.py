@@ -80,7 +80,8 @@ def test_the_cursor_of_earlier_versions_is_taken_over(sandbox):
     legacy = {"comments_since": int(before.created_time.timestamp()) + 180}  # it reopened 2 minutes before
     result = connector(sandbox).fetch(legacy)
     assert {i.external_id for i in result.items} == {after.id}
-    assert set(result.cursor) == {"posts"} and result.cursor["posts"][post.id]["since"] == int(after.created_time.timestamp())
+    assert set(result.cursor) == {"posts"}
+    assert result.cursor["posts"][post.id]["since"] == int(after.created_time.timestamp())
 
 
 def test_backfill_window_is_configurable(sandbox):

@@ -8,7 +8,8 @@ from datetime import timedelta
 from flask import current_app, has_app_context
 
 from app.connectors.base import (
-    DEFAULT_BACKFILL, AccountInfo, AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited,
+    DEFAULT_BACKFILL, AccountInfo, AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit,
+    RateLimited,
     RejectedError, SentReply, TransientError,
 )
 from app.connectors.facebook import FacebookConnector

@@ -17,6 +17,7 @@ later polls read the gap a stopped read left, then what is newer than the
 cursor (see twitter_cursor.py: the cursor always records exactly what was read).
 """
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import tweepy
 
@@ -102,8 +103,8 @@ class TwitterConnector(Connector):
         items, new_cursor, error = {}, dict(cursor), None
         for name, method_name, own_timeline in TIMELINES:
             timeline = TimelineCursor.load(cursor, name)
-            reader = _RangeReader(self, getattr(self.client, method_name), brand_id, items, own_timeline)
-            error = _read_timeline(reader, timeline, window_start)
+            read = partial(self._read_range, getattr(self.client, method_name), brand_id, items, own_timeline)
+            error = _read_timeline(read, timeline, window_start)
             timeline.store(new_cursor, name)
             if error is not None:
                 break  # the budget or the network is gone for now: the cursor says where to go on
@@ -113,15 +114,33 @@ class TwitterConnector(Connector):
             return self._result(items, new_cursor, identity, complete=False, error=error)
         return self._result(items, new_cursor, identity)
 
-    def _page(self, method, brand_id, gap, token):
-        """One page of `gap` (newest first) through tweepy."""
+    def _read_range(self, method, brand_id, items, own_timeline, span):
+        """Read `span` (a twitter_cursor.Range) newest first, page by page, into `items`.
+
+        Returns (newest id, oldest id read, or None when nothing was; the ConnectorError that stopped
+        the read, or None when it reached the end).
+        """
         params = {
             "max_results": PAGE_SIZE, "expansions": ["author_id"], "tweet_fields": TWEET_FIELDS,
-            "user_fields": USER_FIELDS, "user_auth": not self.app_only, "pagination_token": token,
-            "since_id": gap.since_id, "until_id": gap.until_id,
-            "start_time": gap.start_time if gap.since_id is None else None,  # X: since_id takes precedence
+            "user_fields": USER_FIELDS, "user_auth": not self.app_only,
+            "since_id": span.since_id, "until_id": span.until_id,
+            "start_time": span.start_time if span.since_id is None else None,  # X: since_id takes precedence
         }
-        return self._call(lambda: method(brand_id, **params))
+        newest = oldest = token = None
+        while True:
+            try:
+                response = self._call(lambda: method(brand_id, **params, pagination_token=token))
+            except ConnectorError as exc:
+                return newest, oldest, exc
+            users = {str(user.id): user for user in (response.includes or {}).get("users", [])}
+            for tweet in response.data or []:
+                item = _item(tweet, users, brand_id, own_timeline)
+                items.setdefault(item.external_id, item)
+                newest = max(newest or 0, int(tweet.id))
+                oldest = min(oldest or int(tweet.id), int(tweet.id))
+            token = (response.meta or {}).get("next_token")
+            if not token:
+                return newest, oldest, None
 
     def _result(self, items, cursor, identity, *, complete=True, error=None):
         return FetchResult(
@@ -198,45 +217,18 @@ class TwitterConnector(Connector):
         return transport_error(exc, "X", self.timeout, secrets)
 
 
-def _read_timeline(reader, timeline, window_start):
+def _read_timeline(read, timeline, window_start):
     """Read the cursor's gap, then what is newer than it (the order is explained in twitter_cursor.py),
-    into the reader's items, moving `timeline` page by page. Returns the error that stopped it, or None."""
+    moving `timeline` page by page. `read(range)` reads one range. Returns the error that stopped it, or None."""
     if timeline.gap is not None:
-        _, oldest, error = reader.read(timeline.gap)
+        _, oldest, error = read(timeline.gap)
         timeline.gap_read(oldest, finished=error is None)
         if error is not None:
             return error
     top = timeline.top(window_start)
-    newest, oldest, error = reader.read(top)
+    newest, oldest, error = read(top)
     timeline.top_read(top, newest, oldest, finished=error is None)
     return error
-
-
-class _RangeReader:
-    """Reads a range of one timeline newest first, page by page, and says how far it got."""
-
-    def __init__(self, connector, method, brand_id, items, own_timeline):
-        self.connector, self.method, self.brand_id = connector, method, brand_id
-        self.items, self.own_timeline = items, own_timeline
-
-    def read(self, gap):
-        """(newest id, oldest id read or None, the ConnectorError that stopped the read or None)."""
-        newest = oldest = None
-        token = None
-        while True:
-            try:
-                response = self.connector._page(self.method, self.brand_id, gap, token)
-            except ConnectorError as exc:
-                return newest, oldest, exc
-            users = {str(user.id): user for user in (response.includes or {}).get("users", [])}
-            for tweet in response.data or []:
-                item = _item(tweet, users, self.brand_id, self.own_timeline)
-                self.items.setdefault(item.external_id, item)
-                newest = max(newest or 0, int(tweet.id))
-                oldest = min(oldest or int(tweet.id), int(tweet.id))
-            token = (response.meta or {}).get("next_token")
-            if not token:
-                return newest, oldest, None
 
 
 def _item(tweet, users, brand_id, own_timeline):

@@ -26,7 +26,8 @@ MAX_WEIGHTED_LENGTH = 280
 MENTIONS_REACH = 800  # X serves only the newest 800 mentions…
 USER_TWEETS_REACH = 3200  # …and the newest 3200 tweets of a timeline
 EARLIEST_TIME = datetime(2010, 11, 6, tzinfo=timezone.utc)  # "Minimum allowable time is 2010-11-06T00:00:00Z"
-TIME_BOUND_MARGIN = timedelta(seconds=10)  # start_time / end_time "must be a minimum of 10 seconds prior to the request time"
+# start_time / end_time "must be a minimum of 10 seconds prior to the request time"
+TIME_BOUND_MARGIN = timedelta(seconds=10)
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
 
 TWEET_FIELDS = (
@@ -357,7 +358,9 @@ def _window():
     if start_time and end_time and end_time <= start_time:
         raw = request.args["end_time"]
         raise InvalidRequest("end_time", raw, f"Invalid 'end_time':'{raw}'. 'end_time' must be after 'start_time'")
-    return since_id, until_id, (None if since_id is not None else start_time), (None if until_id is not None else end_time)
+    start_time = None if since_id is not None else start_time
+    end_time = None if until_id is not None else end_time
+    return since_id, until_id, start_time, end_time
 
 
 def _in_window(tweet, since_id, until_id, start_time, end_time):
