@@ -89,11 +89,18 @@ def test_backfill_reads_back_the_configured_window_only(sandbox):
                for n in range(3)]
     inside = [mention(sandbox, f"@carebox_demo this morning {n}", created_at=now - timedelta(hours=5, minutes=n))
               for n in range(3)]
+    # The brand's own timeline (its native replies) is read back over the same window.
+    old_reply = sandbox.network.post_brand_tweet(BRAND, "Sorry, checking!", in_reply_to=too_old[0].id,
+                                                 created_at=now - timedelta(hours=29))
+    new_reply = sandbox.network.post_brand_tweet(BRAND, "On its way!", in_reply_to=inside[0].id,
+                                                 created_at=now - timedelta(hours=4))
     result = TwitterConnector(x_account_info(sandbox.url), timeout=2, backfill=timedelta(hours=6)).fetch({})
-    assert {i.external_id for i in result.items} == {t.id for t in inside}
+    assert {i.external_id for i in result.items} == {t.id for t in inside} | {new_reply.id}
     assert not {t.id for t in too_old} & {i.external_id for i in result.items}
+    assert result.cursor == {"mentions_since_id": inside[0].id, "tweets_since_id": new_reply.id}
     # The window is X's own start_time, at second granularity, as tweepy formats it.
-    assert sandbox.network.stats.served("twitter").keys() == {t.id for t in inside}
+    assert sandbox.network.stats.served("twitter").keys() == {t.id for t in inside} | {new_reply.id}
+    assert old_reply.id not in sandbox.network.stats.served("twitter")
 
 
 def test_backfill_reaches_as_far_as_x_serves_mentions(sandbox):

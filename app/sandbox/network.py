@@ -148,8 +148,9 @@ class SandboxNetwork:
             user = self.customer(author)
             return self._add_tweet(user, text, parent, created_at, minimal=minimal, lang=lang, mention=brand.id)
 
-    def post_brand_tweet(self, account, text, *, in_reply_to=None, via_api=False):
-        """The brand tweets (a reply when `in_reply_to`): through the API (Carebox) or natively."""
+    def post_brand_tweet(self, account, text, *, in_reply_to=None, via_api=False, created_at=None):
+        """The brand tweets (a reply when `in_reply_to`): through the API (Carebox) or natively (then it may
+        be backdated to `created_at`)."""
         with self.lock:
             brand = self.x_accounts[str(account)].user
             parent = self._live_tweet(in_reply_to) if in_reply_to else None
@@ -157,7 +158,7 @@ class SandboxNetwork:
                 raise Refused("parent_missing", in_reply_to)
             if any(t.author_id == brand.id and t.text == text and not t.deleted for t in self.tweets.values()):
                 raise Refused("duplicate")
-            tweet = self._add_tweet(brand, text, parent, None, via_api=via_api)
+            tweet = self._add_tweet(brand, text, parent, None if via_api else created_at, via_api=via_api)
             if via_api:
                 self._log_api_reply("twitter", brand.id, tweet.id, text, in_reply_to, tweet.created_at)
             return tweet
