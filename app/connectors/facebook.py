@@ -11,10 +11,11 @@ Reading: the newest feed posts (a few pages at most) with their updated_time
 (moved by every new comment); then, for each post active within the backfill
 window, its comment stream from where the last read of that post stopped
 (see facebook_cursor.py), the post furthest behind first. Posts the cursor
-already knows to have unread comments are read before the feed is listed. A rate limit or an
-error part way keeps every post's position, so any steady rate of partial
-success reads everything. After a rate limit the wait comes from the usage
-headers (X-Business-Use-Case-Usage's estimated_time_to_regain_access).
+already knows to have unread comments are read before the feed is listed. A
+rate limit or an error part way keeps every post's position, so any steady
+rate of partial success reads everything. After a rate limit the wait comes
+from the usage headers (X-Business-Use-Case-Usage's
+estimated_time_to_regain_access).
 """
 import hashlib
 import hmac
@@ -103,8 +104,8 @@ class FacebookConnector(Connector):
         except ConnectorError as exc:
             if not items and not state.moved:
                 raise
-            return self._result(items, state.dump(now), identity, complete=False, error=exc)
-        return self._result(items, state.dump(now), identity)
+            return self._result(items, state.dump(), identity, complete=False, error=exc)
+        return self._result(items, state.dump(), identity)
 
     def _sweep_feed(self, state):
         """List the newest feed posts (MAX_FEED_PAGES pages at most) with their updated_time."""

@@ -57,7 +57,7 @@ class PageCursor:
                 continue  # unreadable: the post is read from the window start again
         return cls(window_start, default_since, posts)
 
-    def dump(self, now):
+    def dump(self):
         """The cursor to store: posts no longer active within the window, and read to their end, are dropped."""
         recent_first = sorted(self.posts.items(), key=lambda kv: kv[1].updated, reverse=True)
         kept = {post_id: pos for post_id, pos in recent_first
