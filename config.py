@@ -92,6 +92,8 @@ class Config:
     CAREBOX_LEASE_SECONDS = env_int("CAREBOX_LEASE_SECONDS", 60)
     CAREBOX_HTTP_TIMEOUT = env_int("CAREBOX_HTTP_TIMEOUT", 15)
     CAREBOX_UNHEALTHY_AFTER_FAILURES = env_int("CAREBOX_UNHEALTHY_AFTER_FAILURES", 3)
+    # How far back the first poll of a newly connected account reads (as far as the network serves).
+    CAREBOX_BACKFILL_HOURS = float(os.environ.get("CAREBOX_BACKFILL_HOURS") or 24)
 
     # Sandbox network (embedded mode and `flask sandbox`).
     CAREBOX_SANDBOX_HOST = os.environ.get("CAREBOX_SANDBOX_HOST", "127.0.0.1")

@@ -3,6 +3,7 @@ import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 
 from app.connectors import AuthError, FacebookConnector, RateLimited, RejectedError, TransientError
 from app.sandbox import DEMO_FACEBOOK
@@ -52,7 +53,8 @@ def test_fetch_maps_comments_replies_and_anonymous_authors(sandbox):
     assert (items[reply.id].in_reply_to, items[reply.id].thread_id) == (top.id, top.id)
     assert items[brand.id].from_brand is True and items[brand.id].in_reply_to == top.id
     newest = max(int(item.created_at.timestamp()) for item in result.items)
-    assert result.cursor == {"comments_since": newest}
+    position = result.cursor["posts"][post.id]  # where the next read of this post starts
+    assert position["since"] == newest and position["read"] == position["updated"] >= newest
     assert result.rate_limit.limit == 100 and result.rate_limit.remaining == 100  # 3 calls of 4800: 0 %
     assert result.rate_limit.reset_at is None
 
@@ -65,9 +67,46 @@ def test_cursor_window_skips_old_comments_and_empty_polls_keep_it(sandbox):
     second = connector(sandbox).fetch(first.cursor)
     ids = {item.external_id for item in second.items}
     assert new.id in ids and old.id not in ids  # overlap re-reads a couple of minutes only
-    stale_cursor = {"comments_since": int((datetime.now(timezone.utc) + timedelta(hours=1)).timestamp())}
-    quiet = connector(sandbox).fetch(stale_cursor)
-    assert quiet.items == [] and quiet.complete and quiet.cursor == stale_cursor
+    for post_id, position in second.cursor["posts"].items():
+        assert position["read"] == position["updated"]  # every post read to its end
+    quiet = connector(sandbox).fetch(second.cursor)
+    assert quiet.complete and {i.external_id for i in quiet.items} <= ids  # only the overlap, nothing new
+
+
+def test_the_cursor_of_earlier_versions_is_taken_over(sandbox):
+    post = sandbox.network.latest_post(PAGE)
+    before = comment(sandbox, "read by the old poller", created_at=datetime.now(timezone.utc) - timedelta(minutes=10))
+    after = comment(sandbox, "written since")
+    legacy = {"comments_since": int(before.created_time.timestamp()) + 180}  # it reopened 2 minutes before
+    result = connector(sandbox).fetch(legacy)
+    assert {i.external_id for i in result.items} == {after.id}
+    assert set(result.cursor) == {"posts"}
+    assert result.cursor["posts"][post.id]["since"] == int(after.created_time.timestamp())
+
+
+def test_backfill_window_is_configurable(sandbox):
+    now = datetime.now(timezone.utc)
+    post = sandbox.network.publish_post(PAGE, "Old announcement", created_time=now - timedelta(hours=40))
+    too_old = comment(sandbox, "day before yesterday", post_id=post.id, created_at=now - timedelta(hours=30))
+    inside = comment(sandbox, "this morning", post_id=post.id, created_at=now - timedelta(hours=5))
+    wide = FacebookConnector(facebook_account_info(sandbox.url), timeout=2, backfill=timedelta(hours=48)).fetch({})
+    assert {too_old.id, inside.id} <= {i.external_id for i in wide.items}
+    narrow = FacebookConnector(facebook_account_info(sandbox.url), timeout=2, backfill=timedelta(hours=6)).fetch({})
+    assert {i.external_id for i in narrow.items} == {inside.id}
+    # Posts whose last activity is older than the window are not watched: the seeded ones (1 and 2 h old) are.
+    assert set(narrow.cursor["posts"]) == {post.id} | {p.id for p in sandbox.network.feed(PAGE)
+                                                       if p.updated_time > now - timedelta(hours=6)}
+
+
+def test_posts_that_fall_out_of_the_window_leave_the_cursor(sandbox):
+    post = sandbox.network.latest_post(PAGE)
+    comment(sandbox, "hello", post_id=post.id)
+    short = timedelta(minutes=30)
+    cursor = FacebookConnector(facebook_account_info(sandbox.url), timeout=2, backfill=short).fetch({}).cursor
+    assert set(cursor["posts"]) == {post.id}  # the other seeded post's last activity is 2 hours old
+    with time_machine.travel(datetime.now(timezone.utc) + short + timedelta(minutes=1)):
+        later = FacebookConnector(facebook_account_info(sandbox.url), timeout=2, backfill=short).fetch(cursor)
+    assert later.complete and later.cursor == {"posts": {}}
 
 
 def test_pages_through_long_comment_streams_and_drops_duplicates(sandbox):
@@ -80,15 +119,24 @@ def test_pages_through_long_comment_streams_and_drops_duplicates(sandbox):
     assert result.complete and result.requests == 1 + 3 + 1
 
 
-def test_error_mid_pagination_returns_partial_result(sandbox):
-    post = sandbox.network.latest_post(PAGE)
-    for n in range(150):
-        comment(sandbox, f"comment {n}", post_id=post.id)
-    sandbox.network.add_fault("503", network="facebook", path_contains="/comments", skip=1)
-    cursor = {"comments_since": int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp())}
-    result = connector(sandbox).fetch(cursor)
+def test_error_mid_stream_keeps_each_posts_position(sandbox):
+    newer, older = sandbox.network.feed(PAGE)[:2]
+    start = datetime.now(timezone.utc) - timedelta(minutes=50)
+    ids = [comment(sandbox, f"comment {n}", post_id=older.id, created_at=start + timedelta(seconds=10 * n)).id
+           for n in range(150)]
+    other = comment(sandbox, "on the newer post", post_id=newer.id).id
+    sandbox.network.add_fault("503", network="facebook", path_contains="/comments", skip=1)  # page 2 of `older`
+    result = connector(sandbox).fetch({})
     assert not result.complete and isinstance(result.error, TransientError)
-    assert len(result.items) == 100 and result.cursor == cursor
+    assert {i.external_id for i in result.items} == set(ids[:100])  # the post furthest behind comes first
+    position = result.cursor["posts"][older.id]
+    assert "read" not in position and position["since"] == int(start.timestamp()) + 10 * 99
+
+    resumed = connector(sandbox).fetch(result.cursor)
+    assert resumed.complete
+    assert {i.external_id for i in resumed.items} == set(ids[99:]) | {other}  # from the second it stopped at
+    repeated = {i for i, n in sandbox.network.stats.served("facebook").items() if n > 1}
+    assert repeated == {ids[99]}  # only that second's comment is read twice
 
 
 def test_error_before_any_item_raises(sandbox):
@@ -99,20 +147,44 @@ def test_error_before_any_item_raises(sandbox):
 
 
 def test_rate_limits_become_rate_limited(sandbox):
-    sandbox.network.add_fault("429", network="facebook")
+    sandbox.network.add_fault("429", network="facebook")  # the page's hourly budget is spent
     with pytest.raises(RateLimited) as limited:
         connector(sandbox).fetch({})
-    assert limited.value.reset_at is None and limited.value.code == 32
+    assert limited.value.code == 32
+    # Graph sends no reset time: X-Business-Use-Case-Usage's estimated_time_to_regain_access says when.
+    expected = datetime.now(timezone.utc) + timedelta(seconds=sandbox.network.settings["graph_rate_limit_window"])
+    assert abs((limited.value.reset_at - expected).total_seconds()) <= 61  # whole minutes
     sandbox.network.reset({"graph_rate_limit_window": 10, "graph_rate_limits": {"page": 5}})
     facebook = connector(sandbox)
     assert facebook.identify().external_id == PAGE
     result = facebook.fetch({})  # the feed, then the comments of the two seeded posts
     assert result.rate_limit.remaining == 20  # 4 of 5 calls spent: call_count 80 %
+    assert facebook.fetch(result.cursor).complete  # the fifth call: the feed, nothing new on it
     with pytest.raises(RateLimited, match="request limit reached"):
-        facebook.fetch({})
+        facebook.fetch(result.cursor)
 
 
-@pytest.mark.parametrize("kind", ["503", "timeout", "malformed", "reset_connection"])
+@pytest.mark.parametrize("code, message", [(4, "Application request limit"), (17, "User request limit"),
+                                           (32, "Page request limit"), (613, "exceeded the rate limit"),
+                                           (80001, "too many calls to this Page account")])
+def test_every_graph_rate_limit_code_is_a_rate_limit_with_the_regain_estimate(sandbox, code, message):
+    sandbox.network.add_fault("429", network="facebook", code=code, retry_after=150)
+    with pytest.raises(RateLimited, match=message) as limited:
+        connector(sandbox).fetch({})
+    assert limited.value.code == code and limited.value.retryable
+    wait = (limited.value.reset_at - datetime.now(timezone.utc)).total_seconds()
+    assert 170 < wait <= 180  # 150 s, rounded up to Graph's whole minutes
+    assert connector(sandbox).fetch({}).complete  # only that call was refused
+
+
+def test_a_rate_limit_without_an_estimate_leaves_the_wait_to_the_poller(sandbox):
+    sandbox.network.add_fault("429", network="facebook", code=613, retry_after=0)
+    with pytest.raises(RateLimited) as limited:
+        connector(sandbox).fetch({})
+    assert limited.value.reset_at is None
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "html", "timeout", "malformed", "reset_connection"])
 def test_transient_failures(sandbox, kind):
     comment(sandbox)
     sandbox.network.add_fault(kind, network="facebook")

@@ -1,4 +1,5 @@
 """TwitterConnector end to end against the sandbox network (real HTTP through tweepy)."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -67,10 +68,11 @@ def test_fetch_maps_full_and_minimal_payloads(sandbox):
     assert result.requests == 2  # mentions + the brand's own tweets
 
 
-def test_first_poll_reads_only_the_newest_page_then_every_page(sandbox):
+def test_first_poll_backfills_the_window_then_reads_every_new_page(sandbox):
     ids = [mention(sandbox, f"@carebox_demo backlog {n}").id for n in range(120)]
     first = connector(sandbox).fetch({})
-    assert len(first.items) == 100 and first.cursor["mentions_since_id"] == ids[-1]
+    assert sorted(i.external_id for i in first.items) == sorted(ids)  # both pages, not just the newest
+    assert first.complete and first.cursor == {"mentions_since_id": ids[-1]}
 
     newer = [mention(sandbox, f"@carebox_demo new {n}").id for n in range(230)]
     second = connector(sandbox).fetch(first.cursor)
@@ -79,6 +81,33 @@ def test_first_poll_reads_only_the_newest_page_then_every_page(sandbox):
 
     third = connector(sandbox).fetch(second.cursor)
     assert third.items == [] and third.complete and third.cursor == second.cursor  # empty page: cursor stays
+
+
+def test_backfill_reads_back_the_configured_window_only(sandbox):
+    now = datetime.now(timezone.utc)
+    too_old = [mention(sandbox, f"@carebox_demo last week {n}", created_at=now - timedelta(hours=30 - n))
+               for n in range(3)]
+    inside = [mention(sandbox, f"@carebox_demo this morning {n}", created_at=now - timedelta(hours=5, minutes=n))
+              for n in range(3)]
+    # The brand's own timeline (its native replies) is read back over the same window.
+    old_reply = sandbox.network.post_brand_tweet(BRAND, "Sorry, checking!", in_reply_to=too_old[0].id,
+                                                 created_at=now - timedelta(hours=29))
+    new_reply = sandbox.network.post_brand_tweet(BRAND, "On its way!", in_reply_to=inside[0].id,
+                                                 created_at=now - timedelta(hours=4))
+    result = TwitterConnector(x_account_info(sandbox.url), timeout=2, backfill=timedelta(hours=6)).fetch({})
+    assert {i.external_id for i in result.items} == {t.id for t in inside} | {new_reply.id}
+    assert not {t.id for t in too_old} & {i.external_id for i in result.items}
+    assert result.cursor == {"mentions_since_id": inside[0].id, "tweets_since_id": new_reply.id}
+    # The window is X's own start_time, at second granularity, as tweepy formats it.
+    assert sandbox.network.stats.served("twitter").keys() == {t.id for t in inside} | {new_reply.id}
+    assert old_reply.id not in sandbox.network.stats.served("twitter")
+
+
+def test_backfill_reaches_as_far_as_x_serves_mentions(sandbox):
+    ids = [mention(sandbox, f"@carebox_demo flood {n}").id for n in range(850)]
+    result = connector(sandbox).fetch({})
+    assert len(result.items) == 800 and {i.external_id for i in result.items} == set(ids[-800:])
+    assert result.complete and result.cursor == {"mentions_since_id": ids[-1]}
 
 
 def test_duplicates_across_pages_are_dropped(sandbox):
@@ -125,21 +154,94 @@ def test_rate_limit_becomes_rate_limited_with_reset(sandbox):
     assert limited.value.retryable
 
 
-def test_error_mid_pagination_returns_partial_result(sandbox):
+def test_error_mid_pagination_keeps_the_position_and_the_next_fetch_reads_only_the_gap(sandbox):
     since = mention(sandbox, "@carebox_demo before").id
-    for n in range(150):
-        mention(sandbox, f"@carebox_demo {n}")
+    ids = [mention(sandbox, f"@carebox_demo {n}").id for n in range(250)]
     sandbox.network.add_fault("503", network="twitter", path_contains="/mentions", skip=1)
     result = connector(sandbox).fetch({"mentions_since_id": since})
     assert not result.complete and isinstance(result.error, TransientError)
-    assert len(result.items) == 100 and result.cursor == {"mentions_since_id": since}
+    assert [i.external_id for i in result.items] == ids[::-1][:100]
+    # The newest post read becomes the since_id; the range below the oldest one reached is a gap.
+    assert result.cursor == {"mentions_since_id": ids[-1], "mentions_gap": {"since_id": since, "until_id": ids[-100]}}
 
-    sandbox.network.add_fault("429", network="twitter", path_contains="/tweets")  # the second stream fails
+    later = [mention(sandbox, f"@carebox_demo meanwhile {n}").id for n in range(3)]
+    served_before = sandbox.network.stats.served("twitter")
+    resumed = connector(sandbox).fetch(result.cursor)
+    assert resumed.complete and resumed.cursor == {"mentions_since_id": later[-1]}
+    assert sorted(i.external_id for i in resumed.items) == sorted(later + ids[:150])
+    served = sandbox.network.stats.served("twitter") - served_before
+    assert set(served) == set(later + ids[:150]) and max(served.values()) == 1  # nothing read twice
+
+
+@pytest.mark.parametrize("kind", ["429", "html", "timeout"])
+def test_a_backfill_stopped_at_any_page_goes_on_from_there(sandbox, kind):
+    ids = [mention(sandbox, f"@carebox_demo backlog {n}").id for n in range(300)]
+    sandbox.network.add_fault(kind, network="twitter", path_contains="/mentions", skip=2,
+                              delay=1.0 if kind == "timeout" else None)
+    first = connector(sandbox, timeout=0.5).fetch({})
+    assert not first.complete and len(first.items) == 200
+    gap = first.cursor["mentions_gap"]
+    assert gap["until_id"] == ids[100] and gap["start_time"].endswith("Z") and "since_id" not in gap
+    assert first.cursor["mentions_since_id"] == ids[-1]
+    if kind == "429":
+        assert isinstance(first.error, RateLimited) and first.error.reset_at is not None
+        sandbox.network.limiter.clear()  # the window is over
+    else:
+        assert isinstance(first.error, TransientError)
+
+    second = connector(sandbox).fetch(first.cursor)
+    assert second.complete and "mentions_gap" not in second.cursor
+    assert sorted(i.external_id for i in first.items + second.items) == sorted(ids)
+    if kind == "timeout":  # the page the client gave up on is still answered, to nobody
+        key = f"twitter:{BRAND}"
+        while sandbox.network.stats.snapshot()["accounts"][key]["in_flight"]:
+            time.sleep(0.05)
+    repeated = {i for i, n in sandbox.network.stats.served("twitter").items() if n > 1}
+    assert repeated == (set(ids[:100]) if kind == "timeout" else set())  # only what never arrived is read again
+
+
+def test_the_second_stream_failing_keeps_the_first_streams_progress(sandbox):
+    since = mention(sandbox, "@carebox_demo before").id
+    ids = [mention(sandbox, f"@carebox_demo {n}").id for n in range(150)]
+    sandbox.network.add_fault("429", network="twitter", path_contains="/tweets")
     partial = connector(sandbox).fetch({"mentions_since_id": since})
     assert not partial.complete and isinstance(partial.error, RateLimited) and len(partial.items) == 150
+    assert partial.cursor == {"mentions_since_id": ids[-1]}
 
 
-@pytest.mark.parametrize("kind", ["503", "timeout", "malformed", "reset_connection"])
+def test_a_network_failing_every_other_call_still_gets_through_the_backlog(sandbox):
+    ids = [mention(sandbox, f"@carebox_demo backlog {n}").id for n in range(450)]
+    sandbox.network.add_fault("503", network="twitter", path_contains="/mentions", every=2, count=None)
+    cursor, read, fetches = {}, [], 0
+    while True:
+        fetches += 1
+        try:
+            result = connector(sandbox).fetch(cursor)
+        except TransientError:
+            continue  # nothing read: the cursor stays
+        read += [i.external_id for i in result.items]
+        cursor = result.cursor
+        assert len([k for k in cursor if k.endswith("_gap")]) <= 1  # one gap at most
+        if result.complete:
+            break
+        assert fetches < 20
+    assert sorted(read) == sorted(ids) and len(read) == len(set(read))
+    assert fetches == 6  # one page per fetch (the brand's own timeline has its own budget)
+
+
+def test_a_gap_x_no_longer_serves_reads_empty_and_closes(sandbox):
+    since = mention(sandbox, "@carebox_demo before").id
+    ids = [mention(sandbox, f"@carebox_demo {n}").id for n in range(150)]
+    sandbox.network.add_fault("503", network="twitter", path_contains="/mentions", skip=1)
+    cursor = connector(sandbox).fetch({"mentions_since_id": since}).cursor
+    assert cursor["mentions_gap"] == {"since_id": since, "until_id": ids[50]}
+    flood = [mention(sandbox, f"@carebox_demo flood {n}").id for n in range(800)]  # X serves only the newest 800
+    result = connector(sandbox).fetch(cursor)
+    assert result.complete and result.cursor == {"mentions_since_id": flood[-1]}
+    assert {i.external_id for i in result.items} == set(flood)
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "html", "timeout", "malformed", "reset_connection"])
 def test_transient_failures(sandbox, kind):
     mention(sandbox)
     sandbox.network.add_fault(kind, network="twitter")

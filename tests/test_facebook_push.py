@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.connectors.base import AccountInfo
 from app.connectors.facebook import FacebookConnector
-from app.hooks.facebook import comment_item
+from app.connectors.facebook_items import feed_change_item
 from app.models import Message
 from app.sandbox import DEMO_FACEBOOK
 from app.worker.polling import poll_account
@@ -124,7 +124,7 @@ def test_push_and_poll_map_comments_identically_and_store_them_once(app, db, cli
                        api_base_url=sandbox.url, credentials=account.credentials)
     polled = {i.external_id: i for i in FacebookConnector(info, timeout=5).fetch({}).items}
     for change in notification(*pushed)["entry"][0]["changes"]:
-        item = comment_item(change, account)
+        item = feed_change_item(change, account.external_id)
         assert item == polled[item.external_id]  # the same InboundItem, field for field
 
     assert post(client, notification(*pushed)).status_code == 200

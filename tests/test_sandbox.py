@@ -122,6 +122,37 @@ def test_x_pagination_and_since_id(sandbox):
     assert [str(t.id) for t in client.get_users_mentions(BRAND, until_id=ids[2]).data] == ids[1::-1]
 
 
+def test_x_start_time_end_time_and_their_validation(sandbox):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    times = [now - timedelta(hours=h) for h in (5, 4, 3, 2, 1)]
+    ids = [sandbox.network.inject_tweet(BRAND, f"@carebox_demo at -{5 - n}h", created_at=t).id
+           for n, t in enumerate(times)]
+    assert [int(i) for i in ids] == sorted(int(i) for i in ids)  # backdated ids encode their time, as on X
+    client = x_client(sandbox)
+    window = client.get_users_mentions(BRAND, start_time=times[1], end_time=times[3])  # inclusive, tweepy's format
+    assert [str(t.id) for t in window.data] == ids[3:0:-1]
+    # since_id takes precedence over start_time, until_id over end_time.
+    assert [str(t.id) for t in client.get_users_mentions(BRAND, since_id=ids[2], start_time=times[0]).data] == \
+        ids[:2:-1]
+    assert [str(t.id) for t in client.get_users_mentions(BRAND, until_id=ids[1], end_time=times[4]).data] == [ids[0]]
+    assert [str(t.id) for t in client.get_users_tweets(BRAND, start_time=times[0]).data or []] == []
+
+    def refused(**params):
+        response = requests.get(f"{sandbox.url}/2/users/{BRAND}/mentions", headers=BEARER, params=params)
+        assert response.status_code == 400 and response.json()["title"] == "Invalid Request"
+        return response.json()["errors"][0]["message"]
+
+    assert "must be a minimum of 10 seconds prior to the request time" in refused(
+        start_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert "must be a minimum of 10 seconds prior" in refused(
+        end_time=(now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert "on or after 2010-11-06" in refused(start_time="2009-01-01T00:00:00Z")
+    assert "must be after 'start_time'" in refused(start_time="2024-01-02T00:00:00Z", end_time="2024-01-01T00:00:00Z")
+    assert "not a valid RFC 3339" in refused(start_time="yesterday")
+
+
 def test_x_create_tweet_and_refusals(sandbox):
     network = sandbox.network
     mention = network.inject_tweet(BRAND, "@carebox_demo my order is late")
@@ -357,6 +388,112 @@ def test_duplicate_page_fault_repeats_an_item(sandbox):
     page1 = graph(sandbox).get_connections(post.id, "comments", limit=2)
     page2 = graph(sandbox).get_connections(post.id, "comments", limit=2, after=page1["paging"]["cursors"]["after"])
     assert page2["data"][0]["id"] == page1["data"][-1]["id"] and len(page2["data"]) == 2
+
+
+def test_duplicate_page_overlap_repeats_as_many_items_as_asked(sandbox):
+    for n in range(20):
+        sandbox.network.inject_tweet(BRAND, f"@carebox_demo overlap {n}")
+    sandbox.network.add_fault("duplicate_page", network="twitter", overlap=4)
+    first = x_client(sandbox).get_users_mentions(BRAND, max_results=10)
+    second = x_client(sandbox).get_users_mentions(BRAND, max_results=10, pagination_token=first.meta["next_token"])
+    assert [t.id for t in second.data[:4]] == [t.id for t in first.data[-4:]]
+
+    post = sandbox.network.latest_post(PAGE)
+    for n in range(10):
+        sandbox.network.inject_comment(PAGE, f"comment {n}", post_id=post.id)
+    sandbox.network.add_fault("duplicate_page", network="facebook", overlap=3)
+    page1 = graph(sandbox).get_connections(post.id, "comments", limit=5)
+    page2 = graph(sandbox).get_connections(post.id, "comments", limit=5, after=page1["paging"]["cursors"]["after"])
+    assert [c["id"] for c in page2["data"][:3]] == [c["id"] for c in page1["data"][-3:]]
+    assert sandbox.network.stats.snapshot()["served"]["facebook"] == {"items": 7, "repeats": 3}
+
+
+def test_periodic_faults_fail_every_kth_request_for_a_count_or_a_duration(sandbox):
+    network = sandbox.network
+    network.add_fault("503", network="twitter", every=3, count=None)
+    outcomes = []
+    for _ in range(9):
+        try:
+            x_client(sandbox).get_users_mentions(BRAND)
+            outcomes.append("ok")
+        except tweepy.TwitterServerError:
+            outcomes.append("503")
+    assert outcomes == ["ok", "ok", "503"] * 3 and len(network.faults.pending()) == 1
+
+    network.clear_faults()
+    network.add_fault("500", network="facebook", every=2, count=2)
+    codes = []
+    for _ in range(6):
+        try:
+            graph(sandbox).get_object("me")
+            codes.append(None)
+        except facebook.GraphAPIError as error:
+            codes.append(error.code)
+    assert codes == [None, 1, None, 1, None, None]  # code 1: "An unknown error has occurred."
+
+    network.add_fault("503", network="twitter", every=1, count=None, duration=0.3)
+    with pytest.raises(tweepy.TwitterServerError):
+        x_client(sandbox).get_users_mentions(BRAND)
+    time.sleep(0.35)
+    assert x_client(sandbox).get_users_mentions(BRAND).meta == {"result_count": 0}
+    assert network.faults.pending() == []
+    with pytest.raises(ValueError, match="only a periodic fault"):
+        network.add_fault("503", count=None)
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_graph_rate_limit_codes_carry_the_business_use_case_usage(sandbox, code):
+    sandbox.network.add_fault("429", network="facebook", code=code, retry_after=125)
+    response = requests.get(f"{sandbox.url}/v21.0/{PAGE}", params={"access_token": TOKEN})
+    error = response.json()["error"]
+    assert error["code"] == code and error["type"] == "OAuthException" and error["message"].startswith(f"(#{code})")
+    usage = __import__("json").loads(response.headers["X-Business-Use-Case-Usage"])
+    assert usage == {PAGE: [{"type": "pages", "call_count": 100, "total_cputime": 50, "total_time": 50,
+                             "estimated_time_to_regain_access": 3}]}  # minutes, rounded up
+    assert "call_count" in response.headers["X-App-Usage"] and "call_count" in response.headers["X-Page-Usage"]
+    # Only that call was refused; the next one reports ordinary usage and no wait.
+    usage = __import__("json").loads(requests.get(f"{sandbox.url}/v21.0/{PAGE}", params={"access_token": TOKEN})
+                                     .headers["X-Business-Use-Case-Usage"])
+    assert usage[PAGE][0]["estimated_time_to_regain_access"] == 0 and usage[PAGE][0]["call_count"] < 100
+
+
+def test_spent_graph_budget_estimates_the_time_to_regain_access(sandbox):
+    sandbox.network.reset({"graph_rate_limit_window": 600, "graph_rate_limits": {"page": 2}})
+    url = f"{sandbox.url}/v21.0/{PAGE}"
+    for _ in range(2):
+        assert requests.get(url, params={"access_token": TOKEN}).status_code == 200
+    refused = requests.get(url, params={"access_token": TOKEN})
+    assert refused.json()["error"]["code"] == 32
+    usage = __import__("json").loads(refused.headers["X-Business-Use-Case-Usage"])[PAGE][0]
+    assert usage["call_count"] == 100 and usage["estimated_time_to_regain_access"] in (10, 11)  # minutes, rounded up
+
+
+@pytest.mark.parametrize("status", [502, 503, 504, 200])
+def test_html_error_pages_from_a_proxy(sandbox, status):
+    sandbox.network.add_fault("html", status=status, count=2)
+    raw = requests.get(f"{sandbox.url}/2/users/{BRAND}/mentions", headers=BEARER)
+    assert raw.status_code == status and raw.headers["Content-Type"].startswith("text/html")
+    assert raw.text.startswith("<html>") and "nginx" in raw.text
+    with pytest.raises(facebook.GraphAPIError) as parsed:  # facebook-sdk reads only a JSON error
+        graph(sandbox).get_object("me")
+    assert parsed.value.code is None and "Maintype" in str(parsed.value)
+    sandbox.network.add_fault("html", status=status, network="twitter")
+    with pytest.raises((tweepy.TwitterServerError, requests.JSONDecodeError)):  # a 200 page fails to parse
+        x_client(sandbox).get_users_mentions(BRAND)
+
+
+def test_control_api_arms_the_new_faults(sandbox):
+    armed = control(sandbox, "POST", "/faults", json={"kind": "429", "network": "facebook", "every": 5, "code": 613,
+                                                      "retry_after": 60})
+    assert armed.status_code == 201
+    fault = armed.json()["fault"]
+    assert (fault["kind"], fault["every"], fault["count"]) == ("429", 5, None)
+    assert (fault["code"], fault["retry_after"]) == (613, 60)
+    assert control(sandbox, "POST", "/faults", json={"kind": "html", "status": 502}).status_code == 201
+    assert control(sandbox, "POST", "/faults", json={"kind": "duplicate_page", "overlap": 10}).status_code == 201
+    assert control(sandbox, "POST", "/faults", json={"kind": "429", "code": 999}).status_code == 400
+    assert control(sandbox, "POST", "/faults", json={"kind": "html", "status": 418}).status_code == 400
+    assert len(control(sandbox, "GET", "/faults").json()["faults"]) == 3
 
 
 # ----------------------------------------------------------------- control

@@ -7,7 +7,7 @@ below, which tell the poller what to do next.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -40,11 +40,15 @@ class BrandIdentity:
     name: str | None = None
 
 
+DEFAULT_BACKFILL = timedelta(hours=24)  # how far back the first poll of an account reads
+MIN_BACKFILL = timedelta(minutes=1)  # X refuses a start_time less than 10 s before the request
+
+
 @dataclass
 class FetchResult:
     items: list  # InboundItem, any order, may repeat
-    # The cursor to store once the items are committed. Equal to the old cursor when the
-    # range was not fetched completely (an error mid-pagination): the next poll starts again.
+    # The cursor to store with these items, in the same transaction: it records exactly what was read,
+    # also when an error stopped the fetch part way (complete=False), so the next poll goes on from there.
     cursor: dict
     complete: bool = True
     rate_limit: RateLimit | None = None
@@ -145,14 +149,17 @@ def transport_error(exc, network_name, timeout, secrets=()):
 class Connector:
     network = None
 
-    def __init__(self, account: AccountInfo, *, timeout: float):
+    def __init__(self, account: AccountInfo, *, timeout: float, backfill: timedelta | None = None):
         self.account = account
         self.timeout = timeout
+        self.backfill = max(backfill if backfill is not None else DEFAULT_BACKFILL, MIN_BACKFILL)
 
     def identify(self) -> BrandIdentity:
         raise NotImplementedError
 
     def fetch(self, cursor: dict) -> FetchResult:
+        """Items since `cursor` ({} before the first poll: the backfill window). Raises a ConnectorError
+        when nothing was read; returns a partial result (complete=False, error set) when something was."""
         raise NotImplementedError
 
     def send_reply(self, in_reply_to: str, text: str) -> SentReply:

@@ -6,13 +6,16 @@ a RewritingSession points it at the account's api_base_url with our timeout.
 Every call carries appsecret_proof when the app secret is known.
 
 Credentials: page_id, page_access_token, app_secret, graph_version.
-Cursor: {"comments_since": <unix seconds of the newest comment seen>}.
 
-Reading: the newest feed posts (a few pages at most) whose updated_time
-(moved by every new comment) falls in the window, then for each its whole
-comment stream since the window start. The window reopens OVERLAP before the
-cursor: Graph's `since` is second-granular and comments can surface late;
-the repeats are harmless because ingest dedupes by external id.
+Reading: the newest feed posts (a few pages at most) with their updated_time
+(moved by every new comment); then, for each post active within the backfill
+window, its comment stream from where the last read of that post stopped
+(see facebook_cursor.py), the post furthest behind first. Posts the cursor
+already knows to have unread comments are read before the feed is listed. A
+rate limit or an error part way keeps every post's position, so any steady
+rate of partial success reads everything. After a rate limit the wait comes
+from the usage headers (X-Business-Use-Case-Usage's
+estimated_time_to_regain_access).
 """
 import hashlib
 import hmac
@@ -25,15 +28,14 @@ from app.connectors.base import (
     AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited, RejectedError,
     SentReply, TransientError, redact, transport_error,
 )
+from app.connectors.facebook_cursor import PageCursor
+from app.connectors.facebook_items import comment_item, parse_graph_time
 from app.connectors.http import RewritingSession
-from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
 PAGE_SIZE = 100  # Graph's maximum `limit`
 MAX_FEED_PAGES = 2  # only the 200 newest posts are watched for new comments
-OVERLAP = timedelta(minutes=2)
-FIRST_POLL_WINDOW = timedelta(days=1)  # how far back the first poll of an account looks
 FEED_FIELDS = "id,created_time,updated_time"
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id}"
 
@@ -50,8 +52,8 @@ class ObjectMissing(Exception):
 class FacebookConnector(Connector):
     network = "facebook"
 
-    def __init__(self, account, *, timeout):
-        super().__init__(account, timeout=timeout)
+    def __init__(self, account, *, timeout, backfill=None):
+        super().__init__(account, timeout=timeout, backfill=backfill)
         self.credentials = dict(account.credentials or {})
         self.page_id = str(self.credentials.get("page_id") or account.external_id or "") or None
         self.session = RewritingSession(PRODUCTION_BASE, account.api_base_url, timeout)
@@ -86,84 +88,76 @@ class FacebookConnector(Connector):
         cursor = dict(cursor or {})
         self._rate_limits, self._requests = [], 0
         identity = None if self.page_id else self.identify()
-        since = cursor.get("comments_since")
-        window_start = (
-            datetime.fromtimestamp(int(since), timezone.utc) - OVERLAP if since
-            else datetime.now(timezone.utc) - FIRST_POLL_WINDOW
-        )
-        items, newest = {}, int(since) if since else None
+        now = datetime.now(timezone.utc)
+        state = PageCursor.load(cursor, now, self.backfill)
+        items = {}
         try:
-            for post_id in self._posts_updated_since(window_start):
-                for comment in self._comments(post_id, window_start):
-                    item = self._item(comment, post_id)
+            # Work the cursor already knows of comes first, so every call brings something unread even
+            # when the network fails every other call; then the feed shows what else is new.
+            known = state.pending()
+            for post_id in known:
+                self._read_comments(state, post_id, items)
+            self._sweep_feed(state)
+            for post_id in state.due(now):
+                if post_id not in known:
+                    self._read_comments(state, post_id, items)
+        except ConnectorError as exc:
+            if not items and not state.moved:
+                raise
+            return self._result(items, state.dump(), identity, complete=False, error=exc)
+        return self._result(items, state.dump(), identity)
+
+    def _sweep_feed(self, state):
+        """List the newest feed posts (MAX_FEED_PAGES pages at most) with their updated_time."""
+        args = self._args(fields=FEED_FIELDS, limit=PAGE_SIZE)
+        for _ in range(MAX_FEED_PAGES):
+            page = self._call(lambda: self.graph.get_connections(self.page_id, "feed", **args), reading_page=True)
+            if not isinstance(page, dict):
+                raise TransientError("Facebook sent a malformed feed page")
+            for post in page.get("data") or []:
+                updated = _post_activity(post)
+                if updated is not None:
+                    state.saw_post(str(post["id"]), int(updated.timestamp()))
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            args = dict(args, after=after)
+
+    def _read_comments(self, state, post_id, items):
+        """Read `post_id`'s comment stream from its position to the end, moving the position page by page."""
+        since = state.start_reading(post_id)
+        args = self._args(filter="stream", order="chronological", since=since, fields=COMMENT_FIELDS,
+                          limit=PAGE_SIZE)
+        try:
+            for page in self._pages(post_id, "comments", args):
+                newest = None
+                for comment in page:
+                    item = comment_item(comment, post_id, self.page_id)
                     if item is None:
                         continue
                     items.setdefault(item.external_id, item)
                     if item.created_at is not None:
                         newest = max(newest or 0, int(item.created_at.timestamp()))
-        except ConnectorError as exc:
-            if not items:
-                raise
-            return self._result(items, cursor, identity, complete=False, error=exc)
-        new_cursor = dict(cursor)
-        if newest is not None:
-            new_cursor["comments_since"] = newest
-        return self._result(items, new_cursor, identity)
-
-    def _posts_updated_since(self, window_start):
-        """Ids of the newest feed posts with activity (a new comment) since window_start."""
-        found = {}
-        pages = self._paged(self.page_id, "feed", self._args(fields=FEED_FIELDS, limit=PAGE_SIZE),
-                            max_pages=MAX_FEED_PAGES, reading_page=True)
-        for post in pages:
-            updated = _parse_time(post.get("updated_time") or post.get("created_time"))
-            if post.get("id") and (updated is None or updated >= window_start):
-                found[str(post["id"])] = True
-        return list(found)
-
-    def _comments(self, post_id, window_start):
-        args = self._args(filter="stream", order="chronological", since=int(window_start.timestamp()),
-                          fields=COMMENT_FIELDS, limit=PAGE_SIZE)
-        try:
-            yield from self._paged(post_id, "comments", args)
+                state.read_page(post_id, newest)
         except ObjectMissing:
-            return  # the post was deleted since the feed listed it
+            state.forget(post_id)  # the post was deleted since the feed listed it
+            return
+        state.finished(post_id)
 
-    def _paged(self, node, edge, args, *, max_pages=None, reading_page=False):
-        """Every item of an edge, following `after` cursors ourselves.
-
-        (facebook-sdk's get_all_connections breaks when paging.next carries no access token.)
-        """
-        pages = 0
+    def _pages(self, node, edge, args):
+        """Each page's data of an edge, following `after` cursors ourselves (within one read only:
+        facebook-sdk's get_all_connections breaks when paging.next carries no access token)."""
         while True:
-            page = self._call(lambda: self.graph.get_connections(node, edge, **args), reading_page=reading_page)
+            page = self._call(lambda: self.graph.get_connections(node, edge, **args))
             if not isinstance(page, dict):
                 raise TransientError(f"Facebook sent a malformed {edge} page")
-            pages += 1
-            yield from page.get("data") or []
+            yield [entry for entry in page.get("data") or [] if isinstance(entry, dict)]
             paging = page.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after or (max_pages and pages >= max_pages):
+            if not paging.get("next") or not after:
                 return
             args = dict(args, after=after)
-
-    def _item(self, comment, post_id):
-        if not isinstance(comment, dict) or not comment.get("id"):
-            return None
-        author = comment.get("from") or None
-        parent_id = (comment.get("parent") or {}).get("id")
-        author_id = str(author["id"]) if author and author.get("id") else None
-        return InboundItem(
-            external_id=str(comment["id"]),
-            text=comment.get("message") or "",
-            created_at=_parse_time(comment.get("created_time")),
-            author=InboundAuthor(
-                external_id=author_id, name=author.get("name"), profile_url=f"https://facebook.com/{author_id}",
-            ) if author_id else None,
-            in_reply_to=str(parent_id) if parent_id else post_id,
-            thread_id=str(parent_id or comment["id"]),  # Facebook threads one level deep
-            from_brand=author_id is not None and author_id == self.page_id,
-        )
 
     def _result(self, items, cursor, identity, *, complete=True, error=None):
         return FetchResult(
@@ -208,7 +202,8 @@ class FacebookConnector(Connector):
             percents += _usage_percents(response.headers.get(name))
         percents += _business_usage_percents(response.headers.get("x-business-use-case-usage"))
         if percents:
-            self._rate_limits.append(RateLimit(limit=100, remaining=max(0, int(100 - max(percents))), reset_at=None))
+            self._rate_limits.append(RateLimit(limit=100, remaining=max(0, int(100 - max(percents))),
+                                               reset_at=_regain_at(response.headers)))
 
     def _tightest_rate_limit(self):
         return min(self._rate_limits, key=lambda r: r.remaining) if self._rate_limits else None
@@ -229,7 +224,11 @@ class FacebookConnector(Connector):
         if code in AUTH_CODES or 200 <= code <= 299 or "appsecret_proof" in message:
             return AuthError(f"Facebook refused the page credentials: {message}", code=code)
         if code in RATE_LIMIT_CODES or code >= 80001:
-            return RateLimited(f"Facebook rate limit reached: {message}", code=code)
+            # Graph sends no reset time; the usage headers estimate when access comes back (else the poller's default).
+            response = self.session.last_response
+            reset_at = _regain_at(response.headers) if response is not None else None
+            when = f"; access expected back at {reset_at:%H:%M:%S} UTC" if reset_at else ""
+            return RateLimited(f"Facebook rate limit reached: {message}{when}", code=code, reset_at=reset_at)
         if code in TRANSIENT_CODES or error.get("is_transient"):
             return TransientError(f"Facebook is temporarily unavailable: {message}", code=code)
         if sending:
@@ -241,19 +240,16 @@ class FacebookConnector(Connector):
         return TransientError(f"Facebook refused the request: {message}", code=code)
 
 
+def _post_activity(post):
+    """When a feed post last had activity (updated_time moves with every comment), or None."""
+    if not isinstance(post, dict) or not post.get("id"):
+        return None
+    return parse_graph_time(post.get("updated_time")) or parse_graph_time(post.get("created_time"))
+
+
 def _graph_version(configured):
     version = str(configured or DEFAULT_GRAPH_VERSION)
     return version if version.startswith("v") else f"v{version}"
-
-
-def _parse_time(value):
-    """Graph times look like 2024-01-15T10:30:00+0000."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return None
 
 
 def _usage_percents(header):
@@ -263,6 +259,18 @@ def _usage_percents(header):
         return [float(v) for v in usage.values() if isinstance(v, (int, float))]
     except (ValueError, AttributeError):
         return []
+
+
+def _regain_at(headers):
+    """When X-Business-Use-Case-Usage expects access back (its estimated_time_to_regain_access, in minutes),
+    or None when it is 0 or absent (not blocked, or no estimate)."""
+    try:
+        usage = json.loads(headers.get("x-business-use-case-usage") or "{}")
+        minutes = max((float(entry.get("estimated_time_to_regain_access") or 0)
+                       for values in usage.values() for entry in values), default=0)
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes > 0 else None
 
 
 def _business_usage_percents(header):

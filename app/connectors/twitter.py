@@ -9,9 +9,15 @@ wait_on_rate_limit: a poller must not sleep for 15 minutes inside a lease.
 
 Credentials: bearer_token, consumer_key, consumer_secret, access_token,
 access_token_secret, user_id (optional: found with get_me when missing).
-Cursor: {"mentions_since_id": "...", "tweets_since_id": "..."}.
+
+Reading: the mentions and the brand's own timeline (its native replies). The
+first poll of an account reads each back to the start of the backfill window
+(`start_time`, as far as X serves: the newest 800 mentions, 3,200 tweets);
+later polls read the gap a stopped read left, then what is newer than the
+cursor (see twitter_cursor.py: the cursor always records exactly what was read).
 """
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import tweepy
 
@@ -20,6 +26,7 @@ from app.connectors.base import (
     SentReply, TransientError, redact, transport_error,
 )
 from app.connectors.http import RewritingSession
+from app.connectors.twitter_cursor import TimelineCursor
 from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://api.twitter.com"
@@ -27,10 +34,10 @@ PAGE_SIZE = 100  # the most X returns per page
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets"]
 USER_FIELDS = ["username", "name", "public_metrics"]
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-# The streams fetch() reads: cursor key of its since_id, tweepy method, whether it is the brand's own timeline.
+# The streams fetch() reads: the name of its cursor keys, tweepy method, whether it is the brand's own timeline.
 TIMELINES = (
-    ("mentions_since_id", "get_users_mentions", False),
-    ("tweets_since_id", "get_users_tweets", True),  # replies the brand made natively, outside Carebox
+    ("mentions", "get_users_mentions", False),
+    ("tweets", "get_users_tweets", True),  # replies the brand made natively, outside Carebox
 )
 TWITTER_EPOCH_MS = 1288834974657
 
@@ -38,8 +45,8 @@ TWITTER_EPOCH_MS = 1288834974657
 class TwitterConnector(Connector):
     network = "twitter"
 
-    def __init__(self, account, *, timeout):
-        super().__init__(account, timeout=timeout)
+    def __init__(self, account, *, timeout, backfill=None):
+        super().__init__(account, timeout=timeout, backfill=backfill)
         self.credentials = dict(account.credentials or {})
         self.session = RewritingSession(PRODUCTION_BASE, account.api_base_url, timeout)
         self.client = tweepy.Client(
@@ -92,45 +99,48 @@ class TwitterConnector(Connector):
         self._requests = 0
         brand_id, identity = self._brand_id()
         self._rate_limits = []  # report the timelines' budgets, not the one-off identity lookup's
-        items, new_cursor = {}, dict(cursor)
-        for cursor_key, method_name, own_timeline in TIMELINES:
-            since_id = cursor.get(cursor_key)
-            method = getattr(self.client, method_name)
-            try:
-                newest = self._read_timeline(method, brand_id, since_id, items, own_timeline=own_timeline)
-            except ConnectorError as exc:
-                if not items:
-                    raise
-                # Keep what we have; the old cursor makes the next poll read the whole range again.
-                return self._result(items, cursor, identity, complete=False, error=exc)
-            if newest is not None and (since_id is None or newest > int(since_id)):
-                new_cursor[cursor_key] = str(newest)
+        window_start = (datetime.now(timezone.utc) - self.backfill).replace(microsecond=0)
+        items, new_cursor, error = {}, dict(cursor), None
+        for name, method_name, own_timeline in TIMELINES:
+            timeline = TimelineCursor.load(cursor, name)
+            read = partial(self._read_range, getattr(self.client, method_name), brand_id, items, own_timeline)
+            error = _read_timeline(read, timeline, window_start)
+            timeline.store(new_cursor, name)
+            if error is not None:
+                break  # the budget or the network is gone for now: the cursor says where to go on
+        if error is not None:
+            if not items and new_cursor == cursor:
+                raise error
+            return self._result(items, new_cursor, identity, complete=False, error=error)
         return self._result(items, new_cursor, identity)
 
-    def _read_timeline(self, method, brand_id, since_id, items, *, own_timeline):
-        """Read every page newer than since_id into `items`; return the newest id seen (int) or None.
+    def _read_range(self, method, brand_id, items, own_timeline, span):
+        """Read `span` (a twitter_cursor.Range) newest first, page by page, into `items`.
 
-        Without a since_id (first poll) only the newest page is read: no deep backfill.
+        Returns (newest id, oldest id read, or None when nothing was; the ConnectorError that stopped
+        the read, or None when it reached the end).
         """
         params = {
             "max_results": PAGE_SIZE, "expansions": ["author_id"], "tweet_fields": TWEET_FIELDS,
-            "user_fields": USER_FIELDS, "user_auth": not self.app_only, "since_id": since_id,
+            "user_fields": USER_FIELDS, "user_auth": not self.app_only,
+            "since_id": span.since_id, "until_id": span.until_id,
+            "start_time": span.start_time if span.since_id is None else None,  # X: since_id takes precedence
         }
-        newest, token = None, None
+        newest = oldest = token = None
         while True:
-            page_params = dict(params, pagination_token=token)
-            response = self._call(lambda: method(brand_id, **page_params))
-            meta = response.meta or {}
+            try:
+                response = self._call(lambda: method(brand_id, **params, pagination_token=token))
+            except ConnectorError as exc:
+                return newest, oldest, exc
             users = {str(user.id): user for user in (response.includes or {}).get("users", [])}
             for tweet in response.data or []:
                 item = _item(tweet, users, brand_id, own_timeline)
                 items.setdefault(item.external_id, item)
                 newest = max(newest or 0, int(tweet.id))
-            if meta.get("newest_id"):
-                newest = max(newest or 0, int(meta["newest_id"]))
-            token = meta.get("next_token")
-            if not token or since_id is None:
-                return newest
+                oldest = min(oldest or int(tweet.id), int(tweet.id))
+            token = (response.meta or {}).get("next_token")
+            if not token:
+                return newest, oldest, None
 
     def _result(self, items, cursor, identity, *, complete=True, error=None):
         return FetchResult(
@@ -207,6 +217,20 @@ class TwitterConnector(Connector):
         return transport_error(exc, "X", self.timeout, secrets)
 
 
+def _read_timeline(read, timeline, window_start):
+    """Read the cursor's gap, then what is newer than it (the order is explained in twitter_cursor.py),
+    moving `timeline` page by page. `read(range)` reads one range. Returns the error that stopped it, or None."""
+    if timeline.gap is not None:
+        _, oldest, error = read(timeline.gap)
+        timeline.gap_read(oldest, finished=error is None)
+        if error is not None:
+            return error
+    top = timeline.top(window_start)
+    newest, oldest, error = read(top)
+    timeline.top_read(top, newest, oldest, finished=error is None)
+    return error
+
+
 def _item(tweet, users, brand_id, own_timeline):
     """A tweepy Tweet as an InboundItem. Tolerates payloads with only id and text."""
     author_id = str(tweet.author_id) if tweet.author_id is not None else None
@@ -231,6 +255,8 @@ def _item(tweet, users, brand_id, own_timeline):
         thread_id=str(tweet.conversation_id) if tweet.conversation_id is not None else None,
         # The brand's own timeline holds only its tweets, even when the payload omits author_id.
         from_brand=own_timeline or author_id == brand_id,
+        network="twitter",
+        channel="public",
     )
 
 

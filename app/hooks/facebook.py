@@ -11,30 +11,29 @@ page id is the entry's id, so each entry is only accepted under its own
 account's secret. A missing signature is 401, a wrong one (or a page we do not
 know) 403; both are logged and nothing is stored.
 
-Comments become InboundItems exactly as the poller maps them (see
-app/connectors/facebook.py) and go through app.ingest.ingest(), the one
-ingest path: a comment seen by push and by polling is stored once.
+Comments become InboundItems exactly as the poller maps them (one mapping
+module for both: app/connectors/facebook_items.py) and go through
+app.ingest.ingest(), the one ingest path: a comment seen by push and by
+polling is stored once.
 """
 import hashlib
 import hmac
 import json
 import logging
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, request
 
 from app.auth.guard import public
+from app.connectors.facebook_items import feed_change_item
 from app.extensions import db
 from app.hooks import bp
-from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import SocialAccount
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-INGESTED_VERBS = {"add", "edited"}  # an edit of a stored comment is a duplicate to ingest: ignored
 
 
 @bp.get("/facebook")
@@ -73,7 +72,8 @@ def facebook_push():
                     len(entries) - len(accepted), len(entries))
     stored = 0
     for entry, account in accepted:
-        items = [item for change in entry.get("changes") or [] if (item := comment_item(change, account)) is not None]
+        items = [item for change in entry.get("changes") or []
+                 if (item := feed_change_item(change, account.external_id)) is not None]
         if items:
             stored += sum(r.created for r in ingest(db.session, account, items))
     db.session.commit()
@@ -107,38 +107,3 @@ def _signed_by(raw, signature, account):
         return False
     expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), signature.lower().encode())
-
-
-def comment_item(change, account):
-    """The InboundItem for one `feed` change about a comment, or None (other fields, items and verbs)."""
-    if not isinstance(change, dict) or change.get("field") != "feed":
-        return None
-    value = change.get("value")
-    if not isinstance(value, dict) or value.get("item") != "comment" or value.get("verb") not in INGESTED_VERBS:
-        return None
-    comment_id, post_id = value.get("comment_id"), value.get("post_id")
-    if not comment_id or not post_id:
-        return None
-    page_id = str(account.external_id)
-    author = value.get("from") if isinstance(value.get("from"), dict) else None
-    author_id = str(author["id"]) if author and author.get("id") else None
-    # Facebook sets parent_id to the post for a top-level comment, to the parent comment for a reply.
-    parent_id = str(value["parent_id"]) if value.get("parent_id") and str(value["parent_id"]) != str(post_id) else None
-    return InboundItem(
-        external_id=str(comment_id),
-        text=value.get("message") or "",
-        created_at=_time(value.get("created_time")),
-        author=InboundAuthor(external_id=author_id, name=author.get("name"),
-                             profile_url=f"https://facebook.com/{author_id}") if author_id else None,
-        in_reply_to=parent_id or str(post_id),
-        thread_id=parent_id or str(comment_id),  # Facebook threads one level deep
-        from_brand=author_id is not None and author_id == page_id,
-    )
-
-
-def _time(value):
-    """Unix seconds (what feed notifications carry); None when absent or unreadable."""
-    try:
-        return datetime.fromtimestamp(int(value), timezone.utc)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None

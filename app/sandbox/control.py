@@ -5,7 +5,8 @@ POST   /_sandbox/page-posts       the page publishes a new post
 POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
 DELETE /_sandbox/posts/<id>       delete a tweet, comment or page post
 GET    /_sandbox/replies          replies Carebox sent through the APIs, newest first
-POST   /_sandbox/faults           arm a fault; DELETE clears them; GET lists them
+POST   /_sandbox/faults           arm a fault ({"kind", "count", "every", "duration", "code", "status", …},
+                                  see app/sandbox/faults.py); DELETE clears them; GET lists them
 POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the generator
 GET    /_sandbox/stats            request counts and peak concurrency per account
 POST   /_sandbox/push-subscriptions  {"page_id", "callback_url", "verify_token"}: Facebook webhooks
@@ -156,10 +157,12 @@ def add_fault():
     network_name = body.get("network")
     if network_name not in (None, "twitter", "facebook"):
         raise ControlError('network must be "twitter", "facebook" or absent (both)')
+    options = {name: body[name] for name in ("every", "duration", "code", "status", "overlap", "retry_after")
+               if body.get(name) is not None}
     try:
         fault = current_network().add_fault(
-            body.get("kind"), count=body.get("count", 1), network=network_name,
-            path_contains=body.get("path_contains"), delay=body.get("delay"), skip=body.get("skip", 0),
+            body.get("kind"), count=body.get("count", None if body.get("every") else 1), network=network_name,
+            path_contains=body.get("path_contains"), delay=body.get("delay"), skip=body.get("skip", 0), **options,
         )
     except (TypeError, ValueError) as exc:
         raise ControlError(str(exc)) from None

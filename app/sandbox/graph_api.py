@@ -4,13 +4,18 @@ GET /{page-id} and /me, GET /{page-id}/feed, GET /{post-or-comment-id}/comments,
 POST /{post-or-comment-id}/comments. The access token comes as a query or
 form parameter; appsecret_proof is checked when given. Errors are always
 JSON `{"error": {...}}` (facebook-sdk reads nothing else), and every
-authenticated response carries X-App-Usage and X-Page-Usage.
+authenticated response carries X-App-Usage and X-Page-Usage (percentages of
+the budgets) and, since page tokens fall under Business Use Case limits,
+X-Business-Use-Case-Usage with `estimated_time_to_regain_access` (minutes)
+(https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
 """
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
+import time
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
@@ -74,8 +79,25 @@ def app_limit_reached():
     return GraphError("(#4) Application request limit reached", 4, status=403, transient=True)
 
 
+# The rate-limit errors Graph answers with, by code (the messages real Graph sends).
+RATE_LIMIT_ERRORS = {
+    4: app_limit_reached,
+    17: lambda: GraphError("(#17) User request limit reached", 17, status=403, transient=True, subcode=2446079),
+    32: page_limit_reached,
+    613: lambda: GraphError("(#613) Calls to this api have exceeded the rate limit.", 613, status=400),
+    80001: lambda: GraphError(
+        "(#80001) There have been too many calls to this Page account. Wait a bit and try again. For more info, "
+        "please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.", 80001,
+        status=400, subcode=2446079),
+}
+
+
 def temporarily_unavailable():
     return GraphError("(#2) Service temporarily unavailable", 2, status=503, transient=True)
+
+
+def unknown_error():
+    return GraphError("An unknown error has occurred.", 1, status=500, transient=True)
 
 
 @bp.errorhandler(GraphError)
@@ -90,17 +112,26 @@ def on_field_error(error):
 
 # ------------------------------------------------------------- request hooks
 
-def _exhausted_page_budget():
+def _rate_limited(fault):
+    """A '429' fault. Plain: the page's whole budget is spent (every call fails until its window ends).
+    Periodic or with retry_after: this call alone is refused, its headers saying when access comes back."""
     page = current_network().page_by_token(request.values.get("access_token"))
-    if page is not None:
+    error = RATE_LIMIT_ERRORS[fault.code or 32]()
+    if page is None:
+        return error.response()
+    if fault.every or fault.retry_after is not None:
+        _record_usage(page)
+        g.regain_seconds = fault.retry_after if fault.retry_after is not None else 60
+    else:
         _record_usage(page, exhaust=True)
-    return page_limit_reached().response()
+    return error.response()
 
 
 FAULT_RESPONDERS = {
-    "429": _exhausted_page_budget,
-    "503": lambda: temporarily_unavailable().response(),
-    "bad_token": lambda: expired_session().response(),
+    "429": _rate_limited,
+    "500": lambda _fault: unknown_error().response(),
+    "503": lambda _fault: temporarily_unavailable().response(),
+    "bad_token": lambda _fault: expired_session().response(),
 }
 
 
@@ -137,21 +168,39 @@ def _record_usage(page, exhaust=False):
     spend = network.limiter.exhaust if exhaust else network.limiter.hit
     app_budget = network.limiter.hit(("graph-app", page.app_id), limits["app"], window)
     page_budget = spend(("graph-page", page.id), limits["page"], window)
-    g.usage = (app_budget, page_budget)
+    g.usage = (page.id, app_budget, page_budget)
     return app_budget, page_budget
 
 
+def _percent(budget):
+    return min(100, budget.used * 100 // max(budget.limit, 1))
+
+
 def _usage_header(budget):
-    percent = min(100, budget.used * 100 // max(budget.limit, 1))
+    percent = _percent(budget)
     return json.dumps({"call_count": percent, "total_cputime": percent // 2, "total_time": percent // 2})
+
+
+def _business_usage_header(page_id, budget, regain_seconds):
+    """X-Business-Use-Case-Usage for a page token: {page id: [{"type": "pages", percentages…,
+    "estimated_time_to_regain_access": minutes}]} (0 minutes while access is not blocked)."""
+    percent = 100 if regain_seconds else _percent(budget)
+    if regain_seconds is None and not budget.allowed:
+        regain_seconds = max(budget.reset - time.time(), 0)
+    minutes = math.ceil(regain_seconds / 60) if regain_seconds else 0
+    return json.dumps({page_id: [{"type": "pages", "call_count": percent, "total_cputime": percent // 2,
+                                  "total_time": percent // 2, "estimated_time_to_regain_access": minutes}]})
 
 
 @bp.after_request
 def usage_headers(response):
     usage = g.pop("usage", None)
     if usage is not None:
-        response.headers["X-App-Usage"] = _usage_header(usage[0])
-        response.headers["X-Page-Usage"] = _usage_header(usage[1])
+        page_id, app_budget, page_budget = usage
+        response.headers["X-App-Usage"] = _usage_header(app_budget)
+        response.headers["X-Page-Usage"] = _usage_header(page_budget)
+        response.headers["X-Business-Use-Case-Usage"] = _business_usage_header(
+            page_id, page_budget, g.pop("regain_seconds", None))
     response.headers["facebook-api-version"] = (request.view_args or {}).get("version", "v21.0")
     return response
 
@@ -224,7 +273,8 @@ def cursor_page(items, *, descending, default_limit=25):
         through = sum(1 for i in items if (_order_key(i.id) >= key if descending else _order_key(i.id) <= key))
         if after:
             repeat = current_network().faults.take("facebook", request.path, ("duplicate_page",))
-            start = earlier if repeat else through  # a duplicate_page fault repeats the cursor item
+            # A duplicate_page fault repeats the cursor item and the `overlap - 1` before it.
+            start = max(earlier - repeat.overlap + 1, 0) if repeat else through
             end = start + limit
         else:
             start, end = max(earlier - limit, 0), earlier
@@ -298,6 +348,7 @@ def list_comments(obj):
     if descending:
         comments.reverse()
     body = cursor_page(comments, descending=descending)
+    network.stats.note_served("facebook", [c.id for c in body["data"]])
     body["data"] = [select(c, comment_json(c, network, g.page), fields) for c in body["data"]]
     if request.args.get("summary") in ("true", "1"):
         body["summary"] = {"order": order, "total_count": len(comments), "can_comment": True}

@@ -10,7 +10,15 @@ import time
 from flask import Response, current_app, g, request
 
 # Faults that replace the response; "duplicate_page" is applied by the paging code instead.
-REQUEST_FAULTS = ("429", "503", "timeout", "malformed", "bad_token", "reset_connection")
+REQUEST_FAULTS = ("429", "500", "503", "html", "timeout", "malformed", "bad_token", "reset_connection")
+
+# What an nginx-style proxy in front of an API sends when its upstream fails: HTML, not the API's JSON.
+HTML_ERROR_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+HTML_REASONS = {200: "OK", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable",
+                504: "Gateway Time-out"}
 
 
 def current_network():
@@ -31,7 +39,7 @@ def start_api_request(network_name, endpoint, account_key, responders):
         time.sleep(fault.delay if fault.delay is not None else network.settings["default_fault_delay"])
     if network.generation != g.sandbox_generation:
         # The sandbox was reset while we slept (the test that armed the fault is over): write nothing.
-        return responders["503"]()
+        return responders["503"](fault)
     if fault.kind == "timeout":
         return None  # answer normally, long after the client gave up (a write still happens)
     if fault.kind == "malformed":
@@ -39,7 +47,15 @@ def start_api_request(network_name, endpoint, account_key, responders):
     if fault.kind == "reset_connection":
         drop_connection()
         return Response(status=500)
-    return responders[fault.kind]()
+    if fault.kind == "html":
+        return html_error_page(fault.status or 502)
+    return responders[fault.kind](fault)
+
+
+def html_error_page(status):
+    reason = HTML_REASONS[status]
+    return Response(HTML_ERROR_PAGE.format(status=status, reason=reason), status=status,
+                    mimetype="text/html", headers={"Server": "nginx"})
 
 
 def finish_api_request(_exc=None):

@@ -148,8 +148,9 @@ class SandboxNetwork:
             user = self.customer(author)
             return self._add_tweet(user, text, parent, created_at, minimal=minimal, lang=lang, mention=brand.id)
 
-    def post_brand_tweet(self, account, text, *, in_reply_to=None, via_api=False):
-        """The brand tweets (a reply when `in_reply_to`): through the API (Carebox) or natively."""
+    def post_brand_tweet(self, account, text, *, in_reply_to=None, via_api=False, created_at=None):
+        """The brand tweets (a reply when `in_reply_to`): through the API (Carebox) or natively (then it may
+        be backdated to `created_at`)."""
         with self.lock:
             brand = self.x_accounts[str(account)].user
             parent = self._live_tweet(in_reply_to) if in_reply_to else None
@@ -157,7 +158,7 @@ class SandboxNetwork:
                 raise Refused("parent_missing", in_reply_to)
             if any(t.author_id == brand.id and t.text == text and not t.deleted for t in self.tweets.values()):
                 raise Refused("duplicate")
-            tweet = self._add_tweet(brand, text, parent, None, via_api=via_api)
+            tweet = self._add_tweet(brand, text, parent, None if via_api else created_at, via_api=via_api)
             if via_api:
                 self._log_api_reply("twitter", brand.id, tweet.id, text, in_reply_to, tweet.created_at)
             return tweet
@@ -167,7 +168,7 @@ class SandboxNetwork:
         return tweet if tweet and not tweet.deleted else None
 
     def _add_tweet(self, author, text, parent, created_at, *, minimal=False, lang=None, mention=None, via_api=False):
-        tweet_id = str(self.ids.next())
+        tweet_id = str(self.ids.at(created_at) if created_at else self.ids.next())
         mentions = {u.id for u in self.x_users.values() if f"@{u.username}".lower() in text.lower()}
         if mention:
             mentions.add(mention)
@@ -206,7 +207,7 @@ class SandboxNetwork:
         with self.lock:
             page = self.pages[str(page_id)]
             when = created_time or now_utc()
-            post = PagePost(id=f"{page.id}_{self.ids.next()}", page_id=page.id, message=message,
+            post = PagePost(id=f"{page.id}_{self.ids.at(when)}", page_id=page.id, message=message,
                             created_time=when, updated_time=when)
             self.posts[post.id] = post
             return post
@@ -254,11 +255,11 @@ class SandboxNetwork:
             # Facebook threads one level deep: a reply to a reply joins the top-level comment.
             post, parent_id = self.posts[target.post_id], target.parent_id or target.id
         comment = Comment(
-            id=f"{post.number}_{self.ids.next()}", post_id=post.id, message=message, author=author,
-            created_time=created_at or now_utc(), parent_id=parent_id, via_api=via_api,
+            id=f"{post.number}_{self.ids.at(created_at) if created_at else self.ids.next()}", post_id=post.id,
+            message=message, author=author, created_time=created_at or now_utc(), parent_id=parent_id, via_api=via_api,
         )
         self.comments[comment.id] = comment
-        post.updated_time = max(post.updated_time, now_utc())
+        post.updated_time = max(post.updated_time, comment.created_time)  # what Graph's updated_time shows
         self.push.comment_added(self.pages[post.page_id], post, comment)
         return comment
 
@@ -314,10 +315,15 @@ class SandboxNetwork:
                      if network in (None, r["network"]) and account in (None, r["account"])]
         return list(reversed(found))
 
-    def add_fault(self, kind, *, count=1, network=None, path_contains=None, delay=None, skip=0):
-        """Make the next `count` matching requests (after `skip` of them) fail; see faults.FAULT_KINDS."""
-        return self.faults.add(Fault(str(kind), int(count), network, path_contains,
-                                     None if delay is None else float(delay), int(skip)))
+    def add_fault(self, kind, *, count=1, network=None, path_contains=None, delay=None, skip=0, every=None,
+                  duration=None, code=None, status=None, overlap=1, retry_after=None):
+        """Make the next `count` matching requests (after `skip` of them) fail, or every `every`-th one
+        (count=None: until `duration` seconds have passed, or for good); see app/sandbox/faults.py."""
+        number = lambda value, kind=float: None if value is None else kind(value)  # noqa: E731
+        return self.faults.add(Fault(
+            str(kind), number(count, int), network, path_contains, number(delay), int(skip), number(every, int),
+            number(duration), number(code, int), number(status, int), int(overlap), number(retry_after),
+        ))
 
     def clear_faults(self):
         self.faults.clear()

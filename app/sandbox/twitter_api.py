@@ -8,6 +8,7 @@ x-rate-limit-* headers for its (endpoint, credential) window.
 """
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 from flask import Blueprint, g, jsonify, request
@@ -24,6 +25,10 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 MAX_WEIGHTED_LENGTH = 280
 MENTIONS_REACH = 800  # X serves only the newest 800 mentions…
 USER_TWEETS_REACH = 3200  # …and the newest 3200 tweets of a timeline
+EARLIEST_TIME = datetime(2010, 11, 6, tzinfo=timezone.utc)  # "Minimum allowable time is 2010-11-06T00:00:00Z"
+# start_time / end_time "must be a minimum of 10 seconds prior to the request time"
+TIME_BOUND_MARGIN = timedelta(seconds=10)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
 
 TWEET_FIELDS = (
     "article", "attachments", "author_id", "card_uri", "community_id", "context_annotations", "conversation_id",
@@ -95,6 +100,10 @@ def service_unavailable():
     return problem(503, "Service Unavailable", "Service Unavailable")
 
 
+def internal_error():
+    return problem(500, "Internal Server Error", "Internal Server Error")
+
+
 def unsupported_authentication():
     return problem(
         403, "Unsupported Authentication",
@@ -141,7 +150,7 @@ def read_credential():
     return Credential("none", "", None)
 
 
-def _exhausted_budget():
+def _exhausted_budget(_fault=None):
     """For a '429' fault: spend the caller's window so the headers agree with the refusal."""
     family = LIMIT_FAMILIES.get(request.endpoint)
     if family and g.credential.account is not None:
@@ -153,7 +162,12 @@ def _exhausted_budget():
     return too_many_requests()
 
 
-FAULT_RESPONDERS = {"429": _exhausted_budget, "503": service_unavailable, "bad_token": unauthorized}
+FAULT_RESPONDERS = {
+    "429": _exhausted_budget,
+    "500": lambda _fault: internal_error(),
+    "503": lambda _fault: service_unavailable(),
+    "bad_token": lambda _fault: unauthorized(),
+}
 
 
 def _limit(family, kind):
@@ -315,26 +329,68 @@ def _max_results():
     return int(raw)
 
 
+def _time_param(name):
+    """`start_time` / `end_time`: an RFC 3339 time at least 10 s in the past (X's validation)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    when = None
+    if RFC3339.match(raw):
+        try:
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+    if when is None:
+        raise InvalidRequest(name, raw, f"The `{name}` query parameter value [{raw}] is not a valid RFC 3339 date-time "
+                                        "(YYYY-MM-DDTHH:mm:ssZ)")
+    if when < EARLIEST_TIME:
+        raise InvalidRequest(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be on or after 2010-11-06T00:00Z")
+    if when > datetime.now(timezone.utc) - TIME_BOUND_MARGIN:
+        raise InvalidRequest(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a minimum of 10 seconds prior "
+                                        "to the request time.")
+    return when.replace(microsecond=0)  # second granularity
+
+
+def _window():
+    """(since_id, until_id, start_time, end_time) as X applies them: ids take precedence over times."""
+    since_id, until_id = _id_param("since_id"), _id_param("until_id")
+    start_time, end_time = _time_param("start_time"), _time_param("end_time")
+    if start_time and end_time and end_time <= start_time:
+        raw = request.args["end_time"]
+        raise InvalidRequest("end_time", raw, f"Invalid 'end_time':'{raw}'. 'end_time' must be after 'start_time'")
+    start_time = None if since_id is not None else start_time
+    end_time = None if until_id is not None else end_time
+    return since_id, until_id, start_time, end_time
+
+
+def _in_window(tweet, since_id, until_id, start_time, end_time):
+    number = int(tweet.id)
+    created = tweet.created_at.replace(microsecond=0)
+    return ((since_id is None or number > since_id) and (until_id is None or number < until_id)
+            and (start_time is None or created >= start_time) and (end_time is None or created <= end_time))
+
+
 def timeline_response(tweets, reach):
     """One page of a newest-first tweet list (only its `reach` newest are served), as X pages timelines."""
     max_results = _max_results()
-    since_id, until_id = _id_param("since_id"), _id_param("until_id")
+    window = _window()
     token = request.args.get("pagination_token")
     expansions = requested("expansions", EXPANSIONS)
     tweet_fields = requested("tweet.fields", TWEET_FIELDS)
     user_fields = requested("user.fields", USER_FIELDS)
 
-    tweets = [t for t in tweets[:reach]
-              if (since_id is None or int(t.id) > since_id) and (until_id is None or int(t.id) < until_id)]
+    tweets = [t for t in tweets[:reach] if _in_window(t, *window)]
     start = 0
     if token:
         first_id = decode_x_token(token)
         if first_id is None:
             raise InvalidRequest("pagination_token", token, f"The `pagination_token` query parameter value [{token}] is not valid")
         start = next((i for i, t in enumerate(tweets) if int(t.id) <= first_id), len(tweets))
-        if start > 0 and current_network().faults.take("twitter", request.path, ("duplicate_page",)):
-            start -= 1  # repeat the previous page's last tweet, as a flaky backend would
+        repeat = current_network().faults.take("twitter", request.path, ("duplicate_page",)) if start > 0 else None
+        if repeat is not None:
+            start = max(start - repeat.overlap, 0)  # repeat the previous page's last tweets, as a flaky backend would
     page = tweets[start:start + max_results]
+    current_network().stats.note_served("twitter", [t.id for t in page])
 
     body = {}
     if page:

@@ -3,8 +3,8 @@
 The order of a poll, and why:
 1. Claim the account's lease (a conditional UPDATE): no two workers poll one account.
 2. Copy what the connector needs and end the transaction: a slow network never holds a database lock.
-3. Fetch. Items and the new cursor come back together; the cursor moves only when the whole range
-   was fetched.
+3. Fetch. Items and the new cursor come back together; the cursor records exactly what was read,
+   also when an error stopped the fetch part way.
 4. In one transaction: ingest the items, store the cursor, health and next poll time, release the
    lease. A crash before this commit loses nothing (the next poll fetches the same range again);
    a crash after it duplicates nothing (messages are unique by network and external id).
@@ -96,8 +96,7 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
             account.external_id = result.identity.external_id
             account.handle = result.identity.handle or account.handle
         stored = ingest(session, account, result.items, received_at=now) if result.items else []
-        if result.complete:
-            account.cursor = result.cursor
+        account.cursor = result.cursor  # committed with the items: a poll stopped part way keeps its progress
         new = [r for r in stored if r.created]
         account.poll_lag_seconds = _lag(result.items, new, now)
         if result.rate_limit is not None:
@@ -110,6 +109,8 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
         account.last_success_at = now
         account.health = "ok"
         account.next_poll_at = now + timedelta(seconds=_interval_from_budget(account, result, cfg, now))
+    elif result is not None and error.retryable:
+        outcome = _record_interrupted(account, result, error, cfg, now, outcome)
     else:
         outcome = _record_failure(account, error, cfg, now)
     account.lease_owner = None
@@ -169,6 +170,19 @@ def _record_failure(account, error, cfg, now):
     unhealthy = account.consecutive_failures >= cfg["CAREBOX_UNHEALTHY_AFTER_FAILURES"]
     account.health = "unhealthy" if unhealthy else "degraded"
     return "failed"
+
+
+def _record_interrupted(account, result, error, cfg, now, outcome):
+    """A poll that stored progress before `error` stopped it: degraded, never counted towards unhealthy
+    (the account works; the next poll goes on from the stored cursor)."""
+    account.last_error = error.message[:2000]
+    account.last_error_at = now
+    account.health = "degraded" if account.health in ("ok", "unknown") else account.health
+    if isinstance(error, RateLimited):
+        _record_failure(account, error, cfg, now)  # wait for the budget as any rate-limited poll does
+        return outcome.replace("ok", "rate-limited", 1)
+    account.next_poll_at = now + timedelta(seconds=_interval_from_budget(account, result, cfg, now))
+    return outcome.replace("ok", "partial", 1)
 
 
 def _publish_health_change(session, account, previous):
