@@ -61,10 +61,10 @@ def create_app(config=None):
     app.register_blueprint(dashboard.bp)  # manager pages: SLA dashboard, reports, SLA policies
     api.init_app(app)
     realtime.init_app(app)
-    from app import admin, hooks
+    from app import admin, push
 
     app.register_blueprint(admin.bp)  # admin pages: API tokens, users, webhooks
-    app.register_blueprint(hooks.bp)  # push receivers authenticated by signature (Facebook)
+    app.register_blueprint(push.bp)  # push receivers authenticated by signature (Facebook)
     cli.init_app(app)
     return app
 

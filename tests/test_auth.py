@@ -7,7 +7,7 @@ from tests.conftest import login
 
 # Reviewed list of what anyone may reach. Adding to it is a security decision: update it on purpose.
 PUBLIC_ENDPOINTS = {"auth.login", "ops.healthz", "ops.readyz", "ops.metrics", "inbox.vendor", "api.openapi_document", "static",
-                    "hooks.facebook_handshake", "hooks.facebook_push"}  # signed by Facebook (app/hooks/facebook.py)
+                    "push.facebook_handshake", "push.facebook_push"}  # signed by Facebook (app/push/)
 
 
 def sample_urls(app):
