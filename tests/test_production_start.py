@@ -263,8 +263,8 @@ def test_worker_polls_a_sandbox_account_sweeps_serves_metrics_and_stops_cleanly(
                            json={"network": "twitter", "text": f"@{DEMO_X['username']} where is my order?"})
     assert posted.status_code == 201, posted.text
 
-    worker = processes(venv.flask("worker", "--metrics-port", str(metrics_port)), env, tmp_path / "worker.log",
-                       ready_marker=WORKER_READY)
+    worker = processes(venv.flask("worker", "--metrics-port", str(metrics_port)),
+                       {**env, "CAREBOX_METRICS_TOKEN": "scrape-me"}, tmp_path / "worker.log", ready_marker=WORKER_READY)
     worker.wait_ready(START_TIMEOUT)
     owner = worker_owner(worker.text())
     engine = sa.create_engine(database_url(role_database))
@@ -281,7 +281,9 @@ def test_worker_polls_a_sandbox_account_sweeps_serves_metrics_and_stops_cleanly(
         wait_until(stored, START_TIMEOUT, "the worker to poll the sandbox and store the mention", processes.logs, 0.2)
         wait_until(lambda: sweep_lease() == owner, START_TIMEOUT, "the SLA sweep lease", processes.logs, 0.2)
         assert f"poll account={account_id} outcome=" in worker.text()
-        metrics = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+        assert requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).status_code == 403  # no token
+        metrics = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5,
+                               headers={"Authorization": "Bearer scrape-me"})
         assert metrics.status_code == 200
         assert re.search(r'carebox_polls_total\{[^}]*network="twitter"[^}]*\} [1-9]', metrics.text), metrics.text[:2000]
         assert worker.stop() == 0, processes.logs()
