@@ -1,33 +1,13 @@
 """Canned responses: everyone reads them (the composer inserts them by shortcut); managers manage them."""
-import sqlalchemy as sa
 from flask import jsonify
 from flask_login import current_user
 from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.schemas import CannedIn, CannedListOut, CannedOut, CannedPatchIn, ErrorOut
-from app.audit import record
-from app.errors import ApiError
+from app import canned
+from app.canned import canned_dict
 from app.extensions import db
-from app.models import CannedResponse
-
-
-def canned_dict(c):
-    return {"id": c.id, "title": c.title, "shortcut": c.shortcut, "text": c.text}
-
-
-def _get_or_404(canned_id):
-    canned = db.session.get(CannedResponse, canned_id)
-    if canned is None:
-        raise ApiError(404, f"There is no canned response {canned_id}.")
-    return canned
-
-
-def _check_shortcut_free(shortcut, except_id=None):
-    taken = db.session.scalar(sa.select(CannedResponse.id).where(
-        sa.func.lower(CannedResponse.shortcut) == shortcut.lower(), CannedResponse.id != (except_id or 0)))
-    if taken:
-        raise ApiError(409, f"The shortcut '{shortcut}' is already used.", code="shortcut_taken")
 
 
 @bp.get("/canned-responses")
@@ -35,8 +15,7 @@ def _check_shortcut_free(shortcut, except_id=None):
 @spec.validate(resp=Response(HTTP_200=CannedListOut), tags=["canned responses"])
 def list_canned():
     """Saved replies. Variables: {{contact.name}}, {{contact.handle}}, {{agent.name}}."""
-    rows = db.session.scalars(sa.select(CannedResponse).order_by(CannedResponse.shortcut)).all()
-    return jsonify({"items": [canned_dict(c) for c in rows]})
+    return jsonify({"items": [canned_dict(c) for c in canned.all_canned(db.session)]})
 
 
 @bp.post("/canned-responses")
@@ -45,13 +24,9 @@ def list_canned():
                tags=["canned responses"])
 def create_canned(json: CannedIn):
     """Add a saved reply (managers)."""
-    _check_shortcut_free(json.shortcut)
-    canned = CannedResponse(title=json.title, shortcut=json.shortcut, text=json.text, created_by_id=current_user.id)
-    db.session.add(canned)
-    db.session.flush()
-    record("canned.created", target=canned, data={"shortcut": canned.shortcut})
+    saved = canned.save_canned(db.session, actor=current_user, title=json.title, shortcut=json.shortcut, text=json.text)
     db.session.commit()
-    return jsonify(canned_dict(canned)), 201
+    return jsonify(canned_dict(saved)), 201
 
 
 @bp.patch("/canned-responses/<int:canned_id>")
@@ -60,15 +35,10 @@ def create_canned(json: CannedIn):
                tags=["canned responses"])
 def update_canned(canned_id, json: CannedPatchIn):
     """Edit a saved reply (managers)."""
-    canned = _get_or_404(canned_id)
-    changes = json.model_dump(exclude_unset=True, exclude_none=True)
-    if "shortcut" in changes:
-        _check_shortcut_free(changes["shortcut"], except_id=canned.id)
-    for field, value in changes.items():
-        setattr(canned, field, value)
-    record("canned.updated", target=canned, data={"fields": sorted(changes)})
+    saved = canned.save_canned(db.session, canned.get_canned(db.session, canned_id), actor=current_user,
+                               title=json.title, shortcut=json.shortcut, text=json.text)
     db.session.commit()
-    return jsonify(canned_dict(canned))
+    return jsonify(canned_dict(saved))
 
 
 @bp.delete("/canned-responses/<int:canned_id>")
@@ -76,8 +46,6 @@ def update_canned(canned_id, json: CannedPatchIn):
 @spec.validate(resp=Response(HTTP_204=None, HTTP_404=ErrorOut), tags=["canned responses"])
 def delete_canned(canned_id):
     """Remove a saved reply (managers)."""
-    canned = _get_or_404(canned_id)
-    record("canned.deleted", target=canned, data={"shortcut": canned.shortcut})
-    db.session.delete(canned)
+    canned.delete_canned(db.session, canned.get_canned(db.session, canned_id), actor=current_user)
     db.session.commit()
     return "", 204

@@ -1,14 +1,14 @@
 """Pages: list, add, edit and delete canned responses; choose how new conversations are assigned."""
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from app.audit import record
+from app import canned
 from app.auth.guard import role_required
 from app.conversations.assignment import AUTO_ASSIGN_MODES, auto_assign_mode, set_auto_assign_mode
+from app.domain_errors import Conflict
 from app.extensions import db
 from app.models import CannedResponse
 from app.workflow import bp
@@ -35,7 +35,7 @@ class AutoAssignForm(FlaskForm):
 
 
 def _render(canned_form=None, status=200):
-    rows = db.session.scalars(sa.select(CannedResponse).order_by(CannedResponse.shortcut)).all()
+    rows = canned.all_canned(db.session)
     return render_template(
         "workflow/index.html", canned=rows, canned_form=canned_form or CannedForm(), delete_form=DeleteForm(),
         assign_form=AutoAssignForm(mode=auto_assign_mode(db.session)),
@@ -54,21 +54,21 @@ def save_canned():
     form = CannedForm()
     if not form.validate_on_submit():
         return _render(form, 400)
-    canned = db.session.get(CannedResponse, int(form.id.data)) if form.id.data else CannedResponse(created_by_id=current_user.id)
-    if canned is None:
-        flash("That canned response no longer exists.", "error")
-        return redirect(url_for(".index"))
-    taken = db.session.scalar(sa.select(CannedResponse.id).where(
-        sa.func.lower(CannedResponse.shortcut) == form.shortcut.data.lower(), CannedResponse.id != (canned.id or 0)))
-    if taken:
+    existing = None
+    if form.id.data:
+        existing = db.session.get(CannedResponse, int(form.id.data))
+        if existing is None:
+            flash("That canned response no longer exists.", "error")
+            return redirect(url_for(".index"))
+    try:
+        saved = canned.save_canned(db.session, existing, actor=current_user, title=form.title.data,
+                                   shortcut=form.shortcut.data, text=form.text.data)
+    except Conflict:
+        db.session.rollback()
         form.shortcut.errors.append("This shortcut is already used.")
         return _render(form, 409)
-    canned.title, canned.shortcut, canned.text = form.title.data.strip(), form.shortcut.data, form.text.data.strip()
-    db.session.add(canned)
-    db.session.flush()
-    record("canned.saved", target=canned, data={"shortcut": canned.shortcut})
     db.session.commit()
-    flash(f"Saved /{canned.shortcut}.", "info")
+    flash(f"Saved /{saved.shortcut}.", "info")
     return redirect(url_for(".index"))
 
 
@@ -77,12 +77,11 @@ def save_canned():
 def delete_canned():
     form = DeleteForm()
     if form.validate_on_submit():
-        canned = db.session.get(CannedResponse, int(form.id.data))
-        if canned is not None:
-            record("canned.deleted", target=canned, data={"shortcut": canned.shortcut})
-            db.session.delete(canned)
+        existing = db.session.get(CannedResponse, int(form.id.data))
+        if existing is not None:
+            canned.delete_canned(db.session, existing, actor=current_user)
             db.session.commit()
-            flash(f"Deleted /{canned.shortcut}.", "info")
+            flash(f"Deleted /{existing.shortcut}.", "info")
     return redirect(url_for(".index"))
 
 
