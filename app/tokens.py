@@ -33,7 +33,7 @@ def issue_token(session, *, user, name, scopes=None, actor=None):
 def revoke_token(session, token, *, actor=None):
     """Revoke now (idempotent): the token stops working on its next request, and its live Socket.IO
     connections are dropped once the caller commits."""
-    from app.realtime.revocation import drop_connections, token_room  # realtime imports the auth guard
+    from app.events.revocation import drop_connections, token_room  # realtime imports the auth guard
 
     if token.revoked_at is None:
         token.revoked_at = utcnow()

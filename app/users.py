@@ -14,7 +14,7 @@ from app.audit import record
 from app.models import ROLES, User
 from app.models.user import ROLE_RANK
 from app.passwords import generate_password, password_problem  # noqa: F401  (generate_password: callers')
-from app.realtime.revocation import drop_connections, user_room
+from app.events.revocation import drop_connections, user_room
 from app.serialize import user_dict
 from app.sessions import end_sessions
 

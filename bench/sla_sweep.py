@@ -289,7 +289,7 @@ def main():
 
     from app import create_app
     from app.extensions import db
-    from app.sla.sweep import sweep
+    from app.worker.sla_sweep import sweep
 
     logging.disable(logging.WARNING)
     url, drop = make_database()

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app.conversations.assignment import set_auto_assign_mode
+from app.assignment import set_auto_assign_mode
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import Conversation, Notification, SlaClock

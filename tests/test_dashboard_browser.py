@@ -8,7 +8,7 @@ from app.accounts import create_account
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaClock, SocialAccount
-from app.sla.sweep import sweep
+from app.worker.sla_sweep import sweep
 from tests.conftest import writing
 from tests.fixtures.browser import screenshot
 from tests.test_reports import dataset  # noqa: F401  (fixture)

@@ -30,7 +30,7 @@ from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import Conversation
 from app.sla.conversation import on_answer, on_resolve
-from app.sla.sweep import sweep
+from app.worker.sla_sweep import sweep
 from tests.conftest import writing
 
 RANGE = "from=2026-03-02&to=2026-03-03"

@@ -17,7 +17,7 @@ from app.database import write_intent
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import Conversation, JobLease, SlaClock
-from app.sla.sweep import LEASE_NAME, LEASE_SECONDS, run_sweep_job, sweep, sweep_batch
+from app.worker.sla_sweep import LEASE_NAME, LEASE_SECONDS, run_sweep_job, sweep, sweep_batch
 from tests.conftest import writing
 
 

@@ -3,7 +3,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.conversations.assignment import auto_assign_mode
+from app.assignment import auto_assign_mode
 from app.models import CannedResponse
 from tests.conftest import login
 

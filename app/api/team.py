@@ -8,7 +8,7 @@ from app.api import bp, require, spec
 from app.api.schemas import (
     AutoAssignIO, MeOut, MePatchIn, NotificationListOut, NotificationQuery, NotificationReadIn, TeamOut,
 )
-from app.conversations.assignment import auto_assign_mode, set_auto_assign_mode
+from app.assignment import auto_assign_mode, set_auto_assign_mode
 from app.extensions import db
 from app.models import Notification, User, utcnow
 from app.serialize import notification_dict, user_dict

@@ -140,7 +140,7 @@ def _authenticate_by_token_only():
 
 def init_app(app):
     from app.auth import throttle
-    from app.realtime import revocation
+    from app.events import revocation
 
     throttle.init_app(app)
     revocation.init_app(app)

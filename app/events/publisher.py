@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from app.events import catalogue
 from app.extensions import socketio
-from app.webhooks.outbox import write_deliveries
+from app.events.outbox import write_deliveries
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app
 
 from app.batch_sql import update_rows
-from app.conversations.assignment import auto_assign
+from app.assignment import auto_assign
 from app.domain_errors import Invalid
 from app.ingest import publish, store
 from app.ingest.items import CHANNELS

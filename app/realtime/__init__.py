@@ -17,7 +17,7 @@ from app.events import MANAGERS, STAFF, emit_now
 from app.extensions import db, socketio
 from app.ops.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
-from app.realtime.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
+from app.events.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 
 
 def current_presence():

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import socketio
 
-from app.realtime.revocation import RoomDisconnects
+from app.events.revocation import RoomDisconnects
 
 MAX_RECONNECT_SECONDS = 3
 

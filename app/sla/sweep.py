@@ -1,62 +1,34 @@
-"""The SLA sweep: moves running clocks ok -> warning -> breached when their due times pass.
+"""Which SLA clocks move now, and moving them: ok -> warning -> breached, each exactly once.
 
 Which clock moves where is decided by app/sla/rules.py (`due_transition`); this module finds the
-candidates and makes the moves. Each transition happens, and is published (`sla.changed`), exactly
-once per clock:
+candidates and makes the moves. The worker's sweep job (app/worker/sla_sweep.py) runs it under a lease
+and announces each move (`sla.changed`) in the same transaction.
 
-- Only one worker sweeps at a time: the job holds the "sla-sweep" lease (app/worker/leases.py).
-- Even if two sweeps overlap (a lease ran out mid-sweep), each move is a conditional
-  UPDATE (… WHERE the state is still one that is due), so exactly one of them changes a given
-  clock, and only the one that changed it publishes, in the same transaction. A crash before the
-  commit loses the change and its event together; the next sweep redoes both.
-
-Cost follows the number of clocks that change, not the number of open conversations: due
-clocks are found through the partial indexes on warn_at and breach_at (only running,
-unflagged clocks are in them; _state_is() and _running() keep both planners on them), and
-every further statement reaches those rows only, by primary key.
-
-The conversation row mirrors its running clock (sla_state, due times), so the sweep moves
-the conversations first and then their clocks: the order in which ingest and replies lock the
-same rows, so a sweep and a reply never deadlock (one waits for the other's short transaction,
-then re-checks its conditions).
-
-Events are built by the shared serialisers (conversation_summary(), clock_dict()) from the rows the
-UPDATEs return, held in namedtuples: ORM objects for a thousand conversations, or SQLAlchemy's Row
-attribute access (about 1 µs each, twenty-odd per event), would be most of the sweep's cost.
+- Even if two sweeps overlap (a lease ran out mid-sweep), each move is a conditional UPDATE (… WHERE
+  the state is still one that is due), so exactly one of them changes a given clock, and only the one
+  that changed it announces it. A crash before the commit loses the change and its event together;
+  the next sweep redoes both.
+- Cost follows the number of clocks that change, not the number of open conversations: due clocks are
+  found through the partial indexes on warn_at and breach_at (only running, unflagged clocks are in
+  them; _state_is() and _running() keep both planners on them), and every further statement reaches
+  those rows only, by primary key.
+- The conversation row mirrors its running clock (sla_state, due times), so the conversations move
+  first and then their clocks: the order in which ingest and replies lock the same rows, so a sweep
+  and a reply never deadlock.
 """
-import logging
 from collections import namedtuple
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
-from app import events
 from app.batch_sql import among
-from app.database import write_intent
-from app.extensions import db
-from app.models import Contact, Conversation, SlaClock, utcnow
-from app.serialize import conversation_summary
+from app.models import Conversation, SlaClock
 from app.sla import rules
-from app.sla.state import clock_dict
-from app.worker.leases import claim_job
 
-log = logging.getLogger(__name__)
-
-LEASE_NAME = "sla-sweep"
-LEASE_SECONDS = 30  # a sweeping worker that dies hands over after this long
-BATCH = 1000  # clocks per transaction
-MAX_BATCHES = 20  # per run, so a huge backlog cannot hold the lease forever
-
-CLOCKS, CONVERSATIONS, CONTACTS = SlaClock.__table__, Conversation.__table__, Contact.__table__
-# Rows as the serialisers read them (attributes named like the models'), at the cost of a tuple.
-# Clocks and conversations are read whole (clock_dict() shows every column, conversation_summary()
-# all but two); contacts only as far as contact_dict() shows them.
+CLOCKS, CONVERSATIONS = SlaClock.__table__, Conversation.__table__
+# Rows as the UPDATEs return them, with the models' attribute names (what the serialisers read).
 ClockRow = namedtuple("ClockRow", CLOCKS.c.keys())
-ConversationRow = namedtuple("ConversationRow", CONVERSATIONS.c.keys() + ["contact"])
-CONTACT_COLUMNS = [CONTACTS.c[name] for name in
-                   ("id", "external_id", "handle", "name", "followers_count", "profile_url")]
-ContactRow = namedtuple("ContactRow", [c.name for c in CONTACT_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -69,40 +41,12 @@ class Transition:
     conversation: object = None  # the conversation's row as the UPDATE left it
 
 
-def run_sweep_job(app, owner):
-    """Periodic worker job (app/worker/jobs.py): sweep if this worker holds the sweep lease."""
-    session = db.session
-    with write_intent():
-        if not claim_job(session, LEASE_NAME, owner, LEASE_SECONDS):
-            return None
-    return sweep(session)
-
-
-def sweep(session, *, now=None, batch=BATCH, max_batches=MAX_BATCHES):
-    """Flag every clock due now. Commits per batch (ending the caller's transaction first, so each
-    batch starts with SQLite's write lock); returns the transitions this call made."""
-    session.commit()
-    done = []
-    for _ in range(max_batches):
-        with write_intent():
-            made = sweep_batch(session, now=now or utcnow(), limit=batch)
-            session.commit()
-        done += made
-        if len(made) < batch:
-            break
-    if done:
-        log.info("sla sweep: %d transition(s)", len(done))
-    return done
-
-
-def sweep_batch(session, *, now, limit=BATCH):
-    """One batch of transitions in the caller's transaction (the caller commits; events go out then)."""
+def flag_due(session, *, now, limit):
+    """Move up to `limit` clocks that are due at `now`, in the caller's transaction. Returns the Transitions."""
     if isinstance(session, scoped_session):
         session = session()  # the Session itself: a thousand lookups through the proxy add up
     made = _flag(session, "breached", now, limit)
     made += _flag(session, "warning", now, limit - len(made))
-    if made:
-        _publish(session, made)
     return made
 
 
@@ -180,22 +124,3 @@ def _flag(session, to_state, now, limit):
                    conversation=conversations[r.conversation_id])
         for r in clocks
     ]
-
-
-def _publish(session, made):
-    """One sla.changed per transition, serialised as everywhere else from the rows in hand."""
-    contacts = _contacts(session, {t.conversation.contact_id for t in made})
-    for t in made:
-        conversation = ConversationRow(*t.conversation, contacts[t.conversation.contact_id])
-        events.publish(session, "sla.changed", {
-            "conversation": conversation_summary(conversation),
-            "clock": clock_dict(t.clock),
-            "from": t.from_state,
-            "to": t.to_state,
-        })
-
-
-def _contacts(session, ids):
-    """The events carry each conversation's contact: read them all in one query."""
-    rows = session.execute(sa.select(*CONTACT_COLUMNS).where(among(session, CONTACTS.c.id, ids)))
-    return {contact.id: contact for contact in map(ContactRow._make, rows)}

@@ -15,7 +15,8 @@ from flask import current_app
 from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
 from app.models import Setting, WebhookDelivery, WebhookEndpoint, utcnow
-from app.webhooks import outbox, ssrf
+from app.events import outbox
+from app.webhooks import ssrf
 from app.events.catalogue import TEST_TYPE, WEBHOOK_TYPES
 
 SECRET_PREFIX = "whsec_"
