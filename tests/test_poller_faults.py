@@ -13,6 +13,7 @@ import socketio
 import time_machine
 
 from app.worker.polling import poll_account
+from app.worker.schedule import is_slot
 from tests.fixtures.polling import (
     BRAND_ID, LISTING_PATH, assert_stored_exactly_once, brand_posts, connect, reload, stored_ids, travel_past,
     wait_seconds,
@@ -120,12 +121,19 @@ def test_interval_spreads_the_remaining_budget_over_its_window(app, db, sandbox,
     assert account.rate_limit_reset_at + timedelta(seconds=1) <= account.next_poll_at
     assert account.next_poll_at <= account.rate_limit_reset_at + timedelta(seconds=3)
 
-    # A roomy budget: the configured interval is the floor.
+    # A roomy budget: the configured interval sets the pace, on the account's own slots, start to start.
+    interval = app.config["CAREBOX_POLL_INTERVAL"]
     sandbox.network.reset()
     travel_past(traveller, account.next_poll_at)
     ids += brand_posts(sandbox, "twitter", 1, prefix="roomy")
     assert poll(app, account) == "ok:1"
-    assert wait_seconds(reload(db, account.id)) == app.config["CAREBOX_POLL_INTERVAL"]
+    account = reload(db, account.id)
+    assert 0 < wait_seconds(account) <= interval and is_slot(account.id, account.next_poll_at, interval)
+    due = account.next_poll_at
+    travel_past(traveller, due)  # this poll starts half a second late; the next one is still due one interval on
+    ids += brand_posts(sandbox, "twitter", 1, prefix="on its slot")
+    assert poll(app, account) == "ok:1"
+    assert reload(db, account.id).next_poll_at == due + timedelta(seconds=interval)
     assert_stored_exactly_once(db, account.id, ids)
 
 
@@ -173,7 +181,7 @@ def test_5xx_and_timeouts_back_off_then_unhealthy_then_recovered(app, db, sandbo
         account = reload(db, account.id)
         assert (account.health, account.consecutive_failures) == ("ok", 0)
         assert account.last_error  # the last error stays visible, with its time, after recovery
-        assert wait_seconds(account) >= base
+        assert 0 < wait_seconds(account) <= base and is_slot(account.id, account.next_poll_at, base)  # back on its slots
         name, data = heard.get(timeout=5)
         assert name == "account.recovered" and data["previous_health"] == "unhealthy"
     finally:

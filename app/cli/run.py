@@ -16,7 +16,7 @@ def wait_for_signal():
 
 
 @click.command("worker")
-@click.option("--threads", default=8, show_default=True, help="Poll jobs that may run at once.")
+@click.option("--threads", type=int, default=None, help="Polls that may run at once (default CAREBOX_POLL_THREADS, 16).")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
 @with_appcontext
 def worker(threads, metrics_port):
