@@ -125,8 +125,9 @@ class PollLoop:
                 extra = {"make_connector": self.make_connector} if self.make_connector else {}
                 outcome = run_poll(self.app, claim, self.owner, self.keeper, started=started, **extra)
                 next_poll_at = outcome.next_poll_at
-                log.info("poll account=%s outcome=%s due=%s started=%s worker=%s", claim.account_id, outcome.text,
-                         _iso(claim.due), _iso(started), self.owner)
+                # The poll's scheduled start, actual start and duration: the schedule, readable from the logs.
+                log.info("poll account=%s outcome=%s due=%s started=%s took=%.3f worker=%s", claim.account_id,
+                         outcome.text, _iso(claim.due), _iso(started), (utcnow() - started).total_seconds(), self.owner)
             except Exception:
                 log.exception("poll of account %s crashed", claim.account_id)
                 db.session.rollback()
