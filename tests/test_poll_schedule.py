@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.models import SocialAccount, utcnow
 from tests.fixtures.polling import connect, connect_brands
 from tests.fixtures.processes import wait_until
-from tests.fixtures.workers import poll_records, polls_of, start_gaps, start_worker  # noqa: F401 (a fixture)
+from tests.fixtures.workers import poll_records, polls_of, start_gaps
 
 INTERVAL = 2
 BUDGET = 1.0  # a poll may start this much later than one interval after the previous one

@@ -16,18 +16,20 @@ def wait_for_signal():
 
 
 @click.command("worker")
-@click.option("--threads", type=int, default=None, help="Polls that may run at once (default CAREBOX_POLL_THREADS, 16).")
+@click.option("--threads", type=int, default=None,
+              help="Polls that may run at once (default CAREBOX_POLL_THREADS, 32).")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
 @with_appcontext
 def worker(threads, metrics_port):
     """Run the worker role: pollers and timers. Any number may run side by side."""
-    from app.worker import Worker
+    from app.worker import Worker, tune_worker_process
 
     if metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, addr="127.0.0.1")
 
+    tune_worker_process()
     w = Worker(current_app._get_current_object(), threads=threads).start()
     click.echo(f"worker {w.owner} running; Ctrl+C to stop")
     try:

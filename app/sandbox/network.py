@@ -107,8 +107,8 @@ class SandboxNetwork:
             return page
 
     def add_brands(self, network, count, first=1):
-        """Register numbered brands `first`..`first + count - 1` on "twitter" or "facebook" (demo_accounts.numbered_brand);
-        returns their credentials. Already registered ones are kept as they are."""
+        """Register numbered brands `first`..`first + count - 1` on "twitter" or "facebook"
+        (demo_accounts.numbered_brand); returns their credentials. Registered ones are kept as they are."""
         brands = [numbered_brand(network, number) for number in range(first, first + count)]
         with self.lock:
             for brand in brands:

@@ -26,6 +26,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.models import utcnow
 from app.ops.logs import job_context
+from app.worker.connections import ConnectorCache
 from app.worker.leases import LeaseKeeper, claim_due, earliest_due
 from app.worker.polling import run_poll
 
@@ -36,11 +37,11 @@ RESCAN_SECONDS = 1.0
 
 
 class PollLoop:
-    def __init__(self, app, owner, threads, *, make_connector=None):
+    def __init__(self, app, owner, threads):
         self.app, self.owner, self.threads = app, owner, threads
         self.lease_seconds = app.config["CAREBOX_LEASE_SECONDS"]
         self.keeper = LeaseKeeper(app, owner, self.lease_seconds)
-        self.make_connector = make_connector
+        self.connectors = ConnectorCache(threads)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll")
         self._busy = 0  # polls claimed and not finished
         self._wake_at = 0.0  # time.monotonic() the loop sleeps until; finished polls may bring it forward
@@ -61,6 +62,7 @@ class PollLoop:
         self._thread.join()
         self._pool.shutdown(wait=True)
         self.keeper.stop()
+        self.connectors.close()
 
     # ------------------------------------------------------------------ the loop
 
@@ -122,8 +124,8 @@ class PollLoop:
         next_poll_at = None
         with self.app.app_context(), job_context(f"poll:{claim.account_id}"):
             try:
-                extra = {"make_connector": self.make_connector} if self.make_connector else {}
-                outcome = run_poll(self.app, claim, self.owner, self.keeper, started=started, **extra)
+                outcome = run_poll(self.app, claim, self.owner, self.keeper, started=started,
+                                   make_connector=self.connectors)
                 next_poll_at = outcome.next_poll_at
                 # The poll's scheduled start, actual start and duration: the schedule, readable from the logs.
                 log.info("poll account=%s outcome=%s due=%s started=%s took=%.3f worker=%s", claim.account_id,
