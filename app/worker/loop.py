@@ -4,8 +4,8 @@ Each round it claims the due, free accounts — the most overdue first, no more 
 poll threads — with one UPDATE … RETURNING (leases.claim_due), and hands each to its bounded
 pool of poll threads. Then it sleeps until the next account falls due:
 - as the database says (leases.earliest_due: a next_poll_at, or the end of a lease a dead worker
-  left behind), looked up at least every RESCAN_SECONDS, so accounts added or re-enabled, and the
-  accounts other workers poll, are seen within that;
+  left behind), looked up after a round that found nothing due and at least every RESCAN_SECONDS,
+  so accounts added or re-enabled, and the accounts other workers poll, are seen within that;
 - or as its own polls say: each finished poll reports its next poll time, which wakes the loop on
   time without a query;
 - but never sooner than BATCH_SECONDS after its last round: accounts falling due that close
@@ -75,11 +75,10 @@ class PollLoop:
                 idle = self.threads - self._busy
             claimed, due_at = self._claim(idle) if idle else (0, None)
             more_due = claimed == idle  # every idle thread got an account: others may be waiting
-            wake = round_started + RESCAN_SECONDS
+            wake = round_started + (BATCH_SECONDS if claimed else RESCAN_SECONDS)
             if due_at is not None:
                 wake = min(wake, time.monotonic() + (due_at - utcnow()).total_seconds())
-            self._sleep_until(round_started + BATCH_SECONDS if more_due else max(wake, round_started + BATCH_SECONDS),
-                              need_thread=more_due)
+            self._sleep_until(max(wake, round_started + BATCH_SECONDS), need_thread=more_due)
 
     def _claim(self, limit):
         """Claim up to `limit` due accounts and start their polls; (how many, when the next one is due)."""
@@ -91,7 +90,9 @@ class PollLoop:
                     self._busy += len(claims)
                 for claim in claims:
                     self._pool.submit(self._poll, claim)
-                return len(claims), (earliest_due(db.session) if len(claims) < limit else None)
+                # After a round that found accounts due, more are probably close behind (the schedule is dense):
+                # claim again after BATCH_SECONDS, no lookup. After an empty round, sleep until the next is due.
+                return len(claims), (earliest_due(db.session) if not claims else None)
             except Exception:  # the database is away: try again at the next round
                 log.exception("the poll loop could not claim accounts")
                 db.session.rollback()
