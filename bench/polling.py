@@ -24,6 +24,10 @@ connected before the worker started), after which each account is on its own slo
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/polling.py
     .venv/bin/python bench/polling.py --accounts 200 --seconds 60 --interval 5    # a quick look
     .venv/bin/python bench/polling.py --py-spy worker.txt     # also profile the worker (py-spy, collapsed stacks)
+    .venv/bin/python bench/polling.py --worker-root /tmp/before   # the worker of another checkout (git archive)
+
+Workers before the poll loop logged no scheduled start: for them the gaps are between the times their
+poll lines were written (each poll's end), and there is no start delay to show.
 """
 import argparse
 import os
@@ -33,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
@@ -49,6 +53,7 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 POLL_LINE = re.compile(r"poll account=(\d+) outcome=(\S+) due=(\S+) started=(\S+) took=([\d.]+)")
+EARLIER_POLL_LINE = re.compile(r"^(\S+ \S+) INFO \S+: poll account=(\d+) outcome=(\S+) worker=", re.MULTILINE)
 WORKER_READY = "running; Ctrl+C to stop"
 
 
@@ -64,6 +69,8 @@ def parse_args():
     parser.add_argument("--sandbox", choices=("gunicorn", "werkzeug"), default="gunicorn",
                         help="the sandbox's HTTP server: gunicorn gthread, keep-alive (default), or flask sandbox's")
     parser.add_argument("--py-spy", metavar="FILE", help="record the worker with py-spy during the measured seconds")
+    parser.add_argument("--worker-root", metavar="DIR", default=str(ROOT),
+                        help="run `flask worker` from this checkout (default: this one), e.g. the previous code")
     return parser.parse_args()
 
 
@@ -75,10 +82,10 @@ def environment(app, interval):
             "LOG_LEVEL": "INFO"}
 
 
-def start(argv, env, log_path, ready, timeout=60):
+def start(argv, env, log_path, ready, timeout=60, cwd=ROOT):
     """Start a process; wait until `ready()` (or its log shows the text `ready`)."""
     log = open(log_path, "wb")
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     check = ready if callable(ready) else lambda: ready in Path(log_path).read_text(errors="replace")
     deadline = time.monotonic() + timeout
     while not check():
@@ -152,11 +159,15 @@ def connect_brands(app, sandbox_url, count, facebook_share):
 # ------------------------------------------------------------------ figures
 
 def polls_from_log(text):
-    """{account id: [(due, started, took, outcome), …] in start order}."""
+    """{account id: [(due, started, took, outcome), …] in start order} (due and took None from earlier workers)."""
     polls = {}
     for match in POLL_LINE.finditer(text):
         account, outcome, due, started, took = match.groups()
         polls.setdefault(int(account), []).append((_time(due), _time(started), float(took), outcome))
+    for match in EARLIER_POLL_LINE.finditer(text):
+        written, account, outcome = match.groups()
+        when = datetime.strptime(written, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc).timestamp()
+        polls.setdefault(int(account), []).append((None, when, None, outcome))
     for records in polls.values():
         records.sort(key=lambda r: r[1])
     return polls
@@ -180,13 +191,14 @@ def report(polls, window, interval, worker_cpu, sandbox_cpu, accounts):
         for previous, (due, started, duration, outcome) in zip([None] + records, records):
             if not begin <= started < end:
                 continue
-            delays.append(started - due)
-            took.append(duration)
+            if due is not None:
+                delays.append(started - due)
+                took.append(duration)
             kind = outcome.split(":")[0]
             outcomes[kind] = outcomes.get(kind, 0) + 1
             if previous is not None:
                 gaps.append(started - previous[1])
-    count = len(delays)
+    count = sum(outcomes.values())
     seconds = end - begin
     within = sum(1 for g in gaps if g <= interval + 1) / len(gaps) if gaps else float("nan")
     polled = sum(1 for records in polls.values() if any(begin <= r[1] < end for r in records))
@@ -222,11 +234,13 @@ def main():
             url = f"http://127.0.0.1:{port}"
             x, facebook = connect_brands(app, url, args.accounts, args.facebook_share)
             requests.post(f"{url}/_sandbox/traffic", json={"rate": args.traffic, "enabled": True}, timeout=10)
+            elsewhere = "" if args.worker_root == str(ROOT) else f"; the worker of {args.worker_root}"
             print(f"{args.accounts:,} accounts ({x} X, {facebook} Facebook), sandbox ({args.sandbox}) traffic "
                   f"{args.traffic:g} posts/min; one worker, interval {args.interval} s, {warmup:g} s warm-up + "
-                  f"{args.seconds:g} s")
+                  f"{args.seconds:g} s{elsewhere}")
             threads = ["--threads", str(args.threads)] if args.threads else []
-            worker = start([FLASK, "--app", "wsgi", "worker", *threads], env, f"{folder}/worker.log", WORKER_READY)
+            worker = start([FLASK, "--app", "wsgi", "worker", *threads], env, f"{folder}/worker.log", WORKER_READY,
+                           cwd=args.worker_root)
             time.sleep(warmup)
             spy = None
             if args.py_spy:
