@@ -125,10 +125,6 @@ def renew_accounts(session, account_ids, owner, seconds):
     return set(renewed)
 
 
-def renew_account(session, account_id, owner, seconds):
-    return account_id in renew_accounts(session, [account_id], owner, seconds)
-
-
 def release_all(session, owner):
     """On shutdown: hand every lease back at once instead of letting them time out."""
     session.execute(

@@ -37,6 +37,8 @@ RESCAN_SECONDS = 1.0
 
 
 class PollLoop:
+    """PollLoop(app, owner, threads).start() … .stop(): the loop thread, its poll threads, its lease keeper."""
+
     def __init__(self, app, owner, threads):
         self.app, self.owner, self.threads = app, owner, threads
         self.lease_seconds = app.config["CAREBOX_LEASE_SECONDS"]
