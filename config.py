@@ -87,7 +87,10 @@ class Config:
     CAREBOX_METRICS_ALLOW_LOOPBACK = env_bool("CAREBOX_METRICS_ALLOW_LOOPBACK")
 
     # Worker tuning. Seconds unless named otherwise.
-    CAREBOX_POLL_INTERVAL = env_int("CAREBOX_POLL_INTERVAL", 10)  # floor between polls of one account
+    CAREBOX_POLL_INTERVAL = env_int("CAREBOX_POLL_INTERVAL", 10)  # from the start of one poll of an account to the next
+    # Polls one worker process runs at once (`flask worker --threads` overrides). At 1,000 accounts every 10 s
+    # that is 100 polls a second: enough threads to cover 100 x a poll's time on the network.
+    CAREBOX_POLL_THREADS = env_int("CAREBOX_POLL_THREADS", 32)
     CAREBOX_POLL_MAX_BACKOFF = env_int("CAREBOX_POLL_MAX_BACKOFF", 900)
     CAREBOX_LEASE_SECONDS = env_int("CAREBOX_LEASE_SECONDS", 60)
     CAREBOX_HTTP_TIMEOUT = env_int("CAREBOX_HTTP_TIMEOUT", 15)

@@ -13,7 +13,9 @@ import sqlalchemy as sa
 
 from config import TestConfig, database_url
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.sandbox"]
+pytest_plugins = [
+    "tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.sandbox", "tests.fixtures.workers",
+]
 
 
 def _pg_admin_url(url):

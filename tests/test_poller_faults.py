@@ -13,6 +13,7 @@ import socketio
 import time_machine
 
 from app.worker.polling import poll_account
+from app.worker.schedule import is_slot
 from tests.fixtures.polling import (
     BRAND_ID, LISTING_PATH, assert_stored_exactly_once, brand_posts, connect, reload, stored_ids, travel_past,
     wait_seconds,
@@ -129,12 +130,19 @@ def test_interval_spreads_the_remaining_budget_over_its_window(app, db, sandbox,
     assert account.rate_limit_reset_at + timedelta(seconds=1) <= account.next_poll_at
     assert account.next_poll_at <= account.rate_limit_reset_at + timedelta(seconds=3)
 
-    # A roomy budget: the configured interval is the floor.
+    # A roomy budget: the configured interval sets the pace, on the account's own slots, start to start.
+    interval = app.config["CAREBOX_POLL_INTERVAL"]
     sandbox.network.reset()
     travel_past(traveller, account.next_poll_at)
     ids += brand_posts(sandbox, "twitter", 1, prefix="roomy")
     assert poll(app, account) == "ok:1"
-    assert wait_seconds(reload(db, account.id)) == app.config["CAREBOX_POLL_INTERVAL"]
+    account = reload(db, account.id)
+    assert 0 < wait_seconds(account) <= interval and is_slot(account.id, account.next_poll_at, interval)
+    due = account.next_poll_at
+    travel_past(traveller, due)  # this poll starts half a second late; the next one is still due one interval on
+    ids += brand_posts(sandbox, "twitter", 1, prefix="on its slot")
+    assert poll(app, account) == "ok:1"
+    assert reload(db, account.id).next_poll_at == due + timedelta(seconds=interval)
     assert_stored_exactly_once(db, account.id, ids)
 
 
@@ -182,7 +190,7 @@ def test_5xx_and_timeouts_back_off_then_unhealthy_then_recovered(app, db, sandbo
         account = reload(db, account.id)
         assert (account.health, account.consecutive_failures) == ("ok", 0)
         assert account.last_error  # the last error stays visible, with its time, after recovery
-        assert wait_seconds(account) >= base
+        assert 0 < wait_seconds(account) <= base and is_slot(account.id, account.next_poll_at, base)  # back on its slots
         name, data = heard.get(timeout=5)
         assert name == "account.recovered" and data["previous_health"] == "unhealthy"
     finally:
@@ -240,7 +248,7 @@ def test_error_mid_pagination_keeps_the_progress_it_made(app, db, sandbox, trave
     assert outcome == f"partial:{kept - 1}" and 1 + 90 <= kept < len(ids)  # the first page is stored…
     assert account.cursor != cursor  # …and so is the position it reached
     assert account.health == "degraded" and account.consecutive_failures == 0 and "503" not in (account.cursor or {})
-    assert wait_seconds(account) == app.config["CAREBOX_POLL_INTERVAL"]  # it works: go on soon, no backoff
+    assert 0 < wait_seconds(account) <= app.config["CAREBOX_POLL_INTERVAL"]  # it works: its next slot, no backoff
 
     travel_past(traveller, account.next_poll_at)
     second = poll(app, account)

@@ -16,20 +16,22 @@ def wait_for_signal():
 
 
 @click.command("worker")
-@click.option("--threads", default=8, show_default=True, help="Poll jobs that may run at once.")
+@click.option("--threads", type=int, default=None,
+              help="Polls that may run at once (default CAREBOX_POLL_THREADS, 32).")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True,
               help="Address for --metrics-port (callers need CAREBOX_METRICS_TOKEN, see README).")
 @with_appcontext
 def worker(threads, metrics_port, metrics_host):
     """Run the worker role: pollers and timers. Any number may run side by side."""
-    from app.worker import Worker
+    from app.worker import Worker, tune_worker_process
 
     if metrics_port:
         from app.ops.metrics import serve_metrics
 
         serve_metrics(current_app.config, metrics_host, metrics_port)
 
+    tune_worker_process()
     w = Worker(current_app._get_current_object(), threads=threads).start()
     click.echo(f"worker {w.owner} running; Ctrl+C to stop")
     try:

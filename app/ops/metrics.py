@@ -20,6 +20,9 @@ from app.ops import bp
 
 POLLS = Counter("carebox_polls_total", "Polls of social accounts, by outcome.", ["network", "outcome"])
 INGESTED = Counter("carebox_ingested_messages_total", "Messages newly stored by the ingest path.", ["network", "direction"])
+# Actual start minus scheduled start of each poll: near zero while a worker keeps up with its accounts.
+POLL_START_DELAY = Histogram("carebox_poll_start_delay_seconds", "How late polls started after their scheduled time.",
+                             ["network"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 POLL_LAG = Gauge("carebox_poll_lag_seconds", "How late the newest posts of the last poll were seen.", ["account"])
 RATE_LIMIT_REMAINING = Gauge("carebox_rate_limit_remaining", "Requests left in the network's rate-limit window.",
                              ["account"])

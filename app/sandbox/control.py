@@ -2,6 +2,7 @@
 
 POST   /_sandbox/posts            inject a customer tweet or comment
 POST   /_sandbox/page-posts       the page publishes a new post
+POST   /_sandbox/brands           {"network", "count", "first"}: register numbered brands; their credentials
 POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
 DELETE /_sandbox/posts/<id>       delete a tweet, comment or page post
 GET    /_sandbox/replies          replies Carebox sent through the APIs, newest first
@@ -109,6 +110,18 @@ def inject_post():
         return _created(comment.id, post_id=comment.post_id, parent_id=comment.parent_id)
     except Refused as refused:
         raise ControlError(f"no live post {refused.object_id!r} to reply to", 404) from None
+
+
+@bp.post("/brands")
+def add_brands():
+    body = _body()
+    try:
+        count, first = int(body.get("count", 1)), int(body.get("first", 1))
+    except (TypeError, ValueError):
+        raise ControlError("count and first must be integers") from None
+    if not 1 <= count <= 10000 or first < 1:
+        raise ControlError("count must be 1..10000 and first at least 1")
+    return jsonify({"brands": current_network().add_brands(_network_name(body), count, first)}), 201
 
 
 @bp.post("/page-posts")

@@ -30,3 +30,27 @@ DEMO_PAGE_POSTS = [
     "Welcome to the Carebox Demo Page! Questions about your order? Ask in the comments and our team will answer.",
     "New this week: same-day delivery in more cities. Tell us what you think below 👇",
 ]
+
+
+def numbered_brand(network, number):
+    """Credentials of sandbox brand `number` (1, 2, …) on "twitter" or "facebook", shaped like DEMO_X /
+    DEMO_FACEBOOK, for tests and benches that connect many brands (network.add_brands registers them).
+
+    Each page has its own app, as pages connected by different agencies would: the sandbox's app-wide
+    Graph budget is then per brand too."""
+    if network == "twitter":
+        user_id = str(1600000000000000000 + number)
+        return {
+            "user_id": user_id, "username": f"brand_{number}", "name": f"Brand {number}",
+            "bearer_token": f"sandbox-x-bearer-{number}", "consumer_key": f"sandbox-x-consumer-key-{number}",
+            "consumer_secret": f"sandbox-x-consumer-secret-{number}",
+            "access_token": f"{user_id}-sandbox-x-access-token-{number}",
+            "access_token_secret": f"sandbox-x-access-token-secret-{number}",
+        }
+    if network == "facebook":
+        return {
+            "page_id": str(120000000000000 + number), "name": f"Brand {number} Page",
+            "page_access_token": f"sandbox-fb-page-token-{number}", "app_id": str(2000000000000000 + number),
+            "app_secret": f"sandbox-fb-app-secret-{number}", "graph_version": "v21.0",
+        }
+    raise ValueError(f"no numbered sandbox brands on {network!r}")

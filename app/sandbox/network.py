@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 from app.sandbox import personas
+from app.sandbox.demo_accounts import numbered_brand
 from app.sandbox.entities import (
     Comment, FacebookPage, PagePost, Tweet, XAccount, XUser, guess_lang,
 )
@@ -104,6 +105,18 @@ class SandboxNetwork:
             for age, message in zip(range(len(posts), 0, -1), posts):
                 self.publish_post(page.id, message, created_time=now_utc() - timedelta(hours=age))
             return page
+
+    def add_brands(self, network, count, first=1):
+        """Register numbered brands `first`..`first + count - 1` on "twitter" or "facebook"
+        (demo_accounts.numbered_brand); returns their credentials. Registered ones are kept as they are."""
+        brands = [numbered_brand(network, number) for number in range(first, first + count)]
+        with self.lock:
+            for brand in brands:
+                if network == "twitter" and brand["user_id"] not in self.x_accounts:
+                    self.add_x_account(brand)
+                elif network == "facebook" and brand["page_id"] not in self.pages:
+                    self.add_page(brand)
+        return brands
 
     # ------------------------------------------------------------ credentials
 

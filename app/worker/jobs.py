@@ -1,4 +1,4 @@
-"""The periodic jobs every worker schedules, besides one poll job per account.
+"""The periodic jobs every worker schedules with APScheduler (polls have their own loop: loop.py).
 
 Each entry: (job id, "module:function", interval in seconds). The function is
 called as function(app, owner) inside an app context; work that must happen

@@ -1,81 +1,105 @@
 """Polling one account: claim it, fetch over the network with no transaction open, store atomically.
 
 The order of a poll, and why:
-1. Claim the account's lease (a conditional UPDATE): no two workers poll one account.
-2. Copy what the connector needs and end the transaction: a slow network never holds a database lock.
-3. Fetch. Items and the new cursor come back together; the cursor records exactly what was read,
-   also when an error stopped the fetch part way.
-4. In one transaction: ingest the items, store the cursor, health and next poll time, release the
+1. Claim the account's lease (a conditional UPDATE that also reads what the poll needs): no two
+   workers poll one account. The worker's loop claims due accounts in batches (app/worker/loop.py);
+   `poll_account` claims one.
+2. Fetch, with no transaction open: a slow network never holds a database lock. The worker's
+   LeaseKeeper renews the lease meanwhile. Items and the new cursor come back together; the cursor
+   records exactly what was read, also when an error stopped the fetch part way.
+3. In one transaction: ingest the items, store the cursor, health and next poll time, release the
    lease. A crash before this commit loses nothing (the next poll fetches the same range again);
    a crash after it duplicates nothing (messages are unique by network and external id).
+
+The next poll time counts from when this poll was due, not from when its fetch ended: the next of
+the account's slots (app/worker/schedule.py). Only a tighter rate budget (spread from now, as the
+network reported it), a rate limit or an error backoff pushes it later.
 """
 import logging
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from app import events
 from app.connectors import connector_for
 from app.connectors.base import AccountInfo, AuthError, ConnectorError, RateLimited
-from app.crypto import CredentialsError
+from app.crypto import CredentialsError, decrypt_json
 from app.database import write_intent
 from app.extensions import db
 from app.ingest.pipeline import ingest
 from app.models import SocialAccount, utcnow
-from app.ops.metrics import POLL_LAG, POLLS, RATE_LIMIT_REMAINING
+from app.ops.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
 from app.serialize import account_dict
 from app.worker.leases import LeaseKeeper, claim_account
+from app.worker.schedule import next_slot
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PollOutcome:
+    text: str  # "ok:<new messages>", "failed", "rate-limited", "stopped", "lease-lost" (for logs and tests)
+    next_poll_at: datetime | None = None
+
+
 def poll_account(app, account_id, owner):
-    """Poll `account_id` if it is due and free. Returns a short outcome string (for logs and tests)."""
+    """Poll `account_id` now if it is due and free. Returns a short outcome string (for logs and tests)."""
+    lease = app.config["CAREBOX_LEASE_SECONDS"]
+    claim = claim_account(db.session, account_id, owner, lease)
+    if claim is None:
+        return "skipped"
+    with LeaseKeeper(app, owner, lease) as keeper:
+        return run_poll(app, claim, owner, keeper).text
+
+
+def run_poll(app, claim, owner, keeper, *, started=None, make_connector=connector_for):
+    """Poll a claimed account (a leases.Claim): fetch, then store the outcome. Returns a PollOutcome.
+
+    `started` is when the poll actually began (default: now); `make_connector(info, timeout=…)` builds
+    the connector (the worker passes its cache of them).
+    """
     cfg = app.config
     session = db.session
-    if not claim_account(session, account_id, owner, cfg["CAREBOX_LEASE_SECONDS"]):
-        return "skipped"
-    account = session.get(SocialAccount, account_id)
+    started = started or utcnow()
+    POLL_START_DELAY.labels(claim.network).observe(max((started - claim.due).total_seconds(), 0))
     try:
         info = AccountInfo(
-            id=account.id, network=account.network, name=account.name, external_id=account.external_id,
-            handle=account.handle, api_base_url=account.api_base_url, credentials=account.credentials,
+            id=claim.account_id, network=claim.network, name=claim.name, external_id=claim.external_id,
+            handle=claim.handle, api_base_url=claim.api_base_url,
+            credentials=decrypt_json(claim.credentials_encrypted) if claim.credentials_encrypted else {},
         )
     except CredentialsError as exc:
-        session.rollback()  # end the read transaction: _finish must begin a writing one (SQLite)
-        return _finish(session, account_id, owner, error=AuthError(str(exc)))
-    cursor = dict(account.cursor or {})
-    session.commit()  # nothing stays open while we talk to the network
+        return _finish(session, claim, owner, error=AuthError(str(exc)))
 
-    started = utcnow()
     result, error = None, None
-    with LeaseKeeper(app, account_id, owner, cfg["CAREBOX_LEASE_SECONDS"]) as keeper:
+    with keeper.holding(claim.account_id) as hold:
         try:
-            connector = connector_for(info, timeout=cfg["CAREBOX_HTTP_TIMEOUT"])
+            connector = make_connector(info, timeout=cfg["CAREBOX_HTTP_TIMEOUT"])
             identity = connector.identify() if not info.external_id else None
-            result = connector.fetch(cursor)
+            result = connector.fetch(claim.cursor)
             if identity is not None:
                 result.identity = identity
             error = result.error
         except ConnectorError as exc:
             error = exc
         except Exception as exc:  # a bug or an unexpected payload: keep the worker alive, show the error
-            log.exception("poll of account %s failed unexpectedly", account_id)
+            log.exception("poll of account %s failed unexpectedly", claim.account_id)
             error = ConnectorError(f"unexpected error: {type(exc).__name__}")
-    if keeper.lost:
-        log.warning("lease on account %s was lost during the poll; dropping its results", account_id)
-        return "lease-lost"
-    return _finish(session, account_id, owner, result=result, error=error, started=started)
+    if hold.lost:
+        log.warning("lease on account %s was lost during the poll; dropping its results", claim.account_id)
+        return PollOutcome("lease-lost")
+    return _finish(session, claim, owner, result=result, error=error, started=started)
 
 
-def _finish(session, account_id, owner, **outcome):
+def _finish(session, claim, owner, **outcome):
     """Store what the poll brought, its health and the next poll time; release the lease. One transaction."""
     with write_intent():
-        return _store_outcome(session, account_id, owner, **outcome)
+        return _store_outcome(session, claim.account_id, owner, due=claim.due, **outcome)
 
 
-def _store_outcome(session, account_id, owner, *, result=None, error=None, started=None):
+def _store_outcome(session, account_id, owner, *, result=None, error=None, started=None, due=None):
     from flask import current_app
 
     cfg = current_app.config
@@ -87,7 +111,7 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
     ).scalar_one_or_none()
     if account is None:
         session.rollback()
-        return "lease-lost"
+        return PollOutcome("lease-lost")
     previous_health = account.health
     outcome = "ok"
     account.last_poll_at = now
@@ -108,17 +132,18 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
         account.consecutive_failures = 0
         account.last_success_at = now
         account.health = "ok"
-        account.next_poll_at = now + timedelta(seconds=_interval_from_budget(account, result, cfg, now))
+        account.next_poll_at = _next_poll_at(account, due, _interval_from_budget(account, result, cfg, now), cfg, now)
     elif result is not None and error.retryable:
-        outcome = _record_interrupted(account, result, error, cfg, now, outcome)
+        outcome = _record_interrupted(account, result, error, cfg, now, outcome, due)
     else:
         outcome = _record_failure(account, error, cfg, now)
     account.lease_owner = None
     account.lease_until = None
     _publish_health_change(session, account, previous_health)
     _observe(account, outcome)  # before the commit: afterwards, reading the account would open a new transaction
+    next_poll_at = account.next_poll_at
     session.commit()
-    return outcome
+    return PollOutcome(outcome, next_poll_at)
 
 
 def _observe(account, outcome):
@@ -134,6 +159,13 @@ def _lag(items, new_results, now):
     new_ids = {r.external_id for r in new_results}
     times = [i.created_at for i in items if i.external_id in new_ids and i.created_at is not None]
     return round((now - max(times)).total_seconds(), 3) if times else 0.0
+
+
+def _next_poll_at(account, due, interval, cfg, now):
+    """The next of the account's slots after the one this poll was due at; later only if the budget says so."""
+    if interval > cfg["CAREBOX_POLL_INTERVAL"] or due is None:
+        return now + timedelta(seconds=interval)  # the budget sets the pace: spread it from now, as measured
+    return next_slot(account.id, due, now, cfg["CAREBOX_POLL_INTERVAL"])
 
 
 def _interval_from_budget(account, result, cfg, now):
@@ -172,7 +204,7 @@ def _record_failure(account, error, cfg, now):
     return "failed"
 
 
-def _record_interrupted(account, result, error, cfg, now, outcome):
+def _record_interrupted(account, result, error, cfg, now, outcome, due):
     """A poll that stored progress before `error` stopped it: degraded, never counted towards unhealthy
     (the account works; the next poll goes on from the stored cursor)."""
     account.last_error = error.message[:2000]
@@ -181,7 +213,7 @@ def _record_interrupted(account, result, error, cfg, now, outcome):
     if isinstance(error, RateLimited):
         _record_failure(account, error, cfg, now)  # wait for the budget as any rate-limited poll does
         return outcome.replace("ok", "rate-limited", 1)
-    account.next_poll_at = now + timedelta(seconds=_interval_from_budget(account, result, cfg, now))
+    account.next_poll_at = _next_poll_at(account, due, _interval_from_budget(account, result, cfg, now), cfg, now)
     return outcome.replace("ok", "partial", 1)
 
 
