@@ -2,7 +2,7 @@
 import json
 import logging
 
-from app.ops.logs import job_context
+from app.logs import job_context
 
 
 def test_healthz_and_readyz(client, app):
@@ -44,7 +44,7 @@ def test_request_id_is_echoed_and_logged(client, caplog):
 def test_json_logs_carry_job_ids(capsys):
     from pythonjsonlogger.json import JsonFormatter
 
-    from app.ops.logs import ContextFilter
+    from app.logs import ContextFilter
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter("%(levelname)s %(message)s %(request_id)s %(job_id)s"))

@@ -68,7 +68,7 @@ def test_gunicorn_never_logs_the_verify_token(tmp_path, migrated, worker):
 
 
 def test_the_embedded_server_never_logs_the_verify_token(app, caplog):
-    from app.ops.logs import redacting_request_handler
+    from app.logs import redacting_request_handler
 
     token = "vt-" + secrets.token_urlsafe(16)
     app.config["CAREBOX_FACEBOOK_VERIFY_TOKEN"] = token

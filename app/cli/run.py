@@ -98,7 +98,7 @@ def demo(host, port, rate, no_serve):
     try:
         # Werkzeug's threaded server carries Flask-SocketIO's websockets (threading mode, simple-websocket).
         # One process, no reloader: the worker and the sandbox must start exactly once.
-        from app.ops.logs import redacting_request_handler
+        from app.logs import redacting_request_handler
 
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
                    request_handler=redacting_request_handler())

@@ -23,7 +23,7 @@ from app.ingest import publish, store
 from app.ingest.items import CHANNELS
 from app.ingest.plan import plan as make_plan
 from app.models import Conversation, utcnow
-from app.ops.metrics import INGESTED
+from app.metrics import INGESTED
 from app.serialize import message_dict
 from app.sla.policies import effective_policy
 from app.text_safety import neutralize_bidi

@@ -1,7 +1,7 @@
 """Prometheus metrics (prometheus-client).
 
-Counters and gauges below are updated where things happen (polls, ingest, sockets, webhooks);
-the SLA and webhook-backlog gauges are read from the database when /metrics is scraped. Each
+Counters and gauges are declared in app/metrics.py and updated where things happen (polls, ingest,
+sockets, webhooks); the SLA and webhook-backlog gauges are read from the database when /metrics is scraped. Each
 process exposes its own: web nodes at /metrics, workers with `flask worker --metrics-port N`; who may
 read them is decided in one place, scrape_allowed().
 """
@@ -12,25 +12,12 @@ import time
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, has_app_context, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from app.auth.guard import public
+from app.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from app.ops import bp
-
-POLLS = Counter("carebox_polls_total", "Polls of social accounts, by outcome.", ["network", "outcome"])
-INGESTED = Counter("carebox_ingested_messages_total", "Messages newly stored by the ingest path.", ["network", "direction"])
-# Actual start minus scheduled start of each poll: near zero while a worker keeps up with its accounts.
-POLL_START_DELAY = Histogram("carebox_poll_start_delay_seconds", "How late polls started after their scheduled time.",
-                             ["network"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
-POLL_LAG = Gauge("carebox_poll_lag_seconds", "How late the newest posts of the last poll were seen.", ["account"])
-RATE_LIMIT_REMAINING = Gauge("carebox_rate_limit_remaining", "Requests left in the network's rate-limit window.",
-                             ["account"])
-SOCKET_CONNECTIONS = Gauge("carebox_socket_connections", "Socket.IO connections on this web process.")
-WEBHOOK_ATTEMPTS = Counter("carebox_webhook_attempts_total", "Webhook delivery attempts, by result.", ["result"])
-HTTP_REQUESTS = Counter("carebox_http_requests_total", "HTTP requests served.", ["method", "endpoint", "status"])
-HTTP_SECONDS = Histogram("carebox_http_request_seconds", "HTTP request duration.", ["endpoint"],
-                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
 
 class DatabaseCollector:

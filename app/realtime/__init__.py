@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from app.events import MANAGERS, STAFF, emit_now
 from app.extensions import db, socketio
-from app.ops.metrics import SOCKET_CONNECTIONS
+from app.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
 from app.events.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 

@@ -73,7 +73,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 from app.notifications import notify
-from app.ops.metrics import WEBHOOK_ATTEMPTS
+from app.metrics import WEBHOOK_ATTEMPTS
 from app.webhooks import ssrf
 from app.webhooks.endpoints import signing_secrets
 

@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from werkzeug.utils import import_string
 
 from app.extensions import db
-from app.ops.logs import job_context
+from app.logs import job_context
 from app.worker.jobs import PERIODIC_JOBS
 from app.worker.leases import release_all
 from app.worker.loop import PollLoop

@@ -30,7 +30,7 @@ from app.database import write_intent
 from app.extensions import db
 from app.ingest.pipeline import ingest
 from app.models import SocialAccount, utcnow
-from app.ops.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
+from app.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
 from app.serialize import account_dict
 from app.worker.leases import LeaseKeeper, claim_account
 from app.worker.schedule import next_slot
