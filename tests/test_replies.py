@@ -6,7 +6,7 @@ import requests
 import sqlalchemy as sa
 
 from app.accounts import create_account
-from app.conversations import delivery
+from app.conversations import sending
 from app.models import Conversation, Message, SlaClock, SocialAccount, utcnow
 from app.sandbox import DEMO_FACEBOOK, DEMO_X
 from app.worker.polling import poll_account
@@ -182,7 +182,7 @@ def test_stale_sending_reply_becomes_unknown(app, db, custom_account, make_user)
                             direction="outbound", text="hello", created_at=utcnow(), received_at=utcnow(),
                             delivery_status="sending", author_user_id=agent.id,
                             sending_started_at=utcnow() - timedelta(seconds=delivery.STALE_SENDING_SECONDS + 5)))
-    assert delivery.recover_stale(db.session) == 1
+    assert sending.recover_stale(db.session) == 1
     stale = db.session.scalars(sa.select(Message).where(Message.direction == "outbound")).one()
     assert stale.delivery_status == "unknown" and "may or may not" in stale.delivery_error
 

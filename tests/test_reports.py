@@ -57,7 +57,7 @@ def dataset(db, custom_account, make_user):
             conv = session.get(Conversation, conv_id)
             if resolve:
                 conv.status = "resolved"
-            if reason == "reply":  # as reply delivery does (app/conversations/delivery.py)
+            if reason == "reply":  # as reply delivery does (app/conversations/sending.py)
                 on_answer(session, conv, when, by_user_id=user.id if user else None)
             else:
                 on_resolve(session, conv, when)

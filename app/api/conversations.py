@@ -8,7 +8,7 @@ from app.api.schemas import (
     BulkIn, BulkOut, ConflictOut, ConversationDetailOut, ConversationListOut, ConversationOut, ConversationPatchIn,
     ConversationQuery, CountsOut, ErrorOut, MessageOut, NoteIn, ReplyIn,
 )
-from app.conversations import actions, delivery, replies
+from app.conversations import actions, replies, sending
 from app.conversations.queries import counts, history, list_conversations
 from app.errors import ApiError
 from app.extensions import db
@@ -108,7 +108,7 @@ def post_reply(conversation_id, json: ReplyIn):
     )
     db.session.commit()
     if created:
-        delivery.dispatch(current_app._get_current_object(), message.id)
+        sending.dispatch(current_app._get_current_object(), message.id)
     return jsonify(message_dict(message)), 202 if created else 200
 
 

@@ -5,7 +5,7 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.schemas import ConversationOut, ErrorOut, MessageCreatedOut, MessageIn, MessageOut
-from app.conversations import delivery, replies
+from app.conversations import replies, sending
 from app.errors import ApiError
 from app.extensions import db
 from app.group_commit import ingest_pushed
@@ -52,7 +52,7 @@ def retry_message(message_id):
     """Send a failed or unknown reply again (the agent decided it should go out)."""
     message = replies.retry_reply(db.session, message_id, actor=current_user)
     db.session.commit()
-    delivery.dispatch(current_app._get_current_object(), message.id)
+    sending.dispatch(current_app._get_current_object(), message.id)
     return jsonify(message_dict(message)), 202
 
 

@@ -13,7 +13,7 @@ from twitter_text import parse_tweet
 
 from app import events
 from app.audit import record
-from app.conversations.delivery import publish_change
+from app.conversations.sending import publish_change
 from app.domain_errors import Conflict, Invalid, NotFound
 from app.models import Conversation, Message, User, fold, utcnow
 from app.notifications import notify

@@ -5,7 +5,7 @@ called as function(app, owner) inside an app context; work that must happen
 once across all workers takes a database lease inside it (app/worker/leases.py).
 """
 PERIODIC_JOBS = [
-    ("reply-delivery", "app.conversations.delivery:run_delivery_job", 5),
+    ("reply-sending", "app.conversations.sending:run_sending_job", 5),
     ("sla-sweep", "app.worker.sla_sweep:run_sweep_job", 5),
     ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
 ]

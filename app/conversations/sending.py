@@ -157,7 +157,7 @@ def queued_left_behind(session, *, now=None):
     ).all()
 
 
-def run_delivery_job(app, owner):
+def run_sending_job(app, owner):
     """Periodic worker job: send replies the web process left queued; settle stale 'sending' ones."""
     session = db.session
     recover_stale(session)
