@@ -181,7 +181,7 @@ def test_stale_sending_reply_becomes_unknown(app, db, custom_account, make_user)
         session.add(Message(conversation_id=result.conversation_id, account_id=custom_account.id, network="custom",
                             direction="outbound", text="hello", created_at=utcnow(), received_at=utcnow(),
                             delivery_status="sending", author_user_id=agent.id,
-                            sending_started_at=utcnow() - timedelta(seconds=delivery.STALE_SENDING_SECONDS + 5)))
+                            sending_started_at=utcnow() - timedelta(seconds=sending.STALE_SENDING_SECONDS + 5)))
     assert sending.recover_stale(db.session) == 1
     stale = db.session.scalars(sa.select(Message).where(Message.direction == "outbound")).one()
     assert stale.delivery_status == "unknown" and "may or may not" in stale.delivery_error
