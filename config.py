@@ -1,8 +1,11 @@
-"""Environment-driven configuration (see ../shared/DESIGN.md, "Interfaces").
+"""Every setting Carebox reads, in one place (docs/design.md, "Interfaces").
 
-Every setting comes from an environment variable; a `.env` file next to this
-module is read first if present. Defaults give the embedded, zero-setup mode:
-SQLite under `instance/`, no Redis, web + worker + sandbox in one process.
+Every setting comes from an environment variable; a `.env` file next to this module is read first if
+present. Nothing else in the code base reads the environment, and the README's Configuration table
+lists every variable read here (tests/test_settings.py keeps the two in step). Defaults give the
+embedded, zero-setup mode: SQLite under `instance/`, no Redis, web + worker + sandbox in one process.
+
+`Config` is the application's (app.config); `WebServer` is gunicorn's (gunicorn.conf.py).
 """
 import os
 from datetime import timedelta
@@ -123,6 +126,24 @@ class Config:
     CAREBOX_TOKEN_LIMIT_IP = os.environ.get("CAREBOX_TOKEN_LIMIT_IP") or "30 per minute"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     JSON_SORT_KEYS = False
+
+    # Logs: "text" or "json" (one object per line, with the request or job id); the root level.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
+    LOG_LEVEL = os.environ.get("LOG_LEVEL") or "INFO"
+
+
+class WebServer:
+    """The web role's gunicorn settings (gunicorn.conf.py)."""
+
+    BIND = os.environ.get("CAREBOX_BIND") or "127.0.0.1:5000"
+    # gevent (a greenlet per connected agent) or gthread (a thread each, for deployments that cannot monkey-patch).
+    WORKER = os.environ.get("CAREBOX_WEB_WORKER") or "gevent"
+    CONNECTIONS = env_int("CAREBOX_WEB_CONNECTIONS", 2000)  # gevent: connections per node
+    THREADS = env_int("CAREBOX_WEB_THREADS", 500)  # gthread: each connected agent (websocket) holds one
+    FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
+    # One control socket per node: several nodes on one machine would otherwise share ~/.gunicorn/gunicorn.ctl.
+    CONTROL_SOCKET = (os.environ.get("CAREBOX_GUNICORN_CONTROL")
+                      or f"/tmp/carebox-gunicorn-{BIND.replace(':', '-')}.ctl")
 
 
 class TestConfig(Config):

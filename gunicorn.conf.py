@@ -5,25 +5,25 @@ sticky sessions, or websocket-only clients) to scale out, with REDIS_URL set so 
 events. Start no scheduler here: the worker role is `flask --app wsgi worker`.
 
 The worker is gevent by default (Flask-SocketIO's async mode follows it, explicitly): a greenlet per
-connection, far cheaper per connected agent and per event sent than a thread. With 200 agents and 50
-new messages a second, bench/fanout.py measured p99 196 ms on gevent against 488 ms on gthread, whose
-node could not keep up. CAREBOX_WEB_WORKER=gthread runs the threaded worker (simple-websocket on threads)
+connection, far cheaper per connected agent and per event sent than a thread (bench/fanout.py
+--worker compares them). CAREBOX_WEB_WORKER=gthread runs the threaded worker (simple-websocket on threads)
 instead, for deployments that cannot monkey-patch; there every connected agent holds a thread.
 """
 import os
 
 from gunicorn.glogging import Logger
 
+from config import WebServer
 from log_redaction import REDACTED, redact
 
-bind = os.environ.get("CAREBOX_BIND", "127.0.0.1:5000")
+bind = WebServer.BIND
 workers = 1  # Flask-SocketIO: one process per node; scale with more nodes
-worker_class = os.environ.get("CAREBOX_WEB_WORKER", "gevent")
+worker_class = WebServer.WORKER
 if worker_class == "gevent":
-    worker_connections = int(os.environ.get("CAREBOX_WEB_CONNECTIONS", "2000"))
-    os.environ["CAREBOX_ASYNC_MODE"] = "gevent"
+    worker_connections = WebServer.CONNECTIONS
+    os.environ["CAREBOX_ASYNC_MODE"] = "gevent"  # the app's Socket.IO mode follows the worker (config.py)
 else:
-    threads = int(os.environ.get("CAREBOX_WEB_THREADS", "500"))  # each connected agent (websocket) holds a thread
+    threads = WebServer.THREADS
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
@@ -64,10 +64,9 @@ def _redact_text(value):
 
 
 logger_class = RedactingLogger
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# One control socket per node: several nodes on one machine would otherwise share ~/.gunicorn/gunicorn.ctl.
-# (Derived from CAREBOX_BIND: give each node its address there rather than with -b.)
-control_socket = os.environ.get("CAREBOX_GUNICORN_CONTROL", f"/tmp/carebox-gunicorn-{bind.replace(':', '-')}.ctl")
+forwarded_allow_ips = WebServer.FORWARDED_ALLOW_IPS
+# Derived from CAREBOX_BIND: give each node its address there rather than with -b.
+control_socket = WebServer.CONTROL_SOCKET
 
 
 def post_request(worker, req, environ, resp):

@@ -6,7 +6,6 @@ so one request or one poll can be followed through the logs. Never log secrets o
 """
 import contextvars
 import logging
-import os
 import uuid
 
 from flask import g, request
@@ -22,13 +21,13 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging():
+def configure_logging(log_format="text", level="INFO"):
     """Root logging for every process role (called once per create_app; idempotent)."""
     root = logging.getLogger()
     if getattr(root, "_carebox_configured", False):
         return
     handler = logging.StreamHandler()
-    if os.environ.get("LOG_FORMAT", "text").lower() == "json":
+    if log_format.lower() == "json":
         from pythonjsonlogger.json import JsonFormatter
 
         handler.setFormatter(JsonFormatter(
@@ -38,7 +37,7 @@ def configure_logging():
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(ContextFilter())
     root.addHandler(handler)
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(level.upper())
     for noisy in ("alembic.runtime.plugins", "apscheduler.executors.default", "apscheduler.scheduler", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Their DEBUG lines carry credentials (tweepy logs Authorization headers, urllib3 logs Graph URLs
@@ -76,7 +75,7 @@ class job_context:
 
 
 def init_app(app):
-    configure_logging()
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
     @app.before_request
     def assign_request_id():
