@@ -8,15 +8,21 @@ FLASK := $(VENV)/bin/flask --app wsgi
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres deps dev-deps chromium clean
+.PHONY: run test lint test-sqlite test-postgres deps dev-deps chromium clean
 
 run: deps
 	$(FLASK) db upgrade
 	$(FLASK) demo
 
 test: dev-deps chromium
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+# Style and complexity (ruff.toml), and the layers and no-cycles contracts (.importlinter).
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

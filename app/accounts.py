@@ -50,22 +50,28 @@ def validate_credentials(network, credentials):
     empty = [k for k, v in credentials.items() if not str(v).strip()]
     if empty:
         raise AccountError(f"empty credential value(s): {', '.join(sorted(empty))}")
-    if network == "twitter":
-        user_context = [k for k in USER_CONTEXT_KEYS if k in credentials]
-        if user_context and len(user_context) != len(USER_CONTEXT_KEYS):
-            missing = sorted(set(USER_CONTEXT_KEYS) - set(user_context))
-            raise AccountError(f"X user context needs all four keys; missing: {', '.join(missing)}")
-        if "bearer_token" not in credentials and not user_context:
-            raise AccountError("X needs bearer_token (to read) and/or the four user-context keys (to reply)")
-        if "user_id" in credentials and not str(credentials["user_id"]).isdigit():
-            raise AccountError("user_id must be the numeric X user id")
-    if network == "facebook":
-        missing = sorted({"page_id", "page_access_token"} - set(credentials))
-        if missing:
-            raise AccountError(f"Facebook needs {', '.join(missing)}")
-        version = credentials.get("graph_version")
-        if version and not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
-            raise AccountError("graph_version looks like v21.0")
+    {"twitter": _check_x_credentials, "facebook": _check_facebook_credentials}.get(network, lambda _c: None)(
+        credentials)
+
+
+def _check_x_credentials(credentials):
+    user_context = [k for k in USER_CONTEXT_KEYS if k in credentials]
+    if user_context and len(user_context) != len(USER_CONTEXT_KEYS):
+        missing = sorted(set(USER_CONTEXT_KEYS) - set(user_context))
+        raise AccountError(f"X user context needs all four keys; missing: {', '.join(missing)}")
+    if "bearer_token" not in credentials and not user_context:
+        raise AccountError("X needs bearer_token (to read) and/or the four user-context keys (to reply)")
+    if "user_id" in credentials and not str(credentials["user_id"]).isdigit():
+        raise AccountError("user_id must be the numeric X user id")
+
+
+def _check_facebook_credentials(credentials):
+    missing = sorted({"page_id", "page_access_token"} - set(credentials))
+    if missing:
+        raise AccountError(f"Facebook needs {', '.join(missing)}")
+    version = credentials.get("graph_version")
+    if version and not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
+        raise AccountError("graph_version looks like v21.0")
 
 
 def validate_base_url(url):

@@ -59,42 +59,45 @@ def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _answer(status, code, message, details=None, headers=None, page_message=None, **extra):
+    """The JSON error for API callers, the error page for browsers."""
+    if _wants_json():
+        return jsonify(error_body(status, code, message, details, **extra)), status, headers or {}
+    return render_template("error.html", status=status, message=page_message or message), status, headers or {}
+
+
+def handle_api_error(exc):
+    db.session.rollback()
+    return jsonify(error_body(exc.status, exc.code, exc.message, exc.details, **exc.extra)), exc.status
+
+
+def handle_domain_error(exc):
+    db.session.rollback()
+    return _answer(status_of(exc), exc.code, exc.message, exc.details, **exc.extra)
+
+
+def handle_csrf(exc):
+    return _answer(400, "csrf_failed", exc.description, page_message="The form expired. Go back, reload and try again.")
+
+
+def handle_http(exc):
+    if exc.response is not None and exc.code == 422:  # a validation response built by spectree
+        return exc.response
+    return _answer(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name, headers=_headers(exc))
+
+
+def handle_unexpected(exc):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return _answer(500, "internal_error", "Something went wrong on our side.")
+
+
 def init_app(app):
-    @app.errorhandler(ApiError)
-    def handle_api_error(exc):
-        db.session.rollback()
-        return jsonify(error_body(exc.status, exc.code, exc.message, exc.details, **exc.extra)), exc.status
-
-    @app.errorhandler(domain_errors.DomainError)
-    def handle_domain_error(exc):
-        db.session.rollback()
-        status = status_of(exc)
-        if _wants_json():
-            return jsonify(error_body(status, exc.code, exc.message, exc.details, **exc.extra)), status
-        return render_template("error.html", status=status, message=exc.message), status
-
-    @app.errorhandler(CSRFError)
-    def handle_csrf(exc):
-        if _wants_json():
-            return jsonify(error_body(400, "csrf_failed", exc.description)), 400
-        return render_template("error.html", status=400, message="The form expired. Go back, reload and try again."), 400
-
-    @app.errorhandler(HTTPException)
-    def handle_http(exc):
-        if exc.response is not None and exc.code == 422:  # a validation response built by spectree
-            return exc.response
-        if _wants_json():
-            body = error_body(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name)
-            return jsonify(body), exc.code, _headers(exc)
-        return render_template("error.html", status=exc.code, message=exc.description or exc.name), exc.code, _headers(exc)
-
-    @app.errorhandler(Exception)
-    def handle_unexpected(exc):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        if _wants_json():
-            return jsonify(error_body(500, "internal_error", "Something went wrong on our side.")), 500
-        return render_template("error.html", status=500, message="Something went wrong on our side."), 500
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(domain_errors.DomainError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)
 
 
 def _headers(exc):

@@ -73,19 +73,7 @@ def change_password(session, user, *, new_password, keep=None, actor=None):
 
 def update_user(session, user, *, name=None, role=None, is_active=None, actor=None):
     """Rename, change role, deactivate or reactivate (None leaves a field alone). Keeps one active admin."""
-    changes = {}
-    if role is not None and role != user.role:
-        if role not in ROLES:
-            raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-        changes["role"] = {"from": user.role, "to": role}
-    if is_active is not None and bool(is_active) != user.is_active:
-        if not is_active and actor is not None and actor.id == user.id:
-            raise UserConflict("you cannot deactivate yourself")
-        changes["is_active"] = {"from": user.is_active, "to": bool(is_active)}
-    stops_being_admin = user.role == "admin" and user.is_active and (
-        ("role" in changes and role != "admin") or ("is_active" in changes and not is_active))
-    if stops_being_admin and _other_active_admins(session, user) == 0:
-        raise UserConflict("this is the last active admin: make someone else admin first")
+    changes = _access_changes(session, user, role=role, is_active=is_active, actor=actor)
     if name is not None and name.strip() and name.strip() != user.name:
         changes["name"] = True
         user.name = name.strip()[:120]
@@ -104,6 +92,24 @@ def update_user(session, user, *, name=None, role=None, is_active=None, actor=No
     if changes:
         record("user.updated", actor=actor, target=user, data=changes)
     return user
+
+
+def _access_changes(session, user, *, role, is_active, actor):
+    """The role and activity changes asked for, checked (one active admin always stays)."""
+    changes = {}
+    if role is not None and role != user.role:
+        if role not in ROLES:
+            raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        changes["role"] = {"from": user.role, "to": role}
+    if is_active is not None and bool(is_active) != user.is_active:
+        if not is_active and actor is not None and actor.id == user.id:
+            raise UserConflict("you cannot deactivate yourself")
+        changes["is_active"] = {"from": user.is_active, "to": bool(is_active)}
+    stops_being_admin = user.role == "admin" and user.is_active and (
+        ("role" in changes and role != "admin") or ("is_active" in changes and not is_active))
+    if stops_being_admin and _other_active_admins(session, user) == 0:
+        raise UserConflict("this is the last active admin: make someone else admin first")
+    return changes
 
 
 def update_profile(session, user, *, name=None, is_available=None):

@@ -157,7 +157,7 @@ async def _agents(assignments, commands, results, client_kind):
                 try:
                     await client.connect(url, token)
                     return client
-                except (ConnectionError, OSError, asyncio.TimeoutError):
+                except (TimeoutError, ConnectionError, OSError):
                     await client.disconnect()
                     if attempt == 4:
                         raise

@@ -232,9 +232,8 @@ def seed(app, n_open):
         counts["sla"] = dict(session.execute(sa.text(
             "SELECT sla_state, count(*) FROM conversations WHERE status = 'open' GROUP BY sla_state")).all())
         session.commit()
-    with app.app_context():
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
     return counts, raw_token
 
 

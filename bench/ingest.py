@@ -296,9 +296,9 @@ def running_server(app, kind, web_worker=None):
            "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "LOG_LEVEL": "WARNING"}
     if web_worker:
         env["CAREBOX_WEB_WORKER"] = web_worker
-    with tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder:
-        with gunicorn_node(env, log_path=f"{folder}/web.log") as (url, _proc):
-            yield url
+    with tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder, \
+            gunicorn_node(env, log_path=f"{folder}/web.log") as (url, _proc):
+        yield url
 
 
 def api_token(app):

@@ -251,10 +251,9 @@ def main():
             time.sleep(args.seconds)
             end = time.time()
             cpu_worker, cpu_sandbox = cpu_seconds(worker.pid) - cpu_worker, cpu_seconds(sandbox_pid) - cpu_sandbox
-            if spy is not None:
-                if spy.wait(timeout=120) != 0:
-                    said = Path(f"{folder}/py-spy.log").read_text(errors="replace").strip()[-500:]
-                    print(f"py-spy failed ({spy.returncode}): {said}")
+            if spy is not None and spy.wait(timeout=120) != 0:
+                said = Path(f"{folder}/py-spy.log").read_text(errors="replace").strip()[-500:]
+                print(f"py-spy failed ({spy.returncode}): {said}")
             stop(worker)
             log = Path(f"{folder}/worker.log").read_text(errors="replace")
             errors = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]

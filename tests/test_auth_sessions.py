@@ -3,7 +3,6 @@ password, a role change and a deactivation make every copied session or remember
 import re
 from http.cookies import SimpleCookie
 
-import pytest
 import sqlalchemy as sa
 
 from app.models import AuditEvent, User, UserSession

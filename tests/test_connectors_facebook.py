@@ -67,7 +67,7 @@ def test_cursor_window_skips_old_comments_and_empty_polls_keep_it(sandbox):
     second = connector(sandbox).fetch(first.cursor)
     ids = {item.external_id for item in second.items}
     assert new.id in ids and old.id not in ids  # overlap re-reads a couple of minutes only
-    for post_id, position in second.cursor["posts"].items():
+    for _post_id, position in second.cursor["posts"].items():
         assert position["read"] == position["updated"]  # every post read to its end
     quiet = connector(sandbox).fetch(second.cursor)
     assert quiet.complete and {i.external_id for i in quiet.items} <= ids  # only the overlap, nothing new

@@ -8,7 +8,6 @@ import queue
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 import socketio
 import time_machine
 

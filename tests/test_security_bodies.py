@@ -12,7 +12,6 @@ import psutil
 import pytest
 import requests
 
-from tests.conftest import login
 from tests.fixtures.web_node import start_web_node
 
 MiB = 1024 * 1024

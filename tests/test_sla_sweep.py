@@ -109,7 +109,7 @@ def test_a_clock_already_past_its_breach_goes_straight_to_breached(db, custom_ac
 
 
 def test_stopped_clocks_are_never_flagged(db, custom_account, listener):
-    from app.sla.conversation import on_answer, on_resolve
+    from app.sla.conversation import on_answer
 
     (conv_id,) = waiting_customers(db, custom_account, 1, minutes_ago=90)
     with writing(db) as session:

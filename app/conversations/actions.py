@@ -49,23 +49,11 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
             setattr(conv, field, value)
 
     if assignee_id is not UNSET:
-        assignee = None
-        if assignee_id is not None:
-            assignee = session.get(User, assignee_id)
-            if assignee is None or not assignee.is_active:
-                raise Invalid(f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
-        change("assignee_id", assignee_id)
-        if "assignee_id" in changes and assignee is not None and assignee.id != actor.id:
-            notify_assigned(session, conv, assignee, by=actor)
+        _change_assignee(session, conv, assignee_id, change, actor)
     if priority is not UNSET:
-        if priority not in PRIORITIES:
-            raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
-        change("priority", priority)
+        change("priority", _valid_priority(priority))
     if tags is not UNSET:
-        cleaned = clean_tags(tags)
-        if cleaned != list(conv.tags or []):
-            changes["tags"] = {"from": list(conv.tags or []), "to": cleaned}
-            conv.tags = cleaned
+        _change_tags(conv, tags, changes)
     if is_spam is not UNSET:
         change("is_spam", bool(is_spam))
         if is_spam and status is UNSET:
@@ -73,11 +61,42 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
     if status is not UNSET:
         _change_status(session, conv, status, change)
     if changes:
-        conv.updated_at = utcnow()
-        session.flush()
-        events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv), "changes": _jsonable(changes)})
-        record("conversation.updated", actor=actor, target=conv, data=_jsonable(changes))
+        _announce(session, conv, changes, actor)
     return changes
+
+
+def _announce(session, conv, changes, actor):
+    conv.updated_at = utcnow()
+    session.flush()
+    events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv),
+                                                     "changes": _jsonable(changes)})
+    record("conversation.updated", actor=actor, target=conv, data=_jsonable(changes))
+
+
+def _valid_priority(priority):
+    if priority not in PRIORITIES:
+        raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
+    return priority
+
+
+def _change_tags(conv, tags, changes):
+    cleaned = clean_tags(tags)
+    if cleaned != list(conv.tags or []):
+        changes["tags"] = {"from": list(conv.tags or []), "to": cleaned}
+        conv.tags = cleaned
+
+
+def _change_assignee(session, conv, assignee_id, change, actor):
+    assignee = None
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.is_active:
+            raise Invalid(f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
+    if conv.assignee_id == assignee_id:
+        return
+    change("assignee_id", assignee_id)
+    if assignee is not None and assignee.id != actor.id:
+        notify_assigned(session, conv, assignee, by=actor)
 
 
 def _change_status(session, conv, status, change):

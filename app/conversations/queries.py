@@ -44,34 +44,43 @@ def _like(needle):
 def filtered(filters, *, user, now=None):
     """A SELECT of conversations matching `filters` (a dict of the API's query parameters)."""
     now = now or datetime.now(timezone.utc)
-    stmt = sa.select(Conversation)
+    conditions = [_assignee_is(filters.get("assignee"), user), _text_matches(filters.get("q"))]
     if filters.get("status"):
-        stmt = stmt.where(Conversation.status == filters["status"])
-    assignee = filters.get("assignee")
-    if assignee == "me":
-        stmt = stmt.where(Conversation.assignee_id == user.id)
-    elif assignee == "none":
-        stmt = stmt.where(Conversation.assignee_id.is_(None))
-    elif assignee not in (None, "", "any", "all"):
-        stmt = stmt.where(Conversation.assignee_id == int(assignee))
+        conditions.append(Conversation.status == filters["status"])
     if filters.get("account"):
-        stmt = stmt.where(Conversation.account_id == int(filters["account"]))
+        conditions.append(Conversation.account_id == int(filters["account"]))
     if filters.get("network"):
-        stmt = stmt.where(Conversation.network == filters["network"])
-    sla = filters.get("sla")
-    if sla:
-        stmt = stmt.where(sla_state_expression(now) == sla)
+        conditions.append(Conversation.network == filters["network"])
+    if filters.get("channel"):
+        conditions.append(Conversation.channel == filters["channel"])
+    if filters.get("sla"):
+        conditions.append(sla_state_expression(now) == filters["sla"])
     if filters.get("spam") is not None:
-        stmt = stmt.where(Conversation.is_spam.is_(bool(filters["spam"])))
+        conditions.append(Conversation.is_spam.is_(bool(filters["spam"])))
     if filters.get("tag"):
-        stmt = stmt.where(_has_tag(filters["tag"]))
-    q = (filters.get("q") or "").strip()
-    if q:
-        pattern = _like(fold(q))
-        in_messages = sa.select(Message.conversation_id).where(Message.search_text.like(pattern, escape="\\"))
-        in_contact = sa.select(Contact.id).where(Contact.search_text.like(pattern, escape="\\"))
-        stmt = stmt.where(sa.or_(Conversation.id.in_(in_messages), Conversation.contact_id.in_(in_contact)))
-    return stmt
+        conditions.append(_has_tag(filters["tag"]))
+    return sa.select(Conversation).where(*(c for c in conditions if c is not None))
+
+
+def _assignee_is(assignee, user):
+    if assignee == "me":
+        return Conversation.assignee_id == user.id
+    if assignee == "none":
+        return Conversation.assignee_id.is_(None)
+    if assignee in (None, "", "any", "all"):
+        return None
+    return Conversation.assignee_id == int(assignee)
+
+
+def _text_matches(q):
+    """In a message of the conversation, or in the customer's name or handle."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    pattern = _like(fold(q))
+    in_messages = sa.select(Message.conversation_id).where(Message.search_text.like(pattern, escape="\\"))
+    in_contact = sa.select(Contact.id).where(Contact.search_text.like(pattern, escape="\\"))
+    return sa.or_(Conversation.id.in_(in_messages), Conversation.contact_id.in_(in_contact))
 
 
 def sla_state_expression(now, columns=None):

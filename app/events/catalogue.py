@@ -7,7 +7,7 @@ fails, and with CAREBOX_CHECK_EVENT_PAYLOADS on (the test suite) every payload i
 schema as it is published. The OpenAPI document's `webhooks` section is generated from WEBHOOK_TYPES.
 """
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 

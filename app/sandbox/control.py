@@ -105,7 +105,7 @@ def inject_post():
             return _created(tweet.id, conversation_id=tweet.conversation_id, author_id=tweet.author_id)
         comment = network.inject_comment(
             _page_id(body), _text(body), post_id=body.get("post_id"), parent_id=body.get("parent_id"),
-            author=body["author"] if "author" in body else RANDOM_AUTHOR, created_at=_time(body.get("created_at")),
+            author=body.get("author", RANDOM_AUTHOR), created_at=_time(body.get("created_at")),
         )
         return _created(comment.id, post_id=comment.post_id, parent_id=comment.parent_id)
     except Refused as refused:

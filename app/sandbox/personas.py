@@ -32,7 +32,7 @@ PERSONAS = [Persona(lang, handle, name) for lang, people in CUSTOMERS.items() fo
 def random_persona(rng, lang=None):
     if lang is None:
         langs = list(LANGUAGE_WEIGHTS)
-        lang = rng.choices(langs, weights=[LANGUAGE_WEIGHTS[l] for l in langs])[0]
+        lang = rng.choices(langs, weights=[LANGUAGE_WEIGHTS[name] for name in langs])[0]
     return rng.choice([p for p in PERSONAS if p.lang == lang])
 
 

@@ -153,7 +153,7 @@ class _Guarded:
                     (ip, self.port), self.timeout, source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
-            except socket.timeout as exc:
+            except TimeoutError as exc:
                 error = ConnectTimeoutError(self, f"connection to {self.host} timed out")
                 error.__cause__ = exc
             except OSError as exc:
