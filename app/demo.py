@@ -6,9 +6,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from app.accounts import create_account, find_user_by_email
+from app.accounts import CREDENTIAL_KEYS, create_account, find_user_by_email
 from app.extensions import db
 from app.models import SocialAccount
+from app.sandbox import DEMO_FACEBOOK, DEMO_X
 from app.users import create_user, generate_password
 
 DEMO_USERS = (
@@ -52,8 +53,6 @@ def _seed_users():
 
 
 def _seed_accounts(sandbox_url):
-    from app.sandbox import DEMO_FACEBOOK, DEMO_X
-
     wanted = (
         ("twitter", "Carebox Demo on X", DEMO_X),
         ("facebook", "Carebox Demo Page", DEMO_FACEBOOK),
@@ -70,6 +69,4 @@ def _seed_accounts(sandbox_url):
 
 
 def _credential_keys(network):
-    from app.accounts import CREDENTIAL_KEYS
-
     return CREDENTIAL_KEYS[network]

@@ -9,6 +9,10 @@ import logging
 import uuid
 
 from flask import g, request
+from pythonjsonlogger.json import JsonFormatter
+from werkzeug.serving import WSGIRequestHandler
+
+from log_redaction import redact
 
 request_id_var = contextvars.ContextVar("carebox_request_id", default=None)
 job_id_var = contextvars.ContextVar("carebox_job_id", default=None)
@@ -28,8 +32,6 @@ def configure_logging(log_format="text", level="INFO"):
         return
     handler = logging.StreamHandler()
     if log_format.lower() == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(job_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
@@ -49,9 +51,7 @@ def configure_logging(log_format="text", level="INFO"):
 
 def redacting_request_handler():
     """Werkzeug's request handler (the embedded server) with secret query parameters out of its log lines."""
-    from werkzeug.serving import WSGIRequestHandler
 
-    from log_redaction import redact
 
     class RedactingRequestHandler(WSGIRequestHandler):
         def log(self, type, message, *args):  # noqa: A002  (Werkzeug's signature)

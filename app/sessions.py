@@ -8,6 +8,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from app.events.revocation import drop_connections, session_room
 from app.models import UserSession, hash_token, utcnow
 
 
@@ -40,7 +41,6 @@ def user_for_token(session, raw):
 
 def end_session(session, row):
     """End one sign-in: its session and remember cookies stop working, copies included."""
-    from app.events.revocation import drop_connections, session_room  # realtime imports the auth guard, which imports this
 
     session.execute(sa.delete(UserSession).where(UserSession.id == row.id))
     drop_connections(session, session_room(row.id))
@@ -48,7 +48,6 @@ def end_session(session, row):
 
 def end_sessions(session, user, *, keep=None):
     """End every sign-in of `user` except `keep` (a UserSession, or None for all). Returns how many ended."""
-    from app.events.revocation import drop_connections, session_room
 
     stmt = sa.select(UserSession.id).where(UserSession.user_id == user.id)
     if keep is not None:

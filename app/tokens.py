@@ -1,5 +1,6 @@
 """API tokens: the rules the CLI, the admin pages and the REST API share. Callers commit."""
 from app.audit import record
+from app.events.revocation import drop_connections, token_room
 from app.models import TOKEN_SCOPES, ApiToken, utcnow
 
 DEFAULT_SCOPES = ("read", "write")
@@ -33,7 +34,6 @@ def issue_token(session, *, user, name, scopes=None, actor=None):
 def revoke_token(session, token, *, actor=None):
     """Revoke now (idempotent): the token stops working on its next request, and its live Socket.IO
     connections are dropped once the caller commits."""
-    from app.events.revocation import drop_connections, token_room  # realtime imports the auth guard
 
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from app import events
 from app.accounts import find_user_by_email
 from app.audit import record
+from app.events.revocation import drop_connections, user_room
 from app.models import ROLES, User
 from app.models.user import ROLE_RANK
 from app.passwords import generate_password, password_problem  # noqa: F401  (generate_password: callers')
-from app.events.revocation import drop_connections, user_room
 from app.serialize import user_dict
 from app.sessions import end_sessions
 

@@ -5,8 +5,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import ROLES, TOKEN_SCOPES
 from app.events.catalogue import WEBHOOK_TYPES
+from app.models import ROLES, TOKEN_SCOPES
 from app.passwords import MAX_LENGTH, MIN_LENGTH
 
 

@@ -14,8 +14,8 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from app.api.bodies import check_json_body
-from app.auth.guard import public
 from app.api.schemas import ErrorOut
+from app.auth.guard import public
 from app.errors import ApiError
 from app.extensions import csrf
 
@@ -96,9 +96,20 @@ def openapi_document():
 
 def init_app(app):
     # Importing the modules registers their routes on `bp`.
-    from app.api import accounts, canned, conversations, messages, team  # noqa: F401  inbox
-    from app.api import reports, sla  # noqa: F401  SLA policies, summary, reports
-    from app.api import contacts, docs, tokens, users, webhooks  # noqa: F401  integrations
+    from app.api import (  # noqa: F401  inbox  # noqa: F401  SLA policies, summary, reports  # noqa: F401  integrations
+        accounts,
+        canned,
+        contacts,
+        conversations,
+        docs,
+        messages,
+        reports,
+        sla,
+        team,
+        tokens,
+        users,
+        webhooks,
+    )
 
     app.register_blueprint(bp, url_prefix="/api/v1")
     spec.register(app)

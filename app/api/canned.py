@@ -3,9 +3,9 @@ from flask import jsonify
 from flask_login import current_user
 from spectree import Response
 
+from app import canned
 from app.api import bp, require, spec
 from app.api.schemas import CannedIn, CannedListOut, CannedOut, CannedPatchIn, ErrorOut
-from app import canned
 from app.canned import canned_dict
 from app.extensions import db
 

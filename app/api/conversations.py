@@ -5,8 +5,19 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.schemas import (
-    BulkIn, BulkOut, ConflictOut, ConversationDetailOut, ConversationListOut, ConversationOut, ConversationPatchIn,
-    ConversationQuery, CountsOut, ErrorOut, MessageOut, NoteIn, ReplyIn,
+    BulkIn,
+    BulkOut,
+    ConflictOut,
+    ConversationDetailOut,
+    ConversationListOut,
+    ConversationOut,
+    ConversationPatchIn,
+    ConversationQuery,
+    CountsOut,
+    ErrorOut,
+    MessageOut,
+    NoteIn,
+    ReplyIn,
 )
 from app.conversations import actions, replies, sending
 from app.conversations.queries import counts, history, list_conversations

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from app.api.schemas import ContactOut, ConversationOut, Network, Query, Strict
 from app.events.catalogue import WEBHOOK_TYPES
-from app.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH, MIN_LENGTH as MIN_PASSWORD_LENGTH
+from app.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from app.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
 Scope = Literal["read", "write", "admin"]
 Role = Literal["agent", "manager", "admin"]

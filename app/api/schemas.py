@@ -5,10 +5,22 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from app.shapes import (  # noqa: F401  (the shared shapes, re-exported for the API's modules)
-    AccountHealthOut, AccountOut, Channel, ContactOut, ConversationOut, MessageAuthorOut, MessageOut, Network,
-    NotificationOut, Priority, SlaOut, SlaPolicyRefOut, SlaState, Status, UserRefOut,
+    AccountHealthOut,
+    AccountOut,
+    Channel,
+    ContactOut,
+    ConversationOut,
+    MessageAuthorOut,
+    MessageOut,
+    Network,
+    NotificationOut,
+    Priority,
+    SlaOut,
+    SlaPolicyRefOut,
+    SlaState,
+    Status,
+    UserRefOut,
 )
-
 
 # Row ids as the database can hold them: a larger number is a validation error, not a driver error.
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]

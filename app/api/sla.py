@@ -6,8 +6,17 @@ from spectree import Response
 from app.api import bp, require, spec
 from app.api.schemas import ErrorOut
 from app.api.sla_schemas import (
-    MAX_ID, AccountPolicyIn, AccountPolicyOut, PolicyIn, PolicyListOut, PolicyOut, PolicyPatch, SummaryOut, SummaryQuery,
-    WorkloadOut, WorkloadQuery,
+    MAX_ID,
+    AccountPolicyIn,
+    AccountPolicyOut,
+    PolicyIn,
+    PolicyListOut,
+    PolicyOut,
+    PolicyPatch,
+    SummaryOut,
+    SummaryQuery,
+    WorkloadOut,
+    WorkloadQuery,
 )
 from app.errors import ApiError
 from app.extensions import db

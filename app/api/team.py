@@ -6,7 +6,13 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.schemas import (
-    AutoAssignIO, MeOut, MePatchIn, NotificationListOut, NotificationQuery, NotificationReadIn, TeamOut,
+    AutoAssignIO,
+    MeOut,
+    MePatchIn,
+    NotificationListOut,
+    NotificationQuery,
+    NotificationReadIn,
+    TeamOut,
 )
 from app.assignment import auto_assign_mode, set_auto_assign_mode
 from app.extensions import db

@@ -6,14 +6,28 @@ from spectree import Response
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import (
-    UserCreatedOut, UserIn, UserListOut, UserOut, UserPasswordIn, UserPatchIn, UserQuery,
+    UserCreatedOut,
+    UserIn,
+    UserListOut,
+    UserOut,
+    UserPasswordIn,
+    UserPatchIn,
+    UserQuery,
 )
 from app.api.paging import get_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
 from app.extensions import db
 from app.models import User, isoformat
-from app.users import PasswordError, UserConflict, UserError, change_password, create_user, generate_password, update_user
+from app.users import (
+    PasswordError,
+    UserConflict,
+    UserError,
+    change_password,
+    create_user,
+    generate_password,
+    update_user,
+)
 
 
 def user_dict(user):

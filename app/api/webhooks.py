@@ -4,21 +4,31 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import jsonify
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from spectree import Response
+from sqlalchemy.orm import selectinload
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import (
-    DeliveryDetailOut, DeliveryListOut, DeliveryOut, DeliveryQuery, EventTypeListOut, RotateIn, RotateOut,
-    WebhookCreatedOut, WebhookIn, WebhookListOut, WebhookOut, WebhookPatchIn,
+    DeliveryDetailOut,
+    DeliveryListOut,
+    DeliveryOut,
+    DeliveryQuery,
+    EventTypeListOut,
+    RotateIn,
+    RotateOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookListOut,
+    WebhookOut,
+    WebhookPatchIn,
 )
 from app.api.paging import get_by_id, page_by_id
 from app.api.schemas import ErrorOut
 from app.errors import ApiError
+from app.events.catalogue import WEBHOOK_TYPES
 from app.extensions import db
 from app.models import WebhookDelivery, WebhookEndpoint, isoformat
 from app.webhooks import endpoints as hooks
-from app.events.catalogue import WEBHOOK_TYPES
 from app.webhooks.shapes import delivery_dict, endpoint_dict
 
 ERRORS = dict(HTTP_404=ErrorOut, HTTP_422=ErrorOut)

@@ -2,13 +2,15 @@
 from functools import wraps
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
 
+from app.auth import throttle
 from app.auth.throttle import TOKEN_FAILURES_PER_IP, Throttled
 from app.database import write_intent
+from app.events import revocation
 from app.extensions import db, login_manager
 from app.models import ApiToken, hash_token, utcnow
 from app.sessions import user_for_token
@@ -139,9 +141,6 @@ def _authenticate_by_token_only():
 
 
 def init_app(app):
-    from app.auth import throttle
-    from app.events import revocation
-
     throttle.init_app(app)
     revocation.init_app(app)
     login_manager.login_view = "auth.login"

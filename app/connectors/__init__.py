@@ -8,9 +8,18 @@ from datetime import timedelta
 from flask import current_app, has_app_context
 
 from app.connectors.base import (
-    DEFAULT_BACKFILL, AccountInfo, AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit,
+    DEFAULT_BACKFILL,
+    AccountInfo,
+    AuthError,
+    BrandIdentity,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RateLimit,
     RateLimited,
-    RejectedError, SentReply, TransientError,
+    RejectedError,
+    SentReply,
+    TransientError,
 )
 from app.connectors.facebook import FacebookConnector
 from app.connectors.twitter import TwitterConnector

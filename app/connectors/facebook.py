@@ -25,8 +25,18 @@ from datetime import datetime, timedelta, timezone
 import facebook
 
 from app.connectors.base import (
-    AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited, RejectedError,
-    SentReply, TransientError, redact, transport_error,
+    AuthError,
+    BrandIdentity,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RateLimit,
+    RateLimited,
+    RejectedError,
+    SentReply,
+    TransientError,
+    redact,
+    transport_error,
 )
 from app.connectors.facebook_cursor import PageCursor
 from app.connectors.facebook_items import comment_item, parse_graph_time

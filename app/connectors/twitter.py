@@ -22,8 +22,18 @@ from functools import partial
 import tweepy
 
 from app.connectors.base import (
-    AuthError, BrandIdentity, Connector, ConnectorError, FetchResult, RateLimit, RateLimited, RejectedError,
-    SentReply, TransientError, redact, transport_error,
+    AuthError,
+    BrandIdentity,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RateLimit,
+    RateLimited,
+    RejectedError,
+    SentReply,
+    TransientError,
+    redact,
+    transport_error,
 )
 from app.connectors.http import RewritingSession
 from app.connectors.twitter_cursor import TimelineCursor

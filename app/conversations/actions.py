@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from app import events
 from app.accounts import lock_accounts
-from app.audit import record
 from app.assignment import notify_assigned
+from app.audit import record
 from app.domain_errors import Conflict, DomainError, Invalid, NotFound
 from app.models import PRIORITIES, STATUSES, Conversation, User, utcnow
 from app.serialize import conversation_summary

@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from app.domain_errors import Invalid, Malformed
 from app.extensions import db
-from app.sla.state import paused_account_ids
 from app.models import Contact, Conversation, Message, fold, isoformat
+from app.sla.state import paused_account_ids
 
 SORTS = ("sla", "newest", "oldest")
 

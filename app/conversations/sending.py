@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app import events
 from app.connectors import connector_for
@@ -74,7 +75,6 @@ def _claim(session, message_id):
 
 def send_reply(session, message_id):
     """Send one queued reply. Returns its final delivery status (or 'skipped')."""
-    from flask import current_app
 
     message = _claim(session, message_id)
     if message is None:

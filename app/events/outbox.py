@@ -13,8 +13,8 @@ import time
 import sqlalchemy as sa
 
 from app.batch_sql import prebuilt
-from app.models import WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 from app.events.catalogue import subscribed, webhook_types_for
+from app.models import WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 
 
 def new_message_id():

@@ -16,8 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 from app.events import catalogue
-from app.extensions import socketio
 from app.events.outbox import write_deliveries
+from app.extensions import socketio
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.batch_sql import update_rows
 from app.assignment import auto_assign
+from app.batch_sql import update_rows
 from app.domain_errors import Invalid
 from app.ingest import publish, store
 from app.ingest.items import CHANNELS
 from app.ingest.plan import plan as make_plan
-from app.models import Conversation, utcnow
 from app.metrics import INGESTED
+from app.models import Conversation, utcnow
 from app.serialize import message_dict
 from app.sla.policies import effective_policy
 from app.text_safety import neutralize_bidi

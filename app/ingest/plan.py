@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from app.ingest.items import InboundAuthor
-from app.text import fold, snippet
 from app.sla import rules
 from app.sla.ledger import ClockWrites
+from app.text import fold, snippet
 
 # ------------------------------------------------------------------ what the store loaded
 

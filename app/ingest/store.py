@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from app.batch_sql import any_of, insert_rows, prebuilt, update_rows
 from app.domain_errors import IngestConflict
 from app.ingest.plan import (
-    AccountRef, ContactRow, ConversationRow, IngestState, KnownMessage, UnconfirmedReply, contact_key, search_text,
+    AccountRef,
+    ContactRow,
+    ConversationRow,
+    IngestState,
+    KnownMessage,
+    UnconfirmedReply,
+    contact_key,
+    search_text,
 )
 from app.models import Contact, Conversation, Message
 from app.sla import store as clock_store

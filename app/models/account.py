@@ -7,8 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.crypto import decrypt_json, encrypt_json
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
-
 from app.vocabulary import NETWORKS  # noqa: F401  (re-exported)
+
 HEALTH_STATES = ("unknown", "ok", "degraded", "unhealthy", "stopped")
 
 

@@ -12,11 +12,15 @@ import time
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, has_app_context, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.serving import make_server
 
 from app.auth.guard import public
+from app.extensions import db
 from app.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from app.models import SlaClock, WebhookDelivery
 from app.ops import bp
 
 
@@ -26,8 +30,6 @@ class DatabaseCollector:
     def collect(self):
         if not has_app_context():
             return
-        from app.extensions import db
-        from app.models import SlaClock, WebhookDelivery
 
         try:
             states = dict(db.session.execute(
@@ -85,9 +87,6 @@ def metrics():
 
 def serve_metrics(config, host, port):
     """The worker's metrics endpoint (`flask worker --metrics-port`), under the same rule as /metrics."""
-    from prometheus_client import make_wsgi_app
-    from werkzeug.datastructures import EnvironHeaders
-    from werkzeug.serving import make_server
 
     exposition = make_wsgi_app(REGISTRY)
 

@@ -13,11 +13,13 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
+from app.auth.guard import guarded_token
+from app.auth.throttle import Throttled
 from app.events import MANAGERS, STAFF, emit_now
+from app.events.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 from app.extensions import db, socketio
 from app.metrics import SOCKET_CONNECTIONS
 from app.realtime.presence import presence_for
-from app.events.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 
 
 def current_presence():
@@ -32,9 +34,6 @@ def _authenticate(auth):
             return user, session_room(user.login_session.id)
     token_value = auth.get("token") if isinstance(auth, dict) else None
     if token_value:
-        from app.auth.guard import guarded_token
-        from app.auth.throttle import Throttled
-
         try:
             token = guarded_token(str(token_value), request.remote_addr)
         except Throttled:

@@ -3,8 +3,11 @@
 Kept in memory per web process. Typing expires on its own (clients repeat "typing" while they type),
 so a closed laptop never leaves a colleague looking "busy" for long.
 """
+import json
 import threading
 import time
+
+import redis
 
 TYPING_TTL_SECONDS = 8
 
@@ -85,7 +88,6 @@ class SharedPresence(Presence):
 
     def __init__(self, redis_url, prefix="carebox"):
         super().__init__()
-        import redis
 
         self.key = f"{prefix}:presence"  # one hash per deployment sharing this Redis (CAREBOX_SOCKETIO_CHANNEL)
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
@@ -100,8 +102,6 @@ class SharedPresence(Presence):
                     "seen": time.time()}
 
     def _mirror(self, sid):
-        import json
-
         entry = self._entry(sid)
         try:
             if entry is None:
@@ -132,8 +132,6 @@ class SharedPresence(Presence):
         return changed
 
     def _shared_sessions(self):
-        import json
-
         try:
             raw = self.redis.hgetall(self.key)
         except Exception:

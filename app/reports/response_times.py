@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from app.models import SlaClock, SocialAccount, User, utcnow
 from app.reports.stats import share, spread
-from app.sla.rules import ANSWER_REASONS, business_seconds
 from app.sla.policies import policy_by_id
+from app.sla.rules import ANSWER_REASONS, business_seconds
 
 THRESHOLDS = (30, 60)  # minutes: what customers expect on social media (DESIGN.md)
 

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta, timezone
 from app.sandbox import personas
 from app.sandbox.demo_accounts import numbered_brand
 from app.sandbox.entities import (
-    Comment, FacebookPage, PagePost, Tweet, XAccount, XUser, guess_lang,
+    Comment,
+    FacebookPage,
+    PagePost,
+    Tweet,
+    XAccount,
+    XUser,
+    guess_lang,
 )
 from app.sandbox.faults import Fault, FaultBook
 from app.sandbox.ids import SnowflakeIds

@@ -71,9 +71,9 @@ from standardwebhooks.webhooks import Webhook
 from app.audit import record
 from app.database import write_intent
 from app.extensions import db
+from app.metrics import WEBHOOK_ATTEMPTS
 from app.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, isoformat, utcnow
 from app.notifications import notify
-from app.metrics import WEBHOOK_ATTEMPTS
 from app.webhooks import ssrf
 from app.webhooks.endpoints import signing_secrets
 

@@ -14,10 +14,10 @@ from flask import current_app
 
 from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
-from app.models import Setting, WebhookDelivery, WebhookEndpoint, utcnow
 from app.events import outbox
-from app.webhooks import ssrf
 from app.events.catalogue import TEST_TYPE, WEBHOOK_TYPES
+from app.models import Setting, WebhookDelivery, WebhookEndpoint, utcnow
+from app.webhooks import ssrf
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_GRACE = timedelta(hours=24)

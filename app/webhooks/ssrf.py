@@ -24,6 +24,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
+from app.models import Setting
+
 SETTING_KEY = "webhooks"
 
 
@@ -127,7 +129,6 @@ def allow_private(app, session):
     """The configuration flag, or the admin setting."""
     if app.config.get("CAREBOX_WEBHOOK_ALLOW_PRIVATE"):
         return True
-    from app.models import Setting
 
     row = session.get(Setting, SETTING_KEY)
     return bool(row and (row.value or {}).get("allow_private"))

@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import uuid
+from datetime import datetime, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -84,6 +85,4 @@ class Worker:
 
 
 def _now():
-    from datetime import datetime, timezone
-
     return datetime.now(timezone.utc)

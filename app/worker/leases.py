@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.database import insert_for
+from app.extensions import db
 from app.models import JobLease, SocialAccount, utcnow
 
 log = logging.getLogger(__name__)
@@ -217,8 +218,6 @@ class LeaseKeeper:
                 self._holds.pop(account_id, None)
 
     def _run(self):
-        from app.extensions import db
-
         while not self._stop.wait(self.seconds / 3):
             with self._lock:
                 holds = dict(self._holds)

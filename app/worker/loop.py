@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from app.database import write_intent
 from app.extensions import db
-from app.models import utcnow
 from app.logs import job_context
+from app.models import utcnow
 from app.worker.connections import ConnectorCache
 from app.worker.leases import LeaseKeeper, claim_due, earliest_due
 from app.worker.polling import run_poll

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app import events
 from app.connectors import connector_for
@@ -29,8 +30,8 @@ from app.crypto import CredentialsError, decrypt_json
 from app.database import write_intent
 from app.extensions import db
 from app.ingest.pipeline import ingest
-from app.models import SocialAccount, utcnow
 from app.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
+from app.models import SocialAccount, utcnow
 from app.serialize import account_dict
 from app.worker.leases import LeaseKeeper, claim_account
 from app.worker.schedule import next_slot
@@ -100,8 +101,6 @@ def _finish(session, claim, owner, **outcome):
 
 
 def _store_outcome(session, account_id, owner, *, result=None, error=None, started=None, due=None):
-    from flask import current_app
-
     cfg = current_app.config
     now = utcnow()
     # FOR UPDATE (PostgreSQL): a rival's claim waits for this commit instead of slipping in between.

@@ -6,8 +6,8 @@ from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Regexp
 
 from app import canned
-from app.auth.guard import role_required
 from app.assignment import AUTO_ASSIGN_MODES, auto_assign_mode, set_auto_assign_mode
+from app.auth.guard import role_required
 from app.domain_errors import Conflict
 from app.extensions import db
 from app.models import CannedResponse
