@@ -32,14 +32,19 @@ def slot_offset(account_id, interval):
 
 
 def next_slot(account_id, due, now, interval):
-    """The account's first slot after both `due` + REJOIN_SECONDS (its poll's scheduled start) and `now`.
+    """The account's next slot after its poll that was due at `due` and ended at `now`.
 
-    For a poll due at a slot that is `due + interval`, unless that has already passed.
+    For a poll due at a slot that is `due + interval`, unless that has already passed (then the first
+    slot after `now`). A poll not due at a slot rejoins at the first slot after `due` + REJOIN_SECONDS,
+    even when its fetch outlasted it (then the next poll is due at once): its successor must start
+    within interval + REJOIN_SECONDS of it, however slow the network was.
     """
     period = _period(interval)
     offset = slot_offset(account_id, interval)
     rejoin = min(round(REJOIN_SECONDS * 1e6), period // 2)
-    after = max(_micros(due) + rejoin, _micros(now))
+    after = _micros(due) + rejoin
+    if is_slot(account_id, due, interval):
+        after = max(after, _micros(now))
     return _EPOCH + (((after - offset) // period + 1) * period + offset) * _MICROSECOND
 
 
