@@ -2,14 +2,14 @@
 
 The usual executemany renders one placeholder per value: for a poller's page of 100 messages
 that is a 50 kB statement of 1,500 parameters, which psycopg re-parses in Python on every call
-(it caches only short statements) and PostgreSQL parses and plans again: over 10 ms per page,
-more than storing the rows takes. On PostgreSQL, `insert_rows` sends one array per column
+(it caches only short statements) and PostgreSQL parses and plans again: more than storing the
+rows takes. On PostgreSQL, `insert_rows` sends one array per column
 instead (INSERT … SELECT unnest(…), unnest(…) …), a short statement that psycopg and
 PostgreSQL prepare once; columns whose value is the same in every row go as one plain value.
 SQLite gets the ordinary executemany.
 
-Statements the hot paths run on every call are built once (`prebuilt`): on these machines building a
-select and its cache key costs about 0.5 ms, more than running it (0.3 ms through the session).
+Statements the hot paths run on every call are built once (`prebuilt`): building a select and its
+cache key costs more than running it.
 """
 from functools import cache, wraps
 

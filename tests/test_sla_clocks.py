@@ -1,4 +1,4 @@
-"""Clocks start, stop and restart as DESIGN.md's SLA semantics say, and are kept for reports.
+"""Clocks start, stop and restart as docs/design.md's SLA semantics say, and are kept for reports.
 
 Messages go through the real ingest path (as pollers and POST /messages do); replies and
 resolving go through app/sla/conversation.py as the conversation actions do.

@@ -1,4 +1,4 @@
-"""REST API under /api/v1 (DESIGN.md, "Interfaces").
+"""REST API under /api/v1 (docs/design.md, "Interfaces").
 
 Requests and responses are pydantic models (app/api/schemas.py) validated by
 spectree, which also builds the OpenAPI document from the same code. Callers

@@ -1,4 +1,4 @@
-"""Request and response models of the REST API (shapes fixed by DESIGN.md; fields may be added)."""
+"""Request and response models of the REST API (shapes fixed by docs/design.md; fields may be added)."""
 from datetime import datetime
 from typing import Annotated, Literal
 

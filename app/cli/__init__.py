@@ -1,4 +1,4 @@
-"""`flask …` commands (DESIGN.md, "Interfaces"): users, accounts, tokens, worker, sandbox, demo."""
+"""`flask …` commands (docs/design.md, "Interfaces"): users, accounts, tokens, worker, sandbox, demo."""
 
 
 def init_app(app):

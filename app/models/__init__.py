@@ -1,4 +1,4 @@
-"""The domain model (names fixed by ../shared/DESIGN.md)."""
+"""The domain model (names fixed by docs/design.md)."""
 from app.models.account import HEALTH_STATES, NETWORKS, SocialAccount
 from app.models.audit import AuditEvent, JobLease
 from app.models.base import isoformat, utcnow

@@ -41,7 +41,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-@lru_cache(maxsize=4096)  # events repeat the same instants (a batch's receipt time, due times): 3.5 µs each, 0.2 cached
+@lru_cache(maxsize=4096)  # events repeat the same instants (a batch's receipt time, due times)
 def isoformat(value):
     """Render a datetime as ISO 8601 UTC with a Z, or None."""
     if value is None:

@@ -107,9 +107,8 @@ class UncompressedWebSockets:
 
     Every browser offers it, and simple-websocket accepts any offer; then each event is deflated once
     per connected agent (200 agents: 200 compressions of the same text) and each connection keeps its
-    own zlib state. Measured with bench/fanout.py (agents offering deflate, as browsers do): p99 2.0 s
-    instead of 0.7 s and 30 MB more RSS at 200 agents. Socket.IO's own server leaves it off by default
-    for the same reason. Events are small JSON; the bandwidth saved is not worth a core.
+    own zlib state: bench/fanout.py (whose agents offer deflate, as browsers do) showed it costing more
+    than the rest of the fan-out. Socket.IO's own server leaves it off by default for the same reason. Events are small JSON; the bandwidth saved is not worth a core.
     """
 
     def __init__(self, wsgi_app):

@@ -67,11 +67,6 @@ class Presence:
             watched = {s["viewing"] for s in self._sessions.values() if s["viewing"] is not None}
         return [self.snapshot(c) for c in sorted(watched)]
 
-    def user_of(self, sid):
-        with self._lock:
-            session = self._sessions.get(sid)
-            return dict(session["user"]) if session else None
-
 
 
 class SharedPresence(Presence):

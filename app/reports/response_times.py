@@ -24,7 +24,7 @@ from app.reports.stats import share, spread
 from app.sla.policies import policy_by_id
 from app.sla.rules import ANSWER_REASONS, business_seconds
 
-THRESHOLDS = (30, 60)  # minutes: what customers expect on social media (DESIGN.md)
+THRESHOLDS = (30, 60)  # minutes: what customers expect on social media (docs/design.md)
 
 
 @dataclass(frozen=True)

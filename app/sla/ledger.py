@@ -5,7 +5,7 @@ conversation in one batch. `ClockWrites` folds those outcomes (app/sla/rules.py)
 store makes: at most one stop or move of the clock that was running in the database, then the new
 clocks in the order they started (all but the last already stopped).
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -40,7 +40,3 @@ class ClockWrites:
     @property
     def empty(self):
         return self.stop_stored is None and self.move_stored is None and not self.new
-
-    def without_stored(self):
-        """The same writes for a conversation not in the database yet (nothing stored to stop or move)."""
-        return replace(self, stored_running=False, stop_stored=None, move_stored=None)

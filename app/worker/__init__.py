@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 # A poll thread waits on a socket a dozen times per poll (HTTP requests, database round trips) and needs
 # the GIL back each time; while another thread runs Python, CPython hands it over only after the switch
-# interval (5 ms by default), so at 100 polls a second those hand-overs, not the work, set a poll's duration.
+# interval (several milliseconds by default), so with many polls a second those hand-overs, not the work,
+# set a poll's duration (bench/polling.py shows it).
 WORKER_SWITCH_INTERVAL = 0.001
 
 

@@ -1,7 +1,7 @@
 """The worker's connectors: one per account, kept from one poll to the next, over one shared connection pool.
 
 Building a connector per poll (a tweepy or facebook-sdk client and a requests.Session of its own)
-also opened a new TCP connection per poll: at 100 polls a second, connecting and closing was the
+also opened a new TCP connection per poll: at a hundred polls a second, connecting and closing was the
 worker's largest single cost, and each connection a new thread on a threaded server. Connectors
 are plain objects with no database state (app/connectors/base.py), so the worker keeps each
 account's until its details change (the AccountInfo differs: new credentials, base URL, handle),
