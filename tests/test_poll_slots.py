@@ -19,9 +19,9 @@ def test_a_poll_due_at_a_slot_is_followed_by_the_next_however_long_it_took():
         assert next_slot(7, due, due + seconds(took), INTERVAL) == due + seconds(INTERVAL)
 
 
-def test_slots_that_passed_during_a_long_poll_are_skipped_not_caught_up():
+def test_slots_that_passed_before_a_late_poll_started_are_skipped_not_caught_up():
     due = next_slot(7, T0, T0, INTERVAL)
-    assert next_slot(7, due, due + seconds(25), INTERVAL) == due + seconds(30)
+    assert next_slot(7, due, due + seconds(25), INTERVAL) == due + seconds(30)  # started 25 s late
 
 
 def test_a_poll_off_its_slots_rejoins_them_within_one_interval_and_a_half_second():
@@ -30,6 +30,12 @@ def test_a_poll_off_its_slots_rejoins_them_within_one_interval_and_a_half_second
         following = next_slot(42, due, due + seconds(0.05), INTERVAL)
         assert is_slot(42, following, INTERVAL)
         assert due + seconds(REJOIN_SECONDS) < following <= due + seconds(INTERVAL + REJOIN_SECONDS)
+
+
+def test_a_slow_first_poll_still_rejoins_within_one_interval_and_a_half_second_of_its_start():
+    # The next slot counts from when the poll started, not from when its fetch ended.
+    following = next_slot(42, T0, T0 + seconds(0.05), INTERVAL)
+    assert following <= T0 + seconds(INTERVAL + REJOIN_SECONDS)
 
 
 def test_accounts_connected_together_fall_due_spread_over_the_interval():

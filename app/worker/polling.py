@@ -131,9 +131,10 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
         account.consecutive_failures = 0
         account.last_success_at = now
         account.health = "ok"
-        account.next_poll_at = _next_poll_at(account, due, _interval_from_budget(account, result, cfg, now), cfg, now)
+        account.next_poll_at = _next_poll_at(account, due, started, _interval_from_budget(account, result, cfg, now),
+                                             cfg, now)
     elif result is not None and error.retryable:
-        outcome = _record_interrupted(account, result, error, cfg, now, outcome, due)
+        outcome = _record_interrupted(account, result, error, cfg, now, outcome, due, started)
     else:
         outcome = _record_failure(account, error, cfg, now)
     account.lease_owner = None
@@ -160,11 +161,11 @@ def _lag(items, new_results, now):
     return round((now - max(times)).total_seconds(), 3) if times else 0.0
 
 
-def _next_poll_at(account, due, interval, cfg, now):
+def _next_poll_at(account, due, started, interval, cfg, now):
     """The next of the account's slots after the one this poll was due at; later only if the budget says so."""
     if interval > cfg["CAREBOX_POLL_INTERVAL"] or due is None:
         return now + timedelta(seconds=interval)  # the budget sets the pace: spread it from now, as measured
-    return next_slot(account.id, due, now, cfg["CAREBOX_POLL_INTERVAL"])
+    return next_slot(account.id, due, started or now, cfg["CAREBOX_POLL_INTERVAL"])
 
 
 def _interval_from_budget(account, result, cfg, now):
@@ -203,7 +204,7 @@ def _record_failure(account, error, cfg, now):
     return "failed"
 
 
-def _record_interrupted(account, result, error, cfg, now, outcome, due):
+def _record_interrupted(account, result, error, cfg, now, outcome, due, started):
     """A poll that stored progress before `error` stopped it: degraded, never counted towards unhealthy
     (the account works; the next poll goes on from the stored cursor)."""
     account.last_error = error.message[:2000]
@@ -212,7 +213,8 @@ def _record_interrupted(account, result, error, cfg, now, outcome, due):
     if isinstance(error, RateLimited):
         _record_failure(account, error, cfg, now)  # wait for the budget as any rate-limited poll does
         return outcome.replace("ok", "rate-limited", 1)
-    account.next_poll_at = _next_poll_at(account, due, _interval_from_budget(account, result, cfg, now), cfg, now)
+    account.next_poll_at = _next_poll_at(account, due, started, _interval_from_budget(account, result, cfg, now),
+                                         cfg, now)
     return outcome.replace("ok", "partial", 1)
 
 

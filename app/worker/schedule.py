@@ -3,8 +3,8 @@
 Each account has slots `interval` seconds apart. A poll that was due at a slot is followed by the
 next slot, whenever its fetch ended: a slow network does not push the schedule, so consecutive
 polls start `interval` apart plus however late the worker picked each up (the start delay,
-`carebox_poll_start_delay_seconds`). Slots that passed meanwhile (a fetch longer than the
-interval, no worker running) are skipped, not caught up in a burst.
+`carebox_poll_start_delay_seconds`). Slots that passed before a poll started (no worker running,
+none free) are skipped, not caught up in a burst.
 
 The slots are offset within the interval by the account's id (Knuth's multiplicative hash, the
 golden-ratio sequence), so accounts connected together — an agency adding 1,000 brands, a bulk
@@ -31,20 +31,19 @@ def slot_offset(account_id, interval):
     return (account_id * _HASH_MULTIPLIER % 2**32) * period >> 32
 
 
-def next_slot(account_id, due, now, interval):
-    """The account's next slot after its poll that was due at `due` and ended at `now`.
+def next_slot(account_id, due, started, interval):
+    """The account's first slot after both `due` + REJOIN_SECONDS and `started`, for its poll that was due
+    at `due` and started at `started`.
 
-    For a poll due at a slot that is `due + interval`, unless that has already passed (then the first
-    slot after `now`). A poll not due at a slot rejoins at the first slot after `due` + REJOIN_SECONDS,
-    even when its fetch outlasted it (then the next poll is due at once): its successor must start
-    within interval + REJOIN_SECONDS of it, however slow the network was.
+    Counted from the start, not from when the fetch ended: a poll due at a slot and started on time is
+    followed by `due + interval` however long its fetch took (if it took longer, the next poll is due at
+    once). Slots that passed before a poll even started (no worker free, none running) are skipped,
+    not caught up in a burst.
     """
     period = _period(interval)
     offset = slot_offset(account_id, interval)
     rejoin = min(round(REJOIN_SECONDS * 1e6), period // 2)
-    after = _micros(due) + rejoin
-    if is_slot(account_id, due, interval):
-        after = max(after, _micros(now))
+    after = max(_micros(due) + rejoin, _micros(started))
     return _EPOCH + (((after - offset) // period + 1) * period + offset) * _MICROSECOND
 
 
