@@ -319,7 +319,7 @@ def test_webhook_burst_delivered_once_across_workers(cluster, db, receiver, requ
 
     workers = cluster.ensure_workers(2)
     endpoint_id = register_webhook(cluster, receiver, ["message.received"])
-    # Each answer takes 50 ms: a worker sending a batch is busy for a while, so the other claims what comes next.
+    # Each answer takes 50 ms: a worker sending a batch is busy for a while, and the other may claim what comes next.
     receiver.mode, receiver.slow_seconds = "slow", 0.05
     count = 60
 
@@ -348,7 +348,10 @@ def test_webhook_burst_delivered_once_across_workers(cluster, db, receiver, requ
         f"burst-{n}" for n in range(count)}
     senders = {name: len(cluster.log_lines(name, f"endpoint={endpoint_id} ")) for name in workers}
     report(request, "multinode", f"webhook deliveries sent per worker: {senders}")
-    assert sum(senders.values()) == count and all(senders.values()), "both workers delivered"
+    # Each delivery went out from exactly one worker. Which ones is not fixed: one endpoint's backlog is claimed
+    # oldest first, up to a batch at a time, so a burst that is all in before the next claim goes to one worker
+    # (which keeps the endpoint's order); the two share when the burst spans several claims.
+    assert sum(senders.values()) == count, "every delivery sent by exactly one worker"
 
 
 def test_killed_worker_accounts_move_to_the_survivor(cluster, db, request):
