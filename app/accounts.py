@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from app.audit import record
 from app.batch_sql import any_of, prebuilt
+from app.domain_errors import Invalid
 from app.models import NETWORKS, SocialAccount, User, utcnow
 
 CREDENTIAL_KEYS = {
@@ -15,7 +16,7 @@ CREDENTIAL_KEYS = {
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
-class AccountError(ValueError):
+class AccountError(Invalid, ValueError):
     """Bad input for an account; the message says what to fix."""
 
 

@@ -9,7 +9,6 @@ import logging
 import uuid
 
 from flask import g, request
-from pythonjsonlogger.json import JsonFormatter
 from werkzeug.serving import WSGIRequestHandler
 
 from log_redaction import redact
@@ -32,6 +31,8 @@ def configure_logging(log_format="text", level="INFO"):
         return
     handler = logging.StreamHandler()
     if log_format.lower() == "json":
+        from pythonjsonlogger.json import JsonFormatter  # only processes asked for JSON logs pay for it
+
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(job_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))

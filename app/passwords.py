@@ -9,8 +9,6 @@ cheap for everyone.
 import re
 import secrets
 
-from zxcvbn import zxcvbn
-
 MIN_LENGTH = 12
 MAX_LENGTH = 64  # NIST SP 800-63B asks to allow at least 64
 MIN_SCORE = 3  # zxcvbn: 0 too guessable … 4 very unguessable; 3 resists an offline attack on a slow hash
@@ -31,6 +29,10 @@ def password_problem(password, *, email=None, name=None):
         return TOO_SHORT.format(n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return TOO_LONG.format(n=MAX_LENGTH)
+    # Imported here, not at the top: its word lists cost every web and worker process memory, and only
+    # the few requests that set a password need them.
+    from zxcvbn import zxcvbn
+
     inputs = _user_inputs(email, name)
     result = zxcvbn(password, user_inputs=inputs, max_length=MAX_LENGTH)
     if result["score"] >= MIN_SCORE:

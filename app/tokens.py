@@ -1,4 +1,5 @@
 """API tokens: the rules the CLI, the admin pages and the REST API share. Callers commit."""
+from app.domain_errors import Invalid
 from app.audit import record
 from app.events.revocation import drop_connections, token_room
 from app.models import TOKEN_SCOPES, ApiToken, utcnow
@@ -6,8 +7,10 @@ from app.models import TOKEN_SCOPES, ApiToken, utcnow
 DEFAULT_SCOPES = ("read", "write")
 
 
-class TokenError(ValueError):
+class TokenError(Invalid, ValueError):
     """Bad input for a token; the message says what to fix."""
+
+    code = "invalid_token_request"
 
 
 def issue_token(session, *, user, name, scopes=None, actor=None):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app import events
 from app.accounts import find_user_by_email
 from app.audit import record
+from app.domain_errors import Conflict, Invalid
 from app.events.revocation import drop_connections, user_room
 from app.models import ROLES, User
 from app.models.user import ROLE_RANK
@@ -21,16 +22,22 @@ from app.sessions import end_sessions
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class UserError(ValueError):
+class UserError(Invalid, ValueError):
     """Bad input for a user; the message says what to fix."""
+
+    code = "invalid_user"
 
 
 class PasswordError(UserError):
     """The password does not meet the rule (app/passwords.py); the message says why."""
 
+    code = "weak_password"
 
-class UserConflict(UserError):
+
+class UserConflict(Conflict, UserError):
     """The change clashes with existing state (a taken email, the last admin)."""
+
+    code = "conflict"
 
 
 def check_new_password(password, *, email, name=None):

@@ -293,7 +293,8 @@ def main():
 
     logging.disable(logging.WARNING)
     url, drop = make_database()
-    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    # As deployed: no schema check of every published payload (the test suite turns it on).
+    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "CAREBOX_CHECK_EVENT_PAYLOADS": False}))
     try:
         with app.app_context():
             upgrade()

@@ -59,11 +59,6 @@ def _out(policy, recomputed=None):
     return body
 
 
-def _conflict(exc):
-    db.session.rollback()
-    return ApiError(409, str(exc), code="conflict")
-
-
 @bp.get("/sla/policies")
 @require("read", "manager")
 @spec.validate(resp=Response(HTTP_200=PolicyListOut), tags=["sla"])
@@ -78,10 +73,7 @@ def get_sla_policies():
 @spec.validate(json=PolicyIn, resp=Response(HTTP_201=PolicyOut, HTTP_409=ErrorOut), tags=["sla"])
 def post_sla_policy(json: PolicyIn):
     """Create a policy. Marking it default moves the running clocks of accounts without their own policy."""
-    try:
-        policy, moved = manage.create_policy(db.session, json.stored())
-    except manage.PolicyConflict as exc:
-        raise _conflict(exc) from exc
+    policy, moved = manage.create_policy(db.session, json.stored())
     db.session.commit()
     return jsonify(_out(policy, moved)), 201
 
@@ -108,10 +100,7 @@ def patch_sla_policy(policy_id, json: PolicyPatch):
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "policy"
         raise ApiError(422, f"{where}: {first['msg']}", code="validation_error") from exc
-    try:
-        moved = manage.update_policy(db.session, policy, data)
-    except manage.PolicyConflict as exc:
-        raise _conflict(exc) from exc
+    moved = manage.update_policy(db.session, policy, data)
     db.session.commit()
     return jsonify(_out(policy, moved))
 
@@ -122,10 +111,7 @@ def patch_sla_policy(policy_id, json: PolicyPatch):
 def delete_sla_policy(policy_id):
     """Delete a policy that no account follows (409 otherwise)."""
     policy = _policy_or_404(policy_id)
-    try:
-        manage.delete_policy(db.session, policy)
-    except manage.PolicyConflict as exc:
-        raise _conflict(exc) from exc
+    manage.delete_policy(db.session, policy)
     db.session.commit()
     return "", 204
 

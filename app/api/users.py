@@ -20,9 +20,6 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import User, isoformat
 from app.users import (
-    PasswordError,
-    UserConflict,
-    UserError,
     change_password,
     create_user,
     generate_password,
@@ -45,14 +42,6 @@ def _user_or_404(user_id):
     return user
 
 
-def _raise(exc):
-    if isinstance(exc, UserConflict):
-        raise ApiError(409, str(exc), code="conflict") from None
-    if isinstance(exc, PasswordError):
-        raise ApiError(422, str(exc), code="weak_password") from None
-    raise ApiError(422, str(exc), code="invalid_user") from None
-
-
 @bp.get("/users")
 @require("admin", "admin")
 @spec.validate(query=UserQuery, resp=Response(HTTP_200=UserListOut), tags=["users"])
@@ -73,11 +62,8 @@ def list_users(query: UserQuery):
 def create_user_view(json: UserIn):
     """Create a user. Without a password, one is generated and returned once."""
     password = json.password or generate_password()
-    try:
-        user = create_user(db.session, email=json.email, role=json.role, name=json.name, password=password,
-                           actor=current_user)
-    except UserError as exc:
-        _raise(exc)
+    user = create_user(db.session, email=json.email, role=json.role, name=json.name, password=password,
+                       actor=current_user)
     db.session.commit()
     return jsonify({**user_dict(user), "password": None if json.password else password}), 201
 
@@ -97,10 +83,7 @@ def get_user(user_id):
 def patch_user(user_id, json: UserPatchIn):
     """Rename, change role, deactivate (`is_active: false`) or reactivate. The last active admin stays admin."""
     user = _user_or_404(user_id)
-    try:
-        update_user(db.session, user, name=json.name, role=json.role, is_active=json.is_active, actor=current_user)
-    except UserError as exc:
-        _raise(exc)
+    update_user(db.session, user, name=json.name, role=json.role, is_active=json.is_active, actor=current_user)
     db.session.commit()
     return jsonify(user_dict(user))
 
@@ -114,9 +97,6 @@ def reset_user_password(user_id, json: UserPasswordIn):
     user = _user_or_404(user_id)
     password = json.password or generate_password()
     keep = current_user.login_session if user.id == current_user.id else None  # your own browser stays signed in
-    try:
-        change_password(db.session, user, new_password=password, keep=keep, actor=current_user)
-    except UserError as exc:
-        _raise(exc)
+    change_password(db.session, user, new_password=password, keep=keep, actor=current_user)
     db.session.commit()
     return jsonify({**user_dict(user), "password": None if json.password else password})

@@ -6,6 +6,7 @@ times recomputes the running clocks it governs, in the same transaction. Callers
 import sqlalchemy as sa
 
 from app.audit import record
+from app.domain_errors import Conflict
 from app.models import SlaPolicy, SocialAccount, isoformat
 from app.sla.policies import forget
 from app.sla.recompute import recompute_accounts
@@ -14,7 +15,7 @@ FIELDS = ("name", "warn_minutes", "breach_minutes", "is_default", "timezone", "b
 TIMING_FIELDS = ("warn_minutes", "breach_minutes", "timezone", "business_hours", "holidays")
 
 
-class PolicyConflict(ValueError):
+class PolicyConflict(Conflict, ValueError):
     """The change would break a rule (a name taken, a policy still in use); the message says which."""
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 
 from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
+from app.domain_errors import Invalid
 from app.events import outbox
 from app.events.catalogue import TEST_TYPE, WEBHOOK_TYPES
 from app.models import Setting, WebhookDelivery, WebhookEndpoint, utcnow
@@ -24,12 +25,16 @@ DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 
 
-class WebhookError(ValueError):
+class WebhookError(Invalid, ValueError):
     """Bad input for an endpoint; the message says what to fix."""
+
+    code = "invalid_webhook"
 
 
 class UrlRefused(WebhookError):
     """The URL is not http(s) or resolves to an address webhooks may not reach (see ssrf.py)."""
+
+    code = "url_refused"
 
 
 def new_secret():
