@@ -6,6 +6,7 @@ this run and dropped afterwards. The schema comes from the migrations.
 """
 import contextlib
 import os
+import time
 import uuid
 
 import pytest
@@ -60,14 +61,23 @@ def migrated(database_uri):
     return database_uri
 
 
-def truncate_all(db):
+def truncate_all(db, attempts=10):
+    """Empty every table. A live server's request can still be finishing when a test ends (werkzeug does not
+    wait for its request threads); PostgreSQL may then pick the TRUNCATE as a deadlock's victim: try again."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(sa.text(f'DELETE FROM "{t}"'))
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                if db.engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                else:
+                    for t in tables:
+                        conn.execute(sa.text(f'DELETE FROM "{t}"'))
+            return
+        except sa.exc.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
