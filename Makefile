@@ -8,7 +8,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test lint test-sqlite test-postgres deps dev-deps chromium clean
+.PHONY: run test lint translations test-sqlite test-postgres deps dev-deps chromium clean
 
 run: deps
 	$(FLASK) db upgrade
@@ -23,6 +23,22 @@ test: dev-deps chromium
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# After changing any user-facing string: extract, merge into every catalogue (then translate what is new or
+# fuzzy in app/translations/*/LC_MESSAGES/*.po), and compile. tests/test_catalogues.py fails until all are complete.
+LOCALES := en ru be ar
+PYBABEL := $(VENV)/bin/pybabel
+translations: dev-deps
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file --project Carebox -o app/translations/messages.pot .
+	$(PYBABEL) -q extract -F babel-js.cfg -k pgettext:1c,2 --no-wrap --sort-by-file --project Carebox -o app/translations/js.pot .
+	for domain in messages js; do for locale in $(LOCALES); do \
+	  if [ -f app/translations/$$locale/LC_MESSAGES/$$domain.po ]; then \
+	    $(PYBABEL) -q update --no-wrap --ignore-obsolete -D $$domain -i app/translations/$$domain.pot -d app/translations -l $$locale; \
+	  else $(PYBABEL) -q init --no-wrap -D $$domain -i app/translations/$$domain.pot -d app/translations -l $$locale; fi; \
+	done; done
+	$(PY) -m app.i18n.english
+	$(PYBABEL) -q compile -D messages -d app/translations
+	$(PYBABEL) -q compile -D js -d app/translations
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

@@ -101,6 +101,11 @@ class Config:
     # How far back the first poll of a newly connected account reads (as far as the network serves).
     CAREBOX_BACKFILL_HOURS = float(os.environ.get("CAREBOX_BACKFILL_HOURS") or 24)
 
+    # Languages (app/i18n): a user's own choice wins, then the browser's Accept-Language, then this default
+    # (one of en, ru, be, ar). Times show in the user's time zone, else this one (an IANA name).
+    CAREBOX_DEFAULT_LOCALE = os.environ.get("CAREBOX_DEFAULT_LOCALE") or "en"
+    CAREBOX_DEFAULT_TIMEZONE = os.environ.get("CAREBOX_DEFAULT_TIMEZONE") or "UTC"
+
     # Sandbox network (embedded mode and `flask sandbox`).
     CAREBOX_SANDBOX_HOST = os.environ.get("CAREBOX_SANDBOX_HOST", "127.0.0.1")
     CAREBOX_SANDBOX_PORT = env_int("CAREBOX_SANDBOX_PORT", 5001)

@@ -34,6 +34,9 @@ def create_app(config=None):
 
     auth.init_app(app)  # before CSRF: anonymous callers hear "sign in", not "bad form"
     csrf.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)  # each request's language and time zone; the front-end's catalogue
     socketio.init_app(
         app,
         async_mode=app.config["CAREBOX_ASYNC_MODE"],

@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     is_available: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's language and time zone; None follows the browser's Accept-Language and the workspace default.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
 
