@@ -25,6 +25,7 @@ function shortcutOf(event) {
   if (event.key === "/") return "Slash"; // layouts that type "/" elsewhere (Shift+7 on a German one)
   if (event.shiftKey) return null; // J with Shift is not j
   if (event.code === "NumpadEnter") return "Enter";
+  if (!event.code && /^[a-z]$/iu.test(event.key || "")) return `Key${event.key.toUpperCase()}`; // no physical key known (some virtual keyboards)
   return event.code || event.key;
 }
 
