@@ -1,6 +1,8 @@
 // What an agent does to conversations. Each call returns the updated conversation and announces it
 // on the bus ("conversation"), exactly as a live event would, so every view updates the same way.
+import { announce } from "./announce.js";
 import { patch, post } from "./api.js";
+import { _ } from "./i18n.js";
 import { emit, state } from "./store.js";
 import { toastError } from "./toast.js";
 
@@ -15,14 +17,19 @@ async function run(what, call) {
   }
 }
 
-export const update = (id, changes, what = "Could not update the conversation") =>
+export const update = (id, changes, what = _("Could not update the conversation")) =>
   run(what, () => patch(`/conversations/${id}`, changes));
 
-export const claim = (id) => run("Could not assign it to you", () => post(`/conversations/${id}/claim`));
+export const claim = (id) => run(_("Could not assign it to you"), () => post(`/conversations/${id}/claim`));
 
-export const resolve = (id) => update(id, { status: "resolved" }, "Could not resolve it");
+/** Resolving takes the row out of the open list: said too, for those who do not see it go. */
+export async function resolve(id) {
+  const conv = await update(id, { status: "resolved" }, _("Could not resolve it"));
+  if (conv) announce(_("Conversation resolved."));
+  return conv;
+}
 
-export const assign = (id, userId) => update(id, { assignee_id: userId }, "Could not assign it");
+export const assign = (id, userId) => update(id, { assignee_id: userId }, _("Could not assign it"));
 
 function known(id) {
   return state.detail && state.detail.id === id ? state.detail : state.conversations.get(id);
@@ -31,10 +38,10 @@ function known(id) {
 export function addTag(id, tag) {
   const conv = known(id);
   const tags = [...new Set([...(conv?.tags || []), tag])];
-  return update(id, { tags }, "Could not tag it");
+  return update(id, { tags }, _("Could not tag it"));
 }
 
 export function removeTag(id, tag) {
   const conv = known(id);
-  return update(id, { tags: (conv?.tags || []).filter((t) => t !== tag) }, "Could not remove the tag");
+  return update(id, { tags: (conv?.tags || []).filter((t) => t !== tag) }, _("Could not remove the tag"));
 }

@@ -1,4 +1,6 @@
 // The REST API from the browser: session cookie + X-CSRFToken on writes, JSON errors as ApiError.
+import { _ } from "./i18n.js";
+
 const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const TIMEOUT_MS = 15000;
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -6,7 +8,7 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export class ApiError extends Error {
   constructor(status, body) {
     const error = (body && body.error) || {};
-    super(error.message || `The server answered ${status}.`);
+    super(error.message || _("The server answered %(status)s.", { status: String(status) }));
     this.status = status;
     this.code = error.code || "error";
     this.details = error.details;
@@ -43,7 +45,7 @@ export async function api(path, { method = "GET", body, query, headers = {}, sig
     response = await fetch(url, init);
   } catch (exc) {
     if (signal && signal.aborted) throw exc; // the caller gave up: not an error to show
-    throw new ApiError(0, { error: { code: "unreachable", message: "Carebox cannot be reached; check the connection and try again." } });
+    throw new ApiError(0, { error: { code: "unreachable", message: _("Carebox cannot be reached; check the connection and try again.") } });
   }
   if (response.status === 401) {
     window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);

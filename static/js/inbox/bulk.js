@@ -1,5 +1,7 @@
 // Bulk actions on the checked conversations: assign, unassign, tag, resolve, mark as spam.
+import { announce } from "./announce.js";
 import { post } from "./api.js";
+import { _, ngettext, number } from "./i18n.js";
 import * as listview from "./listview.js";
 import { on, state } from "./store.js";
 import { el } from "./text.js";
@@ -12,7 +14,7 @@ const result = document.getElementById("bulk-result");
 
 function show() {
   bar.hidden = state.checked.size === 0;
-  countLabel.textContent = `${state.checked.size} selected`;
+  countLabel.textContent = ngettext("%(num)s selected", "%(num)s selected", state.checked.size);
 }
 
 async function run(action, value) {
@@ -22,7 +24,12 @@ async function run(action, value) {
   try {
     const body = await post("/conversations/bulk", value === undefined ? { ids, action } : { ids, action, value });
     const errors = body.errors || [];
-    result.textContent = errors.length ? `${errors.length} not changed: ${errors.map((e) => `#${e.id} ${e.message}`).join("; ")}` : "";
+    const reasons = errors.map((e) => _("#%(id)s: %(reason)s", { id: number(e.id, { useGrouping: false }), reason: e.message }));
+    result.textContent = errors.length
+      ? ngettext("%(num)s not changed: %(reasons)s", "%(num)s not changed: %(reasons)s", errors.length, { reasons: reasons.join("; ") })
+      : "";
+    const changed = ids.length - errors.length;
+    if (changed > 0) announce(ngettext("%(num)s conversation changed.", "%(num)s conversations changed.", changed));
     state.checked.clear();
     listview.showChecked();
     show();

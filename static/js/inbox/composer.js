@@ -3,10 +3,13 @@
 // guard: a reply carries the last message the agent saw, and a 409 shows what arrived meanwhile.
 import { ApiError, post } from "./api.js";
 import * as canned from "./canned.js";
+import { listOf } from "./format.js";
+import { _, ngettext, number, pgettext } from "./i18n.js";
+import { languageName, networkName, roleName } from "./names.js";
 import * as presence from "./presence.js";
 import { emit, state } from "./store.js";
 import * as suggest from "./suggest.js";
-import { codePoints, contactLabel, el, linkify, truncate } from "./text.js";
+import { bdi, codePoints, contactLabel, el, linkify, sentence, truncate } from "./text.js";
 import * as thread from "./thread.js";
 
 const form = document.getElementById("composer");
@@ -19,8 +22,8 @@ const targetLabel = document.getElementById("reply-target");
 const conflictBox = document.getElementById("conflict");
 const FALLBACK_LIMITS = { twitter: 280, facebook: 8000 };
 const PLACEHOLDERS = {
-  reply: "Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends.",
-  note: "Private note for the team. @name mentions a teammate, Ctrl+Enter saves.",
+  reply: _("Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends."),
+  note: _("Private note for the team. @name mentions a teammate, Ctrl+Enter saves."),
 };
 
 // twitter-text (X's weighted count) is big: it loads once the inbox is interactive (loadCounter).
@@ -66,7 +69,9 @@ export function loadCounter() {
 function showCount() {
   const { used, max } = measure(textarea.value);
   const over = max !== null && used > max;
-  counter.textContent = max === null ? `${used}` : over ? `${used - max} over the ${max} limit` : `${used} / ${max}`;
+  counter.textContent = max === null ? number(used)
+    : over ? ngettext("%(num)s over the %(max)s limit", "%(num)s over the %(max)s limit", used - max, { max: number(max) })
+    : _("%(used)s / %(max)s", { used: number(used), max: number(max) });
   counter.classList.toggle("is-over", over);
   sendButton.disabled = sending || over || !textarea.value.trim();
 }
@@ -85,7 +90,7 @@ function replyTarget() {
 function showTarget() {
   const target = mode === "reply" ? replyTarget() : null;
   targetLabel.replaceChildren(...(target
-    ? ["Replying to ", ...contactLabel(target.author), ": “", el("bdi", { text: truncate(target.text, 60) }), "”"] : []));
+    ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: contactLabel(target.author), text: bdi(truncate(target.text, 60)) }) : []));
   thread.showReplyTarget();
 }
 
@@ -94,8 +99,8 @@ function setMode(next) {
   for (const tab of form.querySelectorAll("[data-mode]")) tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
   form.classList.toggle("is-note", mode === "note");
   textarea.placeholder = PLACEHOLDERS[mode];
-  textarea.setAttribute("aria-label", mode === "note" ? "Private note" : "Reply");
-  sendButton.firstChild.textContent = mode === "note" ? "Save note " : "Send ";
+  textarea.setAttribute("aria-label", mode === "note" ? _("Private note") : pgettext("noun", "Reply"));
+  sendButton.querySelector(".send-label").textContent = mode === "note" ? _("Save note") : pgettext("verb", "Send");
   showCount();
   showTarget();
 }
@@ -121,6 +126,16 @@ export function bind(id, whenLoaded) {
   state.replyToId = null;
   errorBox.textContent = "";
   setMode(draft ? draft.mode : "reply");
+  offerLanguage(id, state.conversations.get(id)?.language);
+  whenLoaded.then(() => offerLanguage(id, state.detail?.id === id ? state.detail.language : undefined));
+}
+
+/** Canned responses in the conversation's language first (conversation.language; null or absent: unknown). */
+function offerLanguage(id, language) {
+  if (language === undefined || conversationId !== id) return;
+  canned.useLanguage(language).then((changed) => {
+    if (changed && conversationId === id) fillCannedSelect();
+  });
 }
 
 /** The thread was (re)loaded: what it shows counts as seen unless the agent is mid-draft. Returns the ids not seen yet. */
@@ -183,20 +198,23 @@ function showConflict(newer) {
   lastSeenId = Math.max(lastSeenId, maxId(newer));
   const others = newer.filter((m) => m.direction === "outbound").length;
   const customer = newer.filter((m) => m.direction === "inbound").length;
-  const why = [
-    others ? `${others === 1 ? "a reply was" : `${others} replies were`} sent` : null,
-    customer ? `the customer wrote ${customer === 1 ? "again" : `${customer} more messages`}` : null,
-  ].filter(Boolean).join(" and ") || "new messages arrived";
+  // What happened, as clauses joined the reader's way ("a reply was sent and the customer wrote again").
+  const clauses = [
+    others === 1 ? _("a reply was sent") : others ? ngettext("%(num)s reply was sent", "%(num)s replies were sent", others) : null,
+    customer === 1 ? _("the customer wrote again")
+      : customer ? ngettext("the customer wrote %(num)s more message", "the customer wrote %(num)s more messages", customer) : null,
+  ].filter(Boolean);
+  const why = clauses.length ? listOf(clauses) : _("new messages arrived");
   conflictBox.replaceChildren(
-    el("p", { class: "conflict-title", text: `Not sent: while you were writing, ${why}. Read them, then send or discard your reply.` }),
+    el("p", { class: "conflict-title", text: _("Not sent: while you were writing, %(what)s. Read them, then send or discard your reply.", { what: why }) }),
     el("ol", { class: "conflict-messages" }, newer.map((m) => el("li", { class: `msg-${m.direction}` },
       el("span", { class: "msg-author", dir: "auto" },
-        m.direction === "inbound" ? contactLabel(m.author) : el("bdi", { text: m.author.name || "Reply" })),
+        m.direction === "inbound" ? contactLabel(m.author) : bdi(m.author.name || pgettext("noun", "Reply"))),
       el("p", { class: "msg-text", dir: "auto" }, linkify(m.text))))),
     el("div", { class: "conflict-actions" },
-      el("button", { type: "button", class: "primary send-anyway", text: "Send anyway", on: { click: () => send() } }),
-      el("button", { type: "button", class: "discard-reply", text: "Discard my reply", on: { click: discard } }),
-      el("span", { class: "muted", text: "Ctrl+Enter also sends." })),
+      el("button", { type: "button", class: "primary send-anyway", text: _("Send anyway"), on: { click: () => send() } }),
+      el("button", { type: "button", class: "discard-reply", text: _("Discard my reply"), on: { click: discard } }),
+      el("span", { class: "muted", text: _("Ctrl+Enter also sends.") })),
   );
   conflictBox.hidden = false;
   thread.scrollTo(newer[newer.length - 1]?.id);
@@ -228,7 +246,9 @@ export async function send() {
     await Promise.all([loaded, loadCounter()]); // the thread on screen (last_seen_message_id is what the agent saw), exact count
     const { used, max } = measure(text);
     if (max !== null && used > max) {
-      errorBox.textContent = `Too long for ${network() === "twitter" ? "X" : "this network"}: ${used - max} over the limit of ${max}.`;
+      const values = { network: networkName(network()), max: number(max) };
+      errorBox.textContent = ngettext("Too long for %(network)s: %(num)s over the limit of %(max)s.",
+        "Too long for %(network)s: %(num)s over the limit of %(max)s.", used - max, values);
       return;
     }
     const message = await submit(id, text);
@@ -267,7 +287,7 @@ function offerSuggestions() {
   const slash = /(?:^|\s)\/([\p{L}\p{N}_-]*)$/u.exec(before);
   if (slash) {
     const start = textarea.selectionStart - slash[1].length - 1;
-    suggest.open(canned.find(slash[1]).slice(0, 8).map((c) => ({ label: `/${c.shortcut}`, detail: c.title, value: c })),
+    suggest.open(canned.find(slash[1]).slice(0, 8).map((c) => ({ label: `/${c.shortcut}`, detail: c.title, language: c.language, value: c })),
       (item) => insertAtCaret(fillCanned(item), start));
     return;
   }
@@ -276,14 +296,20 @@ function offerSuggestions() {
     const start = textarea.selectionStart - at[1].length - 1;
     const needle = at[1].toLocaleLowerCase();
     const people = [...state.team.values()].filter((u) => u.name.toLocaleLowerCase().startsWith(needle)).slice(0, 8);
-    suggest.open(people.map((u) => ({ label: u.name, detail: u.role, value: u })), (u) => insertAtCaret(`@${u.name} `, start));
+    suggest.open(people.map((u) => ({ label: u.name, detail: roleName(u.role), value: u })), (u) => insertAtCaret(`@${u.name} `, start));
     return;
   }
   suggest.close();
 }
 
+/** "[RU] /thanks — Thank you": the language code as the badge an <option> can hold, its name on hover. */
 export function fillCannedSelect() {
-  cannedSelect.replaceChildren(cannedSelect.options[0], ...state.canned.map((c) => el("option", { value: String(c.id), text: `/${c.shortcut} — ${c.title}` })));
+  cannedSelect.replaceChildren(cannedSelect.options[0], ...canned.current().map((c) => el("option", {
+    value: String(c.id),
+    lang: c.language || undefined,
+    title: c.language ? languageName(c.language) : undefined,
+    text: c.language ? `[${c.language.toUpperCase()}] /${c.shortcut} — ${c.title}` : `/${c.shortcut} — ${c.title}`,
+  })));
 }
 
 export function init() {
@@ -317,7 +343,7 @@ export function init() {
     }
   });
   cannedSelect.addEventListener("change", () => {
-    const item = state.canned.find((c) => String(c.id) === cannedSelect.value);
+    const item = canned.current().find((c) => String(c.id) === cannedSelect.value);
     cannedSelect.value = "";
     if (item) insertAtCaret(fillCanned(item));
   });

@@ -1,5 +1,6 @@
 // The open conversation: load its detail, render header, thread and customer, keep it live.
 import { get } from "./api.js";
+import { _ } from "./i18n.js";
 import * as composer from "./composer.js";
 import * as counts from "./counts.js";
 import * as customer from "./customer.js";
@@ -16,7 +17,7 @@ let controller = null;
 let loading = Promise.resolve();
 
 function setTitle(conv) {
-  state.titleSuffix = conv ? `${isolated(contactName(conv.contact))} · Inbox · Carebox` : null;
+  state.titleSuffix = conv ? _("%(name)s · Inbox · Carebox", { name: isolated(contactName(conv.contact)) }) : null;
   counts.renderTitle();
 }
 
@@ -58,7 +59,7 @@ export function open(id, { focus = null } = {}) {
   loading = fetchDetail(id).then((detail) => {
     if (detail) showDetail(detail);
   }).catch((exc) => {
-    if (exc.name !== "AbortError" && state.openId === id) header.renderLoading({ contact: { name: `Could not load: ${exc.message}` } });
+    if (exc.name !== "AbortError" && state.openId === id) header.renderLoading({ contact: { name: _("Could not load the conversation: %(reason)s", { reason: exc.message }) } });
   });
   composer.bind(id, loading);
   if (focus) composer.focus(focus);

@@ -1,6 +1,7 @@
 // Counts per filter (status, assignee, SLA), each with the other filters applied (GET /conversations/counts).
 // Live events only schedule a refresh: one small request per burst, never a list reload.
 import { get } from "./api.js";
+import { _, number } from "./i18n.js";
 import { listQuery } from "./list.js";
 import { state } from "./store.js";
 
@@ -13,10 +14,12 @@ function render() {
   for (const node of document.querySelectorAll("[data-count]")) {
     const [dimension, key] = node.dataset.count.split(".");
     const value = state.counts?.[dimension]?.[key];
-    node.textContent = value === undefined || value === null ? "" : String(value);
+    node.textContent = value === undefined || value === null ? "" : number(value);
   }
   const open = state.counts?.status?.open;
-  document.title = `${open ? `(${open}) ` : ""}${state.titleSuffix || "Inbox · Carebox"}`;
+  const title = state.titleSuffix || _("Inbox · Carebox");
+  // "(3) Inbox · Carebox": the number of open conversations first, as mail clients do.
+  document.title = open ? _("(%(count)s) %(title)s", { count: number(open), title }) : title;
 }
 
 export async function refresh() {

@@ -1,10 +1,11 @@
 // The customer beside the thread: who they are on the network and how their earlier conversations ended.
-import { shortTime } from "./format.js";
-import { NETWORK_LABELS } from "./listview.js";
+import { fullTime, shortTime } from "./format.js";
+import { _, ngettext } from "./i18n.js";
+import { networkName, outcomeName, statusName } from "./names.js";
 import { el, safeUrl, truncate } from "./text.js";
 
 const panel = document.getElementById("customer");
-const OUTCOMES = { answered: "answered", unanswered: "unanswered", spam: "spam" };
+const OUTCOMES = new Set(["answered", "unanswered", "spam"]);
 let openConversation = () => {};
 
 export function onOpenRequested(fn) {
@@ -13,32 +14,36 @@ export function onOpenRequested(fn) {
 
 function history(detail) {
   const earlier = (detail.history || []).filter((h) => h.id !== detail.id);
-  if (!earlier.length) return el("p", { class: "empty", text: "No earlier conversations." });
+  if (!earlier.length) return el("p", { class: "empty", text: _("No earlier conversations.") });
   return el("ol", { class: "ib-history" }, earlier.map((h) => el("li", {},
     el("button", { type: "button", class: "link", on: { click: () => openConversation(h.id) } },
-      el("span", { class: `outcome outcome-${OUTCOMES[h.outcome] || "other"}`, text: h.outcome || h.status }),
+      el("span", { class: `outcome outcome-${OUTCOMES.has(h.outcome) ? h.outcome : "other"}`, text: h.outcome ? outcomeName(h.outcome) : statusName(h.status) }),
       " ",
-      el("time", { datetime: h.created_at, text: shortTime(h.created_at) }),
+      el("time", { datetime: h.created_at, title: fullTime(h.created_at), text: shortTime(h.created_at) }),
       " ",
       el("span", { class: "history-snippet", dir: "auto", text: truncate(h.snippet, 80) }),
     ),
-    el("span", { class: "muted", text: ` · ${h.message_count ?? "?"} messages · ${h.status}` }),
+    el("span", { class: "muted", text: ` · ${messageCount(h.message_count)} · ${statusName(h.status)}` }),
   )));
+}
+
+function messageCount(n) {
+  return n === null || n === undefined ? _("messages: unknown") : ngettext("%(num)s message", "%(num)s messages", n);
 }
 
 export function render(detail) {
   const contact = detail.contact || {};
   const profile = safeUrl(contact.profile_url);
-  const network = NETWORK_LABELS[detail.network] || detail.network;
+  const network = networkName(detail.network);
   panel.replaceChildren(el("div", { class: "cust" },
-    el("h3", { text: "Customer" }),
+    el("h3", { text: _("Customer") }),
     el("p", { class: "cust-name", dir: "auto", text: contact.name || contact.handle || contact.external_id }),
     contact.handle ? el("p", { class: "cust-handle", dir: "auto" }, "@", el("bdi", { text: contact.handle })) : null,
     contact.followers_count !== null && contact.followers_count !== undefined
-      ? el("p", { class: "cust-followers", text: `${Number(contact.followers_count).toLocaleString()} followers` })
+      ? el("p", { class: "cust-followers", text: ngettext("%(num)s follower", "%(num)s followers", Number(contact.followers_count)) })
       : null,
-    profile ? el("p", {}, el("a", { href: profile, class: "cust-profile", text: `Profile on ${network}` })) : null,
-    el("h3", { text: "Earlier conversations" }),
+    profile ? el("p", {}, el("a", { href: profile, class: "cust-profile", text: _("Profile on %(network)s", { network }) })) : null,
+    el("h3", { text: _("Earlier conversations") }),
     history(detail),
   ));
 }

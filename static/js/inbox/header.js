@@ -1,9 +1,10 @@
 // The open conversation's header: customer, account, status, priority, assignee, tags, SLA clock, presence.
 import * as actions from "./actions.js";
 import { attach, clockNode } from "./clock.js";
-import { NETWORK_LABELS } from "./listview.js";
+import { _, pgettext } from "./i18n.js";
+import { networkName, priorityName, statusName } from "./names.js";
 import { state } from "./store.js";
-import { contactLabel, el } from "./text.js";
+import { bdi, contactLabel, el, sentence } from "./text.js";
 
 const head = document.getElementById("conversation-head");
 const STATUSES = ["open", "pending", "resolved"];
@@ -24,7 +25,7 @@ function people() {
 }
 
 function tagEditor(conv) {
-  const input = el("input", { type: "text", class: "tag-input", placeholder: "add tag", "aria-label": "Add a tag", maxlength: "64", dir: "auto" });
+  const input = el("input", { type: "text", class: "tag-input", placeholder: _("add tag"), "aria-label": _("Add a tag"), maxlength: "64", dir: "auto" });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && input.value.trim()) {
       event.preventDefault();
@@ -34,27 +35,28 @@ function tagEditor(conv) {
   });
   return el("span", { class: "tags" },
     (conv.tags || []).map((tag) => el("span", { class: "tag", dir: "auto" }, tag,
-      el("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${tag}`, text: "×", on: { click: () => actions.removeTag(conv.id, tag) } }))),
+      el("button", { type: "button", class: "tag-remove", "aria-label": _("Remove the tag %(tag)s", { tag }), text: "×", on: { click: () => actions.removeTag(conv.id, tag) } }))),
     input);
 }
 
-export function presenceText(conversationId) {
+/** "Sam is typing… · Alex is viewing", each name isolated. */
+function presenceNodes(conversationId) {
   const presence = state.presence.get(conversationId) || {};
   const others = (people) => (people || []).filter((p) => p.id !== state.me.id);
   const typers = others(presence.typers);
   const typing = new Set(typers.map((p) => p.id));
   const viewers = others(presence.viewers).filter((p) => !typing.has(p.id));
   const parts = [
-    ...typers.map((p) => `${p.name} is typing…`),
-    ...viewers.map((p) => `${p.name} is viewing`),
+    ...typers.map((p) => sentence(_("%(name)s is typing…"), { name: bdi(p.name) })),
+    ...viewers.map((p) => sentence(_("%(name)s is viewing"), { name: bdi(p.name) })),
   ];
-  return parts.join(" · ");
+  return parts.flatMap((part, i) => (i ? [" · ", ...part] : part));
 }
 
 export function renderPresence() {
   const line = head.querySelector(".presence-line");
   if (line && state.detail) {
-    line.textContent = presenceText(state.detail.id);
+    line.replaceChildren(...presenceNodes(state.detail.id));
     line.classList.toggle("has-typers", (state.presence.get(state.detail.id)?.typers || []).some((p) => p.id !== state.me.id));
   }
 }
@@ -62,24 +64,24 @@ export function renderPresence() {
 export function render(conv) {
   const account = (state.detail && state.detail.account) || state.accounts.get(conv.account_id);
   const assignee = conv.assignee_id === null ? "" : String(conv.assignee_id);
-  const clock = clockNode(conv.sla);
+  const clock = clockNode(conv.sla, { long: true });
   head.replaceChildren(
     el("div", { class: "convhead-who" },
       el("h2", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
-      el("span", { class: `network network-${conv.network}`, text: NETWORK_LABELS[conv.network] || conv.network }),
+      el("span", { class: `network network-${conv.network}`, text: networkName(conv.network) }),
       account ? el("span", { class: "muted", dir: "auto", text: account.name }) : null,
       clock),
     el("div", { class: "convhead-controls" },
-      select("Status", conv.status, STATUSES.map((s) => [s, s]), (v) => actions.update(conv.id, { status: v }), "status-select"),
-      select("Priority", conv.priority, PRIORITIES.map((p) => [p, p]), (v) => actions.update(conv.id, { priority: v }), "priority-select"),
-      select("Assignee", assignee, [["", "Unassigned"], ...people().map((u) => [String(u.id), u.name])],
+      select(_("Status"), conv.status, STATUSES.map((s) => [s, statusName(s)]), (v) => actions.update(conv.id, { status: v }), "status-select"),
+      select(_("Priority"), conv.priority, PRIORITIES.map((p) => [p, priorityName(p)]), (v) => actions.update(conv.id, { priority: v }), "priority-select"),
+      select(_("Assignee"), assignee, [["", _("Unassigned")], ...people().map((u) => [String(u.id), u.name])],
         (v) => actions.assign(conv.id, v === "" ? null : Number(v)), "assignee-select"),
       conv.assignee_id === state.me.id ? null
-        : el("button", { type: "button", class: "claim", text: "Assign to me", title: "a", on: { click: () => actions.claim(conv.id) } }),
+        : el("button", { type: "button", class: "claim", text: _("Assign to me"), title: _("Shortcut: %(key)s", { key: "a" }), "aria-keyshortcuts": "a", on: { click: () => actions.claim(conv.id) } }),
       conv.status === "resolved" ? null
-        : el("button", { type: "button", class: "resolve", text: "Resolve", title: "e", on: { click: () => actions.resolve(conv.id) } }),
-      conv.is_spam ? el("span", { class: "tag tag-spam", text: "spam" })
-        : el("button", { type: "button", class: "link spam", text: "Spam", on: { click: () => actions.update(conv.id, { is_spam: true }) } }),
+        : el("button", { type: "button", class: "resolve", text: _("Resolve"), title: _("Shortcut: %(key)s", { key: "e" }), "aria-keyshortcuts": "e", on: { click: () => actions.resolve(conv.id) } }),
+      conv.is_spam ? el("span", { class: "tag tag-spam", text: pgettext("label", "spam") })
+        : el("button", { type: "button", class: "link spam", text: _("Mark as spam"), on: { click: () => actions.update(conv.id, { is_spam: true }) } }),
       tagEditor(conv)),
     el("p", { class: "presence-line", "aria-live": "polite" }),
   );
@@ -88,5 +90,5 @@ export function render(conv) {
 }
 
 export function renderLoading(conv) {
-  head.replaceChildren(el("h2", { class: "who", dir: "auto" }, conv ? contactLabel(conv.contact) : "Loading…"));
+  head.replaceChildren(el("h2", { class: "who", dir: "auto" }, conv ? contactLabel(conv.contact) : _("Loading…")));
 }

@@ -1,6 +1,7 @@
 // The list's loaded window: the first page from the API, more pages on scroll (cursor pagination),
 // and live changes placed in order without reloading (app/conversations/queries.py sorts the same way).
 import { get } from "./api.js";
+import { _ } from "./i18n.js";
 import { parseTime } from "./format.js";
 import * as view from "./listview.js";
 import { compare, insertionIndex, matches } from "./ordering.js";
@@ -26,7 +27,7 @@ function newer(known, incoming) {
 
 function showError(exc) {
   errorBox.hidden = !exc;
-  errorBox.textContent = exc ? `Could not load conversations: ${exc.message}` : "";
+  errorBox.textContent = exc ? _("Could not load conversations: %(reason)s", { reason: exc.message }) : "";
 }
 
 export async function reload() {

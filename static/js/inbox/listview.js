@@ -2,10 +2,11 @@
 // when it changes, so a live event touches one row, never the whole list.
 import { attach, clockNode } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
+import { _, pgettext } from "./i18n.js";
+import { networkName, priorityName } from "./names.js";
 import { memberName, state } from "./store.js";
-import { contactLabel, contactName, el, isolated, truncate } from "./text.js";
+import { bdi, contactLabel, contactName, el, isolated, sentence, truncate } from "./text.js";
 
-export const NETWORK_LABELS = { twitter: "X", facebook: "Facebook", custom: "Custom" };
 const SNIPPET_GRAPHEMES = 160;
 
 const list = document.getElementById("conversation-list");
@@ -24,19 +25,21 @@ function presenceBadges(conversationId) {
   const typerIds = new Set(typers.map((p) => p.id));
   const viewers = others(presence && presence.viewers).filter((p) => !typerIds.has(p.id));
   const badges = [
-    ...typers.map((p) => el("span", { class: "pres pres-typing", text: `${p.name} typing…`, dir: "auto" })),
-    ...viewers.map((p) => el("span", { class: "pres pres-viewing", text: p.name, title: `${p.name} is viewing`, dir: "auto" })),
+    // A badge in the list, short: "Sam typing…" (the header says "Sam is typing…").
+    ...typers.map((p) => el("span", { class: "pres pres-typing", dir: "auto" }, sentence(pgettext("presence badge", "%(name)s typing…"), { name: bdi(p.name) }))),
+    ...viewers.map((p) => el("span", { class: "pres pres-viewing", title: _("%(name)s is viewing", { name: isolated(p.name) }), dir: "auto" }, bdi(p.name))),
   ];
   return badges;
 }
 
 function meta(conv) {
   const parts = [];
-  if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: conv.priority }));
-  if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: "spam" }));
+  if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: priorityName(conv.priority) }));
+  if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: pgettext("label", "spam") }));
   for (const tag of conv.tags || []) parts.push(el("span", { class: "tag", text: tag, dir: "auto" }));
   const assignee = memberName(conv.assignee_id);
-  parts.push(el("span", { class: "assignee", text: assignee ? `→ ${assignee}` : "unassigned" }));
+  // "→ Sam": assigned to Sam (the arrow turns with the page in right-to-left languages).
+  parts.push(el("span", { class: "assignee" }, assignee ? sentence(pgettext("assigned to", "→ %(name)s"), { name: bdi(assignee) }) : pgettext("assignee", "unassigned")));
   return parts;
 }
 
@@ -52,12 +55,12 @@ function renderRow(conv) {
   li.classList.toggle("is-cursor", id === state.cursorId);
   li.classList.toggle("is-open", id === state.openId);
   li.classList.toggle("is-checked", state.checked.has(id));
-  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": `Select the conversation with ${isolated(contactName(conv.contact))}` });
+  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": _("Select the conversation with %(name)s", { name: isolated(contactName(conv.contact)) }) });
   pick.checked = state.checked.has(id);
   const account = state.accounts.get(conv.account_id);
   li.append(
     pick,
-    el("span", { class: `network network-${conv.network}`, text: NETWORK_LABELS[conv.network] || conv.network, title: account ? account.name : "" }),
+    el("span", { class: `network network-${conv.network}`, text: networkName(conv.network), title: account ? account.name : "" }),
     el("span", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
     el("time", { class: "when", datetime: conv.last_message_at || "", title: fullTime(conv.last_message_at), text: shortTime(conv.last_message_at) }),
     el("span", { class: "snippet", dir: "auto", text: truncate(conv.snippet, SNIPPET_GRAPHEMES) }),

@@ -1,5 +1,6 @@
 // The inbox page: wires the modules together, loads the first page, then stays live over Socket.IO.
 import * as actions from "./actions.js";
+import { announce, conversationArrived } from "./announce.js";
 import { get, patch, post } from "./api.js";
 import * as bulk from "./bulk.js";
 import * as canned from "./canned.js";
@@ -9,13 +10,16 @@ import * as conversation from "./conversation.js";
 import * as counts from "./counts.js";
 import * as customer from "./customer.js";
 import * as filters from "./filters.js";
+import { _ } from "./i18n.js";
 import * as keyboard from "./keyboard.js";
 import * as list from "./list.js";
 import * as listview from "./listview.js";
 import * as notifications from "./notifications.js";
+import { matches } from "./ordering.js";
 import * as presence from "./presence.js";
 import { connect } from "./socket.js";
 import { emit, on, state } from "./store.js";
+import { contactName, isolated } from "./text.js";
 import * as thread from "./thread.js";
 import { toastError } from "./toast.js";
 
@@ -59,7 +63,7 @@ async function messageAction(message, verb) {
       emit("conversation", answer);
     }
   } catch (exc) {
-    toastError(exc, verb === "retry" ? "Could not retry" : "Could not discard");
+    toastError(exc, verb === "retry" ? _("Could not retry the reply") : _("Could not discard the reply"));
     conversation.reload(); // show the reply's real state again
   }
 }
@@ -97,7 +101,7 @@ function initAvailability() {
       state.me.is_available = me.is_available;
     } catch (exc) {
       toggle.checked = !toggle.checked;
-      toastError(exc, "Could not change your availability");
+      toastError(exc, _("Could not change your availability"));
     }
   });
 }
@@ -111,15 +115,30 @@ function sync() {
   notifications.load();
 }
 
+/** What a live change means to this agent, said politely (announce.js): new work, work handed to them. */
+function announceLive(event, data) {
+  const conv = data.conversation;
+  if (!conv) return;
+  if (event === "conversation.created" && matches(conv, state.filters, state.me) !== false) conversationArrived();
+  const assignee = data.changes && data.changes.assignee_id;
+  if (event === "conversation.updated" && assignee && assignee.to === state.me.id && assignee.from !== state.me.id) {
+    announce(_("The conversation with %(name)s is assigned to you.", { name: isolated(contactName(conv.contact)) }));
+  }
+}
+
 /** Socket.IO, started once the first page is on screen; every (re)connect re-syncs from the API. */
 function startLive() {
   const socket = connect({
     onConnect: sync,
-    "conversation.created": (data) => emit("conversation", data.conversation),
+    "conversation.created": (data) => {
+      emit("conversation", data.conversation);
+      announceLive("conversation.created", data);
+    },
     "conversation.updated": (data) => {
       const discarded = data.changes && data.changes.discarded_message_id;
       if (discarded) conversation.removeMessage(data.conversation.id, discarded.from);
       emit("conversation", data.conversation);
+      announceLive("conversation.updated", data);
     },
     "sla.changed": (data) => emit("conversation", data.conversation),
     "message.created": (data) => emit("message", { message: data.message, conversation: data.conversation }),

@@ -1,7 +1,8 @@
 // Notifications for this user (@mentions in notes, assignments…): a count in the top bar, a panel,
 // and a toast when one arrives live. Text only.
 import { get, post } from "./api.js";
-import { shortTime } from "./format.js";
+import { ago, fullTime } from "./format.js";
+import { _, ngettext, number } from "./i18n.js";
 import { el } from "./text.js";
 import { toast } from "./toast.js";
 
@@ -15,10 +16,13 @@ let openConversation = () => {};
 function render() {
   const unread = items.filter((n) => !n.read_at);
   badge.hidden = unread.length === 0;
-  badge.textContent = String(unread.length);
+  badge.textContent = number(unread.length);
+  button.setAttribute("aria-label", unread.length
+    ? ngettext("Notifications, %(num)s unread", "Notifications, %(num)s unread", unread.length) : _("Notifications"));
   list.replaceChildren(...(items.length ? items.map((n) => el("li", { class: n.read_at ? "is-read" : "is-unread" },
     el("button", { type: "button", class: "link notif", dir: "auto", text: n.text, on: { click: () => pick(n) } }),
-    el("time", { class: "muted", datetime: n.created_at, text: ` ${shortTime(n.created_at)}` }))) : [el("li", { class: "empty", text: "No notifications." })]));
+    " ", el("time", { class: "muted", datetime: n.created_at, title: fullTime(n.created_at), text: ago(n.created_at) }))) // "5 minutes ago"
+    : [el("li", { class: "empty", text: _("No notifications.") })]));
 }
 
 async function markRead(ids) {
@@ -60,6 +64,7 @@ export function arrived(notification) {
 export function init(open) {
   openConversation = open;
   button.addEventListener("click", () => {
+    if (panel.hidden) render(); // "5 minutes ago" as of now
     panel.hidden = !panel.hidden;
     button.setAttribute("aria-expanded", String(!panel.hidden));
   });

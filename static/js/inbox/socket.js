@@ -2,6 +2,7 @@
 // Every (re)connect calls onConnect, which re-syncs from the API: nothing missed offline stays missing.
 import { io } from "/vendor/socket.io-client/socket.io.esm.min.js";
 import { get } from "./api.js";
+import { _, pgettext } from "./i18n.js";
 import { state } from "./store.js";
 
 const status = document.getElementById("connection-state");
@@ -39,15 +40,15 @@ export function connect(handlers) {
 
   socket.on("connect", () => {
     retryMs = RETRY_FIRST_MS;
-    show(true, "live");
+    show(true, pgettext("connection state", "live"));
     handlers.onConnect();
   });
   socket.on("disconnect", (reason) => {
-    show(false, "offline — reconnecting…");
+    show(false, _("offline — reconnecting…"));
     if (reason === "io server disconnect") retryLater();
   });
   socket.on("connect_error", () => {
-    show(false, "offline — reconnecting…");
+    show(false, _("offline — reconnecting…"));
     if (!socket.active) retryLater();
   });
   for (const [event, fn] of Object.entries(handlers)) if (event !== "onConnect") socket.on(event, fn);

@@ -1,5 +1,6 @@
 // A small pop-up under the composer: "/shortcut" → canned responses, "@name" (in notes) → teammates.
 // Arrow keys move, Tab or Enter picks, Esc closes.
+import { languageName } from "./names.js";
 import { el } from "./text.js";
 
 const box = document.getElementById("suggestions");
@@ -25,7 +26,13 @@ function show() {
   }
 }
 
-/** options: [{label, detail, value}]; pick(value) is called with the chosen one. */
+/** A canned response's language as a small badge ("RU"), its name ("Russian", in the reader's language) on hover. */
+function languageBadge(language) {
+  if (!language) return null;
+  return el("span", { class: "badge lang-badge", lang: language, title: languageName(language), text: language.toUpperCase() });
+}
+
+/** options: [{label, detail, language, value}]; pick(value) is called with the chosen one. */
 export function open(options, pick) {
   if (!options.length) {
     close();
@@ -38,7 +45,8 @@ export function open(options, pick) {
     role: "option",
     class: "suggestion",
     on: { mousedown: (event) => { event.preventDefault(); choose(index); } },
-  }, el("strong", { text: option.label, dir: "auto" }), " ", el("span", { class: "muted", dir: "auto", text: option.detail || "" }))));
+  }, el("strong", { text: option.label, dir: "auto" }), " ", el("span", { class: "muted", dir: "auto", text: option.detail || "" }),
+  option.language ? " " : null, languageBadge(option.language))));
   box.hidden = false;
   show();
 }

@@ -9,6 +9,8 @@
 // dir="auto"), so it cannot reorder what is around it. Same list in static/js/sla_format.js and
 // app/text_safety.py.
 
+import { pgettext } from "./i18n.js";
+
 const LINK_REL = "noopener noreferrer nofollow";
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
 const FSI = "\u2068";
@@ -118,10 +120,36 @@ export function codePoints(text) {
 /** The customer's name and handle, each isolated: <bdi>Name</bdi> @<bdi>handle</bdi> (reads "Name @handle"). */
 export function contactLabel(contact) {
   if (!contact) return [];
-  const name = el("bdi", { text: contact.name || contact.handle || contact.external_id || "unknown" });
+  const name = el("bdi", { text: contact.name || contact.handle || contact.external_id || pgettext("customer", "unknown") });
   return contact.handle ? [name, " @", el("bdi", { text: contact.handle })] : [name];
 }
 
 export function contactName(contact) {
-  return (contact && (contact.name || contact.handle || contact.external_id)) || "unknown";
+  return (contact && (contact.name || contact.handle || contact.external_id)) || pgettext("customer", "unknown");
+}
+
+const PLACEHOLDER = /%\((\w+)\)s/gu;
+
+/**
+ * A translated sentence with nodes in it: sentence(_("%(name)s is typing…"), {name: el("bdi", …)}) → children
+ * for el() / replaceChildren(). The translation decides where each piece goes (word order differs between
+ * languages); names stay in elements of their own (<bdi>), isolated from the sentence around them.
+ * Call _() without values, so the placeholders are still in the text.
+ */
+export function sentence(translated, pieces) {
+  const children = [];
+  let last = 0;
+  for (const match of translated.matchAll(PLACEHOLDER)) {
+    children.push(translated.slice(last, match.index));
+    const piece = pieces[match[1]];
+    children.push(piece === undefined ? match[0] : piece);
+    last = match.index + match[0].length;
+  }
+  children.push(translated.slice(last));
+  return children.flat().filter((child) => child !== "");
+}
+
+/** A name (a teammate's, a brand's, a customer's) as an isolated element: <bdi>name</bdi>. */
+export function bdi(name) {
+  return el("bdi", { text: name });
 }

@@ -1,59 +1,55 @@
 // The messages of the open conversation, in thread order: customer posts, the brand's replies with
 // their delivery state (retry / discard when failed or unknown), and private notes.
 import { fullTime, shortTime } from "./format.js";
+import { _, pgettext } from "./i18n.js";
+import { deliveryName } from "./names.js";
 import { memberName, state } from "./store.js";
-import { contactLabel, el, linkify } from "./text.js";
+import { bdi, contactLabel, el, linkify, sentence } from "./text.js";
 
 const thread = document.getElementById("thread");
 const nodes = new Map(); // message id -> <li>
 const handlers = { replyTo() {}, retry() {}, discard() {} };
 
-const DELIVERY = {
-  queued: "Queued",
-  sending: "Sending…",
-  sent: "Sent",
-  failed: "Failed",
-  unknown: "Unknown",
-};
-const UNKNOWN_HELP = "Carebox stopped between sending this reply and recording the answer, so it may or may not be on the network. "
-  + "Check the network, then retry or discard it: it is never re-sent automatically.";
+const UNKNOWN_HELP = _("Carebox stopped between sending this reply and recording the answer, so it may or may not be on the network. Check the network, then retry or discard it: it is never re-sent automatically.");
 
 export function setHandlers(fns) {
   Object.assign(handlers, fns);
 }
 
-/** Who wrote `msg`, as nodes: every name in a <bdi> of its own. */
+/** Who wrote `msg`, as nodes: every name in a <bdi> of its own, in a sentence the translation orders. */
 function author(msg) {
-  const bdi = (text) => el("bdi", { text });
-  if (msg.direction === "note") return ["Note by ", bdi(memberName(msg.author.user_id) || msg.author.name || "someone")];
+  if (msg.direction === "note") {
+    return sentence(_("Note by %(name)s"), { name: bdi(memberName(msg.author.user_id) || msg.author.name || pgettext("author", "someone")) });
+  }
   if (msg.direction === "outbound") {
     const agent = memberName(msg.author.user_id);
-    const brand = bdi(state.detail?.account?.name || msg.author.name || msg.author.handle || "Brand");
-    if (msg.is_native) return [brand, " (answered on the network)"];
-    return agent ? [bdi(agent), " for ", brand] : [brand];
+    const brand = bdi(state.detail?.account?.name || msg.author.name || msg.author.handle || pgettext("author", "Brand"));
+    if (msg.is_native) return sentence(_("%(brand)s (answered on the network)"), { brand });
+    // "Sam for Acme": Sam, an agent, answered as the brand's account.
+    return agent ? sentence(_("%(agent)s for %(brand)s"), { agent: bdi(agent), brand }) : [brand];
   }
   const label = contactLabel(msg.author);
   return label.length ? label : contactLabel(state.detail?.contact);
 }
 
 function times(msg) {
-  const posted = el("time", { datetime: msg.created_at, title: `On the network: ${fullTime(msg.created_at)}`, text: shortTime(msg.created_at) });
+  const posted = el("time", { datetime: msg.created_at, title: _("On the network: %(time)s", { time: fullTime(msg.created_at) }), text: shortTime(msg.created_at) });
   if (msg.direction !== "inbound") return el("span", { class: "msg-times" }, posted);
-  return el("span", { class: "msg-times" }, "posted ", posted, " · received ",
-    el("time", { datetime: msg.received_at, title: `By Carebox: ${fullTime(msg.received_at)}`, text: shortTime(msg.received_at) }));
+  const received = el("time", { datetime: msg.received_at, title: _("By Carebox: %(time)s", { time: fullTime(msg.received_at) }), text: shortTime(msg.received_at) });
+  return el("span", { class: "msg-times" }, sentence(_("posted %(posted)s · received %(received)s"), { posted, received }));
 }
 
 function delivery(msg) {
   const status = msg.delivery_status;
   if (msg.direction !== "outbound" || !status || msg.is_native) return null;
   const box = el("div", { class: `delivery delivery-${status}` },
-    el("span", { class: "delivery-state", text: DELIVERY[status] || status }));
+    el("span", { class: "delivery-state", text: deliveryName(status) }));
   if (status === "failed" && msg.delivery_error) box.append(el("span", { class: "delivery-error", dir: "auto", text: msg.delivery_error }));
   if (status === "unknown") box.append(el("span", { class: "delivery-error", text: UNKNOWN_HELP }));
   if (status === "failed" || status === "unknown") {
     box.append(
-      el("button", { type: "button", class: "retry", text: "Retry", on: { click: () => handlers.retry(msg) } }),
-      el("button", { type: "button", class: "discard link", text: "Discard", on: { click: () => handlers.discard(msg) } }),
+      el("button", { type: "button", class: "retry", text: _("Retry"), on: { click: () => handlers.retry(msg) } }),
+      el("button", { type: "button", class: "discard link", text: pgettext("a failed reply", "Discard"), on: { click: () => handlers.discard(msg) } }),
     );
   }
   return box;
@@ -63,7 +59,7 @@ function messageNode(msg) {
   const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id) } });
   if (state.replyToId === msg.id) li.classList.add("is-reply-target");
   const actions = msg.direction === "inbound"
-    ? el("button", { type: "button", class: "link reply-to", text: "Reply to this", on: { click: () => handlers.replyTo(msg) } })
+    ? el("button", { type: "button", class: "link reply-to", text: _("Reply to this"), on: { click: () => handlers.replyTo(msg) } })
     : null;
   li.append(
     el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), actions),

@@ -1,4 +1,5 @@
 // Short messages in the corner: action errors and notifications. Text only.
+import { _ } from "./i18n.js";
 import { el } from "./text.js";
 
 const box = document.getElementById("toasts");
@@ -13,5 +14,6 @@ export function toast(text, { kind = "info", onClick = null } = {}) {
 }
 
 export function toastError(exc, what) {
-  return toast(`${what}: ${exc.message}`, { kind: "error" });
+  // "Could not resolve it: the conversation was deleted." (the reason is the server's, already translated)
+  return toast(_("%(what)s: %(reason)s", { what, reason: exc.message }), { kind: "error" });
 }
