@@ -11,7 +11,8 @@ Custom (push) accounts are not polled and never stall.
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import format_datetime, format_timedelta
+from babel.dates import format_timedelta
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from app.models import isoformat
@@ -29,8 +30,10 @@ def _ago(delta):
     """"20 min", "3 h", in the reader's language: minutes up to two hours, hours after."""
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
-        return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=120, format="short")
-    return format_timedelta(timedelta(hours=minutes // 60), granularity="hour", threshold=48, format="short")
+        return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=120, format="short",
+                                locale=get_locale())
+    return format_timedelta(timedelta(hours=minutes // 60), granularity="hour", threshold=48, format="short",
+                            locale=get_locale())
 
 
 def stall_reason(account, now, limit):
