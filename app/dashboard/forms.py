@@ -1,10 +1,13 @@
 """The SLA policy form: plain fields in, a dict PolicyIn can validate out (and back for editing)."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 
 from app.api.sla_schemas import PolicyIn
 from app.sla.hours import WEEKDAYS
 
-DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+DAY_NAMES = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                                _l("Saturday"), _l("Sunday"))))
 
 
 def periods_text(periods):
@@ -20,7 +23,7 @@ def _parse_periods(day, text):
             continue
         start, sep, end = chunk.partition("-")
         if not sep:
-            raise ValueError(f"{DAY_NAMES[day]}: write periods like 09:00-17:00, not {chunk!r}")
+            raise ValueError(_("%(day)s: write periods like 09:00-17:00, not “%(text)s”", day=DAY_NAMES[day], text=chunk))
         periods.append((start.strip(), end.strip()))
     return periods
 

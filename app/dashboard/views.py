@@ -3,6 +3,8 @@ from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.api.sla_schemas import MAX_ID
 from app.auth.guard import role_required
@@ -48,8 +50,12 @@ def _policy_or_404(policy_id):
     return policy
 
 
-def _moved(count):
-    return f" {count} running clock(s) got new due times." if count else ""
+def _saved(message, count):
+    """A flash message, and how many running clocks the change moved (a sentence of its own) if any."""
+    if count:
+        message += " " + ngettext("%(num)d running clock got new due times.",
+                                  "%(num)d running clocks got new due times.", count)
+    flash(message, "success")
 
 
 @bp.get("/settings/sla")
@@ -85,7 +91,7 @@ def _save_policy(policy):
         db.session.rollback()
         return _settings_page(policy, posted_values(request.form), [str(exc)], 409)
     db.session.commit()
-    flash(f"Policy “{policy.name}” saved.{_moved(moved)}", "success")
+    _saved(_("Policy “%(name)s” saved.", name=policy.name), moved)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -101,7 +107,7 @@ def delete_policy(policy_id):
         flash(str(exc), "error")
         return redirect(url_for("dashboard.settings"))
     db.session.commit()
-    flash(f"Policy “{name}” deleted.{_moved(moved)}", "success")
+    _saved(_("Policy “%(name)s” deleted.", name=name), moved)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -115,5 +121,9 @@ def assign_policy(account_id):
     policy = _policy_or_404(int(raw)) if raw.isdigit() else None
     moved = manage.assign_policy(db.session, account, policy)
     db.session.commit()
-    flash(f"{account.name} now follows {policy.name if policy else 'the default policy'}.{_moved(moved)}", "success")
+    if policy is None:
+        message = _("%(account)s now follows the default policy.", account=account.name)
+    else:
+        message = _("%(account)s now follows %(policy)s.", account=account.name, policy=policy.name)
+    _saved(message, moved)
     return redirect(url_for("dashboard.settings"))

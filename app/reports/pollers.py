@@ -11,6 +11,9 @@ Custom (push) accounts are not polled and never stall.
 from datetime import timedelta
 
 from flask import current_app
+from babel.dates import format_timedelta
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 
 from app.models import isoformat
 
@@ -24,26 +27,31 @@ def stall_after(cfg=None):
 
 
 def _ago(delta):
+    """"20 min", "3 h", in the reader's language: minutes up to two hours, hours after."""
     minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+    if minutes < 120:
+        return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=120, format="short",
+                                locale=get_locale())
+    return format_timedelta(timedelta(hours=minutes // 60), granularity="hour", threshold=48, format="short",
+                            locale=get_locale())
 
 
 def stall_reason(account, now, limit):
-    """Why this account's poller counts as stalled, or None."""
+    """Why this account's poller counts as stalled, or None: a sentence for the dashboard, in the reader's language."""
     if not account.enabled or account.network == "custom":
         return None
     if account.health == "stopped":
-        return "polling stopped: the network refused the credentials"
+        return _("polling stopped: the network refused the credentials")
     if account.lease_owner and account.lease_until and now - account.lease_until > limit:
-        return f"a worker stopped mid-poll {_ago(now - account.lease_until)} ago"
+        return _("a worker stopped mid-poll %(duration)s ago", duration=_ago(now - account.lease_until))
     if account.next_poll_at and now - account.next_poll_at > limit:
-        return f"poll overdue by {_ago(now - account.next_poll_at)}: is a worker running?"
+        return _("poll overdue by %(duration)s: is a worker running?", duration=_ago(now - account.next_poll_at))
     last = account.last_success_at or account.created_at
     if last and now - last > limit:
-        reason = f"no successful poll for {_ago(now - last)}"
         if account.rate_limit_remaining == 0 and account.rate_limit_reset_at and account.rate_limit_reset_at > now:
-            reason += f" (rate limited until {isoformat(account.rate_limit_reset_at)})"
-        return reason
+            return _("no successful poll for %(duration)s (rate limited until %(time)s)", duration=_ago(now - last),
+                     time=format_datetime(account.rate_limit_reset_at, "short"))
+        return _("no successful poll for %(duration)s", duration=_ago(now - last))
     return None
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.models import SlaClock, SocialAccount, User, utcnow
 from app.reports.stats import share, spread
@@ -133,16 +134,16 @@ def _group_key(row, group, tz):
         day = clock.started_at.astimezone(tz).date().isoformat()
         return day, day
     if group == "account":
-        return clock.account_id, row.account or f"Account {clock.account_id}"
+        return clock.account_id, row.account or _("Account %(id)s", id=clock.account_id)
     if group == "network":
         return row.network, row.network
     if clock.stop_reason == "reply" and clock.answered_by_user_id is not None:
-        return clock.answered_by_user_id, row.answered_by or f"User {clock.answered_by_user_id}"
+        return clock.answered_by_user_id, row.answered_by or _("User %(id)s", id=clock.answered_by_user_id)
     if clock.stop_reason == "native_reply":
-        return "native", "Replied natively on the network"
+        return "native", _("Replied natively on the network")
     if clock.stop_reason == "reply":
-        return "former", "Former staff"
-    return "unanswered", "Not answered"
+        return "former", _("Former staff")
+    return "unanswered", _("Not answered")
 
 
 def report(session, rng, *, group="day", account=None, network=None, now=None):

@@ -8,7 +8,14 @@
   "use strict";
   const S = window.CareboxSla;
   const el = S.el;
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const I18n = window.CareboxI18n;
+  const { _, pgettext } = I18n;
+  const tz = I18n.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const HEALTH_NAMES = {
+    unknown: pgettext("poller health", "unknown"), ok: pgettext("poller health", "ok"),
+    degraded: pgettext("poller health", "degraded"), unhealthy: pgettext("poller health", "unhealthy"),
+    stopped: pgettext("poller health", "stopped"),
+  };
   const REFRESH_EVENTS = [
     "sla.changed", "sla.recomputed", "conversation.created", "conversation.updated", "message.created",
     "account.updated", "account.unhealthy", "account.recovered",
@@ -54,7 +61,7 @@
 
   function countCells(row, counts) {
     ["open", "unassigned", "warning", "breached", "paused"].forEach((key) => {
-      const td = el("td", "num count-" + key, counts[key]);
+      const td = el("td", "num count-" + key, I18n.number(counts[key]));
       if ((key === "warning" || key === "breached") && counts[key] > 0) td.classList.add("hot-" + key);
       row.append(td);
     });
@@ -62,12 +69,12 @@
 
   function render(summary, workload) {
     document.querySelectorAll("[data-count]").forEach((node) => {
-      node.textContent = summary.totals[node.dataset.count];
+      node.textContent = I18n.number(summary.totals[node.dataset.count]);
     });
     document.getElementById("attainment-60").textContent = S.percent(summary.attainment.within_60);
     const asOf = document.getElementById("as-of");
     asOf.dateTime = summary.as_of;
-    asOf.textContent = new Date(summary.as_of).toLocaleTimeString();
+    asOf.textContent = I18n.dateTime(summary.as_of, { timeStyle: "medium" });
 
     atRisk = summary.at_risk;
     renderAtRisk();
@@ -78,7 +85,7 @@
       const row = el("tr");
       row.dataset.accountId = a.id;
       const name = el("td", "account-name");
-      name.append(el("span", null, a.name), el("span", "network network-" + a.network, " " + a.network));
+      name.append(el("bdi", null, a.name), " ", el("span", "network network-" + a.network, a.network));
       row.append(name);
       countCells(row, a.counts);
       row.append(pollerCell(a));
@@ -98,15 +105,23 @@
     const alert = document.getElementById("stall-alert");
     alert.hidden = stalled.length === 0;
     document.getElementById("stall-list").replaceChildren(
-      ...stalled.map((a) => el("li", null, a.name + " (" + a.network + "): " + a.poller.stalled_reason)));
+      ...stalled.map((a) => {
+        const item = el("li");
+        item.append(...S.fill(_("%(account)s (%(network)s): %(reason)s"), {
+          account: el("bdi", null, a.name), network: a.network, reason: a.poller.stalled_reason }));
+        return item;
+      }));
 
     const agents = document.querySelector("#agents tbody");
     agents.replaceChildren(...workload.items.map((u) => {
       const row = el("tr");
       row.dataset.userId = u.user_id;
-      row.append(el("td", null, u.name + (u.is_available ? "" : " (away)")), el("td", "num", u.open_assigned),
-        el("td", "num" + (u.breached_assigned ? " hot-breached" : ""), u.breached_assigned),
-        el("td", "num", u.answered_today), el("td", "num", S.duration(u.median_response_seconds)));
+      const who = el("td");
+      const name = el("bdi", null, u.name);
+      who.append(...(u.is_available ? [name] : S.fill(_("%(name)s (away)"), { name: name })));
+      row.append(who, el("td", "num", I18n.number(u.open_assigned)),
+        el("td", "num" + (u.breached_assigned ? " hot-breached" : ""), I18n.number(u.breached_assigned)),
+        el("td", "num", I18n.number(u.answered_today)), el("td", "num", S.duration(u.median_response_seconds)));
       return row;
     }));
     tick();
@@ -116,19 +131,25 @@
     const td = el("td", "poller");
     const p = a.poller;
     if (!p.polled) {
-      td.append(el("span", "muted", a.enabled ? "push only" : "disabled"));
+      td.append(el("span", "muted", a.enabled ? _("push only") : pgettext("account", "disabled")));
       return td;
     }
-    td.append(el("span", "health health-" + p.state, p.state));
+    td.append(el("span", "health health-" + p.state, HEALTH_NAMES[p.state] || p.state));
     const ago = el("span", "ago muted");
     ago.dataset.since = p.last_success_at || "";
     td.append(" ", ago);
     const bits = [];
-    if (p.poll_lag_seconds !== null) bits.push("lag " + S.duration(p.poll_lag_seconds));
-    if (p.rate_limit_remaining !== null) bits.push("rate limit left " + p.rate_limit_remaining);
+    if (p.poll_lag_seconds !== null) bits.push(_("lag %(duration)s", { duration: S.duration(p.poll_lag_seconds) }));
+    if (p.rate_limit_remaining !== null) {
+      bits.push(_("rate limit left %(num)s", { num: I18n.number(p.rate_limit_remaining) }));
+    }
     if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
-    if (p.last_error) td.append(el("div", "poll-error", p.last_error));
-    if (p.stalled) td.append(el("div", "stall", "stalled: " + p.stalled_reason));
+    if (p.last_error) {
+      const error = el("div", "poll-error", p.last_error);  // the network's own words: not translated
+      error.dir = "auto";
+      td.append(error);
+    }
+    if (p.stalled) td.append(el("div", "stall", _("stalled: %(reason)s", { reason: p.stalled_reason })));
     return td;
   }
 
@@ -142,13 +163,15 @@
       const who = el("td", "who");
       const c = item.contact;
       who.append(el("bdi", null, c.name || c.handle || c.external_id));  // name and handle isolated, each
-      if (c.handle) who.append(" @", el("bdi", null, c.handle));
+      if (c.handle) who.append(" @", el("bdi", null, c.handle));  // "@" is the networks' handle sign
       const account = pollers.find((a) => a.id === item.account_id);
       const snippet = el("td", "snippet", item.snippet);
       snippet.dir = "auto";
       const assignee = el("td");
-      assignee.append(item.assignee ? el("bdi", null, item.assignee.name) : "unassigned");
-      row.append(left, state, who, el("td", null, account ? account.name : item.network), assignee, snippet);
+      assignee.append(item.assignee ? el("bdi", null, item.assignee.name) : _("unassigned"));
+      const where = el("td");
+      where.append(el("bdi", null, account ? account.name : item.network));
+      row.append(left, state, who, where, assignee, snippet);
       return row;
     }));
     document.getElementById("at-risk-empty").hidden = atRisk.length > 0;
@@ -161,23 +184,23 @@
       row.className = "risk sla-" + view.state;
       row.cells[0].textContent = view.text;
       row.cells[0].title = view.title;
-      row.cells[1].textContent = view.state;
+      row.cells[1].textContent = S.stateName(view.state);
     });
     document.querySelectorAll("#accounts .ago").forEach((node) => {
       node.textContent = node.dataset.since
-        ? "last success " + S.duration((now - Date.parse(node.dataset.since)) / 1000) + " ago"
-        : "never polled successfully";
+        ? _("last success %(duration)s ago", { duration: S.duration((now - Date.parse(node.dataset.since)) / 1000) })
+        : _("never polled successfully");
     });
   }
 
   const socket = io({ transports: ["websocket", "polling"] });
   socket.on("connect", () => {
-    connState.textContent = "live";
+    connState.textContent = _("live");
     connState.className = "conn conn-live";
     refresh(); // re-sync after every (re)connect: whatever happened offline is in the new figures
   });
   socket.on("disconnect", () => {
-    connState.textContent = "offline — reconnecting…";
+    connState.textContent = _("offline — reconnecting…");
     connState.className = "conn conn-offline";
   });
   REFRESH_EVENTS.forEach((name) => socket.on(name, schedule));

@@ -1,25 +1,36 @@
 // Shared by the dashboard, the reports and (if it likes) the inbox: SLA clock display without server round trips.
-// window.CareboxSla.clock(sla, nowMs) -> {state, text, title}: what a conversation's "sla" dict means at nowMs.
+// window.CareboxSla.clock(sla, nowMs) -> {state, text, title}: what a conversation's "sla" dict means at nowMs,
+// in the reader's language; durations, times and percentages are formatted by Intl (window.CareboxI18n).
 (function () {
   "use strict";
+  const I18n = window.CareboxI18n;
+  const { _, pgettext } = I18n;
 
+  // "12 min 05 s" in the reader's locale (Intl), "—" when there is no figure.
   function duration(seconds) {
-    if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
-    const s = Math.max(0, Math.round(seconds));
-    if (s < 60) return s + "s";
-    const m = Math.floor(s / 60);
-    if (m < 60) return m + "m " + String(s % 60).padStart(2, "0") + "s";
-    const h = Math.floor(m / 60);
-    if (h < 48) return h + "h " + String(m % 60).padStart(2, "0") + "m";
-    return Math.floor(h / 24) + "d " + (h % 24) + "h";
+    return I18n.duration(seconds);
   }
 
+  // A share (0.429) as a percentage with one decimal ("42.9%", "٤٢٫٩٪"), "—" when there is none.
   function percent(share) {
-    return share === null || share === undefined ? "—" : (share * 100).toFixed(1) + "%";
+    return I18n.percent(share, 1);
   }
 
   function localTime(iso) {
-    return iso ? new Date(iso).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? I18n.dateTime(iso, { weekday: "short", hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
+  // The state names the page shows; the clock's states themselves stay English (CSS classes, the API).
+  const STATE_NAMES = {
+    ok: pgettext("SLA state", "ok"),
+    warning: pgettext("SLA state", "warning"),
+    breached: pgettext("SLA state", "breached"),
+    paused: pgettext("SLA state", "paused"),
+    stopped: pgettext("SLA state", "stopped"),
+  };
+
+  function stateName(state) {
+    return STATE_NAMES[state] || state;
   }
 
   // The level ticks with the wall clock: warn_at and breach_at are the instants the transitions happen
@@ -33,21 +44,28 @@
       : nowMs >= warn || sla.level === "warning" ? "warning" : "ok";
     const pausedNow = level !== "breached" && (sla.paused || (sla.pauses_at && nowMs >= Date.parse(sla.pauses_at)));
     if (pausedNow) {
-      const why = sla.paused_reason === "holiday" ? "holiday" : "outside business hours";
-      const resumes = sla.resumes_at ? " · resumes " + localTime(sla.resumes_at) : "";
-      return { state: "paused", level: level, text: "paused" + resumes,
-               title: "Clock paused: " + why + ". Breach due " + localTime(sla.breach_at) + "." };
+      const due = { time: localTime(sla.breach_at) };
+      const title = sla.paused_reason === "holiday"
+        ? _("Clock paused: holiday. Breach due %(time)s.", due)
+        : _("Clock paused: outside business hours. Breach due %(time)s.", due);
+      const text = sla.resumes_at
+        ? _("paused · resumes %(time)s", { time: localTime(sla.resumes_at) })
+        : pgettext("SLA state", "paused");
+      return { state: "paused", level: level, text: text, title: title };
     }
     if (level === "breached") {
-      return { state: "breached", level: level, text: duration((nowMs - breach) / 1000) + " over",
-               title: "Breached at " + localTime(sla.breach_at) };
+      return { state: "breached", level: level,
+               text: _("%(duration)s over", { duration: duration((nowMs - breach) / 1000) }),
+               title: _("Breached at %(time)s", { time: localTime(sla.breach_at) }) };
     }
     if (level === "warning") {
-      return { state: "warning", level: level, text: duration((breach - nowMs) / 1000) + " to breach",
-               title: "Warning since " + localTime(sla.warn_at) };
+      return { state: "warning", level: level,
+               text: _("%(duration)s to breach", { duration: duration((breach - nowMs) / 1000) }),
+               title: _("Warning since %(time)s", { time: localTime(sla.warn_at) }) };
     }
-    return { state: "ok", level: level, text: duration((warn - nowMs) / 1000) + " to warning",
-             title: "Breach due " + localTime(sla.breach_at) };
+    return { state: "ok", level: level,
+             text: _("%(duration)s to warning", { duration: duration((warn - nowMs) / 1000) }),
+             title: _("Breach due %(time)s", { time: localTime(sla.breach_at) }) };
   }
 
   // Bidi embedding, override and isolate controls reorder what hostile text displays as: every text el()
@@ -65,5 +83,23 @@
     return node;
   }
 
-  window.CareboxSla = { duration: duration, percent: percent, clock: clock, el: el, localTime: localTime, plain: plain };
+  // A translated sentence whose placeholders are nodes (names in <bdi>…): [text, node, text…] for append().
+  // The sentence comes from _() with its %(name)s left in place, so translators keep the word order.
+  function fill(sentence, nodes) {
+    const parts = [];
+    let last = 0;
+    sentence.replace(/%\((\w+)\)s/g, (whole, name, at) => {
+      if (at > last) parts.push(sentence.slice(last, at));
+      parts.push(name in nodes ? nodes[name] : whole);
+      last = at + whole.length;
+      return whole;
+    });
+    if (last < sentence.length) parts.push(sentence.slice(last));
+    return parts;
+  }
+
+  window.CareboxSla = {
+    duration: duration, percent: percent, clock: clock, el: el, localTime: localTime, plain: plain,
+    stateName: stateName, fill: fill,
+  };
 })();
