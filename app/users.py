@@ -132,6 +132,19 @@ def update_profile(session, user, *, name=None, is_available=None):
     return changes
 
 
+def update_preferences(session, user, *, locale, timezone):
+    """The user's language and time zone for every page (None: the browser's language, the workspace's
+    default time zone). Callers check the values against the languages and zones on offer. Returns what changed."""
+    wanted = {"locale": locale or None, "timezone": timezone or None}
+    changes = {field: {"from": getattr(user, field), "to": value}
+               for field, value in wanted.items() if getattr(user, field) != value}
+    for field, change in changes.items():
+        setattr(user, field, change["to"])
+    if changes:
+        record("user.preferences_changed", actor=user, target=user, data=changes)
+    return changes
+
+
 def _other_active_admins(session, user):
     """Active admins besides `user`. On PostgreSQL every active admin row (theirs too) is locked until commit,
     so two admins demoting each other at once are counted one after the other, and the second is refused;

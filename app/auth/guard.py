@@ -11,20 +11,11 @@ from app.auth import throttle
 from app.auth.throttle import TOKEN_FAILURES_PER_IP, Throttled
 from app.database import write_intent
 from app.events import revocation
-from app.extensions import db, login_manager
+from app.extensions import PUBLIC_ATTR, db, login_manager, public  # noqa: F401  (public: the views')
 from app.models import ApiToken, hash_token, utcnow
 from app.sessions import user_for_token
 
 TOKEN_THROTTLED = "Too many requests with invalid tokens from this address. Try again in {seconds} seconds."
-
-PUBLIC_ATTR = "_carebox_public"
-
-
-def public(view):
-    """Mark a view as reachable without signing in (login page, health checks, signed push hooks)."""
-    setattr(view, PUBLIC_ATTR, True)
-    return view
-
 
 def is_public_endpoint(app, endpoint):
     if endpoint is None:
