@@ -97,7 +97,8 @@ def load_user(session_token):
 
 def _require_login():
     # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
-    for cached in ("_login_user", "api_token", "csrf_token"):
+    # Flask-Babel keeps the locale and time zone it chose in g._flask_babel: chosen again for each request too.
+    for cached in ("_login_user", "api_token", "csrf_token", "_flask_babel"):
         g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
