@@ -6,6 +6,13 @@ from app.auth.guard import role_required
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.context_processor
+def display_names():
+    from app.admin.names import delivery_state
+
+    return {"delivery_state": delivery_state}
+
+
 @bp.get("/")
 @role_required("admin")
 def index():
