@@ -40,7 +40,7 @@ def test_saving_russian_makes_the_next_pages_russian_and_audits_it(app, make_use
     resp = save(client, csrf_from(client), locale="ru", timezone="Europe/Minsk")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/account")
     page = client.get("/account")
-    assert '<html lang="ru" dir="ltr" data-timezone="Europe/Minsk">' == html_tag(page)
+    assert html_tag(page) == '<html lang="ru" dir="ltr" data-timezone="Europe/Minsk">'
     db.session.expire_all()
     stored = db.session.get(User, user.id)
     assert (stored.locale, stored.timezone) == ("ru", "Europe/Minsk")
