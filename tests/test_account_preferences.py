@@ -137,3 +137,50 @@ def test_dates_on_a_server_rendered_page_follow_the_user_time_zone(app, make_use
     assert '<time datetime="2024-01-02T12:00:00+00:00">' in html  # the machine-readable instant stays UTC
     save(client, csrf_from(client), locale="ru", timezone="Asia/Tokyo")
     assert shown("Asia/Tokyo", "ru") in client.get("/admin/tokens").get_data(as_text=True)
+
+
+def test_the_api_shows_and_changes_my_language_and_time_zone(app, make_user, make_token, db):
+    user = make_user("agent")
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {make_token(user)}"}
+    me = api.get("/api/v1/me", headers=auth).json
+    assert (me["locale"], me["timezone"]) == (None, None)
+    changed = api.patch("/api/v1/me", headers=auth, json={"locale": "be", "timezone": "Europe/Minsk"})
+    assert changed.status_code == 200 and (changed.json["locale"], changed.json["timezone"]) == ("be", "Europe/Minsk")
+    assert api.patch("/api/v1/me", headers=auth, json={"name": "Renamed"}).json["locale"] == "be"  # left alone
+    assert api.patch("/api/v1/me", headers=auth, json={"locale": None}).json == {
+        **api.get("/api/v1/me", headers=auth).json, "locale": None, "timezone": "Europe/Minsk"}
+    for body in ({"locale": "fr"}, {"timezone": "Mars/Olympus"}):
+        refused = api.patch("/api/v1/me", headers=auth, json=body)
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "validation_error", body
+    db.session.expire_all()
+    assert (db.session.get(User, user.id).locale, db.session.get(User, user.id).timezone) == (None, "Europe/Minsk")
+
+
+def test_api_error_messages_are_read_in_the_request_language(app, make_user, make_token, monkeypatch):
+    """The human message is translated when the answer is built (here: a stand-in catalogue); the code is not."""
+    import flask_babel
+
+    real = flask_babel.Domain.get_translations
+
+    def quoting(domain):
+        translations = real(domain)
+        if str(flask_babel.get_locale()) != "ru":
+            return translations
+
+        class Quoted:
+            def __getattr__(self, name):
+                return getattr(translations, name)
+
+            def ugettext(self, text):
+                return f"«{text}»"
+
+        return Quoted()
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", quoting)
+    auth = {"Authorization": f"Bearer {make_token(make_user('admin'), scopes=('read', 'admin'))}"}
+    api = app.test_client()
+    english = api.get("/api/v1/users/999999", headers=auth).json["error"]
+    russian = api.get("/api/v1/users/999999", headers={**auth, "Accept-Language": "ru"}).json["error"]
+    assert english == {"code": "not_found", "message": "There is no user 999999."}
+    assert russian == {"code": "not_found", "message": "«There is no user 999999.»"}
