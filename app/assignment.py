@@ -84,5 +84,6 @@ def auto_assign(session, conversations):
 
 
 def notify_assigned(session, conv, user, by=None):
-    who = f" by {by.name}" if by is not None else ""
-    notify(session, user.id, "assigned", f"Conversation #{conv.id} was assigned to you{who}.", conversation_id=conv.id)
+    text = (_l("Conversation #%(id)s was assigned to you by %(name)s.", id=conv.id, name=by.name) if by is not None
+            else _l("Conversation #%(id)s was assigned to you.", id=conv.id))
+    notify(session, user.id, "assigned", text, conversation_id=conv.id)

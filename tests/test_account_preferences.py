@@ -3,6 +3,7 @@ workspace's default time zone; every server-rendered page follows them (<html la
 import re
 from datetime import datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
 from zoneinfo import ZoneInfo
@@ -157,8 +158,10 @@ def test_the_api_shows_and_changes_my_language_and_time_zone(app, make_user, mak
     assert (db.session.get(User, user.id).locale, db.session.get(User, user.id).timezone) == (None, "Europe/Minsk")
 
 
-def test_api_error_messages_are_read_in_the_request_language(app, make_user, make_token, monkeypatch):
-    """The human message is translated when the answer is built (here: a stand-in catalogue); the code is not."""
+@pytest.fixture
+def russian_quotes(monkeypatch):
+    """A stand-in Russian catalogue that quotes every message «…»: shows which language a text was read in,
+    before the real translations exist."""
     import flask_babel
 
     real = flask_babel.Domain.get_translations
@@ -178,9 +181,30 @@ def test_api_error_messages_are_read_in_the_request_language(app, make_user, mak
         return Quoted()
 
     monkeypatch.setattr(flask_babel.Domain, "get_translations", quoting)
+
+
+def test_api_error_messages_are_read_in_the_request_language(app, make_user, make_token, russian_quotes):
+    """The human message is translated when the answer is built; the code is not."""
     auth = {"Authorization": f"Bearer {make_token(make_user('admin'), scopes=('read', 'admin'))}"}
     api = app.test_client()
     english = api.get("/api/v1/users/999999", headers=auth).json["error"]
     russian = api.get("/api/v1/users/999999", headers={**auth, "Accept-Language": "ru"}).json["error"]
     assert english == {"code": "not_found", "message": "There is no user 999999."}
     assert russian == {"code": "not_found", "message": "«There is no user 999999.»"}
+
+
+def test_notifications_are_stored_in_the_recipient_language(app, make_user, db, russian_quotes):
+    from flask_babel import lazy_gettext
+
+    from app.models import Notification
+    from app.notifications import notify
+
+    reader, other = make_user("agent"), make_user("agent")
+    with writing(db) as session:
+        session.get(User, reader.id).locale = "ru"
+    with writing(db) as session:
+        text = lazy_gettext("Conversation #%(id)s was assigned to you.", id=7)
+        notify(session, reader.id, "assigned", text)
+        notify(session, other.id, "assigned", text)
+    texts = {n.user_id: n.text for n in db.session.scalars(sa.select(Notification))}
+    assert texts == {reader.id: "«Conversation #7 was assigned to you.»", other.id: "Conversation #7 was assigned to you."}

@@ -208,7 +208,8 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     for user in mentioned:
         if user.id == author.id:
             continue
-        notify(session, user.id, "mention", f"{author.name} mentioned you in a note on conversation #{conv.id}.",
+        notify(session, user.id, "mention", _l("%(name)s mentioned you in a note on conversation #%(id)s.",
+                                               name=author.name, id=conv.id),
                conversation_id=conv.id, message_id=note.id)
     events.publish(session, "message.created", {"conversation": conversation_summary(conv), "message": message_dict(note)})
     return note
