@@ -5,6 +5,7 @@ among available agents) or "least_loaded" (fewest open assigned
 conversations). Only active agents who switched themselves available take part.
 """
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.audit import record
 from app.batch_sql import prebuilt
@@ -31,7 +32,7 @@ def auto_assign_mode(session):
 
 def set_auto_assign_mode(session, mode, *, actor=None):
     if mode not in AUTO_ASSIGN_MODES:
-        raise Invalid(f"mode must be one of {', '.join(AUTO_ASSIGN_MODES)}")
+        raise Invalid(_l("mode must be one of %(values)s.", values=", ".join(AUTO_ASSIGN_MODES)))
     row = session.get(Setting, AUTO_ASSIGN_KEY) or Setting(key=AUTO_ASSIGN_KEY, value={})
     row.value = {**(row.value or {}), "mode": mode}
     session.add(row)
@@ -83,5 +84,6 @@ def auto_assign(session, conversations):
 
 
 def notify_assigned(session, conv, user, by=None):
-    who = f" by {by.name}" if by is not None else ""
-    notify(session, user.id, "assigned", f"Conversation #{conv.id} was assigned to you{who}.", conversation_id=conv.id)
+    text = (_l("Conversation #%(id)s was assigned to you by %(name)s.", id=conv.id, name=by.name) if by is not None
+            else _l("Conversation #%(id)s was assigned to you.", id=conv.id))
+    notify(session, user.id, "assigned", text, conversation_id=conv.id)

@@ -2,10 +2,14 @@
 
 Services raise domain errors (app/domain_errors.py); this is the one place that maps them to HTTP
 statuses. The HTTP layer's own refusals (a missing field, a wrong scope) are ApiError.
+
+The human `message` is read here, in the request's language: services and views give lazy strings
+(flask_babel.lazy_gettext), which turn into text only when the answer is built. The `code` stays English.
 """
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +23,24 @@ CODES = {
     409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
+
+# Carebox's own words for the statuses werkzeug answers with its English default description.
+STATUS_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Sign in first."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here."),
+    405: _l("This address does not accept this method."),
+    409: _l("The request clashes with the current state."),
+    413: _l("The request is too large."),
+    415: _l("The request body is in a format this address does not accept."),
+    422: _l("The request could not be processed."),
+    429: _l("Too many requests. Wait a little and try again."),
+    500: _l("Something went wrong on our side."),
+    503: _l("The service is not available right now. Try again in a moment."),
+}
+FORM_EXPIRED = _l("The form expired. Go back, reload and try again.")
+CSRF_REFUSED = _l("The security token of the request is missing or expired. Reload the page and try again.")
 
 
 class ApiError(Exception):
@@ -49,7 +71,7 @@ def status_of(error):
 
 
 def error_body(status, code, message, details=None, **extra):
-    err = {"code": code, "message": message}
+    err = {"code": code, "message": str(message)}  # a lazy string is read here, in the request's language
     if details is not None:
         err["details"] = details
     return {"error": err, **extra}
@@ -63,7 +85,7 @@ def _answer(status, code, message, details=None, headers=None, page_message=None
     """The JSON error for API callers, the error page for browsers."""
     if _wants_json():
         return jsonify(error_body(status, code, message, details, **extra)), status, headers or {}
-    return render_template("error.html", status=status, message=page_message or message), status, headers or {}
+    return render_template("error.html", status=status, message=str(page_message or message)), status, headers or {}
 
 
 def handle_api_error(exc):
@@ -77,19 +99,27 @@ def handle_domain_error(exc):
 
 
 def handle_csrf(exc):
-    return _answer(400, "csrf_failed", exc.description, page_message="The form expired. Go back, reload and try again.")
+    return _answer(400, "csrf_failed", CSRF_REFUSED, page_message=FORM_EXPIRED)
 
 
 def handle_http(exc):
     if exc.response is not None and exc.code == 422:  # a validation response built by spectree
         return exc.response
-    return _answer(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name, headers=_headers(exc))
+    return _answer(exc.code, CODES.get(exc.code, "error"), http_message(exc), headers=_headers(exc))
+
+
+def http_message(exc):
+    """A description given where the exception was raised (a lazy string, read now), else Carebox's words
+    for the status rather than werkzeug's English default."""
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    return STATUS_MESSAGES.get(exc.code) or exc.name
 
 
 def handle_unexpected(exc):
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
-    return _answer(500, "internal_error", "Something went wrong on our side.")
+    return _answer(500, "internal_error", STATUS_MESSAGES[500])
 
 
 def init_app(app):

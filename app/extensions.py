@@ -20,3 +20,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+
+# Views reachable without signing in (app/auth/guard.py checks it). Here rather than in app.auth so that any
+# entry point (the i18n catalogue too) can mark its views without depending on the sign-in package.
+PUBLIC_ATTR = "_carebox_public"
+
+
+def public(view):
+    """Mark a view as reachable without signing in (login page, health checks, signed push hooks)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view

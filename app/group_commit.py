@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import Future
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.accounts import lock_accounts
 from app.domain_errors import Invalid, NotFound, Unavailable
@@ -52,7 +53,7 @@ class GroupCommit:
             # (SQLite's write lock), and a waiting request should not keep a connection busy.
             session.commit()
             if not self._writer.acquire(timeout=WAIT_SECONDS):
-                raise Unavailable("The message could not be stored in time; send it again (it is stored only once).")
+                raise Unavailable(_l("The message could not be stored in time; send it again (it is stored only once)."))
         try:
             while not mine.future.done():  # written by the writer before us, or now by us
                 with self._waiting_lock:

@@ -9,26 +9,24 @@ cheap for everyone.
 import re
 import secrets
 
+from flask_babel import gettext as _
+
 MIN_LENGTH = 12
 MAX_LENGTH = 64  # NIST SP 800-63B asks to allow at least 64
 MIN_SCORE = 3  # zxcvbn: 0 too guessable … 4 very unguessable; 3 resists an offline attack on a slow hash
 
-# User-facing text, in one place (to be wrapped for translation).
-TOO_SHORT = "The password needs at least {n} characters."
-TOO_LONG = "The password can have at most {n} characters."
-TOO_COMMON = "This is one of the most common passwords: choose another."
-TOO_PERSONAL = "The password is too close to your e-mail address or name."
-TOO_WEAK = "This password is too easy to guess."
-HINT = "A few uncommon words together are easy to remember and hard to guess."
 
 
 def password_problem(password, *, email=None, name=None):
-    """What is wrong with `password` as a readable sentence, or None when it may be used."""
+    """What is wrong with `password` as a readable sentence in the reader's language, or None when it may be used.
+
+    Carebox's own sentences only: zxcvbn's English warnings are not passed on (they cannot be translated),
+    its findings choose which of our sentences to say."""
     password = password or ""
     if len(password) < MIN_LENGTH:
-        return TOO_SHORT.format(n=MIN_LENGTH)
+        return _("The password needs at least %(num)s characters.", num=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return TOO_LONG.format(n=MAX_LENGTH)
+        return _("The password can have at most %(num)s characters.", num=MAX_LENGTH)
     # Imported here, not at the top: its word lists cost every web and worker process memory, and only
     # the few requests that set a password need them.
     from zxcvbn import zxcvbn
@@ -39,11 +37,19 @@ def password_problem(password, *, email=None, name=None):
         return None
     dictionaries = {m.get("dictionary_name") for m in result["sequence"] if m.get("pattern") == "dictionary"}
     if "user_inputs" in dictionaries:
-        return f"{TOO_PERSONAL} {HINT}"
+        return _("The password is too close to your e-mail address or name. "
+                 "A few uncommon words together are easy to remember and hard to guess.")
     if "passwords" in dictionaries and len(result["sequence"]) <= 2:
-        return TOO_COMMON
-    warning = (result["feedback"].get("warning") or "").strip()
-    return " ".join(part for part in (TOO_WEAK, warning, HINT) if part)
+        return _("This is one of the most common passwords: choose another.")
+    patterns = {m.get("pattern") for m in result["sequence"]}
+    if patterns & {"spatial", "repeat", "sequence"}:
+        return _("This password is too easy to guess: keyboard rows, repeats and sequences like abc or 123 are "
+                 "among the first things tried. A few uncommon words together are easy to remember and hard to guess.")
+    if "date" in patterns:
+        return _("This password is too easy to guess: dates and years are among the first things tried. "
+                 "A few uncommon words together are easy to remember and hard to guess.")
+    return _("This password is too easy to guess. "
+             "A few uncommon words together are easy to remember and hard to guess.")
 
 
 def _user_inputs(email, name):

@@ -1,4 +1,6 @@
 """API tokens: the rules the CLI, the admin pages and the REST API share. Callers commit."""
+from flask_babel import lazy_gettext as _l
+
 from app.domain_errors import Invalid
 from app.audit import record
 from app.events.revocation import drop_connections, token_room
@@ -18,14 +20,15 @@ def issue_token(session, *, user, name, scopes=None, actor=None):
     name = (name or "").strip()
     scopes = list(dict.fromkeys(scopes or DEFAULT_SCOPES))
     if not name:
-        raise TokenError("the token needs a name")
+        raise TokenError(_l("The token needs a name."))
     unknown = [s for s in scopes if s not in TOKEN_SCOPES]
     if unknown:
-        raise TokenError(f"unknown scope(s) {', '.join(unknown)}: use {', '.join(TOKEN_SCOPES)}")
+        raise TokenError(_l("Unknown scopes %(scopes)s: use %(values)s.", scopes=", ".join(unknown),
+                            values=", ".join(TOKEN_SCOPES)))
     if not user.is_active:
-        raise TokenError(f"user {user.email} is deactivated")
+        raise TokenError(_l("The user %(email)s is deactivated.", email=user.email))
     if "admin" in scopes and user.role != "admin":
-        raise TokenError("only admins can hold a token with the admin scope")
+        raise TokenError(_l("Only admins can hold a token with the admin scope."))
     token, raw = ApiToken.issue(user, name[:120], scopes)
     session.add(token)
     session.flush()

@@ -7,6 +7,7 @@ password ends every other sign-in. API tokens stop with a deactivation (ApiToken
 import re
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app import events
 from app.accounts import find_user_by_email
@@ -49,11 +50,11 @@ def check_new_password(password, *, email, name=None):
 def create_user(session, *, email, role, name=None, password=None, actor=None):
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise UserError(f"{email!r} is not an email address")
+        raise UserError(_l("“%(email)s” is not an email address.", email=email))
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise UserError(_l("Unknown role “%(role)s”: use one of %(values)s.", role=role, values=", ".join(ROLES)))
     if find_user_by_email(session, email) is not None:
-        raise UserConflict(f"a user with email {email} already exists")
+        raise UserConflict(_l("A user with email %(email)s already exists.", email=email))
     name = (name or email.split("@")[0]).strip()[:120]
     if password is not None:
         check_new_password(password, email=email, name=name)
@@ -106,16 +107,16 @@ def _access_changes(session, user, *, role, is_active, actor):
     changes = {}
     if role is not None and role != user.role:
         if role not in ROLES:
-            raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+            raise UserError(_l("Unknown role “%(role)s”: use one of %(values)s.", role=role, values=", ".join(ROLES)))
         changes["role"] = {"from": user.role, "to": role}
     if is_active is not None and bool(is_active) != user.is_active:
         if not is_active and actor is not None and actor.id == user.id:
-            raise UserConflict("you cannot deactivate yourself")
+            raise UserConflict(_l("You cannot deactivate yourself."))
         changes["is_active"] = {"from": user.is_active, "to": bool(is_active)}
     stops_being_admin = user.role == "admin" and user.is_active and (
         ("role" in changes and role != "admin") or ("is_active" in changes and not is_active))
     if stops_being_admin and _other_active_admins(session, user) == 0:
-        raise UserConflict("this is the last active admin: make someone else admin first")
+        raise UserConflict(_l("This is the last active admin: make someone else admin first."))
     return changes
 
 
@@ -129,6 +130,19 @@ def update_profile(session, user, *, name=None, is_available=None):
     if changes:
         record("user.updated", actor=user, target=user, data=changes)
         events.publish(session, "team.updated", {"user": user_dict(user)})
+    return changes
+
+
+def update_preferences(session, user, *, locale, timezone):
+    """The user's language and time zone for every page (None: the browser's language, the workspace's
+    default time zone). Callers check the values against the languages and zones on offer. Returns what changed."""
+    wanted = {"locale": locale or None, "timezone": timezone or None}
+    changes = {field: {"from": getattr(user, field), "to": value}
+               for field, value in wanted.items() if getattr(user, field) != value}
+    for field, change in changes.items():
+        setattr(user, field, change["to"])
+    if changes:
+        record("user.preferences_changed", actor=user, target=user, data=changes)
     return changes
 
 

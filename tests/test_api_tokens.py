@@ -46,7 +46,7 @@ def test_admin_scope_is_for_admins_only(client, make_user, make_token):
     admin_token = make_token(admin, scopes=("read", "write", "admin"))
     resp = client.post("/api/v1/tokens", headers=bearer(admin_token),
                        json={"name": "x", "scopes": ["admin"], "user_id": manager.id})
-    assert resp.status_code == 422 and "only admins" in resp.json["error"]["message"]
+    assert resp.status_code == 422 and "Only admins" in resp.json["error"]["message"]
     # And managers cannot manage tokens at all, whatever their token says.
     manager_token = make_token(manager, scopes=("read", "write"))
     assert client.get("/api/v1/tokens", headers=bearer(manager_token)).status_code == 403
@@ -86,7 +86,7 @@ def test_cli_creates_a_token_through_the_same_rules(app, db, make_user):
     user = make_user("agent")
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["tokens", "create", "--user", user.email, "--name", "n", "--scope", "admin"])
-    assert refused.exit_code != 0 and "only admins" in refused.output
+    assert refused.exit_code != 0 and "Only admins" in refused.output
     ok = runner.invoke(args=["tokens", "create", "--user", user.email, "--name", "Zapier", "--scope", "read"])
     assert ok.exit_code == 0, ok.output
     raw = ok.output.strip().splitlines()[-1]

@@ -37,7 +37,7 @@ def test_manager_creates_edits_assigns_and_deletes_a_policy(client, db, make_use
                       [InboundItem("m1", "hi", author=InboundAuthor("c1"))])
     assigned = client.post(f"/settings/sla/accounts/{custom_account.id}",
                            data={"csrf_token": csrf, "policy_id": str(policy.id)}, follow_redirects=True)
-    assert "Web chat now follows Office. 1 running clock got new due times." in assigned.get_data(as_text=True)
+    assert "Web chat now follows Office. 1 running clock got a new due time." in assigned.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(SocialAccount, custom_account.id).sla_policy_id == policy.id
 

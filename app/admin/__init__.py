@@ -1,9 +1,15 @@
 """Admin pages (role admin): API tokens, users and webhooks. Thin views over the functions the API and CLI share."""
 from flask import Blueprint, redirect, url_for
 
+from app.admin.names import delivery_state
 from app.auth.guard import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.context_processor
+def display_names():
+    return {"delivery_state": delivery_state}
 
 
 @bp.get("/")

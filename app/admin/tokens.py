@@ -1,6 +1,7 @@
 """Admin → API tokens: create (shown once), list with last use, revoke."""
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -9,6 +10,7 @@ from app.admin.forms import ActionForm, TokenForm
 from app.api.paging import get_by_id
 from app.auth.guard import role_required
 from app.extensions import db
+from app.i18n.names import role_name
 from app.models import ApiToken, User
 from app.tokens import TokenError, issue_token, revoke_token
 
@@ -22,7 +24,8 @@ def _page(form, new_token=None, status=200):
 def _token_form():
     form = TokenForm()
     users = db.session.scalars(sa.select(User).where(User.is_active.is_(True)).order_by(User.name))
-    form.user_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email}, {u.role})") for u in users]
+    form.user_id.choices = [SelectChoice(u.id, _("%(name)s (%(email)s, %(role)s)", name=u.name, email=u.email,
+                                                          role=role_name(u.role))) for u in users]
     if form.user_id.data is None:
         form.user_id.data = current_user.id
     return form
@@ -58,5 +61,5 @@ def revoke(token_id):
     if token is not None and ActionForm().validate_on_submit():
         revoke_token(db.session, token, actor=current_user)
         db.session.commit()
-        flash(f"Token “{token.name}” revoked.", "info")
+        flash(_("Token “%(name)s” revoked.", name=token.name), "info")
     return redirect(url_for("admin.tokens"))

@@ -1,6 +1,7 @@
 """Admin → users: create, change role, reset password, deactivate and reactivate."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import bp
@@ -58,7 +59,7 @@ def _change(user_id, **changes):
         flash(str(exc), "error")
         return redirect(url_for("admin.users"))
     db.session.commit()
-    flash(f"{user.email} updated.", "info")
+    flash(_("%(email)s updated.", email=user.email), "info")
     return redirect(url_for("admin.users"))
 
 
@@ -67,7 +68,7 @@ def _change(user_id, **changes):
 def change_role(user_id):
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Pick a role.", "error")
+        flash(_("Pick a role."), "error")
         return redirect(url_for("admin.users"))
     return _change(user_id, role=form.role.data)
 

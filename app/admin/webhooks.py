@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -76,7 +77,8 @@ def private_addresses():
     if form.validate_on_submit():
         hooks.set_allow_private(db.session, form.allow_private.data, actor=current_user)
         db.session.commit()
-        flash("Private addresses are now " + ("allowed." if form.allow_private.data else "refused."), "info")
+        flash(_("Private addresses are now allowed.") if form.allow_private.data else _("Private addresses are now refused."),
+              "info")
     return redirect(url_for("admin.webhooks"))
 
 
@@ -101,7 +103,7 @@ def update_webhook(endpoint_id):
         form.url.errors.append(str(exc))
         return _detail_page(_endpoint_or_404(endpoint_id), form=form, status=400)
     db.session.commit()
-    flash("Endpoint saved.", "info")
+    flash(_("Endpoint saved."), "info")
     return redirect(url_for("admin.webhook", endpoint_id=endpoint.id))
 
 
@@ -124,7 +126,7 @@ def send_test(endpoint_id):
     if ActionForm().validate_on_submit():
         hooks.send_test_event(db.session, endpoint, actor=current_user)
         db.session.commit()
-        flash("Test event queued: it appears in the log below within seconds.", "info")
+        flash(_("Test event queued: it appears in the log below within seconds."), "info")
     return redirect(url_for("admin.webhook", endpoint_id=endpoint.id))
 
 
@@ -135,7 +137,7 @@ def delete_webhook(endpoint_id):
     if ActionForm().validate_on_submit():
         hooks.delete_endpoint(db.session, endpoint, actor=current_user)
         db.session.commit()
-        flash("Endpoint deleted.", "info")
+        flash(_("Endpoint deleted."), "info")
     return redirect(url_for("admin.webhooks"))
 
 
@@ -148,5 +150,5 @@ def redeliver(endpoint_id, delivery_id):
     if ActionForm().validate_on_submit():
         hooks.redeliver(db.session, delivery, actor=current_user)
         db.session.commit()
-        flash(f"Delivery {delivery.message_id} queued again.", "info")
+        flash(_("Delivery %(id)s queued again.", id=delivery.message_id), "info")
     return redirect(url_for("admin.webhook", endpoint_id=endpoint_id))

@@ -12,11 +12,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
+from flask_babel import lazy_gettext as _l
 
 from app.api.bodies import check_json_body
 from app.api.schemas import ErrorOut
 from app.auth.guard import public
-from app.errors import ApiError
+from app.errors import CSRF_REFUSED, ApiError
 from app.extensions import csrf
 
 bp = Blueprint("api", __name__)
@@ -33,7 +34,8 @@ def _validation_failed(req, resp, req_validation_error, instance, *_):
     ]
     first = details[0] if details else {"loc": [], "message": "invalid"}
     where = ".".join(first["loc"]) or "request"
-    raise ApiError(422, f"{where}: {first['message']}", code="validation_error", details=details)
+    raise ApiError(422, _l("%(field)s: %(problem)s", field=where, problem=first["message"]), code="validation_error",
+                   details=details)
 
 
 spec = SpecTree(
@@ -64,19 +66,19 @@ def require(scope="read", role="agent"):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                raise ApiError(401, "Sign in or send a valid Bearer token.")
+                raise ApiError(401, _l("Sign in or send a valid Bearer token."))
             token = g.get("api_token")
             if token is not None and not token.has_scope(scope):
-                raise ApiError(403, f"This token lacks the '{scope}' scope.", code="insufficient_scope")
+                raise ApiError(403, _l("This token lacks the “%(scope)s” scope.", scope=scope), code="insufficient_scope")
             if not current_user.has_role(role):
-                raise ApiError(403, f"This needs the {role} role.")
+                raise ApiError(403, _l("This needs the %(role)s role.", role=role))
             # Only a caller actually authenticated by a token skips CSRF (app/auth/guard.py makes any Bearer header
             # either that or a 401); everyone else came with the browser session.
             if token is None and request.method in UNSAFE_METHODS:
                 try:
                     csrf.protect()
                 except CSRFError as exc:
-                    raise ApiError(400, exc.description, code="csrf_failed") from exc
+                    raise ApiError(400, CSRF_REFUSED, code="csrf_failed") from exc
             return view(*args, **kwargs)
 
         wrapped.required_role = role

@@ -8,6 +8,7 @@ actions such as claim or retry take none.
 """
 from flask import request
 from werkzeug.exceptions import BadRequest
+from flask_babel import lazy_gettext as _l
 
 from app.errors import ApiError
 
@@ -23,10 +24,10 @@ def check_json_body():
     if request.method not in BODY_METHODS or not has_body():
         return
     if not request.is_json:
-        raise ApiError(415, "Send the request body as JSON (Content-Type: application/json).")
+        raise ApiError(415, _l("Send the request body as JSON (Content-Type: application/json)."))
     try:
         body = request.get_json()  # cached: spectree and the view read the same parse
     except BadRequest:
-        raise ApiError(400, "The request body is not valid JSON.", code="invalid_json") from None
+        raise ApiError(400, _l("The request body is not valid JSON."), code="invalid_json") from None
     if not isinstance(body, dict):
-        raise ApiError(422, "The request body must be a JSON object.", code="validation_error")
+        raise ApiError(422, _l("The request body must be a JSON object."), code="validation_error")

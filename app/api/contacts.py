@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import jsonify
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import ContactDetailOut, ContactListOut, ContactQuery
@@ -41,7 +42,7 @@ def get_contact(contact_id):
     """A customer with their conversations (newest first, at most 100)."""
     contact = get_by_id(db.session, Contact, contact_id)
     if contact is None:
-        raise ApiError(404, f"There is no contact {contact_id}.")
+        raise ApiError(404, _l("There is no contact %(id)s.", id=contact_id))
     conversations = db.session.scalars(
         sa.select(Conversation).where(Conversation.contact_id == contact.id)
         .order_by(Conversation.id.desc()).limit(CONVERSATIONS_SHOWN)

@@ -2,6 +2,7 @@
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.schemas import (
@@ -74,7 +75,7 @@ def patch_conversation(conversation_id, json: ConversationPatchIn):
     conv = actions.get_or_404(db.session, conversation_id)
     fields = json.model_dump(exclude_unset=True)
     if "status" in fields and fields["status"] is None or "priority" in fields and fields["priority"] is None:
-        raise ApiError(422, "status and priority cannot be null.", code="validation_error")
+        raise ApiError(422, _l("status and priority cannot be null."), code="validation_error")
     actions.update_conversation(db.session, conv, actor=current_user, **fields)
     db.session.commit()
     return jsonify(conversation_summary(conv))

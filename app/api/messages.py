@@ -2,6 +2,7 @@
 from flask import current_app, jsonify
 from flask_login import current_user
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.schemas import ConversationOut, ErrorOut, MessageCreatedOut, MessageIn, MessageOut
@@ -39,7 +40,7 @@ def create_message(json: MessageIn):
     )
     result = ingest_pushed(db.session, json.account_id, item)
     if result.account_id is not None and result.account_id != json.account_id:
-        raise ApiError(409, "This external_id is already stored for another account.", code="external_id_taken")
+        raise ApiError(409, _l("This external_id is already stored for another account."), code="external_id_taken")
     if result.created:
         return jsonify(result.message), 201
     return jsonify(message_dict(db.session.get(Message, result.message_id))), 200

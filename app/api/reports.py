@@ -2,6 +2,7 @@
 from flask import Response as FlaskResponse
 from flask import jsonify, request
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.sla_schemas import ClockListOut, ClocksQuery, ReportOut, ReportQuery
@@ -32,7 +33,7 @@ def _csv_response(body, name):
 def _cursor_id(raw):
     after = decode_cursor(raw).get("after")
     if not isinstance(after, int):
-        raise ApiError(400, "The cursor is not one this API gave out.", code="invalid_cursor")
+        raise ApiError(400, _l("The cursor is not one this API gave out."), code="invalid_cursor")
     return after
 
 

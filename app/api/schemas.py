@@ -200,11 +200,15 @@ class TeamOut(BaseModel):
 
 class MeOut(TeamMemberOut):
     email: str
+    locale: str | None = Field(description="My language (en, ru, be, ar); null: the browser's language")
+    timezone: str | None = Field(description="My IANA time zone; null: the workspace's default")
 
 
 class MePatchIn(Strict):
     is_available: bool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=120)
+    locale: str | None = Field(default=None, max_length=8, description="null: the browser's language")
+    timezone: str | None = Field(default=None, max_length=64, description="null: the workspace's default")
 
 
 class NotificationListOut(BaseModel):

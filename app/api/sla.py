@@ -2,6 +2,7 @@
 from flask import jsonify
 from pydantic import ValidationError
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.schemas import ErrorOut
@@ -49,7 +50,7 @@ def get_sla_workload(query: WorkloadQuery):
 def _policy_or_404(policy_id):
     policy = db.session.get(SlaPolicy, policy_id) if policy_id <= MAX_ID else None
     if policy is None:
-        raise ApiError(404, f"There is no SLA policy {policy_id}.")
+        raise ApiError(404, _l("There is no SLA policy %(id)s.", id=policy_id))
     return policy
 
 
@@ -99,7 +100,7 @@ def patch_sla_policy(policy_id, json: PolicyPatch):
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "policy"
-        raise ApiError(422, f"{where}: {first['msg']}", code="validation_error") from exc
+        raise ApiError(422, _l("%(field)s: %(problem)s", field=where, problem=first["msg"]), code="validation_error") from exc
     moved = manage.update_policy(db.session, policy, data)
     db.session.commit()
     return jsonify(_out(policy, moved))
@@ -123,7 +124,7 @@ def put_account_sla_policy(account_id, json: AccountPolicyIn):
     """Choose the policy an account follows (null: the default); its running clocks get new due times."""
     account = db.session.get(SocialAccount, account_id) if account_id <= MAX_ID else None
     if account is None:
-        raise ApiError(404, f"There is no account {account_id}.")
+        raise ApiError(404, _l("There is no account %(id)s.", id=account_id))
     policy = _policy_or_404(json.policy_id) if json.policy_id is not None else None
     moved = manage.assign_policy(db.session, account, policy)
     db.session.commit()

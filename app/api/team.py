@@ -1,6 +1,9 @@
 """The team as agents see it, my own profile and availability, my notifications, auto-assignment."""
 import sqlalchemy as sa
+from zoneinfo import available_timezones
+
 from flask import jsonify
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from spectree import Response
 
@@ -15,9 +18,12 @@ from app.api.schemas import (
     TeamOut,
 )
 from app.assignment import auto_assign_mode, set_auto_assign_mode
+from app.errors import ApiError
 from app.extensions import db
+from app.i18n import LANGUAGES
 from app.models import Notification, User, utcnow
 from app.serialize import notification_dict, user_dict
+from app.users import update_preferences
 from app.users import update_profile
 
 
@@ -31,7 +37,7 @@ def get_team():
 
 
 def me_dict(user):
-    return {**user_dict(user), "email": user.email}
+    return {**user_dict(user), "email": user.email, "locale": user.locale, "timezone": user.timezone}
 
 
 @bp.get("/me")
@@ -46,9 +52,18 @@ def get_me():
 @require("write")
 @spec.validate(json=MePatchIn, resp=Response(HTTP_200=MeOut), tags=["team"])
 def patch_me(json: MePatchIn):
-    """Switch my availability for auto-assignment, or change my display name."""
+    """Switch my availability for auto-assignment, change my display name, language or time zone
+    (`locale` / `timezone` null: back to the browser's language / the workspace's default)."""
     user = db.session.get(User, current_user.id)
+    given = json.model_fields_set
+    if json.locale is not None and json.locale not in LANGUAGES:
+        raise ApiError(422, _l("locale must be one of %(values)s.", values=", ".join(LANGUAGES)), code="validation_error")
+    if json.timezone is not None and json.timezone not in available_timezones():
+        raise ApiError(422, _l("timezone must be an IANA time zone such as Europe/Paris."), code="validation_error")
     update_profile(db.session, user, name=json.name, is_available=json.is_available)
+    if given & {"locale", "timezone"}:
+        update_preferences(db.session, user, locale=json.locale if "locale" in given else user.locale,
+                           timezone=json.timezone if "timezone" in given else user.timezone)
     db.session.commit()
     return jsonify(me_dict(user))
 

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import jsonify
 from flask_login import current_user
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import TokenCreatedOut, TokenIn, TokenListOut, TokenOut
@@ -40,7 +41,7 @@ def create_token(json: TokenIn):
     """Create a token for yourself or another user. The response holds the token once; store it then."""
     user = current_user if json.user_id is None else get_by_id(db.session, User, json.user_id)
     if user is None:
-        raise ApiError(404, f"There is no user {json.user_id}.")
+        raise ApiError(404, _l("There is no user %(id)s.", id=json.user_id))
     token, raw = issue_token(db.session, user=user, name=json.name, scopes=json.scopes, actor=current_user)
     db.session.commit()
     return jsonify({**token_dict(token), "token": raw}), 201
@@ -53,7 +54,7 @@ def delete_token(token_id):
     """Revoke a token (idempotent). It stops working at once."""
     token = get_by_id(db.session, ApiToken, token_id)
     if token is None:
-        raise ApiError(404, f"There is no token {token_id}.")
+        raise ApiError(404, _l("There is no token %(id)s.", id=token_id))
     revoke_token(db.session, token, actor=current_user)
     db.session.commit()
     return jsonify(token_dict(token))

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import jsonify
 from flask_login import current_user
 from spectree import Response
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import (
@@ -38,7 +39,7 @@ def user_dict(user):
 def _user_or_404(user_id):
     user = get_by_id(db.session, User, user_id)
     if user is None:
-        raise ApiError(404, f"There is no user {user_id}.")
+        raise ApiError(404, _l("There is no user %(id)s.", id=user_id))
     return user
 
 

@@ -6,6 +6,7 @@ from flask import jsonify
 from flask_login import current_user
 from spectree import Response
 from sqlalchemy.orm import selectinload
+from flask_babel import lazy_gettext as _l
 
 from app.api import bp, require, spec
 from app.api.integration_schemas import (
@@ -37,14 +38,15 @@ ERRORS = dict(HTTP_404=ErrorOut, HTTP_422=ErrorOut)
 def _endpoint_or_404(endpoint_id):
     endpoint = get_by_id(db.session, WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        raise ApiError(404, f"There is no webhook endpoint {endpoint_id}.")
+        raise ApiError(404, _l("There is no webhook endpoint %(id)s.", id=endpoint_id))
     return endpoint
 
 
 def _delivery_or_404(endpoint_id, delivery_id):
     delivery = hooks.get_delivery(db.session, endpoint_id, delivery_id)
     if delivery is None:
-        raise ApiError(404, f"Webhook endpoint {endpoint_id} has no delivery {delivery_id}.")
+        raise ApiError(404, _l("Webhook endpoint %(endpoint)s has no delivery %(delivery)s.", endpoint=endpoint_id,
+                                delivery=delivery_id))
     return delivery
 
 

@@ -3,6 +3,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
@@ -11,20 +12,16 @@ from app.auth import throttle
 from app.auth.throttle import TOKEN_FAILURES_PER_IP, Throttled
 from app.database import write_intent
 from app.events import revocation
-from app.extensions import db, login_manager
+from app.extensions import PUBLIC_ATTR, db, login_manager, public  # noqa: F401  (public: the views')
 from app.models import ApiToken, hash_token, utcnow
 from app.sessions import user_for_token
 
-TOKEN_THROTTLED = "Too many requests with invalid tokens from this address. Try again in {seconds} seconds."
-
-PUBLIC_ATTR = "_carebox_public"
 
 
-def public(view):
-    """Mark a view as reachable without signing in (login page, health checks, signed push hooks)."""
-    setattr(view, PUBLIC_ATTR, True)
-    return view
-
+def token_throttled(seconds):
+    """The refusal once an address has sent too many invalid tokens (read in the caller's language)."""
+    return _l("Too many requests with invalid tokens from this address. Try again in %(seconds)s seconds.",
+              seconds=seconds)
 
 def is_public_endpoint(app, endpoint):
     if endpoint is None:
@@ -106,7 +103,8 @@ def load_user(session_token):
 
 def _require_login():
     # Authenticate every request afresh, even when an app context (and its `g`) outlives one request.
-    for cached in ("_login_user", "api_token", "csrf_token"):
+    # Flask-Babel keeps the locale and time zone it chose in g._flask_babel: chosen again for each request too.
+    for cached in ("_login_user", "api_token", "csrf_token", "_flask_babel"):
         g.pop(cached, None)
     if is_public_endpoint(current_app, request.endpoint):
         return None
@@ -119,7 +117,7 @@ def _require_login():
     # Role before anything else (CSRF, validation): a caller without the role learns only that.
     required = getattr(current_app.view_functions.get(request.endpoint), "required_role", None)
     if required is not None and not current_user.has_role(required):
-        abort(403, description=f"This needs the {required} role.")
+        abort(403, description=_l("This needs the %(role)s role.", role=required))
     return None
 
 
@@ -132,10 +130,10 @@ def _authenticate_by_token_only():
     try:
         token = guarded_token(bearer_token_value(), request.remote_addr)
     except Throttled as exc:
-        raise TooManyRequests(description=TOKEN_THROTTLED.format(seconds=exc.retry_after),
+        raise TooManyRequests(description=token_throttled(exc.retry_after),
                               retry_after=exc.retry_after) from None
     if token is None:
-        abort(401, description="invalid, expired or revoked token")
+        abort(401, description=_l("The token is invalid, expired or revoked."))
     g.api_token = token
     g._login_user = token.user  # what Flask-Login's current_user reads
 

@@ -2,6 +2,8 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from app.audit import record
@@ -14,9 +16,6 @@ from app.extensions import db
 from app.models import utcnow
 from app.sessions import end_session, start_session
 
-# User-facing text, in one place (to be wrapped for translation).
-WRONG_LOGIN = "Wrong email or password."
-TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} and try again."
 
 
 def safe_next(target):
@@ -29,9 +28,10 @@ def safe_next(target):
     return target
 
 
-def _minutes(seconds):
+def too_many_attempts(seconds):
     minutes = max(1, -(-seconds // 60))
-    return "a minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("Too many sign-in attempts. Wait a minute and try again.",
+                    "Too many sign-in attempts. Wait %(num)s minutes and try again.", minutes)
 
 
 def sign_in(user, remember):
@@ -55,13 +55,13 @@ def login():
             user = authenticate(db.session, form.email.data, form.password.data, request.remote_addr)
         except Throttled as exc:
             db.session.commit()  # the audit record
-            flash(TOO_MANY_ATTEMPTS.format(minutes=_minutes(exc.retry_after)), "error")
+            flash(too_many_attempts(exc.retry_after), "error")
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except SignInFailed:
             db.session.commit()  # the audit record
-            flash(WRONG_LOGIN, "error")
+            flash(_("Wrong email or password."), "error")
             return render_template("auth/login.html", form=form), 401
         sign_in(user, remember=form.remember.data)
         db.session.commit()

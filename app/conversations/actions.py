@@ -4,6 +4,7 @@ Every change is audited and published once as `conversation.updated` with what c
 Resolving (or marking as spam) stops the SLA clock.
 """
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app import events
 from app.accounts import lock_accounts
@@ -22,7 +23,7 @@ BULK_ACTIONS = ("assign", "unassign", "tag", "untag", "resolve", "reopen", "spam
 def get_or_404(session, conversation_id):
     conv = session.get(Conversation, conversation_id)
     if conv is None:
-        raise NotFound(f"There is no conversation {conversation_id}.")
+        raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     return conv
 
 
@@ -33,7 +34,7 @@ def clean_tags(tags):
         if tag and tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise Invalid(f"At most {MAX_TAGS} tags per conversation.", code="too_many_tags")
+        raise Invalid(_l("At most %(num)s tags per conversation.", num=MAX_TAGS), code="too_many_tags")
     return out
 
 
@@ -75,7 +76,7 @@ def _announce(session, conv, changes, actor):
 
 def _valid_priority(priority):
     if priority not in PRIORITIES:
-        raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}.", code="validation_error")
+        raise Invalid(_l("priority must be one of %(values)s.", values=", ".join(PRIORITIES)), code="validation_error")
     return priority
 
 
@@ -91,7 +92,7 @@ def _change_assignee(session, conv, assignee_id, change, actor):
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.is_active:
-            raise Invalid(f"There is no active user {assignee_id} to assign.", code="unknown_assignee")
+            raise Invalid(_l("There is no active user %(id)s to assign.", id=assignee_id), code="unknown_assignee")
     if conv.assignee_id == assignee_id:
         return
     change("assignee_id", assignee_id)
@@ -101,7 +102,7 @@ def _change_assignee(session, conv, assignee_id, change, actor):
 
 def _change_status(session, conv, status, change):
     if status not in STATUSES:
-        raise Invalid(f"status must be one of {', '.join(STATUSES)}.", code="validation_error")
+        raise Invalid(_l("status must be one of %(values)s.", values=", ".join(STATUSES)), code="validation_error")
     if status == conv.status:
         return
     previous, now = conv.status, utcnow()
@@ -141,7 +142,7 @@ def claim(session, conv, *, actor):
 def bulk_update(session, ids, action, value, *, actor):
     """Apply one action to many conversations. Returns (updated ids, [{"id", "message"}])."""
     if action not in BULK_ACTIONS:
-        raise Invalid(f"action must be one of {', '.join(BULK_ACTIONS)}.", code="validation_error")
+        raise Invalid(_l("action must be one of %(values)s.", values=", ".join(BULK_ACTIONS)), code="validation_error")
     kwargs_for = {
         "assign": lambda c: {"assignee_id": int(value) if value not in (None, "me") else actor.id},
         "unassign": lambda c: {"assignee_id": None},
@@ -172,5 +173,5 @@ def bulk_update(session, ids, action, value, *, actor):
 
 def _required(value, what):
     if value in (None, ""):
-        raise Invalid(f"This bulk action needs a {what} value.", code="validation_error")
+        raise Invalid(_l("This bulk action needs a %(field)s value.", field=what), code="validation_error")
     return value

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from flask_babel import lazy_gettext as _l
 
 from app.domain_errors import Invalid, Malformed
 from app.extensions import db
@@ -33,7 +34,7 @@ def decode_cursor(raw):
             raise ValueError
         return data
     except ValueError as exc:
-        raise Malformed("The cursor is not one this API gave out.", code="invalid_cursor") from exc
+        raise Malformed(_l("The cursor is not one this API gave out."), code="invalid_cursor") from exc
 
 
 def _like(needle):
@@ -107,7 +108,7 @@ def _has_tag(tag):
 def list_conversations(filters, *, user, limit=50, cursor=None, sort="sla", now=None):
     """Returns (conversations, next_cursor)."""
     if sort not in SORTS:
-        raise Invalid(f"sort must be one of {', '.join(SORTS)}.", code="validation_error")
+        raise Invalid(_l("sort must be one of %(values)s.", values=", ".join(SORTS)), code="validation_error")
     base = filtered(filters, user=user, now=now).options(selectinload(Conversation.contact))
     position = decode_cursor(cursor) if cursor else {}
     rows = []
@@ -138,7 +139,7 @@ def _parse_at(position):
     try:
         return datetime.fromisoformat(position["at"]), int(position["id"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise Malformed("The cursor is not one this API gave out.", code="invalid_cursor") from exc
+        raise Malformed(_l("The cursor is not one this API gave out."), code="invalid_cursor") from exc
 
 
 def _page_due(base, position, limit):

@@ -10,6 +10,7 @@ import re
 
 import sqlalchemy as sa
 from twitter_text import parse_tweet
+from flask_babel import lazy_gettext as _l
 
 from app import events
 from app.audit import record
@@ -38,7 +39,7 @@ def reply_length(network, text):
 def check_reply_text(network, text):
     text = (text or "").strip()
     if not text:
-        raise Invalid("The reply is empty.", code="empty_reply")
+        raise Invalid(_l("The reply is empty."), code="empty_reply")
     length, limit = reply_length(network, text)
     if length > limit:
         unit = "weighted characters" if network == "twitter" else "characters"
@@ -52,7 +53,7 @@ def lock_conversation(session, conversation_id):
         sa.select(Conversation).where(Conversation.id == conversation_id).with_for_update()
     ).scalar_one_or_none()
     if conv is None:
-        raise NotFound(f"There is no conversation {conversation_id}.")
+        raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     return conv
 
 
@@ -131,7 +132,7 @@ def _reply_target(session, conv, in_reply_to_message_id):
     if in_reply_to_message_id is not None:
         target = session.get(Message, in_reply_to_message_id)
         if target is None or target.conversation_id != conv.id or target.direction == "note":
-            raise Invalid("in_reply_to_message_id must be a message of this conversation.", code="bad_reply_target")
+            raise Invalid(_l("in_reply_to_message_id must be a message of this conversation."), code="bad_reply_target")
         if not target.external_id and conv.network != "custom":
             raise Invalid("That message is not on the network yet, so it cannot be answered there.",
                            code="bad_reply_target")
@@ -141,7 +142,7 @@ def _reply_target(session, conv, in_reply_to_message_id):
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
     ).first()
     if target is None and conv.network != "custom":
-        raise Invalid("This conversation has no customer message to answer.", code="bad_reply_target")
+        raise Invalid(_l("This conversation has no customer message to answer."), code="bad_reply_target")
     return target
 
 
@@ -180,7 +181,7 @@ def discard_reply(session, message_id, *, actor):
 def _own_outbound(session, message_id):
     message = session.get(Message, message_id)
     if message is None or message.direction != "outbound" or message.is_native:
-        raise NotFound(f"There is no reply {message_id}.")
+        raise NotFound(_l("There is no reply %(id)s.", id=message_id))
     return message
 
 
@@ -188,12 +189,12 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     """A private note; @mentioned staff are notified."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
-        raise NotFound(f"There is no conversation {conversation_id}.")
+        raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     text = (text or "").strip()
     if not text:
-        raise Invalid("The note is empty.", code="empty_note")
+        raise Invalid(_l("The note is empty."), code="empty_note")
     if len(text) > NOTE_LIMIT:
-        raise Invalid(f"Notes are limited to {NOTE_LIMIT} characters.", code="note_too_long")
+        raise Invalid(_l("Notes are limited to %(num)s characters.", num=NOTE_LIMIT), code="note_too_long")
     mentioned = resolve_mentions(session, text, mention_ids)
     now = utcnow()
     note = Message(
@@ -207,7 +208,8 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     for user in mentioned:
         if user.id == author.id:
             continue
-        notify(session, user.id, "mention", f"{author.name} mentioned you in a note on conversation #{conv.id}.",
+        notify(session, user.id, "mention", _l("%(name)s mentioned you in a note on conversation #%(id)s.",
+                                               name=author.name, id=conv.id),
                conversation_id=conv.id, message_id=note.id)
     events.publish(session, "message.created", {"conversation": conversation_summary(conv), "message": message_dict(note)})
     return note

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from app.api.sla_schemas import MAX_ID
 from app.auth.guard import role_required
 from app.dashboard import bp
-from app.dashboard.forms import DAY_NAMES, form_values, policy_from_form, posted_values
+from app.dashboard.forms import day_names, form_values, policy_from_form, posted_values
 from app.extensions import db
 from app.models import NETWORKS, SlaPolicy, SocialAccount
 from app.sla import manage
@@ -38,7 +38,7 @@ def _settings_page(edit=None, values=None, errors=None, status=200):
     return render_template(
         "dashboard/settings_sla.html",
         policies=manage.list_policies(db.session), accounts=_accounts(), default=default_policy(db.session),
-        edit=edit, values=values or form_values(edit), errors=errors or [], days=DAY_NAMES,
+        edit=edit, values=values or form_values(edit), errors=errors or [], days=day_names(), day_abbreviations=day_names("abbreviated"),
         timezones=sorted(available_timezones()),
     ), status
 
@@ -50,12 +50,14 @@ def _policy_or_404(policy_id):
     return policy
 
 
-def _saved(message, count):
-    """A flash message, and how many running clocks the change moved (a sentence of its own) if any."""
-    if count:
-        message += " " + ngettext("%(num)d running clock got new due times.",
-                                  "%(num)d running clocks got new due times.", count)
-    flash(message, "success")
+def _moved(count):
+    return ngettext("%(num)s running clock got a new due time.", "%(num)s running clocks got new due times.",
+                    count) if count else ""
+
+
+def _saying(first, moved):
+    """A confirmation and, when clocks moved, how many: two sentences side by side."""
+    return f"{first} {_moved(moved)}".strip()
 
 
 @bp.get("/settings/sla")
@@ -91,7 +93,7 @@ def _save_policy(policy):
         db.session.rollback()
         return _settings_page(policy, posted_values(request.form), [str(exc)], 409)
     db.session.commit()
-    _saved(_("Policy “%(name)s” saved.", name=policy.name), moved)
+    flash(_saying(_("Policy “%(name)s” saved.", name=policy.name), moved), "success")
     return redirect(url_for("dashboard.settings"))
 
 
@@ -107,7 +109,7 @@ def delete_policy(policy_id):
         flash(str(exc), "error")
         return redirect(url_for("dashboard.settings"))
     db.session.commit()
-    _saved(_("Policy “%(name)s” deleted.", name=name), moved)
+    flash(_saying(_("Policy “%(name)s” deleted.", name=name), moved), "success")
     return redirect(url_for("dashboard.settings"))
 
 
@@ -121,9 +123,7 @@ def assign_policy(account_id):
     policy = _policy_or_404(int(raw)) if raw.isdigit() else None
     moved = manage.assign_policy(db.session, account, policy)
     db.session.commit()
-    if policy is None:
-        message = _("%(account)s now follows the default policy.", account=account.name)
-    else:
-        message = _("%(account)s now follows %(policy)s.", account=account.name, policy=policy.name)
-    _saved(message, moved)
+    followed = (_("%(account)s now follows %(policy)s.", account=account.name, policy=policy.name) if policy
+                else _("%(account)s now follows the default policy.", account=account.name))
+    flash(_saying(followed, moved), "success")
     return redirect(url_for("dashboard.settings"))

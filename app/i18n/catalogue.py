@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, url_for
 from markupsafe import Markup
 from jinja2.utils import htmlsafe_json_dumps
 
-from app.auth.guard import public
+from app.extensions import public
 from app.i18n import LANGUAGES, TRANSLATIONS_DIR, locale_code
 
 bp = Blueprint("i18n", __name__, url_prefix="/i18n")

@@ -4,6 +4,7 @@ Input arrives validated (app/api/sla_schemas.py PolicyIn). Every change that can
 times recomputes the running clocks it governs, in the same transaction. Callers commit.
 """
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.audit import record
 from app.domain_errors import Conflict
@@ -57,7 +58,7 @@ def _check_name(session, name, policy_id=None):
     clash = session.scalar(sa.select(SlaPolicy.id).where(sa.func.lower(SlaPolicy.name) == name.lower(),
                                                          SlaPolicy.id != (policy_id or 0)))
     if clash is not None:
-        raise PolicyConflict(f"There is already a policy named {name!r}.")
+        raise PolicyConflict(_l("There is already a policy named “%(name)s”.", name=name))
 
 
 def _clear_default(session, keep_id=None):
@@ -103,7 +104,8 @@ def delete_policy(session, policy):
     """Delete a policy no account uses. Returns clocks recomputed (when the default went away)."""
     users = accounts_using(session, policy.id)
     if users:
-        raise PolicyConflict(f"Accounts {', '.join(map(str, users))} use this policy: assign them another first.")
+        raise PolicyConflict(_l("Accounts %(accounts)s use this policy: assign them another first.",
+                                accounts=", ".join(map(str, users))))
     was_default = policy.is_default
     record("sla_policy.deleted", target=policy, data={"name": policy.name})
     session.delete(policy)

@@ -66,6 +66,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from standardwebhooks.webhooks import Webhook
 
 from app.audit import record
@@ -431,7 +432,8 @@ def disable_endpoint(session, endpoint, reason):
     endpoint.disabled_reason = reason[:500]
     record("webhook.disabled", target=endpoint, data={"reason": reason[:500]})
     admins = session.scalars(sa.select(User).where(User.role == "admin", User.is_active.is_(True)))
-    text = f"Webhook endpoint {endpoint.id} was disabled: {reason}. Fix the receiver, then enable it again."
+    text = _l("Webhook endpoint %(id)s was disabled: %(reason)s. Fix the receiver, then enable it again.",
+              id=endpoint.id, reason=reason)
     for admin in admins:
         notify(session, admin.id, "webhook_disabled", text)
     log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
