@@ -1,9 +1,6 @@
 """The SLA policy form: plain fields in, a dict PolicyIn can validate out (and back for editing)."""
-<<<<<<< HEAD
-=======
 from babel.dates import get_day_names
 from flask_babel import get_locale
->>>>>>> wt-server
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
@@ -11,10 +8,6 @@ from pydantic import ValidationError
 from app.api.sla_schemas import PolicyIn
 from app.sla.hours import WEEKDAYS
 
-<<<<<<< HEAD
-DAY_NAMES = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
-                                _l("Saturday"), _l("Sunday"))))
-=======
 # The form's fields by their labels on the page, for the error messages.
 FIELD_NAMES = {
     "name": _l("Name"), "warn_minutes": _l("Warning after"), "breach_minutes": _l("Breach after"),
@@ -27,7 +20,6 @@ def day_names(width="wide"):
     """{"mon": "Monday", …} in the reader's language (CLDR's names; "abbreviated": "Mon", …)."""
     names = get_day_names(width, locale=get_locale() or "en")
     return {day: names[i] for i, day in enumerate(WEEKDAYS)}
->>>>>>> wt-server
 
 
 def periods_text(periods):
@@ -43,12 +35,8 @@ def _parse_periods(day, text):
             continue
         start, sep, end = chunk.partition("-")
         if not sep:
-<<<<<<< HEAD
-            raise ValueError(_("%(day)s: write periods like 09:00-17:00, not “%(text)s”", day=DAY_NAMES[day], text=chunk))
-=======
             raise ValueError(_("%(day)s: write periods like 09:00-17:00, not “%(text)s”.", day=day_names()[day],
                                text=chunk))
->>>>>>> wt-server
         periods.append((start.strip(), end.strip()))
     return periods
 
