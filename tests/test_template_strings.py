@@ -20,8 +20,11 @@ BUTTON_INPUTS = {"submit", "button", "reset"}
 IGNORED_ELEMENTS = {"script", "style"}  # code, not prose
 # Machine text shown as such: code samples, header names, key caps.
 LITERAL_ELEMENTS = {"code"}
-KEY_CAP = re.compile(r"^(?:[A-Za-z0-9]|Esc|Enter|Tab|Shift|Ctrl|Alt|Space|Home|End|PgUp|PgDn|[↑↓←→⌘⌥⇧])$")
-ALLOWED_WORDS = {"Carebox"}  # the brand name is not translated
+KEY = r"(?:[A-Za-z0-9/?]|Esc|Enter|Tab|Shift|Ctrl|Cmd|Alt|Space|Home|End|PgUp|PgDn|[↑↓←→⌘⌥⇧])"
+KEY_CAP = re.compile(rf"^{KEY}(?:\+{KEY})*$")  # a key or a chord (Ctrl+Enter)
+# Brand names are not translated: Carebox's own and the networks'.
+ALLOWED_WORDS = {"Carebox", "Facebook", "Instagram", "Messenger", "X"}
+ALLOWED = re.compile(r"\b(?:%s)\b" % "|".join(sorted(ALLOWED_WORDS)))
 # Blocks that base.html renders inside an attribute (<body class="{% block body_class %}">): not text.
 ATTRIBUTE_BLOCKS = {"body_class"}
 EXPRESSION = "\ue000"  # stands for each {{ … }} / {% … %}: not a letter, so it never counts as text
@@ -58,8 +61,7 @@ def literal_text(env, name, root=TEMPLATES):
 
 
 def has_words(text):
-    for word in ALLOWED_WORDS:
-        text = text.replace(word, "")
+    text = ALLOWED.sub("", text)
     return any(ch.isalpha() for ch in text)
 
 
