@@ -23,7 +23,8 @@ MODE_LABELS = {"off": _l("Off: agents claim conversations themselves"),
 
 def _language_choices():
     # Each language by its own name (as the language picker shows them); "" fits any conversation.
-    return [SelectChoice("", _l("Any language")), *(SelectChoice(code, name) for code, name in LANGUAGES.items())]
+    return [SelectChoice("", _l("Any language")),
+            *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items())]
 
 
 class CannedForm(FlaskForm):
