@@ -217,7 +217,7 @@ def test_demo_canned_responses_exist_per_language_and_seeding_is_idempotent(app,
     rows = db.session.execute(sa.select(CannedResponse.shortcut, CannedResponse.language)).all()
     assert len(rows) == len(DEMO_CANNED) == 20
     assert {lang for _s, lang in rows} == {"en", "ru", "be", "ar"}
-    for shortcut, lang, _title, text in DEMO_CANNED:
+    for _shortcut, lang, _title, text in DEMO_CANNED:
         assert language.detect(text.replace("{{contact.name}}", "").replace("{{agent.name}}", "")) == lang, text
 
 
