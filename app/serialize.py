@@ -38,6 +38,7 @@ def conversation_summary(conv, *, contact=None, now=None, session=None):
         "sla": sla_dict(conv, now, session),
         "last_message_at": isoformat(conv.last_message_at),
         "last_inbound_at": isoformat(conv.last_inbound_at),
+        "language": getattr(conv, "language", None),
         "created_at": isoformat(conv.created_at),
         "updated_at": isoformat(conv.updated_at),
     }
@@ -64,6 +65,7 @@ def message_dict(msg):
         "delivery_error": getattr(msg, "delivery_error", None),
         "is_native": bool(getattr(msg, "is_native", False)),
         "mentions": list(getattr(msg, "mentions", None) or []),
+        "language": getattr(msg, "language", None),
     }
 
 

@@ -73,6 +73,9 @@ class MessageOut(BaseModel):
     delivery_error: str | None = None
     is_native: bool = False
     mentions: list[int] = []
+    language: str | None = Field(
+        default=None, description="Customer messages: the language the network gave or Carebox detected "
+                                  "(ISO 639-1: en, ru, be, uk, ar); null when not known.")
 
 
 class ConversationOut(BaseModel):
@@ -91,6 +94,9 @@ class ConversationOut(BaseModel):
     sla: SlaOut
     last_message_at: datetime | None
     last_inbound_at: datetime | None = None
+    language: str | None = Field(
+        default=None, description="The language of the latest customer message that had one (ISO 639-1: en, "
+                                  "ru, be, uk, ar); null when not known.")
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

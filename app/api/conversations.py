@@ -26,7 +26,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.serialize import conversation_summary, message_dict
 
-LIST_FILTERS = ("status", "assignee", "sla", "account", "network", "channel", "tag", "q")
+LIST_FILTERS = ("status", "assignee", "sla", "account", "network", "channel", "language", "tag", "q")
 
 
 @bp.get("/conversations")

@@ -136,6 +136,8 @@ class ConversationQuery(Query):
     account: DbId | None = None
     network: Network | None = None
     channel: Channel | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$",
+                                 description="The conversation's language (ISO 639-1, e.g. en, ru, be, ar)")
     tag: str | None = Field(default=None, max_length=64)
     q: str | None = Field(default=None, max_length=200, description="Text search in messages and customer names")
     sort: Literal["sla", "newest", "oldest"] = "sla"
@@ -231,16 +233,22 @@ class AutoAssignIO(Strict):
 
 # --- canned responses ----------------------------------------------------------------------
 
+CANNED_LANGUAGE = "The language it is written in (en, ru, be or ar); null: any conversation."
+
+
 class CannedIn(Strict):
     title: str = Field(min_length=1, max_length=120)
     shortcut: str = Field(min_length=1, max_length=32, pattern=r"^[\w-]+$")
     text: str = Field(min_length=1, max_length=8000)
+    language: str | None = Field(default=None, max_length=16, description=CANNED_LANGUAGE)
 
 
 class CannedPatchIn(Strict):
     title: str | None = Field(default=None, min_length=1, max_length=120)
     shortcut: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[\w-]+$")
     text: str | None = Field(default=None, min_length=1, max_length=8000)
+    language: str | None = Field(default=None, max_length=16,
+                                 description=CANNED_LANGUAGE + " Leave it out to keep the language.")
 
 
 class CannedOut(BaseModel):
@@ -248,7 +256,15 @@ class CannedOut(BaseModel):
     title: str
     shortcut: str
     text: str
+    language: str | None = Field(default=None, description=CANNED_LANGUAGE)
 
 
 class CannedListOut(BaseModel):
     items: list[CannedOut]
+
+
+class CannedQuery(Query):
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$",
+        description="Order for a conversation in this language: its canned responses first, then those of no "
+                    "language, then the others (each group by title).")

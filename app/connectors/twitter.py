@@ -41,7 +41,7 @@ from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://api.twitter.com"
 PAGE_SIZE = 100  # the most X returns per page
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets"]
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
 USER_FIELDS = ["username", "name", "public_metrics"]
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 # The streams fetch() reads: the name of its cursor keys, tweepy method, whether it is the brand's own timeline.
@@ -267,6 +267,7 @@ def _item(tweet, users, brand_id, own_timeline):
         from_brand=own_timeline or author_id == brand_id,
         network="twitter",
         channel="public",
+        language=getattr(tweet, "lang", None),  # X's guess ("und" when it has none): ingest keeps the ones it knows
     )
 
 

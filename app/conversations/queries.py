@@ -54,6 +54,8 @@ def filtered(filters, *, user, now=None):
         conditions.append(Conversation.network == filters["network"])
     if filters.get("channel"):
         conditions.append(Conversation.channel == filters["channel"])
+    if filters.get("language"):
+        conditions.append(Conversation.language == filters["language"])
     if filters.get("sla"):
         conditions.append(sla_state_expression(now) == filters["sla"])
     if filters.get("spam") is not None:

@@ -31,3 +31,4 @@ class InboundItem:
     from_brand: bool = False  # the brand's own post, made natively on the network
     network: str | None = None  # the network it came from (None: the account's)
     channel: str = "public"  # "public" (mentions, comments, replies) or "private" (direct messages)
+    language: str | None = None  # the network's language tag (X's `lang`); ingest detects it otherwise

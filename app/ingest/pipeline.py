@@ -3,7 +3,8 @@
 1. normalise: the items, once each, in the order they were posted, without characters the database
    cannot hold or that would spoof what agents see;
 2. load (store.py): what the batch touches, locked, in a handful of statements;
-3. plan (plan.py): pure decisions: conversations, messages, counters, SLA clocks;
+3. plan (plan.py): pure decisions: conversations, messages, counters, SLA clocks, the language of each
+   customer message (the network's, else detected: language.py) and so of its conversation;
 4. write (store.py): the plan, batched;
 5. assign new conversations (auto-assignment) and publish the events (publish.py).
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from app.ingest.items import InboundAuthor
+from app.ingest.language import message_language
 from app.sla import rules
 from app.sla.ledger import ClockWrites
 from app.text import fold, snippet
@@ -78,6 +79,7 @@ class ConversationRow:
     resolved_at: datetime | None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    language: str | None = None  # that of the latest customer message that had one
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class NewMessage:
     in_reply_to: str | None
     created_at: datetime
     received_at: datetime
+    language: str | None = None  # customer messages: the network's or the detected one
     id: int | None = None  # set by the store
 
     # Read like a stored Message by the serialisers (app/serialize.py message_dict).
@@ -384,8 +387,9 @@ class _Planner:
 
     def _add_message(self, conversation, item, direction, author):
         now = self.state.now
+        language = message_language(item.text, item.language) if direction == "inbound" else None
         message = NewMessage(conversation, item.external_id, direction, item.text or "", author, item.in_reply_to,
-                             posted_at(item, now), now)
+                             posted_at(item, now), now, language)
         conversation.messages.append(message)
         self.result.messages.append(message)
         self.batch_parents[item.external_id] = conversation
@@ -414,6 +418,9 @@ class _Planner:
             row.last_message_at = message.created_at
             row.snippet = snippet(message.text)
         if message.direction == "inbound":
+            if message.language and (row.language is None or row.last_inbound_at is None
+                                     or message.created_at >= row.last_inbound_at):
+                row.language = message.language  # the latest customer message that has one
             row.last_inbound_at = max(filter(None, (row.last_inbound_at, message.created_at)))
             if row.status == "pending":
                 row.status = "open"  # the customer wrote back

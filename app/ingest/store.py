@@ -230,6 +230,7 @@ def _message_values(account, message):
         "in_reply_to_external_id": message.in_reply_to, "created_at": message.created_at,
         "received_at": message.received_at, "delivery_attempts": 0, "is_native": outbound, "mentions": [],
         "delivery_status": "sent" if outbound else None, "sent_at": message.created_at if outbound else None,
+        "language": message.language,
     }
 
 
@@ -249,7 +250,7 @@ def _confirm_reply(session, confirmed):
 
 
 BOOKKEEPING = ("status", "resolved_at", "message_count", "last_message_at", "snippet", "last_inbound_at",
-               "last_outbound_at", "sla_state", "sla_started_at", "sla_warn_at", "sla_breach_at", "updated_at")
+               "last_outbound_at", "sla_state", "sla_started_at", "sla_warn_at", "sla_breach_at", "updated_at", "language")
 
 
 def _bookkeeping(row):

@@ -49,6 +49,8 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the latest customer message that had one (app/ingest/language.py); None: not known.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     # The running SLA clock, denormalised for the inbox sort (see app/sla).
     sla_state: Mapped[str] = mapped_column(sa.String(16), default="stopped")
@@ -122,6 +124,8 @@ class Message(db.Model):
     mentions: Mapped[list] = mapped_column(sa.JSON, default=list)  # user ids @mentioned in a note
     # A client-chosen key that makes "send this reply" safe to retry (Idempotency-Key header).
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(100))
+    # Customer messages: the language the network gave or that ingest detected; None: not known.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_user = relationship("User")

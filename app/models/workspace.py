@@ -15,11 +15,17 @@ class CannedResponse(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(120))
-    shortcut: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    shortcut: Mapped[str] = mapped_column(sa.String(32))
     text: Mapped[str] = mapped_column(sa.Text)
+    # The language it is written in (app.i18n.LANGUAGES); None: any conversation.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # One shortcut per language ("/thanks" in English and in Russian); app/canned.py also keeps them
+    # unique whatever their case, and once among those of no language (NULLs are distinct here).
+    __table_args__ = (sa.UniqueConstraint("shortcut", "language", name="uq_canned_responses_shortcut_language"),)
 
 
 class Notification(db.Model):
