@@ -18,7 +18,13 @@ KEYWORDS = {"messages": ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:
 
 
 def _key(message):
-    return (message.context, message.id)
+    """(context, msgid) the same way whichever reader made the message (read_mo gives lists and bytes)."""
+    context = message.context.decode() if isinstance(message.context, bytes) else message.context
+    return (context, tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id)
+
+
+def _text(message):
+    return tuple(message.string) if isinstance(message.string, (list, tuple)) else message.string
 
 
 def _read_po(path, locale=None):
@@ -70,7 +76,7 @@ def test_every_language_translates_every_string(extracted, locale):
 def test_the_compiled_catalogues_match_their_sources(extracted, locale):
     domain, _current = extracted
     folder = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
-    source = {_key(m): m.string for m in _read_po(folder / f"{domain}.po", locale=locale) if m.id}
+    source = {_key(m): _text(m) for m in _read_po(folder / f"{domain}.po", locale=locale) if m.id}
     with open(folder / f"{domain}.mo", "rb") as handle:
-        compiled = {_key(m): m.string for m in read_mo(handle) if m.id}
+        compiled = {_key(m): _text(m) for m in read_mo(handle) if m.id}
     assert compiled == source, f"{locale}/{domain}.mo is older than its .po: run `make translations`"
