@@ -19,6 +19,7 @@ from app.api.schemas import ErrorOut
 from app.auth.guard import public
 from app.errors import CSRF_REFUSED, ApiError
 from app.extensions import csrf
+from app.i18n.names import ROLE_NAMES
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # session callers are checked in require(); token callers need no CSRF
@@ -71,7 +72,7 @@ def require(scope="read", role="agent"):
             if token is not None and not token.has_scope(scope):
                 raise ApiError(403, _l("This token lacks the “%(scope)s” scope.", scope=scope), code="insufficient_scope")
             if not current_user.has_role(role):
-                raise ApiError(403, _l("This needs the %(role)s role.", role=role))
+                raise ApiError(403, _l("This needs the %(role)s role.", role=ROLE_NAMES.get(role, role)))
             # Only a caller actually authenticated by a token skips CSRF (app/auth/guard.py makes any Bearer header
             # either that or a 401); everyone else came with the browser session.
             if token is None and request.method in UNSAFE_METHODS:

@@ -15,6 +15,7 @@ from app.events import revocation
 from app.extensions import PUBLIC_ATTR, db, login_manager, public  # noqa: F401  (public: the views')
 from app.models import ApiToken, hash_token, utcnow
 from app.sessions import user_for_token
+from app.i18n.names import ROLE_NAMES
 
 
 
@@ -117,7 +118,7 @@ def _require_login():
     # Role before anything else (CSRF, validation): a caller without the role learns only that.
     required = getattr(current_app.view_functions.get(request.endpoint), "required_role", None)
     if required is not None and not current_user.has_role(required):
-        abort(403, description=_l("This needs the %(role)s role.", role=required))
+        abort(403, description=_l("This needs the %(role)s role.", role=ROLE_NAMES.get(required, required)))
     return None
 
 

@@ -134,7 +134,7 @@ def _reply_target(session, conv, in_reply_to_message_id):
         if target is None or target.conversation_id != conv.id or target.direction == "note":
             raise Invalid(_l("in_reply_to_message_id must be a message of this conversation."), code="bad_reply_target")
         if not target.external_id and conv.network != "custom":
-            raise Invalid("That message is not on the network yet, so it cannot be answered there.",
+            raise Invalid(_l("That message is not on the network yet, so it cannot be answered there."),
                            code="bad_reply_target")
         return target
     target = session.scalars(
