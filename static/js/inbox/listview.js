@@ -50,13 +50,15 @@ function renderRow(conv) {
     role: "option",
     class: "conversation",
     "aria-selected": id === state.cursorId ? "true" : "false",
+    // Ticked for bulk actions (x): the option says so itself. The box drawn in it is for the mouse only,
+    // not a control of its own: a checkbox inside an option would be a control inside a control.
+    "aria-checked": state.checked.has(id) ? "true" : "false",
     dataset: { id: String(id), slaHost: "" },
   });
   li.classList.toggle("is-cursor", id === state.cursorId);
   li.classList.toggle("is-open", id === state.openId);
   li.classList.toggle("is-checked", state.checked.has(id));
-  const pick = el("input", { type: "checkbox", class: "pick", tabindex: "-1", "aria-label": _("Select the conversation with %(name)s", { name: isolated(contactName(conv.contact)) }) });
-  pick.checked = state.checked.has(id);
+  const pick = el("span", { class: "pick", "aria-hidden": "true", title: _("Select the conversation with %(name)s", { name: isolated(contactName(conv.contact)) }) });
   const account = state.accounts.get(conv.account_id);
   li.append(
     pick,
@@ -143,7 +145,7 @@ export function showChecked() {
   for (const [id, row] of rows) {
     const checked = state.checked.has(id);
     row.classList.toggle("is-checked", checked);
-    row.querySelector(".pick").checked = checked;
+    row.setAttribute("aria-checked", String(checked));
   }
 }
 
@@ -155,10 +157,12 @@ list.addEventListener("click", (event) => {
   const row = event.target.closest("li.conversation");
   if (!row) return;
   const id = Number(row.dataset.id);
-  if (event.target.classList.contains("pick")) {
-    if (event.target.checked) state.checked.add(id);
+  if (event.target.closest(".pick")) {
+    const checked = !state.checked.has(id);
+    if (checked) state.checked.add(id);
     else state.checked.delete(id);
-    row.classList.toggle("is-checked", event.target.checked);
+    row.classList.toggle("is-checked", checked);
+    row.setAttribute("aria-checked", String(checked));
     list.dispatchEvent(new CustomEvent("checked-change", { bubbles: true }));
     return;
   }

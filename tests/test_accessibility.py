@@ -1,0 +1,227 @@
+"""Every page through axe-core in a real browser, in English and in Arabic (right to left), as the role that sees it.
+
+A violation of impact serious or critical fails, reported with its rule, impact, targets and page. The moderate and
+minor ones are listed (test-artifacts/a11y-<locale>.json) but pass. The SLA colours (ok, warning, breached, paused)
+are drawn on every background they sit on (rows, tiles, the cursor row, the list) so their contrast is checked even
+when the seed data has no clock in that state.
+"""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from app.canned import save_canned
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
+from app.models import SocialAccount, User
+from app.sla import manage
+from app.webhooks.endpoints import create_endpoint, send_test_event
+from tests.conftest import writing
+from tests.fixtures.browser import ARTIFACTS
+from tests.test_reports import dataset  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.browser
+
+LOCALES = ["en", "ar"]
+FAILING = {"serious", "critical"}
+AXE = Axe()
+
+# Every SLA state's class, drawn where the inbox and the dashboard draw them.
+SWATCHES = """(where) => {
+  const states = ["ok", "warning", "breached", "paused"];
+  if (where === "inbox") {
+    const row = document.querySelector("#conversation-list .conversation");
+    const clock = row && row.querySelector(".sla-clock");
+    if (!clock) return false;
+    for (const state of states) {
+      const copy = clock.cloneNode(false);
+      copy.className = "sla-clock sla-" + state;
+      copy.textContent = state + " 12 min";
+      row.appendChild(copy);
+    }
+    return true;
+  }
+  // A copy of the at-risk table (dashboard.js keeps the real one in step with its data).
+  const table = document.querySelector("#at-risk");
+  const row = table && table.querySelector("tbody tr");
+  if (!row) return false;
+  const copy = table.cloneNode(false);
+  copy.removeAttribute("id");
+  copy.append(table.tHead.cloneNode(true), document.createElement("tbody"));
+  for (const state of states) {
+    const line = row.cloneNode(true);
+    line.className = "risk sla-" + state;
+    copy.tBodies[0].appendChild(line);
+  }
+  table.after(copy);
+  return true;
+}"""
+
+
+class Audit:
+    def __init__(self, locale):
+        self.locale = locale
+        self.failures = []
+        self.minor = []
+
+    def check(self, page, name):
+        results = AXE.run(page, options={"resultTypes": ["violations"]})
+        for violation in results.response["violations"]:
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+            entry = {"page": name, "locale": self.locale, "rule": violation["id"], "impact": violation["impact"],
+                     "help": violation["help"], "targets": targets[:8], "count": len(targets)}
+            (self.failures if violation["impact"] in FAILING else self.minor).append(entry)
+
+    def finish(self, part):
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"a11y-{part}-{self.locale}.json").write_text(
+            json.dumps({"failing": self.failures, "moderate_or_minor": self.minor}, indent=2, ensure_ascii=False))
+        report = "\n".join(f"[{f['locale']}] {f['page']}: {f['rule']} ({f['impact']}) — {f['help']} — "
+                           f"{f['count']} node(s): {', '.join(f['targets'])}" for f in self.failures)
+        assert not self.failures, "axe found serious/critical violations:\n" + report
+
+
+def set_locale(db, user, locale):
+    with writing(db) as session:
+        session.execute(sa.update(User).where(User.id == user.id).values(locale=locale))
+    return user
+
+
+def seed_inbox(db, account_id, agent=None):
+    now = datetime.now(timezone.utc)
+    with writing(db) as session:
+        account = session.get(SocialAccount, account_id)
+        for n, (text, name, minutes) in enumerate([
+                ("Where is my parcel? It was due on Monday.", "Fay Jones", 50),
+                ("Посылка не пришла", "Вим", 20), ("وين طلبي؟", "ليلى", 5)]):
+            (r,) = ingest(session, account, [InboundItem(f"a11y-{n}", text, created_at=now - timedelta(minutes=minutes),
+                                                         author=InboundAuthor(f"cust{n}", handle=f"cust{n}", name=name))])
+    return r.conversation_id
+
+
+def live_inbox(page):
+    expect(page.locator("#connection-state")).to_have_class("conn conn-live")
+    page.wait_for_selector("body[data-inbox-ready]", state="attached")
+    expect(page.locator("#conversation-list .conversation").first).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_sign_in_and_agent_pages(browser, live_server, db, open_page, make_user, custom_account, locale):
+    audit = Audit(locale)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ar" if locale == "ar" else "en-GB")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login")
+        assert page.get_attribute("html", "lang") == locale
+        audit.check(page, "sign-in")
+        page.fill("input[name=email]", "nobody@example.test")
+        page.fill("input[name=password]", "wrong password!!")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        audit.check(page, "sign-in (refused)")
+    finally:
+        context.close()
+
+    agent = set_locale(db, make_user("agent", name="Alex Agent"), locale)
+    seed_inbox(db, custom_account.id)
+    page = live_inbox(open_page(agent))
+    assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
+    assert page.evaluate(SWATCHES, "inbox")
+    page.keyboard.press("j")
+    page.keyboard.press("x")  # a row ticked for bulk actions: the bulk bar and the ticked row's colours
+    expect(page.locator("#bulk-bar")).to_be_visible()
+    expect(page.locator(".conversation[aria-checked=true]")).to_have_count(1)
+    audit.check(page, "inbox (list, a row ticked)")
+    page.reload()
+    live_inbox(page)
+    page.keyboard.press("r")  # opens the most urgent conversation, the cursor in the composer
+    expect(page.locator("#composer-text")).to_be_focused()
+    expect(page.locator("#thread .msg-inbound").first).to_be_visible()
+    page.wait_for_timeout(300)  # the customer panel's history
+    audit.check(page, "inbox (conversation and composer open)")
+    page.keyboard.press("Escape")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("Shift+Slash")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    audit.check(page, "inbox (shortcut help)")
+    page.keyboard.press("Escape")
+    page.click("#notifications-button")
+    audit.check(page, "inbox (notifications panel)")
+
+    page.goto(f"{live_server.url}/account")
+    audit.check(page, "account")
+    page.goto(f"{live_server.url}/no-such-page")
+    audit.check(page, "error (404)")
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag")
+    audit.check(page, "API docs")
+    assert page.errors == []
+    audit.finish("agent")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_account, locale):  # noqa: F811
+    seed_inbox(db, custom_account.id)
+    with writing(db) as session:
+        policy, _ = manage.create_policy(session, {
+            "name": "Office hours", "warn_minutes": 30, "breach_minutes": 60, "is_default": False,
+            "timezone": "Europe/Berlin", "business_hours": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]},
+            "holidays": []})
+        save_canned(session, actor=None, title="Thanks", shortcut="thanks", text="Thank you for writing!", language="en")
+        save_canned(session, actor=None, title="Спасибо", shortcut="spasibo", text="Спасибо!", language="ru")
+    policy_id = policy.id
+    manager = set_locale(db, make_user("manager", name="Mia Manager"), locale)
+    audit = Audit(locale)
+
+    page = open_page(manager, path="/dashboard")
+    page.wait_for_selector("#connection-state.conn-live")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent !== '—'")
+    page.wait_for_selector("#at-risk tr.risk")
+    page.wait_for_selector("#agents tbody tr")
+    assert page.evaluate(SWATCHES, "dashboard")
+    audit.check(page, "dashboard")
+
+    page.goto(f"{live_server.url}/reports")
+    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
+    page.fill("input[name=from]", "2026-03-02")
+    page.fill("input[name=to]", "2026-03-04")
+    page.evaluate("document.querySelector('input[name=tz]').value = 'UTC'")
+    page.evaluate("document.getElementById('report-form').dataset.loaded = ''")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
+    audit.check(page, "reports")
+
+    page.goto(f"{live_server.url}/settings/sla")
+    audit.check(page, "SLA policies (list)")
+    page.goto(f"{live_server.url}/settings/sla?edit={policy_id}")
+    audit.check(page, "SLA policies (edit form)")
+    page.goto(f"{live_server.url}/settings/workflow/")
+    audit.check(page, "workflow settings")
+    assert page.errors == []
+    audit.finish("manager")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_admin_pages(db, live_server, open_page, make_user, make_token, custom_account, locale):
+    admin = set_locale(db, make_user("admin", name="Ada Admin"), locale)
+    make_user("agent", name="Alex Agent")
+    make_user("manager", name="Mia Manager")
+    make_token(admin, name="CRM sync")
+    with writing(db) as session:
+        endpoint, _ = create_endpoint(session, url="http://127.0.0.1:9/hook", events=["message.received"],
+                                      description="CRM")
+        send_test_event(session, endpoint)
+    endpoint_id = endpoint.id
+    audit = Audit(locale)
+    page = open_page(admin, path="/admin/")
+    audit.check(page, "admin (index)")
+    for path, name in [("/admin/users", "admin users"), ("/admin/tokens", "admin tokens"),
+                       ("/admin/webhooks", "admin webhooks"), (f"/admin/webhooks/{endpoint_id}", "admin webhook")]:
+        page.goto(f"{live_server.url}{path}")
+        audit.check(page, name)
+    assert page.errors == []
+    audit.finish("admin")
