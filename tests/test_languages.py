@@ -240,3 +240,23 @@ def test_migration_0007_down_keeps_shortcuts_unique_and_up_again(app, db):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM canned_responses WHERE language IS NULL").scalar() == 4
         assert "language" in [c["name"] for c in sa.inspect(conn).get_columns("messages")]
+
+
+# ------------------------------------------------------------------ found by bench/ingest.py on this branch
+
+def test_a_clock_started_in_the_batch_and_moved_by_a_later_applied_message_keeps_its_kind(db, custom_account):
+    """Our native answer stops the clock and starts the next at a stored follow-up; a customer message of
+    the same batch posted between the two moves that new clock back: it stays a "next" clock."""
+    from app.models import SlaClock
+
+    ingest(db.session, custom_account, [item("q1", "Where is my order?", minutes_ago=30)])
+    ingest(db.session, custom_account, [item("q2", "Hello? Still nothing.", minutes_ago=10)])
+    db.session.commit()
+    brand = InboundItem("r1", "Checking now!", datetime.now(timezone.utc) - timedelta(minutes=20),
+                        InboundAuthor("brand"), in_reply_to="q1", from_brand=True)
+    ingest(db.session, custom_account, [brand, item("q3", "It was due on Monday.", minutes_ago=15)])
+    db.session.commit()
+    clocks = db.session.scalars(sa.select(SlaClock).order_by(SlaClock.id)).all()
+    assert [(c.kind, c.stop_reason) for c in clocks] == [("first", "native_reply"), ("next", None)]
+    assert clocks[1].policy_id == clocks[0].policy_id
+    assert clocks[1].started_at == db.session.scalar(sa.select(Message.created_at).where(Message.external_id == "q3"))

@@ -425,7 +425,7 @@ class _Planner:
             if row.status == "pending":
                 row.status = "open"  # the customer wrote back
             self._apply(conversation, rules.customer_wrote(
-                self._sla(row), message.created_at, policy=self.state.policy, waits_for_answer=_waits(row)))
+                self._sla(conversation), message.created_at, policy=self.state.policy, waits_for_answer=_waits(row)))
         else:
             self._answered(conversation, message.created_at, native=True)
 
@@ -433,7 +433,7 @@ class _Planner:
         row = conversation.row
         waiting = self._stored_customer_message_after(row, at)
         self._apply(conversation, rules.answered(
-            self._sla(row), at, policy=self.state.policy, native=native, by_user_id=by_user_id,
+            self._sla(conversation), at, policy=self.state.policy, native=native, by_user_id=by_user_id,
             waiting_since=waiting, waits_for_answer=_waits(row)))
 
     def _stored_customer_message_after(self, row, at):
@@ -444,9 +444,12 @@ class _Planner:
         later = [t for t in self.state.customer_messages_after.get(row.id, ()) if t > at]
         return min(later) if later else None
 
-    def _sla(self, row):
-        running = None
-        if row.sla_started_at is not None:
+    def _sla(self, conversation):
+        row, running = conversation.row, None
+        pending = conversation.clocks.new[-1] if conversation.clocks.new else None
+        if pending is not None and pending[1] is None:
+            running = pending[0]  # started in this batch: keeps its kind and policy when a later message moves it
+        elif row.sla_started_at is not None:
             running = rules.Clock(None, None, row.sla_started_at, row.sla_warn_at, row.sla_breach_at,
                                   row.sla_state if row.sla_state in rules.LEVELS else "ok")
         return rules.SlaState(running, row.last_outbound_at)
