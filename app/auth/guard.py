@@ -4,6 +4,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
@@ -13,16 +14,17 @@ from app.auth.throttle import TOKEN_FAILURES_PER_IP, Throttled
 from app.database import write_intent
 from app.events import revocation
 from app.extensions import PUBLIC_ATTR, db, login_manager, public  # noqa: F401  (public: the views')
+from app.i18n.names import ROLE_NAMES
 from app.models import ApiToken, hash_token, utcnow
 from app.sessions import user_for_token
-from app.i18n.names import ROLE_NAMES
-
 
 
 def token_throttled(seconds):
     """The refusal once an address has sent too many invalid tokens (read in the caller's language)."""
-    return _l("Too many requests with invalid tokens from this address. Try again in %(seconds)s seconds.",
-              seconds=seconds)
+    return lazy_ngettext("Too many requests with invalid tokens from this address. Try again in %(num)s second.",
+                         "Too many requests with invalid tokens from this address. Try again in %(num)s seconds.",
+                         seconds)
+
 
 def is_public_endpoint(app, endpoint):
     if endpoint is None:
