@@ -84,6 +84,37 @@ class Audit:
         assert not self.failures, "axe found serious/critical violations:\n" + report
 
 
+# The element the keyboard is on, and whether it shows it: an outline or a ring (box-shadow).
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  const ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+  const classes = typeof e.className === "string" && e.className.trim() ? "." + e.className.trim().split(/\\s+/).join(".") : "";
+  return {ring, what: e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + classes};
+}"""
+
+
+def walk_focus(audit, page, name, presses=25):
+    """Tab through the page from the top: the first stop is the skip link, and every stop shows the focus."""
+    # Start from the top of the page: focus a mark put before everything, Tab from there, take the mark away.
+    page.evaluate("""() => { const mark = document.createElement("span"); mark.id = "tab-start"; mark.tabIndex = -1;
+                             document.body.prepend(mark); mark.focus(); }""")
+    page.keyboard.press("Tab")
+    page.evaluate("document.getElementById('tab-start').remove()")
+    first = page.evaluate(FOCUSED)
+    if not first or "skip-link" not in first["what"]:
+        audit.failures.append({"page": name, "locale": audit.locale, "rule": "skip-link-first", "impact": "serious",
+                               "help": "The first Tab stop is the skip link", "targets": [str(first)], "count": 1})
+    for _ in range(presses):
+        focused = page.evaluate(FOCUSED)
+        if focused and not focused["ring"]:
+            audit.failures.append({"page": name, "locale": audit.locale, "rule": "focus-visible", "impact": "serious",
+                                   "help": "The focused element shows no focus ring", "targets": [focused["what"]],
+                                   "count": 1})
+        page.keyboard.press("Tab")
+
+
 def set_locale(db, user, locale):
     with writing(db) as session:
         session.execute(sa.update(User).where(User.id == user.id).values(locale=locale))
@@ -118,6 +149,7 @@ def test_sign_in_and_agent_pages(browser, live_server, db, open_page, make_user,
         page.goto(f"{live_server.url}/login")
         assert page.get_attribute("html", "lang") == locale
         audit.check(page, "sign-in")
+        walk_focus(audit, page, "sign-in", presses=6)
         page.fill("input[name=email]", "nobody@example.test")
         page.fill("input[name=password]", "wrong password!!")
         page.click("button[type=submit]")
@@ -130,6 +162,8 @@ def test_sign_in_and_agent_pages(browser, live_server, db, open_page, make_user,
     seed_inbox(db, custom_account.id)
     page = live_inbox(open_page(agent))
     assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")  # live changes, never the focus
+    walk_focus(audit, page, "inbox")
     assert page.evaluate(SWATCHES, "inbox")
     page.keyboard.press("j")
     page.keyboard.press("x")  # a row ticked for bulk actions: the bulk bar and the ticked row's colours
@@ -154,11 +188,15 @@ def test_sign_in_and_agent_pages(browser, live_server, db, open_page, make_user,
 
     page.goto(f"{live_server.url}/account")
     audit.check(page, "account")
+    walk_focus(audit, page, "account")
     page.goto(f"{live_server.url}/no-such-page")
     audit.check(page, "error (404)")
     page.goto(f"{live_server.url}/api/v1/docs")
     page.wait_for_selector(".swagger-ui .opblock-tag")
     audit.check(page, "API docs")
+    page.locator(".opblock-summary-control").first.click()  # one operation open: its parameters and responses
+    page.wait_for_selector(".opblock.is-open .responses-wrapper")
+    audit.check(page, "API docs (an operation open)")
     assert page.errors == []
     audit.finish("agent")
 
@@ -182,6 +220,7 @@ def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_ac
     page.wait_for_function("document.querySelector('#tile-open .value').textContent !== '—'")
     page.wait_for_selector("#at-risk tr.risk")
     page.wait_for_selector("#agents tbody tr")
+    walk_focus(audit, page, "dashboard", presses=12)
     assert page.evaluate(SWATCHES, "dashboard")
     audit.check(page, "dashboard")
 
@@ -194,13 +233,22 @@ def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_ac
     page.click("#report-form button[type=submit]")
     page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
     audit.check(page, "reports")
+    walk_focus(audit, page, "reports", presses=15)
 
     page.goto(f"{live_server.url}/settings/sla")
     audit.check(page, "SLA policies (list)")
     page.goto(f"{live_server.url}/settings/sla?edit={policy_id}")
     audit.check(page, "SLA policies (edit form)")
+    walk_focus(audit, page, "SLA policies (edit form)", presses=40)
+    page.fill("input[name=warn_minutes]", "90")  # after the breach: refused, the form shows why
+    page.fill("input[name=breach_minutes]", "60")
+    page.locator("form.policy-form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    expect(page.locator(".policy-form")).to_be_visible()
+    audit.check(page, "SLA policies (form refused)")
     page.goto(f"{live_server.url}/settings/workflow/")
     audit.check(page, "workflow settings")
+    walk_focus(audit, page, "workflow settings", presses=30)
     assert page.errors == []
     audit.finish("manager")
 
@@ -223,5 +271,6 @@ def test_admin_pages(db, live_server, open_page, make_user, make_token, custom_a
                        ("/admin/webhooks", "admin webhooks"), (f"/admin/webhooks/{endpoint_id}", "admin webhook")]:
         page.goto(f"{live_server.url}{path}")
         audit.check(page, name)
+        walk_focus(audit, page, name, presses=20)
     assert page.errors == []
     audit.finish("admin")
