@@ -85,7 +85,7 @@
       const row = el("tr");
       row.dataset.accountId = a.id;
       const name = el("td", "account-name");
-      name.append(el("bdi", null, a.name), " ", el("span", "network network-" + a.network, a.network));
+      name.append(el("bdi", null, a.name), " ", el("span", "network network-" + a.network, S.networkName(a.network)));
       row.append(name);
       countCells(row, a.counts);
       row.append(pollerCell(a));
@@ -96,7 +96,7 @@
     const networks = document.querySelector("#networks tbody");
     networks.replaceChildren(...summary.networks.map((n) => {
       const row = el("tr");
-      row.append(el("td", null, n.network));
+      row.append(el("td", null, S.networkName(n.network)));
       countCells(row, n.counts);
       return row;
     }));
@@ -108,7 +108,7 @@
       ...stalled.map((a) => {
         const item = el("li");
         item.append(...S.fill(_("%(account)s (%(network)s): %(reason)s"), {
-          account: el("bdi", null, a.name), network: a.network, reason: a.poller.stalled_reason }));
+          account: el("bdi", null, a.name), network: S.networkName(a.network), reason: a.poller.stalled_reason }));
         return item;
       }));
 
@@ -170,7 +170,7 @@
       const assignee = el("td");
       assignee.append(item.assignee ? el("bdi", null, item.assignee.name) : _("unassigned"));
       const where = el("td");
-      where.append(el("bdi", null, account ? account.name : item.network));
+      where.append(el("bdi", null, account ? account.name : S.networkName(item.network)));
       row.append(left, state, who, where, assignee, snippet);
       return row;
     }));

@@ -35,7 +35,8 @@
   }
 
   function groupLabel(group, g) {
-    return group === "day" && g.key ? dayLabel(g.key) : g.label;
+    if (group === "day" && g.key) return dayLabel(g.key);
+    return group === "network" && g.key ? S.networkName(g.key) : g.label;
   }
 
   // Chart.js options every chart shares: numbers in the reader's locale, legend and tooltips right to left

@@ -33,6 +33,13 @@
     return STATE_NAMES[state] || state;
   }
 
+  // The brands' own names stay as they are; "custom" is ours (as static/js/inbox/names.js says it).
+  const NETWORK_NAMES = { twitter: "X", facebook: "Facebook", custom: pgettext("network", "Custom") };
+
+  function networkName(network) {
+    return NETWORK_NAMES[network] || network;
+  }
+
   // The level ticks with the wall clock: warn_at and breach_at are the instants the transitions happen
   // (business hours already counted in), so comparing with now is exact. A clock paused by business hours
   // shows when it resumes; a running clock whose hours close before it is answered shows as paused from
@@ -100,6 +107,6 @@
 
   window.CareboxSla = {
     duration: duration, percent: percent, clock: clock, el: el, localTime: localTime, plain: plain,
-    stateName: stateName, fill: fill,
+    stateName: stateName, networkName: networkName, fill: fill,
   };
 })();
