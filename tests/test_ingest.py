@@ -52,9 +52,11 @@ def test_clock_starts_at_platform_time_or_receipt_time(db, custom_account):
 
 
 def test_brand_reply_seen_natively_stops_the_clock_and_follow_up_starts_next_clock(db, custom_account):
-    ingest(db.session, custom_account, [item("q1", minutes_ago=20)])
+    question = item("q1", minutes_ago=20)
+    ingest(db.session, custom_account, [question])
     db.session.commit()
-    brand = InboundItem("r1", "we are on it", datetime.now(timezone.utc) - timedelta(minutes=5),
+    # Posted 15 minutes after the question, whatever the first ingest cost (it builds the language detector).
+    brand = InboundItem("r1", "we are on it", question.created_at + timedelta(minutes=15),
                         InboundAuthor("brand"), in_reply_to="q1", from_brand=True)
     ingest(db.session, custom_account, [brand])
     db.session.commit()
