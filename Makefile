@@ -29,7 +29,7 @@ lint: dev-deps
 LOCALES := en ru be ar
 PYBABEL := $(VENV)/bin/pybabel
 translations: dev-deps
-	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file --project Carebox -o app/translations/messages.pot .
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --no-wrap --sort-by-file --project Carebox -o app/translations/messages.pot .
 	$(PYBABEL) -q extract -F babel-js.cfg -k pgettext:1c,2 --no-wrap --sort-by-file --project Carebox -o app/translations/js.pot .
 	for domain in messages js; do for locale in $(LOCALES); do \
 	  if [ -f app/translations/$$locale/LC_MESSAGES/$$domain.po ]; then \

@@ -14,7 +14,7 @@ from app.i18n import LANGUAGES, TRANSLATIONS_DIR
 from config import BASE_DIR
 
 DOMAINS = {"messages": "babel.cfg", "js": "babel-js.cfg"}
-KEYWORDS = {"messages": ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2"], "js": ["-k", "pgettext:1c,2"]}
+KEYWORDS = {"messages": ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-k", "lazy_pgettext:1c,2"], "js": ["-k", "pgettext:1c,2"]}
 
 
 def _key(message):

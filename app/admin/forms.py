@@ -1,5 +1,6 @@
 """The admin pages' forms (Flask-WTF: every POST carries the CSRF token)."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -24,7 +25,7 @@ class ActionForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=REQUIRED), Length(max=120)],
+    name = StringField(lazy_pgettext("name of a thing", "Name"), validators=[DataRequired(message=REQUIRED), Length(max=120)],
                        description=_l("What it is for, e.g. CRM sync"))
     user_id = SelectField(_l("Acts as"), coerce=int)
     scopes = MultiCheckboxField(_l("Scopes"), choices=[SelectChoice(s, s) for s in TOKEN_SCOPES], default=["read", "write"],

@@ -118,8 +118,8 @@ def _change_status(session, conv, status, change):
             )
         )
         if other is not None:
-            raise Conflict(f"This customer already has an open conversation (#{other}) on this account; "
-                           "continue there.", code="other_conversation_open", conversation_id=other)
+            raise Conflict(_l("This customer already has an open conversation (#%(id)s) on this account; continue there.",
+                              id=other), code="other_conversation_open", conversation_id=other)
         conv.resolved_at = None
     change("status", status)
     if previous == "resolved":
@@ -134,8 +134,9 @@ def claim(session, conv, *, actor):
     """Assign to me, unless a colleague already holds it (then 409: reassigning is an explicit act)."""
     if conv.assignee_id not in (None, actor.id):
         holder = session.get(User, conv.assignee_id)
-        raise Conflict(f"{holder.name if holder else 'Someone'} already has this conversation.",
-                       code="already_assigned", assignee_id=conv.assignee_id)
+        message = (_l("%(name)s already has this conversation.", name=holder.name) if holder
+                   else _l("A colleague already has this conversation."))
+        raise Conflict(message, code="already_assigned", assignee_id=conv.assignee_id)
     return update_conversation(session, conv, actor=actor, assignee_id=actor.id)
 
 

@@ -11,6 +11,7 @@ import re
 import sqlalchemy as sa
 from twitter_text import parse_tweet
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app import events
 from app.audit import record
@@ -42,9 +43,15 @@ def check_reply_text(network, text):
         raise Invalid(_l("The reply is empty."), code="empty_reply")
     length, limit = reply_length(network, text)
     if length > limit:
-        unit = "weighted characters" if network == "twitter" else "characters"
-        raise Invalid(f"The reply is {length - limit} {unit} over the {limit} this network allows.",
-                       code="reply_too_long", details=[{"length": length, "limit": limit}])
+        over = length - limit
+        # X counts weighted characters (twitter-text: CJK and emoji count double), the others code points.
+        message = (lazy_ngettext("The reply is %(num)s weighted character over the %(limit)s this network allows.",
+                                 "The reply is %(num)s weighted characters over the %(limit)s this network allows.",
+                                 over, limit=limit) if network == "twitter" else
+                   lazy_ngettext("The reply is %(num)s character over the %(limit)s this network allows.",
+                                 "The reply is %(num)s characters over the %(limit)s this network allows.",
+                                 over, limit=limit))
+        raise Invalid(message, code="reply_too_long", details=[{"length": length, "limit": limit}])
     return text
 
 
@@ -150,8 +157,7 @@ def retry_reply(session, message_id, *, actor):
     """failed/unknown → queued, because the agent decided so. Returns the message."""
     message = _own_outbound(session, message_id)
     if message.delivery_status not in ("failed", "unknown"):
-        raise Conflict(f"Only failed or unknown replies can be retried; this one is {message.delivery_status}.",
-                       code="not_retryable")
+        raise Conflict(_l("Only failed or unknown replies can be retried."), code="not_retryable")
     previous = message.delivery_status
     message.delivery_status = "queued"
     message.delivery_error = None
@@ -165,8 +171,7 @@ def discard_reply(session, message_id, *, actor):
     """Give up on a failed/unknown reply: it leaves the thread (the audit trail keeps it)."""
     message = _own_outbound(session, message_id)
     if message.delivery_status not in ("failed", "unknown"):
-        raise Conflict(f"Only failed or unknown replies can be discarded; this one is {message.delivery_status}.",
-                       code="not_discardable")
+        raise Conflict(_l("Only failed or unknown replies can be discarded."), code="not_discardable")
     conv = session.get(Conversation, message.conversation_id)
     record("reply.discarded", actor=actor, target=conv,
            data={"message_id": message.id, "status": message.delivery_status, "text": message.text[:500]})
@@ -227,6 +232,6 @@ def resolve_mentions(session, text, mention_ids=()):
             found.append(user)
     unknown = wanted - {u.id for u in found}
     if unknown:
-        raise Invalid(f"Unknown user id(s) to mention: {', '.join(map(str, sorted(unknown)))}.",
-                       code="unknown_mention")
+        raise Invalid(_l("No user to mention with the id(s) %(ids)s.", ids=", ".join(map(str, sorted(unknown)))),
+                      code="unknown_mention")
     return found

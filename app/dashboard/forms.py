@@ -3,6 +3,7 @@ from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from pydantic import ValidationError
 
 from app.api.sla_schemas import PolicyIn
@@ -10,7 +11,7 @@ from app.sla.hours import WEEKDAYS
 
 # The form's fields by their labels on the page, for the error messages.
 FIELD_NAMES = {
-    "name": _l("Name"), "warn_minutes": _l("Warning after"), "breach_minutes": _l("Breach after"),
+    "name": lazy_pgettext("name of a thing", "Name"), "warn_minutes": _l("Warning after"), "breach_minutes": _l("Breach after"),
     "is_default": _l("Default for accounts without a policy"), "timezone": _l("Time zone"),
     "business_hours": _l("Business hours"), "holidays": _l("Holidays"),
 }

@@ -12,6 +12,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from flask_babel import lazy_gettext as _l
+
 from app.audit import record
 from app.crypto import decrypt_json, encrypt_json
 from app.domain_errors import Invalid
@@ -53,7 +55,7 @@ def signing_secrets(endpoint, now=None):
 def validate_url(session, url):
     url = (url or "").strip()
     if len(url) > 2000:
-        raise WebhookError("the URL is longer than 2000 characters")
+        raise WebhookError(_l("The URL is longer than %(num)s characters.", num=2000))
     try:
         return ssrf.check_url(url, ssrf.allow_private(current_app, session))
     except ssrf.BlockedAddress as exc:
@@ -64,7 +66,8 @@ def validate_events(events):
     events = sorted(set(events or []))
     unknown = [e for e in events if e not in WEBHOOK_TYPES]
     if unknown:
-        raise WebhookError(f"unknown event type(s): {', '.join(unknown)} (known: {', '.join(WEBHOOK_TYPES)})")
+        raise WebhookError(_l("Unknown event type(s): %(unknown)s. Known: %(known)s.", unknown=", ".join(unknown),
+                              known=", ".join(WEBHOOK_TYPES)))
     return events
 
 
