@@ -90,7 +90,7 @@ function replyTarget() {
 function showTarget() {
   const target = mode === "reply" ? replyTarget() : null;
   targetLabel.replaceChildren(...(target
-    ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: contactLabel(target.author), text: bdi(truncate(target.text, 60)) }) : []));
+    ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: el("bdi", {}, contactLabel(target.author)), text: bdi(truncate(target.text, 60)) }) : []));
   thread.showReplyTarget();
 }
 
