@@ -1,6 +1,8 @@
 """Control endpoints under /_sandbox/ for tests, the demo and curious humans (JSON, no auth).
 
 POST   /_sandbox/posts            inject a customer tweet or comment
+POST   /_sandbox/dms              {"account", "text", "author", "created_at"}: a customer DMs the X brand
+PATCH  /_sandbox/x-users/<id>     {"receives_your_dm": false}: the user stops accepting the brands' DMs
 POST   /_sandbox/page-posts       the page publishes a new post
 POST   /_sandbox/brands           {"network", "count", "first"}: register numbered brands; their credentials
 POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
@@ -110,6 +112,30 @@ def inject_post():
         return _created(comment.id, post_id=comment.post_id, parent_id=comment.parent_id)
     except Refused as refused:
         raise ControlError(f"no live post {refused.object_id!r} to reply to", 404) from None
+
+
+@bp.post("/dms")
+def inject_dm():
+    body = _body()
+    event = current_network().inject_dm(
+        _x_account(body), _text(body), author=body.get("author"), created_at=_time(body.get("created_at")),
+    )
+    return _created(event.id, dm_conversation_id=event.dm_conversation_id, sender_id=event.sender_id)
+
+
+@bp.patch("/x-users/<user_id>")
+def update_x_user(user_id):
+    body = _body()
+    network = current_network()
+    with network.lock:
+        user = network.x_users.get(user_id)
+        if user is None:
+            raise ControlError(f"unknown X user {user_id!r}", 404)
+        if "receives_your_dm" in body:
+            if not isinstance(body["receives_your_dm"], bool):
+                raise ControlError("receives_your_dm must be true or false")
+            user.receives_your_dm = body["receives_your_dm"]
+    return jsonify({"id": user.id, "receives_your_dm": user.receives_your_dm})
 
 
 @bp.post("/brands")

@@ -1,4 +1,4 @@
-"""What the sandbox network stores: X users and tweets, Facebook pages, posts and comments."""
+"""What the sandbox network stores: X users, tweets and DMs, Facebook pages, posts and comments."""
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +15,7 @@ class XUser:
     verified: bool = False
     description: str = ""
     created_at: datetime | None = None
+    receives_your_dm: bool = True  # False: the brands may not DM this user (X's user.fields receives_your_dm)
 
 
 @dataclass
@@ -44,6 +45,20 @@ class Tweet:
     via_api: bool = False  # the brand's reply posted through POST /2/tweets (by Carebox)
     deleted: bool = False
     like_count: int = 0
+
+
+@dataclass
+class DMEvent:
+    """An X direct-message event: MessageCreate (with text), ParticipantsJoin or ParticipantsLeave (without)."""
+
+    id: str
+    event_type: str
+    dm_conversation_id: str
+    sender_id: str  # the author of a message; who added or removed participants
+    created_at: datetime
+    text: str | None = None
+    participant_ids: list = field(default_factory=list)  # join/leave events only
+    via_api: bool = False  # the brand's DM sent through the API (by Carebox)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from app.sandbox import personas
 from app.sandbox.demo_accounts import numbered_brand
 from app.sandbox.entities import (
     Comment,
+    DMEvent,
     FacebookPage,
     PagePost,
     Tweet,
@@ -41,6 +42,12 @@ class Refused(Exception):
 
 def now_utc():
     return datetime.now(timezone.utc)
+
+
+def one_to_one_id(user_a, user_b):
+    """X's id of the one-to-one DM conversation of two users: `{smaller}-{larger}`."""
+    low, high = sorted((str(user_a), str(user_b)), key=int)
+    return f"{low}-{high}"
 
 
 def _tweet_order(tweet):
@@ -74,6 +81,7 @@ class SandboxNetwork:
             self.ids = SnowflakeIds()
             self.x_users, self.x_accounts, self.tweets = {}, {}, {}
             self.pages, self.posts, self.comments = {}, {}, {}
+            self.dm_events, self.dm_conversations = {}, {}  # id -> DMEvent; conversation id -> participant ids
             self.api_replies = []
             self.limiter.clear()
             self.faults.clear()
@@ -219,6 +227,78 @@ class SandboxNetwork:
     def reply_count(self, tweet_id):
         with self.lock:
             return sum(1 for t in self.tweets.values() if t.in_reply_to_tweet_id == tweet_id and not t.deleted)
+
+    # ------------------------------------------------------------------ X DMs
+
+    def inject_dm(self, account, text, *, author=None, created_at=None):
+        """A customer (`author`, or a random one) sends the brand `account` a direct message."""
+        with self.lock:
+            brand = self.x_accounts[str(account)].user
+            user = self.customer(author)
+            return self._add_dm(one_to_one_id(brand.id, user.id), user.id, text, created_at)
+
+    def send_brand_dm(self, account, text, *, participant_id=None, conversation_id=None, via_api=False):
+        """The brand DMs `participant_id` (the 1-1 conversation, created or reused) or adds to `conversation_id`.
+
+        Refused reasons: recipient_missing, conversation_missing, not_accepting (receives_your_dm is False).
+        """
+        with self.lock:
+            brand = self.x_accounts[str(account)].user
+            if conversation_id is None:
+                recipient = self.x_users.get(str(participant_id))
+                if recipient is None or recipient.id == brand.id:
+                    raise Refused("recipient_missing", participant_id)
+                conversation_id = one_to_one_id(brand.id, recipient.id)
+            participants = self.dm_participants(conversation_id)
+            if brand.id not in participants:
+                raise Refused("conversation_missing", conversation_id)
+            if any(not self.x_users[uid].receives_your_dm for uid in participants - {brand.id} if uid in self.x_users):
+                raise Refused("not_accepting", conversation_id)
+            event = self._add_dm(conversation_id, brand.id, text, None, via_api=via_api)
+            if via_api:
+                self._log_api_reply("twitter", brand.id, event.id, text, None, event.created_at)
+            return event
+
+    def dm_membership(self, conversation_id, sender_id, participant_id, *, joined=True, created_at=None):
+        """`sender_id` adds (or removes) `participant_id` in a group conversation, created if new."""
+        with self.lock:
+            participants = self.dm_conversations.setdefault(str(conversation_id), {str(sender_id)})
+            (participants.add if joined else participants.discard)(str(participant_id))
+            event = DMEvent(
+                id=str(self.ids.at(created_at) if created_at else self.ids.next()),
+                event_type="ParticipantsJoin" if joined else "ParticipantsLeave",
+                dm_conversation_id=str(conversation_id), sender_id=str(sender_id),
+                created_at=created_at or now_utc(), participant_ids=[str(participant_id)],
+            )
+            self.dm_events[event.id] = event
+            return event
+
+    def dm_participants(self, conversation_id):
+        """Who is in a conversation: a 1-1 id names its two users; group members come from join/leave events."""
+        with self.lock:
+            if conversation_id in self.dm_conversations:
+                return set(self.dm_conversations[conversation_id])
+        first, dash, second = str(conversation_id).partition("-")
+        if dash and first.isdigit() and second.isdigit() and int(first) < int(second):
+            return {first, second}
+        return set()
+
+    def dm_events_of(self, user_id, conversation_id=None):
+        """The DM events of conversations `user_id` is in (or of one of them), newest first."""
+        with self.lock:
+            found = [e for e in self.dm_events.values()
+                     if (conversation_id is None or e.dm_conversation_id == conversation_id)
+                     and user_id in self.dm_participants(e.dm_conversation_id)]
+        return sorted(found, key=_tweet_order, reverse=True)
+
+    def _add_dm(self, conversation_id, sender_id, text, created_at, *, via_api=False):
+        event = DMEvent(
+            id=str(self.ids.at(created_at) if created_at else self.ids.next()), event_type="MessageCreate",
+            dm_conversation_id=conversation_id, sender_id=sender_id, created_at=created_at or now_utc(),
+            text=text, via_api=via_api,
+        )
+        self.dm_events[event.id] = event
+        return event
 
     # --------------------------------------------------------------- Facebook
 

@@ -18,7 +18,12 @@ DEFAULT_SETTINGS = {
         "users_me": {"user": 75, "app": 0},
         "user_lookup": {"user": 900, "app": 300},
         "create_tweet": {"user": 100, "app": 0},
+        "dm_lookup": {"user": 300, "app": 0},  # the three DM event GETs share this window
+        "dm_send": {"user": 200, "app": 0},  # both DM POSTs
     },
+    # X DM sends per 24 h per user (the brand's access token) and per app (its consumer key).
+    "x_dm_daily_window": 86400,
+    "x_dm_daily_limits": {"user": 1000, "app": 15000},
     # Graph API: calls per window per page token and per app (X-Page-Usage / X-App-Usage).
     "graph_rate_limit_window": 3600,
     "graph_rate_limits": {"page": 4800, "app": 20000},

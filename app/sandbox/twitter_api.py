@@ -57,6 +57,12 @@ LIMIT_FAMILIES = {
     "x_api.user_mentions": "mentions",
     "x_api.user_tweets": "user_tweets",
     "x_api.create_tweet": "create_tweet",
+    # app/sandbox/x_dms.py
+    "x_api.dm_events": "dm_lookup",
+    "x_api.dm_events_with": "dm_lookup",
+    "x_api.dm_conversation_events": "dm_lookup",
+    "x_api.dm_send_with": "dm_send",
+    "x_api.dm_send_to_conversation": "dm_send",
 }
 
 
@@ -255,7 +261,7 @@ def tweet_json(tweet, fields):
             "quote_count": 0, "bookmark_count": 0, "impression_count": 17 * (tweet.like_count + 3),
         },
     }
-    return _with_optional(data, fields, optional)
+    return with_optional(data, fields, optional)
 
 
 def _mention_entities(text):
@@ -278,15 +284,16 @@ def user_json(user, fields):
         "verified_type": lambda: "business" if user.verified else "none",
         "profile_image_url": lambda: f"https://pbs.twimg.com/profile_images/{user.id}/avatar_normal.jpg",
         "url": lambda: "",
+        "receives_your_dm": lambda: user.receives_your_dm,
         "public_metrics": lambda: {
             "followers_count": user.followers_count, "following_count": user.following_count,
             "tweet_count": user.tweet_count, "listed_count": user.followers_count // 100, "like_count": 0,
         },
     }
-    return _with_optional(data, fields, optional)
+    return with_optional(data, fields, optional)
 
 
-def _with_optional(data, fields, optional):
+def with_optional(data, fields, optional):
     """Add the requested optional fields that have a value (X omits empty ones)."""
     for name in fields:
         value = optional[name]() if name in optional else None
@@ -296,7 +303,6 @@ def _with_optional(data, fields, optional):
 
 
 def _includes(tweets, expansions, user_fields):
-    network = current_network()
     user_ids = []
     for tweet in tweets:
         if tweet.minimal:
@@ -305,6 +311,12 @@ def _includes(tweets, expansions, user_fields):
             user_ids.append(tweet.author_id)
         if "in_reply_to_user_id" in expansions and tweet.in_reply_to_user_id:
             user_ids.append(tweet.in_reply_to_user_id)
+    return users_includes(user_ids, user_fields)
+
+
+def users_includes(user_ids, user_fields):
+    """`includes` with the known users among `user_ids` (each once, in order), or {} if none."""
+    network = current_network()
     users = [network.x_users[uid] for uid in dict.fromkeys(user_ids) if uid in network.x_users]
     return {"users": [user_json(u, user_fields) for u in users]} if users else {}
 
@@ -320,11 +332,11 @@ def _id_param(name):
     return int(value)
 
 
-def _max_results():
-    raw = request.args.get("max_results", "10")
-    if not raw.isdigit() or not 5 <= int(raw) <= 100:
+def max_results_param(low=5, default="10"):
+    raw = request.args.get("max_results", default)
+    if not raw.isdigit() or not low <= int(raw) <= 100:
         raise InvalidRequest(
-            "max_results", raw, f"The `max_results` query parameter value [{raw}] is not between 5 and 100"
+            "max_results", raw, f"The `max_results` query parameter value [{raw}] is not between {low} and 100"
         )
     return int(raw)
 
@@ -372,7 +384,7 @@ def _in_window(tweet, since_id, until_id, start_time, end_time):
 
 def timeline_response(tweets, reach):
     """One page of a newest-first tweet list (only its `reach` newest are served), as X pages timelines."""
-    max_results = _max_results()
+    max_results = max_results_param()
     window = _window()
     token = request.args.get("pagination_token")
     expansions = requested("expansions", EXPANSIONS)
@@ -392,18 +404,21 @@ def timeline_response(tweets, reach):
     page = tweets[start:start + max_results]
     current_network().stats.note_served("twitter", [t.id for t in page])
 
-    body = {}
-    if page:
-        body["data"] = [tweet_json(t, tweet_fields) for t in page]
-        includes = _includes(page, expansions, user_fields)
-        if includes:
-            body["includes"] = includes
-    meta = {"result_count": len(page)}
-    if page:
-        meta["newest_id"], meta["oldest_id"] = page[0].id, page[-1].id
-    if start + max_results < len(tweets):
-        meta["next_token"] = encode_x_token(tweets[start + max_results].id)
-    body["meta"] = meta
+    extra = {"newest_id": page[0].id, "oldest_id": page[-1].id} if page else {}
+    return page_response(
+        [tweet_json(t, tweet_fields) for t in page], _includes(page, expansions, user_fields), extra,
+        tweets[start + max_results] if start + max_results < len(tweets) else None,
+    )
+
+
+def page_response(data, includes, meta, next_item):
+    """A list page as X sends it: data and includes only when not empty, meta with result_count first."""
+    body = {"data": data} if data else {}
+    if data and includes:
+        body["includes"] = includes
+    body["meta"] = {"result_count": len(data), **meta}
+    if next_item is not None:
+        body["meta"]["next_token"] = encode_x_token(next_item.id)
     return jsonify(body)
 
 
