@@ -14,6 +14,11 @@ POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the ge
 GET    /_sandbox/stats            request counts and peak concurrency per account
 POST   /_sandbox/push-subscriptions  {"page_id", "callback_url", "verify_token"}: Facebook webhooks
 GET    /_sandbox/push-subscriptions  subscriptions and the latest deliveries; DELETE unsubscribes
+POST   /_sandbox/messenger/messages       {"page_id", "text", "sender": {"id", "name"?}, "created_at"?}: a customer
+                                          writes to the page on Messenger (pushed as a `messages` webhook)
+POST   /_sandbox/messenger/page-messages  {"page_id", "recipient_id", "text"}: the page answers from its inbox
+                                          (echoed with the Page inbox app id)
+POST   /_sandbox/messenger/human-agent    {"page_id", "enabled"}: grant or revoke the Human Agent permission
 POST   /_sandbox/reset            back to the seeded state ({"settings": {...}} overrides)
 GET    /_sandbox/timeline         every brand's threads as JSON; GET /_sandbox/ as HTML
 """
@@ -303,3 +308,33 @@ def timeline_page():
         "sandbox_timeline.html", timelines=build_timelines(network), stats=network.stats.snapshot(),
         traffic=_traffic().status(),
     )
+
+
+@bp.post("/messenger/messages")
+def messenger_customer_message():
+    body = _body()
+    sender = body.get("sender")
+    if not isinstance(sender, dict) or not sender.get("id"):
+        raise ControlError("sender {id, name?} is required")
+    message = current_network().messenger.customer_message(
+        _page_id(body), _text(body), sender, created_at=_time(body.get("created_at")))
+    return _created(message.id, conversation_id=message.conversation_id)
+
+
+@bp.post("/messenger/page-messages")
+def messenger_page_message():
+    body = _body()
+    try:
+        message = current_network().messenger.page_inbox_message(
+            _page_id(body), str(body.get("recipient_id") or ""), _text(body))
+    except KeyError:
+        raise ControlError(f"no conversation with {body.get('recipient_id')!r}", 404) from None
+    return _created(message.id, conversation_id=message.conversation_id)
+
+
+@bp.post("/messenger/human-agent")
+def messenger_human_agent():
+    body = _body()
+    page_id = _page_id(body)
+    current_network().messenger.set_human_agent(page_id, bool(body.get("enabled", True)))
+    return jsonify({"page_id": page_id, "human_agent": bool(body.get("enabled", True))})

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, g, jsonify, request
 
+from app.sandbox import messenger
 from app.sandbox.entities import Comment, PagePost
 from app.sandbox.graph_objects import FieldError, comment_json, page_json, parse_fields, post_json, select
 from app.sandbox.hooks import current_network, start_api_request
@@ -103,6 +104,11 @@ def unknown_error():
 @bp.errorhandler(GraphError)
 def on_graph_error(error):
     return error.response()
+
+
+@bp.errorhandler(messenger.MessengerError)
+def on_messenger_error(error):
+    return GraphError(error.message, error.code, subcode=error.subcode, status=error.status).response()
 
 
 @bp.errorhandler(FieldError)
@@ -308,7 +314,14 @@ def node(version, object_id):
 
 @bp.route("/<version>/<object_id>/<edge>", methods=["GET", "POST"])
 def node_edge(version, object_id, edge):
+    conversation = current_network().messenger.conversations.get(object_id)
+    if conversation is not None and conversation.page_id == getattr(g.page, "id", None) and edge == "messages":
+        return conversation_messages(conversation) if request.method == "GET" else _unsupported_post(object_id)
     obj = _node(object_id)
+    if edge == "messages" and obj is g.page:
+        return jsonify(current_network().messenger.send(g.page, request.form or request.values))
+    if edge == "conversations" and obj is g.page:
+        return conversations(obj) if request.method == "GET" else _unsupported_post(object_id)
     if edge in FEED_EDGES and obj is g.page:
         return feed(obj) if request.method == "GET" else _unsupported_post(object_id)
     if edge == "comments" and isinstance(obj, (PagePost, Comment)):
@@ -364,3 +377,51 @@ def create_comment(obj):
     except Refused:
         raise missing_object(obj.id, "post") from None
     return jsonify({"id": comment.id})
+
+
+# ---------------------------------------------------------------- Messenger (app/sandbox/messenger.py)
+
+def _conversations_api_call(page):
+    """The Conversations API allows 2 calls per second per Page."""
+    network = current_network()
+    budget = network.limiter.hit(("conversations", page.id), network.settings["messenger_conversations_per_second"], 1)
+    if not budget.allowed:
+        raise RATE_LIMIT_ERRORS[613]()
+
+
+class _Keyed:
+    """A conversation paged by its latest message (ids grow with time: newest activity first)."""
+
+    def __init__(self, conversation):
+        self.conversation = conversation
+        self.id = f"{conversation.id}_{conversation.messages[-1].id[2:]}"
+
+
+def conversations(page):
+    _conversations_api_call(page)
+    platform = request.args.get("platform", "messenger")
+    if platform not in ("messenger", "instagram"):
+        raise GraphError("(#100) Param platform must be one of {instagram, messenger}", 100)
+    # No time-based pagination on this edge: `since` and `until` are ignored, as Graph does.
+    found = [] if platform == "instagram" else current_network().messenger.page_conversations(page.id)
+    body = cursor_page([_Keyed(c) for c in found], descending=True)
+    wanted = _fields()
+    body["data"] = [messenger.conversation_json(k.conversation, page, wanted, _nested_messages) for k in body["data"]]
+    return jsonify(body)
+
+
+def _nested_messages(items):
+    """A conversation's `messages{...}` field: the first page, newest first."""
+    page = items[:25]
+    block = {"data": page}
+    if page:
+        block["paging"] = {"cursors": {"before": encode_cursor(page[0].id), "after": encode_cursor(page[-1].id)}}
+    return block
+
+
+def conversation_messages(conversation):
+    _conversations_api_call(g.page)
+    wanted = _fields()
+    body = cursor_page(list(reversed(conversation.messages)), descending=True)
+    body["data"] = [messenger.select_message(m, wanted) for m in body["data"]]
+    return jsonify(body)

@@ -23,6 +23,7 @@ from app.sandbox.entities import (
 )
 from app.sandbox.faults import Fault, FaultBook
 from app.sandbox.ids import SnowflakeIds
+from app.sandbox.messenger import MessengerBook
 from app.sandbox.push import FacebookPushSender
 from app.sandbox.ratelimit import FixedWindowLimiter
 from app.sandbox.settings import merge_settings
@@ -68,6 +69,7 @@ class SandboxNetwork:
         self.push = FacebookPushSender(self)  # Facebook webhooks to subscribed callbacks
         self.random = random.Random(self.base_settings.get("traffic_seed"))
         self.generation = 0  # bumped by reset(): requests started before it stop writing
+        self.messenger = None
         self.reset()
 
     # ----------------------------------------------------------------- state
@@ -83,6 +85,7 @@ class SandboxNetwork:
             self.pages, self.posts, self.comments = {}, {}, {}
             self.dm_events, self.dm_conversations = {}, {}  # id -> DMEvent; conversation id -> participant ids
             self.api_replies = []
+            self.messenger = MessengerBook(self)  # Messenger conversations, Send API rules
             self.limiter.clear()
             self.faults.clear()
             self.stats.clear()

@@ -70,6 +70,7 @@ class FacebookPushSender:
         self._subscriptions = {}  # page id -> Subscription (one callback per page, as per Facebook app)
         self._deliveries = deque(maxlen=200)  # the latest outcomes, for tests and curious humans
         self._executor = None
+        self._ordered = None  # one thread: Messenger events arrive in order ("messages are always sent in order")
         self._run = _Run()
 
     # ---------------------------------------------------------- subscriptions
@@ -118,9 +119,10 @@ class FacebookPushSender:
     def stop(self):
         self._end_run()
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executors, self._executor, self._ordered = (self._executor, self._ordered), None, None
+        for executor in executors:
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ events
 
@@ -132,15 +134,28 @@ class FacebookPushSender:
         if subscription is None or subscription.state != "active":
             return  # Facebook sends nothing until the callback passed the handshake
         body = encode_body(feed_comment_payload(page, post, comment))
-        self._submit(self._deliver, subscription, body, page.app_secret, comment.id, run)
+        self._submit(self._deliver, subscription, body, page.app_secret, {"comment_id": comment.id}, run)
+
+    def messaging_event(self, page, payload):
+        """A Messenger `messages` webhook (app/sandbox/messenger.py), queued behind the page's earlier ones."""
+        with self._lock:
+            subscription = self._subscriptions.get(page.id)
+            run = self._run
+        if subscription is None or subscription.state != "active":
+            return
+        (event,) = payload["entry"][0]["messaging"]
+        self._submit(self._deliver, subscription, encode_body(payload), page.app_secret,
+                     {"mid": event["message"]["mid"]}, run, ordered=True)
 
     # ------------------------------------------------------------------ sending
 
-    def _submit(self, fn, *args):
+    def _submit(self, fn, *args, ordered=False):
         with self._lock:
-            if self._executor is None:
+            if ordered and self._ordered is None:
+                self._ordered = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-push-ordered")
+            if not ordered and self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-push")
-            executor = self._executor
+            executor = self._ordered if ordered else self._executor
         try:
             executor.submit(self._guarded, fn, *args)
         except RuntimeError:  # stopped meanwhile
@@ -176,7 +191,7 @@ class FacebookPushSender:
             if self._subscriptions.get(subscription.page_id) is subscription and not run.ended.is_set():
                 subscription.state, subscription.error = ("active", None) if error is None else ("failed", error)
 
-    def _deliver(self, subscription, body, app_secret, comment_id, run):
+    def _deliver(self, subscription, body, app_secret, ref, run):
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -195,7 +210,7 @@ class FacebookPushSender:
         outcome = "abandoned" if run.ended.is_set() else "delivered" if error is None else "failed"
         with self._lock:
             self._deliveries.append({
-                "page_id": subscription.page_id, "callback_url": subscription.callback_url, "comment_id": comment_id,
+                "page_id": subscription.page_id, "callback_url": subscription.callback_url, **ref,
                 "outcome": outcome, "attempts": attempts, "statuses": statuses, "error": error,
             })
 

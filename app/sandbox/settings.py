@@ -44,6 +44,10 @@ DEFAULT_SETTINGS = {
     "push_attempts": 4,
     "push_verify_attempts": 8,
     "push_retry_delay": 0.5,
+    # Messenger (app/sandbox/messenger.py): Conversations API calls per second per Page, and the pages
+    # granted the Human Agent permission (HUMAN_AGENT tag up to 7 days).
+    "messenger_conversations_per_second": 2,
+    "messenger_human_agent_pages": [],
 }
 
 
