@@ -20,7 +20,7 @@ from app.models import SocialAccount, User
 from app.sla import manage
 from app.webhooks.endpoints import create_endpoint, send_test_event
 from tests.conftest import writing
-from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS, show_report
 from tests.test_reports import dataset  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -225,13 +225,7 @@ def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_ac
     audit.check(page, "dashboard")
 
     page.goto(f"{live_server.url}/reports")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
-    page.fill("input[name=from]", "2026-03-02")
-    page.fill("input[name=to]", "2026-03-04")
-    page.evaluate("document.querySelector('input[name=tz]').value = 'UTC'")
-    page.evaluate("document.getElementById('report-form').dataset.loaded = ''")
-    page.click("#report-form button[type=submit]")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
+    show_report(page, "2026-03-02", "2026-03-04")
     audit.check(page, "reports")
     walk_focus(audit, page, "reports", presses=15)
 

@@ -19,7 +19,7 @@ from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import Message, SocialAccount, User
 from tests.conftest import writing
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, show_report
 from tests.test_reports import dataset  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -202,14 +202,7 @@ def test_dashboard_and_reports_in_the_managers_language(db, live_server, open_pa
     assert page.errors == []
 
     page.goto(f"{live_server.url}/reports")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
-    page.fill("input[name=from]", "2026-03-02")
-    page.fill("input[name=to]", "2026-03-04")
-    page.evaluate("document.querySelector('input[name=tz]').value = 'UTC'")
-    page.evaluate("document.getElementById('report-form').dataset.loaded = ''")
-    page.keyboard.press("Tab")
-    page.locator("#report-form button[type=submit]").press("Enter")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
+    show_report(page, "2026-03-02", "2026-03-04", submit=send_by_keyboard)
     assert page.text_content("[data-figure=breaches]") == page.evaluate("CareboxI18n.number(3)")
     assert_direction(page, locale)
     words.page = page
@@ -221,3 +214,8 @@ def test_dashboard_and_reports_in_the_managers_language(db, live_server, open_pa
     screenshot(page, f"locale-{locale}-reports")
     assert page.errors == []
     words.assert_all()
+
+
+def send_by_keyboard(page):
+    page.keyboard.press("Tab")
+    page.locator("#report-form button[type=submit]").press("Enter")

@@ -10,7 +10,7 @@ from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
 from app.models import SocialAccount, User
 from tests.conftest import writing
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, show_report
 from tests.test_reports import dataset  # noqa: F401  (fixture)
 
 
@@ -63,13 +63,7 @@ def test_dashboard_right_to_left_in_arabic(open_page, db, make_user, custom_acco
 
 def test_reports_right_to_left_in_arabic(open_page, db, dataset, make_user):  # noqa: F811
     page = open_page(arabic_manager(db, make_user), path="/reports")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
-    page.fill("input[name=from]", "2026-03-02")
-    page.fill("input[name=to]", "2026-03-03")
-    page.evaluate("document.querySelector('input[name=tz]').value = 'UTC'")
-    page.evaluate("document.getElementById('report-form').dataset.loaded = ''")
-    page.click("#report-form button[type=submit]")
-    page.wait_for_function("document.getElementById('report-form').dataset.loaded === '1'")
+    show_report(page, "2026-03-02", "2026-03-03")
     assert_mirrored_topbar(page)
 
     within = page.evaluate(
