@@ -11,6 +11,7 @@ def contact_dict(contact):
         "name": contact.name,
         "followers_count": contact.followers_count,
         "profile_url": contact.profile_url,
+        "accepts_dms": getattr(contact, "accepts_dms", None),
     }
 
 
@@ -41,6 +42,7 @@ def conversation_summary(conv, *, contact=None, now=None, session=None):
         "language": getattr(conv, "language", None),
         "created_at": isoformat(conv.created_at),
         "updated_at": isoformat(conv.updated_at),
+        "moved_to_id": getattr(conv, "moved_to_id", None),
     }
 
 
@@ -66,6 +68,7 @@ def message_dict(msg):
         "is_native": bool(getattr(msg, "is_native", False)),
         "mentions": list(getattr(msg, "mentions", None) or []),
         "language": getattr(msg, "language", None),
+        "send_as": getattr(msg, "send_as", None),
     }
 
 

@@ -8,10 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, NETWORKS, PRIORITIES, SLA_LEVELS, SLA_STATES, STATUSES
+from app.vocabulary import (
+    CHANNELS, DELIVERY_STATES, DIRECTIONS, NETWORKS, PRIORITIES, SEND_AS, SLA_LEVELS, SLA_STATES, STATUSES,
+)
 
 Network = Literal[NETWORKS]
 Channel = Literal[CHANNELS]
+SendAs = Literal[SEND_AS]
 Status = Literal[STATUSES]
 Priority = Literal[PRIORITIES]
 SlaState = Literal[SLA_STATES]
@@ -27,6 +30,9 @@ class ContactOut(BaseModel):
     name: str | None
     followers_count: int | None = None
     profile_url: str | None = None
+    accepts_dms: bool | None = Field(
+        default=None, description="X: whether the customer accepts direct messages from the brand "
+                                  "(receives_your_dm); null when the network has not said.")
 
 
 class SlaPolicyRefOut(BaseModel):
@@ -76,6 +82,10 @@ class MessageOut(BaseModel):
     language: str | None = Field(
         default=None, description="Customer messages: the language the network gave or Carebox detected "
                                   "(ISO 639-1: en, ru, be, uk, ar); null when not known.")
+    send_as: SendAs | None = Field(
+        default=None, description="Outbound: `private_reply` (a Facebook Private Reply to the comment in "
+                                  "`in_reply_to`, the move to DM) or `human_agent` (a Messenger message tagged "
+                                  "HUMAN_AGENT, past the 24-hour window); null for a plain reply.")
 
 
 class ConversationOut(BaseModel):
@@ -99,6 +109,8 @@ class ConversationOut(BaseModel):
                                   "ru, be, uk, ar); null when not known.")
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    moved_to_id: int | None = Field(
+        default=None, description="A public conversation that moved to DM: the customer's private conversation.")
 
 
 class AccountHealthOut(BaseModel):

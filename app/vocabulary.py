@@ -4,6 +4,10 @@ Models, connectors' items, API schemas and the SLA rules all take these from her
 """
 NETWORKS = ("twitter", "facebook", "custom")
 CHANNELS = ("public", "private")  # mentions, comments and replies; direct messages
+POLICY_CHANNELS = ("any",) + CHANNELS  # what an SLA policy may target
+# How an outbound message goes out when it is not a plain reply on its conversation's channel: a Facebook
+# Private Reply to a comment (the move to DM), a Messenger message tagged HUMAN_AGENT (past 24 hours).
+SEND_AS = ("private_reply", "human_agent")
 STATUSES = ("open", "pending", "resolved")
 PRIORITIES = ("low", "normal", "high", "urgent")
 DIRECTIONS = ("inbound", "outbound", "note")

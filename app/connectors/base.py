@@ -104,9 +104,25 @@ class TransientError(ConnectorError):
 
 
 class RejectedError(ConnectorError):
-    """The network refused this request (too long, duplicate, deleted parent…). Retrying will not help."""
+    """The network refused this request (too long, duplicate, deleted parent…). Retrying will not help.
+
+    `reason` names the refusals Carebox explains to agents (REFUSALS); None for any other.
+    """
 
     retryable = False
+
+    def __init__(self, message, *, reason=None, **kw):
+        super().__init__(message, **kw)
+        self.reason = reason
+
+
+# Refusals of private messages that the composer explains (RejectedError.reason).
+REFUSALS = (
+    "recipient_refuses_dms",  # X: the customer does not accept DMs from the brand (receives_your_dm false)
+    "outside_window",  # Messenger: past the 24-hour window (or 7 days with HUMAN_AGENT)
+    "already_replied_privately",  # Facebook: one Private Reply per comment (10900)
+    "cannot_reply_privately",  # Facebook: the comment cannot get a Private Reply (too old, the Page's own…)
+)
 
 
 _SECRET_PARAMETERS = re.compile(
@@ -163,4 +179,15 @@ class Connector:
         raise NotImplementedError
 
     def send_reply(self, in_reply_to: str, text: str) -> SentReply:
+        """Answer the public post `in_reply_to` (an external id) on the network."""
         raise NotImplementedError
+
+    def send_private(self, recipient_id: str, text: str, *, human_agent: bool = False) -> SentReply:
+        """A direct message to the customer `recipient_id` (their id on the network). `human_agent`: tag it
+        HUMAN_AGENT (Messenger, past the 24-hour window). Refusals raise RejectedError with a `reason`."""
+        raise RejectedError(f"{self.network} accounts cannot send direct messages from Carebox")
+
+    def send_private_reply(self, comment_id: str, text: str) -> SentReply:
+        """A Private Reply to the public comment `comment_id` (Facebook, Instagram): the first DM of a move to DM.
+        SentReply.raw carries "recipient_id", the customer's id in Messenger."""
+        raise RejectedError(f"{self.network} has no Private Replies")

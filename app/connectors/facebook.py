@@ -53,6 +53,7 @@ AUTH_CODES = {10, 102, 190}  # plus the 200-299 permission range
 RATE_LIMIT_CODES = {4, 17, 32, 613}  # plus 80001 and up (business use case limits)
 TRANSIENT_CODES = {1, 2}
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
+OUTSIDE_WINDOW_SUBCODES = {2018278, 2534022}  # Messenger, Instagram
 
 
 class ObjectMissing(Exception):
@@ -187,16 +188,40 @@ class FacebookConnector(Connector):
             raise TransientError("Facebook accepted the reply but sent back no comment id")
         return SentReply(str(comment_id), created_at=None, raw=dict(result))
 
+    # ------------------------------------------------------------ Messenger
+
+    def send_private(self, recipient_id, text, *, human_agent=False):
+        """A Messenger message through the Send API (facebook-sdk has no method for it: a plain Graph POST)."""
+        kind = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent else {"messaging_type": "RESPONSE"}
+        return self._send_api({"id": str(recipient_id)}, text, kind)
+
+    def send_private_reply(self, comment_id, text):
+        return self._send_api({"comment_id": str(comment_id)}, text, {"messaging_type": "RESPONSE"})
+
+    def _send_api(self, recipient, text, kind):
+        self._rate_limits, self._requests = [], 0
+        page_id = self.page_id or self.identify().external_id
+        # post_args are form-encoded: nested objects must be JSON strings, or requests sends only their keys.
+        post_args = self._args(recipient=json.dumps(recipient), message=json.dumps({"text": text}), **kind)
+        result = self._call(
+            lambda: self.graph.request(f"{self.graph.version}/{page_id}/messages", post_args=post_args),
+            sending=True, private=True,
+        )
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if not message_id:
+            raise TransientError("Facebook accepted the message but sent back no message id")
+        return SentReply(str(message_id), created_at=None, raw=dict(result))
+
     # ------------------------------------------------------------ plumbing
 
-    def _call(self, request, *, sending=False, reading_page=False):
+    def _call(self, request, *, sending=False, reading_page=False, private=False):
         """Run one Graph request, noting its usage headers and translating its failures."""
         self._requests += 1
         self.session.last_response = None
         try:
             return request()
         except Exception as exc:
-            error = self._translate(exc, sending=sending, reading_page=reading_page)
+            error = self._translate(exc, sending=sending, reading_page=reading_page, private=private)
             if error is None:
                 raise
             raise error from None  # the original's message holds the URL, access token included
@@ -218,9 +243,11 @@ class FacebookConnector(Connector):
     def _tightest_rate_limit(self):
         return min(self._rate_limits, key=lambda r: r.remaining) if self._rate_limits else None
 
-    def _translate(self, exc, *, sending, reading_page):
+    def _translate(self, exc, *, sending, reading_page, private=False):
         secrets = list(self.credentials.values()) + [self._proof]
         if isinstance(exc, facebook.GraphAPIError):
+            if private and (refusal := _messaging_refusal(exc, redact(exc.message, secrets))) is not None:
+                return refusal
             return self._translate_graph_error(exc, redact(exc.message, secrets), sending, reading_page)
         return transport_error(exc, "Facebook", self.timeout, secrets)
 
@@ -248,6 +275,23 @@ class FacebookConnector(Connector):
                 return AuthError(f"Facebook does not show this page to the token: {message}", code=code)
             return ObjectMissing(message)
         return TransientError(f"Facebook refused the request: {message}", code=code)
+
+
+def _messaging_refusal(exc, message):
+    """The Send API's refusals the composer explains, or None. Code 10 is also a permission error, so the
+    window is recognised by its message too (Instagram uses another subcode than Messenger's 2018278)."""
+    error = exc.result.get("error") if isinstance(exc.result, dict) else None
+    subcode = (error or {}).get("error_subcode") if isinstance(error, dict) else None
+    code = int(exc.code) if exc.code is not None else None
+    if code == 10 and (subcode in OUTSIDE_WINDOW_SUBCODES or "outside of allowed window" in message):
+        return RejectedError(f"Facebook refused the message: {message}", code=code, reason="outside_window")
+    if code == 10900:
+        return RejectedError(f"Facebook refused the Private Reply: {message}", code=code,
+                             reason="already_replied_privately")
+    if code in (10903, 10901):
+        return RejectedError(f"Facebook refused the Private Reply: {message}", code=code,
+                             reason="cannot_reply_privately")
+    return None
 
 
 def _post_activity(post):

@@ -173,16 +173,30 @@ class TwitterConnector(Connector):
             raise TransientError("X accepted the reply but sent back no tweet id")
         return SentReply(str(data["id"]), created_at=snowflake_time(data["id"]), raw=dict(data))
 
+    def send_private(self, recipient_id, text, *, human_agent=False):
+        """A DM into the one-to-one conversation with `recipient_id` (X has no messaging window, so no tag)."""
+        if not self.has_user_context:
+            raise AuthError("direct messages on X need user-context credentials (consumer and access keys)")
+        self._rate_limits, self._requests = [], 0
+        response = self._call(
+            lambda: self.client.create_direct_message(participant_id=recipient_id, text=text, user_auth=True),
+            sending=True, private=True,
+        )
+        data = response.data if isinstance(response.data, dict) else {}
+        if not data.get("dm_event_id"):
+            raise TransientError("X accepted the direct message but sent back no event id")
+        return SentReply(str(data["dm_event_id"]), created_at=snowflake_time(data["dm_event_id"]), raw=dict(data))
+
     # ------------------------------------------------------------ plumbing
 
-    def _call(self, request, *, sending=False):
+    def _call(self, request, *, sending=False, private=False):
         """Run one tweepy request, noting its rate-limit headers and translating its failures."""
         self._requests += 1
         self.session.last_response = None
         try:
             response = request()
         except Exception as exc:
-            error = self._translate(exc, sending=sending)
+            error = self._translate(exc, sending=sending, private=private)
             if error is None:
                 raise
             raise error from None  # the original may carry request details; the message is enough
@@ -206,7 +220,7 @@ class TwitterConnector(Connector):
         known = [r for r in self._rate_limits if r.remaining is not None]
         return min(known, key=lambda r: r.remaining) if known else None
 
-    def _translate(self, exc, *, sending):
+    def _translate(self, exc, *, sending, private=False):
         secrets = list(self.credentials.values())
         if isinstance(exc, tweepy.TooManyRequests):
             reset_at = datetime.fromtimestamp(exc.reset_time, timezone.utc) if exc.reset_time else None
@@ -218,6 +232,9 @@ class TwitterConnector(Connector):
             if isinstance(exc, tweepy.Unauthorized):
                 return AuthError(f"X refused the credentials: {detail}", status=status)
             if isinstance(exc, tweepy.Forbidden):
+                if private:  # X documents no body for "does not accept DMs": any 403 on a DM send is final
+                    return RejectedError(f"X refused the direct message: {detail}", status=status,
+                                         reason="recipient_refuses_dms")
                 if sending:
                     return RejectedError(f"X refused the reply: {detail}", status=status)
                 return AuthError(f"X refused access: {detail}", status=status)

@@ -157,6 +157,10 @@ def _delivery_became(status):
     return selects
 
 
+def _moved(data):
+    return "moved_to_id" in (data.get("changes") or {})
+
+
 def _clock_became(level):
     return lambda data: data["to"] == level
 
@@ -166,6 +170,9 @@ WEBHOOK_TYPES = {t.name: t for t in (
                 {"conversation.created": _always}),
     WebhookType("conversation.updated", "Status, priority, tags or assignee changed; `changes` says what changed.",
                 ConversationUpdatedData, {"conversation.updated": _always}),
+    WebhookType("conversation.moved", "A public conversation moved to DM: `conversation.moved_to_id` is the "
+                "customer's private conversation (`changes.moved_to_id` too).", ConversationUpdatedData,
+                {"conversation.updated": _moved}),
     WebhookType("message.received", "A customer message arrived (polled, pushed or sent to POST /messages).",
                 MessageData, {"message.created": _inbound}),
     WebhookType("message.sent", "A reply went out: sent from Carebox, or made natively on the network and seen "

@@ -16,6 +16,7 @@ class InboundAuthor:
     name: str | None = None
     followers_count: int | None = None
     profile_url: str | None = None
+    accepts_dms: bool | None = None  # X's receives_your_dm; None: the network did not say
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,6 @@ class InboundItem:
     network: str | None = None  # the network it came from (None: the account's)
     channel: str = "public"  # "public" (mentions, comments, replies) or "private" (direct messages)
     language: str | None = None  # the network's language tag (X's `lang`); ingest detects it otherwise
+    # Private brand messages (from_brand, channel "private"): the customer it was sent to. Its conversation
+    # is that customer's private conversation on the account.
+    counterpart: InboundAuthor | None = None

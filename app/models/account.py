@@ -28,6 +28,10 @@ class SocialAccount(db.Model):
     # Poll position, connector-specific JSON (e.g. {"since_id": "..."}); advanced in the ingest transaction.
     cursor: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     sla_policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sla_policies.id", ondelete="SET NULL"))
+    # The policy of the account's private conversations (None: the default private policy, else sla_policy_id's).
+    private_sla_policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sla_policies.id", ondelete="SET NULL"))
+    # Messenger's human-agent permission: answers tagged HUMAN_AGENT up to 7 days after the customer wrote.
+    human_agent_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # Health, as shown to managers.
     health: Mapped[str] = mapped_column(sa.String(16), default="unknown")
@@ -40,6 +44,8 @@ class SocialAccount(db.Model):
     rate_limit_remaining: Mapped[int | None]
     rate_limit_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     poll_lag_seconds: Mapped[float | None]
+    # Each endpoint's budget as its headers last said: {"dm_lookup": {"limit", "remaining", "reset_at"}, ...}.
+    rate_limits: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
     # Scheduling and the lease that keeps two workers off one account.
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)

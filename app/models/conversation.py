@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import BigId, UTCDateTime, utcnow
 from app.text import fold  # noqa: F401  (re-exported: search columns hold folded text)
-from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, PRIORITIES, SLA_STATES, STATUSES  # noqa: F401
+from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, PRIORITIES, SEND_AS, SLA_STATES, STATUSES  # noqa: F401
 
 
 class Contact(db.Model):
@@ -22,6 +22,8 @@ class Contact(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     followers_count: Mapped[int | None]
     profile_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # X's receives_your_dm: whether the customer accepts direct messages from the brand (None: not known).
+    accepts_dms: Mapped[bool | None]
     search_text: Mapped[str] = mapped_column(sa.String(400), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -51,6 +53,8 @@ class Conversation(db.Model):
     last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The language of the latest customer message that had one (app/ingest/language.py); None: not known.
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    # A public conversation that moved to DM links to the customer's private conversation.
+    moved_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("conversations.id", ondelete="SET NULL"))
 
     # The running SLA clock, denormalised for the inbox sort (see app/sla).
     sla_state: Mapped[str] = mapped_column(sa.String(16), default="stopped")
@@ -90,6 +94,7 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_status_last", "status", "last_message_at", "id"),
         sa.Index("ix_conversations_assignee_status", "assignee_id", "status"),
         sa.Index("ix_conversations_contact", "contact_id", "id"),
+        sa.Index("ix_conversations_moved_to", "moved_to_id"),
     )
 
 
@@ -126,6 +131,8 @@ class Message(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(100))
     # Customer messages: the language the network gave or that ingest detected; None: not known.
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    # Outbound: how it goes out when not as a plain reply on its conversation's channel (vocabulary.SEND_AS).
+    send_as: Mapped[str | None] = mapped_column(sa.String(24))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_user = relationship("User")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.vocabulary import POLICY_CHANNELS
 
 
 class SlaPolicy(db.Model):
@@ -15,6 +16,8 @@ class SlaPolicy(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     # The policy of accounts that have none of their own (when absent: the configured 30/60 minutes).
     is_default: Mapped[bool] = mapped_column(default=False)
+    # The channel kind it is meant for ("any", "public", "private"): a default per channel kind.
+    channel: Mapped[str] = mapped_column(sa.String(16), default="any", server_default="any")
     warn_minutes: Mapped[int] = mapped_column(default=30)
     breach_minutes: Mapped[int] = mapped_column(default=60)
     # Business hours: None means the clock always runs. Otherwise a time zone and, per weekday
@@ -28,8 +31,9 @@ class SlaPolicy(db.Model):
     __table_args__ = (
         sa.CheckConstraint("warn_minutes > 0 AND breach_minutes >= warn_minutes", name="minutes"),
         sa.UniqueConstraint("name"),
-        # At most one default policy.
-        sa.Index("uq_sla_policies_default", "is_default", unique=True,
+        sa.CheckConstraint(f"channel IN {POLICY_CHANNELS}", name="channel"),
+        # At most one default policy per channel kind.
+        sa.Index("uq_sla_policies_default", "is_default", "channel", unique=True,
                  sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
     )
 
