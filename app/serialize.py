@@ -92,6 +92,7 @@ def account_dict(account):
             "rate_limit_limit": account.rate_limit_limit,
             "rate_limit_remaining": account.rate_limit_remaining,
             "rate_limit_reset_at": isoformat(account.rate_limit_reset_at),
+            "rate_limits": dict(account.rate_limits or {}),
             "poll_lag_seconds": account.poll_lag_seconds,
             "next_poll_at": isoformat(account.next_poll_at),
         },

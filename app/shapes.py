@@ -123,6 +123,10 @@ class AccountHealthOut(BaseModel):
     rate_limit_limit: int | None
     rate_limit_remaining: int | None
     rate_limit_reset_at: datetime | None
+    rate_limits: dict[str, dict] = Field(
+        default_factory=dict, description="Each endpoint's budget as the network's headers last said, by name "
+                                          "(mentions, tweets, dm_lookup, dm_send, conversations, send_api): "
+                                          "{limit, remaining, reset_at}.")
     poll_lag_seconds: float | None
     next_poll_at: datetime | None
 

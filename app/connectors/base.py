@@ -32,6 +32,10 @@ class RateLimit:
     remaining: int | None
     reset_at: datetime | None
 
+    def to_json(self):
+        return {"limit": self.limit, "remaining": self.remaining,
+                "reset_at": self.reset_at.isoformat().replace("+00:00", "Z") if self.reset_at else None}
+
 
 @dataclass
 class BrandIdentity:
@@ -51,7 +55,9 @@ class FetchResult:
     # also when an error stopped the fetch part way (complete=False), so the next poll goes on from there.
     cursor: dict
     complete: bool = True
-    rate_limit: RateLimit | None = None
+    rate_limit: RateLimit | None = None  # the budget that paces polling (the tightest of the main stream's)
+    # Each endpoint's budget by name ("mentions", "dm_lookup", "conversations"…), shown in account health.
+    rate_limits: dict = field(default_factory=dict)
     identity: BrandIdentity | None = None  # set when the connector had to look the brand up
     error: "ConnectorError | None" = None  # what stopped an incomplete fetch
     requests: int = 0

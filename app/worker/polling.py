@@ -126,6 +126,9 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
             account.rate_limit_limit = result.rate_limit.limit
             account.rate_limit_remaining = result.rate_limit.remaining
             account.rate_limit_reset_at = result.rate_limit.reset_at
+        if result.rate_limits:
+            account.rate_limits = {**(account.rate_limits or {}),
+                                   **{name: limit.to_json() for name, limit in result.rate_limits.items()}}
         outcome = f"ok:{len(new)}"
     if error is None:
         account.consecutive_failures = 0
