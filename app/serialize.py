@@ -65,6 +65,7 @@ def message_dict(msg):
         "received_at": isoformat(msg.received_at),
         "delivery_status": getattr(msg, "delivery_status", None),
         "delivery_error": getattr(msg, "delivery_error", None),
+        "delivery_error_code": getattr(msg, "delivery_error_code", None),
         "is_native": bool(getattr(msg, "is_native", False)),
         "mentions": list(getattr(msg, "mentions", None) or []),
         "language": getattr(msg, "language", None),

@@ -77,6 +77,10 @@ class MessageOut(BaseModel):
     received_at: datetime
     delivery_status: DeliveryStatus | None
     delivery_error: str | None = None
+    delivery_error_code: str | None = Field(
+        default=None, description="Why the network refused it, when Carebox knows the refusal: "
+                                  "recipient_refuses_dms, outside_window, already_replied_privately, "
+                                  "cannot_reply_privately.")
     is_native: bool = False
     mentions: list[int] = []
     language: str | None = Field(

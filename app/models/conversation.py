@@ -122,6 +122,7 @@ class Message(db.Model):
     # Outbound only.
     delivery_status: Mapped[str | None] = mapped_column(sa.String(16))
     delivery_error: Mapped[str | None] = mapped_column(sa.Text)
+    delivery_error_code: Mapped[str | None] = mapped_column(sa.String(40))  # a REFUSALS code, when it is one
     delivery_attempts: Mapped[int] = mapped_column(default=0)
     sending_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a stale 'sending' becomes 'unknown'
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

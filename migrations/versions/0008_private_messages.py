@@ -3,7 +3,8 @@
 conversations.moved_to_id: a public conversation that moved to DM links to its private one.
 messages.send_as: how an outbound message goes out when it is not a plain reply on its conversation's
 channel ("private_reply": a Facebook Private Reply to the comment in in_reply_to_external_id;
-"human_agent": a Messenger message tagged HUMAN_AGENT, past the 24-hour window).
+"human_agent": a Messenger message tagged HUMAN_AGENT, past the 24-hour window); messages.delivery_error_code: the
+refusal the composer explains (app.connectors.base.REFUSALS), beside the network's words in delivery_error.
 sla_policies.channel: the channel kind a policy is meant for ('any', 'public', 'private'); the default policy of a
 channel kind is the one marked default for it. social_accounts.private_sla_policy_id: the policy of the
 account's private conversations (None: the default private policy, else the account's own policy).
@@ -34,6 +35,7 @@ def upgrade():
         batch_op.create_index('ix_conversations_moved_to', ['moved_to_id'])
     with op.batch_alter_table('messages') as batch_op:
         batch_op.add_column(sa.Column('send_as', sa.String(length=24), nullable=True))
+        batch_op.add_column(sa.Column('delivery_error_code', sa.String(length=40), nullable=True))
     with op.batch_alter_table('sla_policies') as batch_op:
         batch_op.add_column(sa.Column('channel', sa.String(length=16), nullable=False, server_default='any'))
         batch_op.create_check_constraint('channel', "channel IN ('any', 'public', 'private')")
@@ -75,6 +77,7 @@ def downgrade():
                               sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
     with op.batch_alter_table('messages') as batch_op:
         batch_op.drop_column('send_as')
+        batch_op.drop_column('delivery_error_code')
     with op.batch_alter_table('conversations') as batch_op:
         batch_op.drop_index('ix_conversations_moved_to')
         batch_op.drop_constraint('fk_conversations_moved_to_id_conversations', type_='foreignkey')
