@@ -84,7 +84,8 @@ def validate_base_url(url):
     return url.rstrip("/")
 
 
-def create_account(session, *, network, name, api_base_url=None, credentials=None, actor=None):
+def create_account(session, *, network, name, api_base_url=None, credentials=None, actor=None,
+                   human_agent_enabled=False):
     credentials = {k: str(v).strip() for k, v in (credentials or {}).items()}
     name = (name or "").strip()
     if not name:
@@ -94,11 +95,23 @@ def create_account(session, *, network, name, api_base_url=None, credentials=Non
         network=network, name=name, api_base_url=validate_base_url(api_base_url), enabled=True, cursor={},
         health="unknown", next_poll_at=utcnow(),
         external_id=credentials.get("user_id") or credentials.get("page_id"),
+        human_agent_enabled=bool(human_agent_enabled),
     )
     account.credentials = credentials
     session.add(account)
     session.flush()
     record("account.created", actor=actor, target=account, data={"network": network, "name": name})
+    return account
+
+
+def set_human_agent(session, account, enabled, *, actor=None):
+    """Record whether the account has Messenger's human-agent permission (granted by Meta's App Review):
+    with it, agents may answer up to 7 days after the customer's last message, tagged HUMAN_AGENT."""
+    if account.network != "facebook" and enabled:
+        raise AccountError("only Facebook accounts have the human-agent tag")
+    if account.human_agent_enabled != bool(enabled):
+        account.human_agent_enabled = bool(enabled)
+        record("account.human_agent", actor=actor, target=account, data={"enabled": bool(enabled)})
     return account
 
 

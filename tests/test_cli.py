@@ -86,3 +86,23 @@ def test_tokens_create_prints_once_and_stores_hash(app, db, make_user):
     assert run(app, "tokens", "create", "--user", "nobody@example.test", "--name", "x").exit_code != 0
     admin_scope = run(app, "tokens", "create", "--user", "t@example.test", "--name", "x", "--scope", "admin")
     assert admin_scope.exit_code != 0 and "admins" in admin_scope.output
+
+
+def test_accounts_human_agent_tag_on_off_and_errors(app, db):
+    from app.models import AuditEvent
+
+    page = run(app, "accounts", "add", "--network", "facebook", "--name", "Acme Page", "--human-agent",
+               "--credential", "page_id=1", "--credential", "page_access_token=t")
+    assert page.exit_code == 0, page.output
+    x = run(app, "accounts", "add", "--network", "twitter", "--name", "Acme on X", "--human-agent",
+            "--credential", "bearer_token=b", "--credential", "user_id=42")
+    assert x.exit_code != 0 and "only Facebook" in x.output
+    account = db.session.scalars(sa.select(SocialAccount)).one()
+    assert account.human_agent_enabled
+    off = run(app, "accounts", "human-agent", str(account.id), "off")
+    assert off.exit_code == 0, off.output
+    db.session.expire_all()
+    assert not db.session.get(SocialAccount, account.id).human_agent_enabled
+    assert db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "account.human_agent")).all()
+    assert run(app, "accounts", "human-agent", "999", "on").exit_code != 0
+    assert run(app, "accounts", "human-agent", str(account.id), "maybe").exit_code != 0

@@ -1,9 +1,9 @@
-"""flask accounts add | list"""
+"""flask accounts add | list | human-agent"""
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from app.accounts import AccountError, create_account
+from app.accounts import AccountError, create_account, set_human_agent
 from app.extensions import db
 from app.models import NETWORKS, SocialAccount
 
@@ -30,12 +30,16 @@ def parse_credentials(pairs):
 @click.option("--credential", "credential_pairs", multiple=True, metavar="KEY=VALUE",
               help="Repeatable. X: bearer_token, consumer_key, consumer_secret, access_token, access_token_secret, "
                    "user_id. Facebook: page_id, page_access_token, app_secret, graph_version.")
+@click.option("--human-agent/--no-human-agent", default=False,
+              help="Facebook: the app has Messenger's human-agent permission (answers up to 7 days, tagged).")
 @with_appcontext
-def add(network, name, api_base_url, credential_pairs):
+def add(network, name, api_base_url, credential_pairs, human_agent):
     """Connect an account. Credentials are encrypted at rest and never printed."""
     try:
+        if human_agent and network != "facebook":
+            raise AccountError("only Facebook accounts have the human-agent tag")
         account = create_account(db.session, network=network, name=name, api_base_url=api_base_url,
-                                 credentials=parse_credentials(credential_pairs))
+                                 credentials=parse_credentials(credential_pairs), human_agent_enabled=human_agent)
     except AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -57,3 +61,21 @@ def list_accounts():
         left = "" if a.rate_limit_remaining is None else str(a.rate_limit_remaining)
         state = a.health if a.enabled else "disabled"
         click.echo(f"{a.id:>4}  {a.network:9} {a.name[:28]:28} {state:10} {last:20} {left:>9}  {(a.last_error or '')[:80]}")
+
+
+@accounts.command("human-agent")
+@click.argument("account_id", type=int)
+@click.argument("state", type=click.Choice(["on", "off"]))
+@with_appcontext
+def human_agent(account_id, state):
+    """Turn Messenger's human-agent tag on or off for a Facebook account (only once Meta granted the permission)."""
+    account = db.session.get(SocialAccount, account_id)
+    if account is None:
+        raise click.ClickException(f"there is no account {account_id}")
+    try:
+        set_human_agent(db.session, account, state == "on")
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"account {account.id}: human-agent tag {state}")
