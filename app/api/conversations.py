@@ -1,4 +1,4 @@
-"""Conversations: list, counts, detail, and the actions agents take (update, claim, bulk, reply, note)."""
+"""Conversations: list, counts, detail, and the actions agents take (update, claim, bulk, reply, note, move to DM)."""
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from spectree import Response
@@ -17,11 +17,13 @@ from app.api.schemas import (
     CountsOut,
     ErrorOut,
     MessageOut,
+    MoveToPrivateIn,
+    MoveToPrivateOut,
     NoteIn,
     ReplyIn,
 )
-from app.conversations import actions, replies, sending
-from app.conversations.queries import counts, history, list_conversations
+from app.conversations import actions, moving, replies, sending
+from app.conversations.queries import counts, detail, list_conversations
 from app.errors import ApiError
 from app.extensions import db
 from app.serialize import conversation_summary, message_dict
@@ -51,19 +53,10 @@ def get_conversation_counts(query: ConversationQuery):
 @require("read")
 @spec.validate(resp=Response(HTTP_200=ConversationDetailOut, HTTP_404=ErrorOut), tags=["conversations"])
 def get_conversation(conversation_id):
-    """A conversation with its customer, messages (thread order), earlier conversations and SLA clock."""
+    """A conversation with its customer, messages (thread order), earlier and related conversations, SLA clock,
+    and what the composer needs: the reply limit, the messaging window (private), whether it can move to DM."""
     conv = actions.get_or_404(db.session, conversation_id)
-    account = conv.account
-    limit = replies.REPLY_LIMITS.get(conv.network)
-    body = conversation_summary(conv)
-    body.update(
-        messages=[message_dict(m) for m in conv.messages],
-        account={"id": account.id, "name": account.name, "network": account.network, "handle": account.handle},
-        history=history(conv.contact_id, exclude_id=conv.id),
-        reply_limit={"network": conv.network, "max": limit,
-                     "counting": "weighted" if conv.network == "twitter" else "characters"},
-    )
-    return jsonify(body)
+    return jsonify(detail(conv))
 
 
 @bp.patch("/conversations/<int:conversation_id>")
@@ -107,10 +100,14 @@ def bulk_conversations(json: BulkIn):
 @spec.validate(json=ReplyIn, resp=Response(HTTP_200=MessageOut, HTTP_202=MessageOut, HTTP_404=ErrorOut,
                                             HTTP_409=ConflictOut, HTTP_422=ErrorOut), tags=["conversations"])
 def post_reply(conversation_id, json: ReplyIn):
-    """Reply to the customer through the account's network.
+    """Reply to the customer through the account's network (a direct message in a private conversation).
 
     Send `last_seen_message_id`: when the customer wrote again or someone else replied after it, the
     answer is 409 with `newer_messages` and nothing is sent. An `Idempotency-Key` header makes retries safe.
+    Private conversations are refused before queueing (422) when the messaging window is closed
+    (`outside_window`), the customer does not accept DMs (`recipient_refuses_dms`), or the text is longer
+    than the network's DM limit (`reply_too_long`); past 24 hours on Messenger with the account's human-agent
+    permission, the reply is sent tagged (`send_as: "human_agent"`).
     """
     key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
     message, created = replies.create_reply(
@@ -122,6 +119,27 @@ def post_reply(conversation_id, json: ReplyIn):
     if created:
         sending.dispatch(current_app._get_current_object(), message.id)
     return jsonify(message_dict(message)), 202 if created else 200
+
+
+@bp.post("/conversations/<int:conversation_id>/move-to-private")
+@require("write")
+@spec.validate(json=MoveToPrivateIn, resp=Response(HTTP_200=MoveToPrivateOut, HTTP_201=MoveToPrivateOut,
+                                                    HTTP_404=ErrorOut, HTTP_409=ConflictOut, HTTP_422=ErrorOut),
+               tags=["conversations"])
+def move_to_private(conversation_id, json: MoveToPrivateIn):
+    """Move a public conversation to DM: a Private Reply to the latest comment (Facebook), or a public reply
+    with a DM link and the first DM (X). 201 with the private conversation; 200 with the same when it had
+    moved already. 422 with the reason (`can_move_to_private.reason` of the detail) when it cannot move."""
+    moved = moving.move_to_private(db.session, conversation_id, author=current_user, text=json.text,
+                                   last_seen_message_id=json.last_seen_message_id)
+    db.session.commit()
+    if moved.moved_now:
+        app = current_app._get_current_object()
+        for message in moved.messages:
+            sending.dispatch(app, message.id)
+    body = {"conversation": detail(moved.private), "public": conversation_summary(moved.public),
+            "messages": [message_dict(m) for m in moved.messages]}
+    return jsonify(body), 201 if moved.moved_now else 200
 
 
 @bp.post("/conversations/<int:conversation_id>/notes")

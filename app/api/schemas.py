@@ -87,11 +87,35 @@ class ReplyLimitOut(BaseModel):
     counting: Literal["weighted", "characters"]
 
 
+class ReplyWindowOut(BaseModel):
+    state: Literal["open", "human_agent", "closed", "none"] = Field(
+        description="open: a standard answer; human_agent: only tagged HUMAN_AGENT (sent so automatically); "
+                    "closed: nothing until the customer writes again; none: the network has no window.")
+    closes_at: datetime | None = Field(description="The end of the standard (24-hour) window.")
+    human_agent_until: datetime | None = Field(description="The end of the HUMAN_AGENT window, when the account has it.")
+
+
+MoveRefusal = Literal["already_moved", "not_public", "no_customer_message", "private_reply_window_closed",
+                      "already_replied_privately", "network_has_no_dms"]
+
+
+class CanMoveToPrivateOut(BaseModel):
+    allowed: bool
+    reason: MoveRefusal | None = Field(description="Why it cannot move now (the code POST move-to-private answers).")
+    via: Literal["private_reply", "dm_link"] | None = Field(
+        description="private_reply: a Facebook Private Reply to the latest comment; dm_link: an X public reply "
+                    "with a DM deep link, and the first DM.")
+
+
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
     account: AccountRefOut
     history: list[HistoryItemOut]
     reply_limit: ReplyLimitOut
+    reply_window: ReplyWindowOut | None = Field(description="Private conversations: when they can be answered.")
+    can_move_to_private: CanMoveToPrivateOut
+    related: list[ConversationOut] = Field(
+        description="The customer's other conversations on this account (public and private), newest first.")
 
 
 class ConversationListOut(BaseModel):
@@ -149,6 +173,7 @@ class CountsOut(BaseModel):
     status: dict[str, int]
     assignee: dict[str, int]
     sla: dict[str, int]
+    channel: dict[str, int]
 
 
 class ConversationPatchIn(Strict):
@@ -184,6 +209,20 @@ class ReplyIn(Strict):
 
 class ConflictOut(ErrorOut):
     newer_messages: list[MessageOut] = []
+
+
+class MoveToPrivateIn(Strict):
+    text: str | None = Field(default=None, max_length=20000, description=(
+        "The first private message (default: a translated greeting that says the conversation moved). On X the "
+        "public reply is this text and the DM deep link."))
+    last_seen_message_id: DbId | None = Field(
+        default=None, description="The newest message the agent saw; 409 when anything newer arrived since.")
+
+
+class MoveToPrivateOut(BaseModel):
+    conversation: ConversationDetailOut = Field(description="The private conversation.")
+    public: ConversationOut = Field(description="The public conversation, with its moved_to_id.")
+    messages: list[MessageOut] = Field(description="The outbound messages the move queued, public and private.")
 
 
 class NoteIn(Strict):

@@ -14,9 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from flask_babel import lazy_gettext as _l
 
+from app.conversations.moving import can_move_to_private
+from app.conversations.replies import reply_limit
+from app.conversations.windows import reply_window
 from app.domain_errors import Invalid, Malformed
 from app.extensions import db
 from app.models import Contact, Conversation, Message, fold, isoformat
+from app.serialize import conversation_summary, message_dict
 from app.sla.state import paused_account_ids
 
 SORTS = ("sla", "newest", "oldest")
@@ -181,12 +185,52 @@ def counts(filters, *, user, now=None):
     by_assignee = grouped("assignee", lambda t: sa.case(
         (t.c.assignee_id.is_(None), "none"), (t.c.assignee_id == user.id, "me"), else_="other"))
     by_sla = grouped("sla", lambda t: sla_state_expression(now, t.c))
+    by_channel = grouped("channel", lambda t: t.c.channel)
     return {
         "status": {s: by_status.get(s, 0) for s in ("open", "pending", "resolved")},
         "assignee": {"me": by_assignee.get("me", 0), "none": by_assignee.get("none", 0),
                      "all": sum(by_assignee.values())},
         "sla": {s: by_sla.get(s, 0) for s in ("ok", "warning", "breached", "paused", "stopped")},
+        "channel": {c: by_channel.get(c, 0) for c in ("public", "private")},
     }
+
+
+def detail(conv, *, now=None):
+    """GET /conversations/{id}: the conversation, its thread, and what the composer needs to know: the
+    reply limit, the messaging window (private conversations), whether it can move to DM, and the
+    customer's related conversations on the account."""
+    now = now or datetime.now(timezone.utc)
+    account = conv.account
+    body = conversation_summary(conv)
+    window = None
+    if conv.channel == "private":
+        window = reply_window(conv.network, conv.last_inbound_at, now,
+                              human_agent_enabled=account.human_agent_enabled).to_json(isoformat)
+    body.update(
+        messages=[message_dict(m) for m in conv.messages],
+        account={"id": account.id, "name": account.name, "network": account.network, "handle": account.handle},
+        history=history(conv.contact_id, exclude_id=conv.id),
+        reply_limit={"network": conv.network, **reply_limit(conv.network, conv.channel)},
+        reply_window=window,
+        can_move_to_private=can_move_to_private(db.session, conv, now).to_json(),
+        related=related(conv),
+    )
+    return body
+
+
+def related(conv, limit=20):
+    """The customer's other conversations on this account, public and private, newest first: the contact's,
+    and the one a move to DM linked (either way), which may have another contact."""
+    linked = [Conversation.contact_id == conv.contact_id, Conversation.moved_to_id == conv.id]
+    if conv.moved_to_id is not None:
+        linked.append(Conversation.id == conv.moved_to_id)
+    rows = db.session.scalars(
+        sa.select(Conversation).options(selectinload(Conversation.contact))
+        .where(Conversation.account_id == conv.account_id, Conversation.id != conv.id, sa.or_(*linked))
+        .order_by(sa.func.coalesce(Conversation.last_message_at, Conversation.created_at).desc(), Conversation.id.desc())
+        .limit(limit)
+    ).all()
+    return [conversation_summary(c, now=None, session=db.session) for c in rows]
 
 
 def history(contact_id, *, exclude_id):

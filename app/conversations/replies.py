@@ -1,5 +1,10 @@
 """Replies and notes: the duplicate-answer guard, network length limits, retry and discard.
 
+Private conversations (direct messages) take the same path, with their own rules checked before
+anything is queued: each network's DM length limit, Messenger's messaging window (a reply past 24 hours
+goes out tagged HUMAN_AGENT when the account has that permission, up to 7 days; nothing after that), and
+X customers who do not accept DMs from the brand (app/conversations/windows.py holds the rules).
+
 Never answer twice: the agent's client sends the id of the last message it showed. If anything
 the agent has not seen arrived since — the customer wrote again, or someone else replied or is
 replying — the reply is refused (409) with those messages, so the agent re-reads first. The
@@ -15,9 +20,10 @@ from flask_babel import lazy_ngettext
 
 from app import events
 from app.audit import record
+from app.conversations.windows import PRIVATE_LIMITS, reply_window
 from app.conversations.sending import publish_change
 from app.domain_errors import Conflict, Invalid, NotFound
-from app.models import Conversation, Message, User, fold, utcnow
+from app.models import Contact, Conversation, Message, SocialAccount, User, fold, isoformat, utcnow
 from app.notifications import notify
 from app.serialize import conversation_summary, message_dict
 from app.text import snippet
@@ -29,25 +35,35 @@ NOTE_LIMIT = 20000
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]+)", re.UNICODE)
 
 
-def reply_length(network, text):
+def reply_limit(network, channel="public"):
+    """{"max", "counting"}: the longest reply on this network and channel, and how the network counts it.
+    Public X posts count weighted characters (twitter-text); DMs and the other networks count characters."""
+    if channel == "private":
+        return {"max": PRIVATE_LIMITS.get(network, REPLY_LIMITS["custom"]), "counting": "characters"}
+    return {"max": REPLY_LIMITS.get(network, REPLY_LIMITS["custom"]),
+            "counting": "weighted" if network == "twitter" else "characters"}
+
+
+def reply_length(network, text, channel="public"):
     """(length as the network counts it, limit)."""
-    limit = REPLY_LIMITS[network]
-    if network == "twitter":
-        return parse_tweet(text).weightedLength, limit
-    return len(text), limit
+    limit = reply_limit(network, channel)
+    if limit["counting"] == "weighted":
+        return parse_tweet(text).weightedLength, limit["max"]
+    return len(text), limit["max"]
 
 
-def check_reply_text(network, text):
+def check_reply_text(network, text, channel="public"):
     text = (text or "").strip()
     if not text:
         raise Invalid(_l("The reply is empty."), code="empty_reply")
-    length, limit = reply_length(network, text)
+    length, limit = reply_length(network, text, channel)
     if length > limit:
         over = length - limit
         # X counts weighted characters (twitter-text: CJK and emoji count double), the others code points.
+        weighted = reply_limit(network, channel)["counting"] == "weighted"
         message = (lazy_ngettext("The reply is %(num)s weighted character over the %(limit)s this network allows.",
                                  "The reply is %(num)s weighted characters over the %(limit)s this network allows.",
-                                 over, limit=limit) if network == "twitter" else
+                                 over, limit=limit) if weighted else
                    lazy_ngettext("The reply is %(num)s character over the %(limit)s this network allows.",
                                  "The reply is %(num)s characters over the %(limit)s this network allows.",
                                  over, limit=limit))
@@ -89,20 +105,61 @@ def create_reply(session, conversation_id, *, author, text, in_reply_to_message_
         ).first()
         if existing is not None:
             return existing, False
-    text = check_reply_text(conv.network, text)
-    if last_seen_message_id is not None:
-        newer = unseen_messages(session, conv, last_seen_message_id)
-        if newer:
-            raise Conflict(_conflict_message(newer, author), code="newer_messages",
-                           newer_messages=[message_dict(m) for m in newer])
-    target = _reply_target(session, conv, in_reply_to_message_id)
+    text = check_reply_text(conv.network, text, conv.channel)
+    check_nothing_unseen(session, conv, last_seen_message_id, author)
     now = utcnow()
+    send_as = private_send_as(session, conv, now) if conv.channel == "private" else None
+    target = _reply_target(session, conv, in_reply_to_message_id)
+    message = queue_outbound(session, conv, author=author, text=text, target=target, now=now, send_as=send_as,
+                             idempotency_key=idempotency_key)
+    record("reply.queued", actor=author, target=conv, data={"message_id": message.id})
+    return message, True
+
+
+def check_nothing_unseen(session, conv, last_seen_message_id, author):
+    """The duplicate-answer guard: Conflict (409) when anything arrived after what the agent saw."""
+    if last_seen_message_id is None:
+        return
+    newer = unseen_messages(session, conv, last_seen_message_id)
+    if newer:
+        raise Conflict(_conflict_message(newer, author), code="newer_messages",
+                       newer_messages=[message_dict(m) for m in newer])
+
+
+def private_send_as(session, conv, now):
+    """How a reply in the private conversation `conv` goes out at `now` (None: a plain DM; "human_agent":
+    tagged HUMAN_AGENT), or Invalid with the reason it cannot (checked before queueing)."""
+    account = session.get(SocialAccount, conv.account_id)
+    contact = session.get(Contact, conv.contact_id)
+    if conv.network == "twitter" and contact.accepts_dms is False:
+        raise Invalid(_l("This customer does not accept direct messages from the brand on X. Answer publicly, "
+                         "or ask them to open their DMs."), code="recipient_refuses_dms")
+    window = reply_window(conv.network, conv.last_inbound_at, now, human_agent_enabled=account.human_agent_enabled)
+    if not window.can_send:
+        if window.closes_at is None:
+            message = _l("The customer has not written here yet: Messenger allows an answer only after they write. "
+                         "The customer must write first.")
+        else:
+            message = _l("The messaging window closed on %(closed_at)s: Messenger allows an answer only within "
+                         "24 hours of the customer's last message (7 days with the human-agent tag, where the "
+                         "account enables it). The customer must write first.",
+                         closed_at=f"{window.human_agent_until or window.closes_at:%Y-%m-%d %H:%M} UTC")
+        raise Invalid(message, code="outside_window", details=[
+            {"closes_at": isoformat(window.closes_at), "human_agent_until": isoformat(window.human_agent_until)}])
+    return "human_agent" if window.needs_human_agent_tag else None
+
+
+def queue_outbound(session, conv, *, author, text, target, now, send_as=None, idempotency_key=None,
+                   in_reply_to_external_id=None):
+    """A queued outbound message in `conv` (locked by the caller), its counters and the message.created event.
+    Answering a customer takes the conversation. The caller commits, then dispatches sending."""
     message = Message(
         conversation_id=conv.id, account_id=conv.account_id, network=conv.network, direction="outbound", text=text,
         search_text=fold(text), author_user_id=author.id, author_name=author.name,
         reply_to_message_id=target.id if target else None,
-        in_reply_to_external_id=target.external_id if target else None,
+        in_reply_to_external_id=in_reply_to_external_id or (target.external_id if target else None),
         created_at=now, received_at=now, delivery_status="queued", idempotency_key=idempotency_key, mentions=[],
+        send_as=send_as,
     )
     session.add(message)
     conv.message_count += 1
@@ -116,8 +173,7 @@ def create_reply(session, conversation_id, *, author, text, in_reply_to_message_
     events.publish(session, "message.created", {"conversation": conversation_summary(conv), "message": message_dict(message)})
     if changes:
         events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv), "changes": changes})
-    record("reply.queued", actor=author, target=conv, data={"message_id": message.id})
-    return message, True
+    return message
 
 
 def _conflict_message(newer, author):
@@ -144,13 +200,19 @@ def _reply_target(session, conv, in_reply_to_message_id):
             raise Invalid(_l("That message is not on the network yet, so it cannot be answered there."),
                            code="bad_reply_target")
         return target
-    target = session.scalars(
+    target = latest_customer_message(session, conv)
+    # A DM goes to the customer, not to one of their messages: a private conversation the brand opened
+    # (a move to DM on X) can be answered before the customer wrote in it.
+    if target is None and conv.network != "custom" and conv.channel != "private":
+        raise Invalid(_l("This conversation has no customer message to answer."), code="bad_reply_target")
+    return target
+
+
+def latest_customer_message(session, conv):
+    return session.scalars(
         sa.select(Message).where(Message.conversation_id == conv.id, Message.direction == "inbound")
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
     ).first()
-    if target is None and conv.network != "custom":
-        raise Invalid(_l("This conversation has no customer message to answer."), code="bad_reply_target")
-    return target
 
 
 def retry_reply(session, message_id, *, actor):
