@@ -2,7 +2,9 @@
 
 The first test needs only what the branch has: the channel filter in the URL, the DM marker on rows and in
 the header, the "m" key in the shortcut help and its dialog, the messaging window in the composer (from
-the detail's `reply_window`), and hostile DM text shown as text. The second is the whole story of issue 14:
+the detail's `reply_window`), refusals said in sentences (the API's 422 codes, answered here by a routed
+endpoint in the contract's error shape; a failed message's delivery_error_code), and hostile DM text shown
+as text. The second is the whole story of issue 14:
 an agent answers a mention with the keyboard, moves it to DM with m + Ctrl+Enter, sees the private
 conversation beside the public one, the customer's DM arrives live (the poll brings it), and the agent
 answers it with the keyboard (a canned response), delivered to the sandbox. It runs once the server side
@@ -45,6 +47,13 @@ def set_reply_window(page, reply_window):
         state.detail.reply_window = replyWindow;
         composer.detailLoaded(state.detail);
     }""", reply_window)
+
+
+def refuse_replies(page, code, details=None):
+    """The replies endpoint answers a 422 refusal with `code` (the contract's error shape), nothing queued."""
+    body = {"error": {"code": code, "message": f"refused: {code}", **({"details": details} if details else {})}}
+    page.unroute("**/api/v1/conversations/*/replies")
+    page.route("**/api/v1/conversations/*/replies", lambda route: route.fulfill(status=422, json=body))
 
 
 def iso_in(**delta):
@@ -98,6 +107,34 @@ def test_channel_filter_markers_move_key_and_the_messaging_window(app, db, sandb
     set_reply_window(page, {"state": "human_agent", "closes_at": iso_in(hours=-1), "human_agent_until": iso_in(days=5)})
     expect(window).to_contain_text("Only the human-agent tag is allowed: sent tagged HUMAN_AGENT")
     expect(page.locator("#composer-send")).to_be_enabled()
+
+    # Refusals before queueing (the API's 422 codes) and by the network (delivery_error_code), in our words.
+    error = page.locator("#composer-error")
+    for code, details, said in [
+        ("reply_too_long", [{"length": 10001, "limit": 10000}], "Not sent: 10,001 characters, the limit here is 10,000."),
+        ("recipient_refuses_dms", None, "Not sent: this customer does not accept direct messages from the brand."),
+        ("outside_window", None, "Not sent: the messaging window has closed. The customer must write first."),
+    ]:
+        refuse_replies(page, code, details)
+        page.locator("#composer-text").focus()
+        page.keyboard.press("Control+Enter")
+        expect(error).to_have_text(said)
+        expect(page.locator("#composer-text")).to_have_value("Thanks, checking now.")  # nothing lost
+    expect(window).to_have_text("Closed: the customer must write first")  # outside_window closes it here too
+    page.unroute("**/api/v1/conversations/*/replies")
+    page.evaluate("""async () => {
+        const { state } = await import("/static/js/inbox/store.js");
+        const conversation = await import("/static/js/inbox/conversation.js");
+        conversation.applyMessage({
+            id: 99999, conversation_id: state.openId, direction: "outbound", text: "Hello?", is_native: false,
+            created_at: new Date().toISOString(), author: { user_id: null, name: "Demo" }, send_as: null,
+            delivery_status: "failed", delivery_error: "You cannot send messages to this user.",
+            delivery_error_code: "recipient_refuses_dms" }, { seen: true });
+    }""")
+    failed = page.locator("#thread .msg-outbound .delivery")
+    expect(failed.locator(".delivery-reason")).to_have_text("Not sent: this customer does not accept direct messages from the brand.")
+    expect(failed.locator(".delivery-error")).to_have_text("You cannot send messages to this user.")
+
     set_reply_window(page, {"state": "open", "closes_at": iso_in(seconds=2), "human_agent_until": None})
     expect(window).to_have_text("Closed: the customer must write first", timeout=5000)  # the clock closed it
     expect(page.locator("#composer-send")).to_be_disabled()
