@@ -1,11 +1,15 @@
-// The composer: reply or private note, the network's limit (X: weighted count by twitter-text),
-// canned responses by "/shortcut", @mentions in notes, Ctrl/Cmd+Enter to send, and the duplicate
-// guard: a reply carries the last message the agent saw, and a 409 shows what arrived meanwhile.
+// The composer: reply or private note, the channel's limit (reply_limit: X public counts weighted
+// characters by twitter-text, the rest characters), canned responses by "/shortcut", @mentions in notes,
+// Ctrl/Cmd+Enter to send, and the duplicate guard: a reply carries the last message the agent saw, and a
+// 409 shows what arrived meanwhile. In a private conversation it shows the messaging window (reply_window):
+// the time left, the human-agent tag beyond it, or closed (send disabled, with the reason); refusals
+// (422 codes) are said in sentences of our own.
+import { announce } from "./announce.js";
 import { ApiError, post } from "./api.js";
 import * as canned from "./canned.js";
-import { listOf } from "./format.js";
-import { _, ngettext, number, pgettext } from "./i18n.js";
-import { languageName, networkName, roleName } from "./names.js";
+import { listOf, parseTime } from "./format.js";
+import { _, duration, ngettext, number, pgettext } from "./i18n.js";
+import { languageName, networkName, replyRefusal, roleName } from "./names.js";
 import * as presence from "./presence.js";
 import { emit, state } from "./store.js";
 import * as suggest from "./suggest.js";
@@ -20,6 +24,8 @@ const sendButton = document.getElementById("composer-send");
 const cannedSelect = document.getElementById("canned-select");
 const targetLabel = document.getElementById("reply-target");
 const conflictBox = document.getElementById("conflict");
+const windowBox = document.getElementById("composer-window");
+const WINDOW_TICK_MS = 1000;
 const FALLBACK_LIMITS = { twitter: 280, facebook: 8000 };
 const PLACEHOLDERS = {
   reply: _("Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends."),
@@ -49,13 +55,78 @@ function network() {
   return state.detail?.network || state.conversations.get(conversationId)?.network || "custom";
 }
 
-/** {used, max}: X counts weighted characters (twitter-text), other networks code points. */
+/** The open conversation's detail, when it is the one this composer writes to. */
+function detail() {
+  return state.detail && state.detail.id === conversationId ? state.detail : null;
+}
+
+/** {used, max}: counted as reply_limit says (weighted: twitter-text, as X counts a post), else code points. */
 export function measure(text) {
   if (mode === "note") return { used: codePoints(text), max: null };
-  const limit = state.detail?.reply_limit;
+  const limit = detail()?.reply_limit;
   const max = limit ? limit.max : FALLBACK_LIMITS[network()] ?? null;
-  const used = network() === "twitter" && parseTweet ? parseTweet(text).weightedLength : codePoints(text);
+  const weighted = limit ? limit.counting === "weighted" : network() === "twitter";
+  const used = weighted && parseTweet ? parseTweet(text).weightedLength : codePoints(text);
   return { used, max };
+}
+
+/**
+ * The reply window now: {state, closes, tagged} from reply_window, moved on by the clock alone
+ * (open → human_agent → closed at the times the server gave); null when there is none (public, X DMs).
+ */
+export function windowNow(replyWindow, now = Date.now()) {
+  if (!replyWindow || !replyWindow.state || replyWindow.state === "none") return null;
+  const closes = parseTime(replyWindow.closes_at);
+  const tagged = parseTime(replyWindow.human_agent_until);
+  let current = replyWindow.state;
+  if (current === "open" && closes !== null && now >= closes) current = tagged !== null && now < tagged ? "human_agent" : "closed";
+  if (current === "human_agent" && tagged !== null && now >= tagged) current = "closed";
+  return { state: current, closes, tagged };
+}
+
+function windowSentences(win, now) {
+  const left = (until) => duration((until - now) / 1000);
+  if (win.state === "open") {
+    return [win.closes === null ? _("The messaging window is open.") : _("Window closes in %(time)s", { time: left(win.closes) })];
+  }
+  if (win.state === "human_agent") {
+    return [_("Only the human-agent tag is allowed: sent tagged HUMAN_AGENT"),
+      win.tagged === null ? null : _("Tagged replies are allowed for %(time)s more.", { time: left(win.tagged) })];
+  }
+  return [_("Closed: the customer must write first")];
+}
+
+let shownWindowState = null;
+
+/** Show the window line (and re-check Send when the state moved on). */
+function showWindow() {
+  const win = mode === "reply" ? windowNow(detail()?.reply_window) : null;
+  windowBox.hidden = !win;
+  if (win) {
+    const now = Date.now();
+    const text = windowSentences(win, now).filter(Boolean).join(" ");
+    if (windowBox.textContent !== text) windowBox.textContent = text;
+    windowBox.dataset.state = win.state;
+  }
+  const next = win ? win.state : null;
+  if (next !== shownWindowState) {
+    // The line ticks every second, so it is not a live region; a change of state is said once.
+    if (shownWindowState !== null && next !== null) announce(windowBox.textContent);
+    shownWindowState = next;
+    showCount();
+  }
+}
+
+/** Replies cannot go out now (the window closed): notes still can. */
+function replyBlocked() {
+  return mode === "reply" && windowNow(detail()?.reply_window)?.state === "closed";
+}
+
+/** The open conversation's detail arrived (or its window was refreshed). */
+export function detailLoaded(loaded) {
+  if (loaded.id !== conversationId) return;
+  showWindow();
+  showCount();
 }
 
 export function loadCounter() {
@@ -73,7 +144,10 @@ function showCount() {
     : over ? ngettext("%(num)s over the %(max)s limit", "%(num)s over the %(max)s limit", used - max, { max: number(max) })
     : _("%(used)s / %(max)s", { used: number(used), max: number(max) });
   counter.classList.toggle("is-over", over);
-  sendButton.disabled = sending || over || !textarea.value.trim();
+  const blocked = replyBlocked();
+  sendButton.disabled = sending || over || blocked || !textarea.value.trim();
+  if (blocked) sendButton.setAttribute("aria-describedby", "composer-window");
+  else sendButton.removeAttribute("aria-describedby");
 }
 
 function latestInbound() {
@@ -102,6 +176,7 @@ function setMode(next) {
   textarea.setAttribute("aria-label", mode === "note" ? _("Private note") : pgettext("noun", "Reply"));
   sendButton.querySelector(".send-label").textContent = mode === "note" ? _("Save note") : pgettext("verb", "Send");
   showCount();
+  showWindow();
   showTarget();
 }
 
@@ -244,6 +319,10 @@ export async function send() {
   showCount();
   try {
     await Promise.all([loaded, loadCounter()]); // the thread on screen (last_seen_message_id is what the agent saw), exact count
+    if (replyBlocked()) {
+      errorBox.textContent = replyRefusal("outside_window");
+      return;
+    }
     const { used, max } = measure(text);
     if (max !== null && used > max) {
       const values = { network: networkName(network()), max: number(max) };
@@ -262,6 +341,12 @@ export async function send() {
   } catch (exc) {
     if (exc instanceof ApiError && exc.status === 409 && Array.isArray(exc.body.newer_messages)) {
       if (conversationId === id) showConflict(exc.body.newer_messages);
+    } else if (exc instanceof ApiError && exc.status === 422 && replyRefusal(exc.code, exc.details)) {
+      errorBox.textContent = replyRefusal(exc.code, exc.details); // refused before queueing: nothing was sent
+      if (exc.code === "outside_window" && detail()) {
+        detail().reply_window = { ...(detail().reply_window || {}), state: "closed" };
+        showWindow();
+      }
     } else {
       errorBox.textContent = exc.message; // the text stays, with the same idempotency key: retrying is safe
     }
@@ -342,6 +427,9 @@ export function init() {
       document.getElementById("conversation-list").focus();
     }
   });
+  window.setInterval(() => {
+    if (!windowBox.hidden) showWindow();
+  }, WINDOW_TICK_MS);
   cannedSelect.addEventListener("change", () => {
     const item = canned.current().find((c) => String(c.id) === cannedSelect.value);
     cannedSelect.value = "";

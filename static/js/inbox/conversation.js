@@ -1,4 +1,4 @@
-// The open conversation: load its detail, render header, thread and customer, keep it live.
+// The open conversation: load its detail, render header, related conversations, thread and customer, keep it live.
 import { get } from "./api.js";
 import { _ } from "./i18n.js";
 import * as composer from "./composer.js";
@@ -7,6 +7,7 @@ import * as customer from "./customer.js";
 import * as header from "./header.js";
 import * as listview from "./listview.js";
 import * as presence from "./presence.js";
+import * as related from "./related.js";
 import { state } from "./store.js";
 import { contactName, isolated } from "./text.js";
 import * as thread from "./thread.js";
@@ -31,7 +32,9 @@ async function fetchDetail(id) {
 function showDetail(detail) {
   state.detail = detail;
   header.render(detail);
+  related.render(detail);
   customer.render(detail);
+  composer.detailLoaded(detail);
   const unseen = new Set(composer.threadLoaded(detail.messages));
   thread.render(detail.messages);
   for (const message of detail.messages) if (unseen.has(message.id)) thread.upsert(message, { isNew: true });
@@ -53,6 +56,7 @@ export function open(id, { focus = null } = {}) {
   const summary = state.conversations.get(id);
   header.renderLoading(summary);
   customer.clear();
+  related.clear();
   thread.clear();
   setTitle(summary);
   presence.view(id);
@@ -82,9 +86,13 @@ export async function reload() {
 /** A summary of a conversation changed (API answer or live event). */
 export function applyConversation(conv) {
   if (!state.detail || state.detail.id !== conv.id) return;
-  const { messages, account, history, reply_limit: replyLimit } = state.detail;
-  state.detail = { ...state.detail, ...conv, messages, account, history, reply_limit: replyLimit };
+  // A summary lacks the detail's own parts: keep them (messages, account, history, related, limits, window).
+  const { messages, account, history, related: others, reply_limit: replyLimit, reply_window: replyWindow,
+    can_move_to_private: canMove } = state.detail;
+  state.detail = { ...state.detail, ...conv, messages, account, history, related: others, reply_limit: replyLimit,
+    reply_window: replyWindow, can_move_to_private: canMove };
   header.render(state.detail);
+  related.render(state.detail);
   setTitle(state.detail);
 }
 
@@ -115,6 +123,20 @@ export function applyMessage(message, { seen = false, force = false } = {}) {
   messages.sort((a, b) => (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || a.id - b.id);
   const isNew = seen ? false : composer.messageArrived(message);
   thread.upsert(message, { isNew });
+  if (message.direction === "inbound" && state.detail.channel === "private") refreshWindow(state.detail.id);
+}
+
+/** The customer wrote in private: the messaging window opened again; the server says until when. */
+async function refreshWindow(id) {
+  try {
+    const fresh = await get(`/conversations/${id}`);
+    if (!state.detail || state.detail.id !== id) return;
+    state.detail.reply_window = fresh.reply_window;
+    state.detail.reply_limit = fresh.reply_limit;
+    composer.detailLoaded(state.detail);
+  } catch {
+    // the window line keeps the older state; sending still gets the server's answer
+  }
 }
 
 /** A discarded reply leaves the thread. */

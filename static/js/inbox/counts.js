@@ -1,4 +1,4 @@
-// Counts per filter (status, assignee, SLA), each with the other filters applied (GET /conversations/counts).
+// Counts per filter (status, assignee, SLA, channel), each with the other filters applied (GET /conversations/counts).
 // Live events only schedule a refresh: one small request per burst, never a list reload.
 import { get } from "./api.js";
 import { _, number } from "./i18n.js";

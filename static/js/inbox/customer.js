@@ -1,7 +1,10 @@
-// The customer beside the thread: who they are on the network and how their earlier conversations ended.
+// The customer beside the thread: who they are on the network, their public and private conversations
+// side by side (related.js), and how their earlier conversations ended.
+import { attach } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
 import { _, ngettext } from "./i18n.js";
 import { networkName, outcomeName, statusName } from "./names.js";
+import { conversationsOf, entry } from "./related.js";
 import { el, safeUrl, truncate } from "./text.js";
 
 const panel = document.getElementById("customer");
@@ -27,6 +30,16 @@ function history(detail) {
   )));
 }
 
+/** Public and private, each with its channel, status and SLA clock (none when there is only this one). */
+function related(detail) {
+  const items = conversationsOf(detail);
+  if (!items.length) return null;
+  return [
+    el("h3", { text: _("Public and private") }),
+    el("ul", { class: "cust-related" }, items.map((conv) => el("li", {}, entry(conv, detail.id, "related-item cust-related-item")))),
+  ];
+}
+
 function messageCount(n) {
   return n === null || n === undefined ? _("messages: unknown") : ngettext("%(num)s message", "%(num)s messages", n);
 }
@@ -43,9 +56,12 @@ export function render(detail) {
       ? el("p", { class: "cust-followers", text: ngettext("%(num)s follower", "%(num)s followers", Number(contact.followers_count)) })
       : null,
     profile ? el("p", {}, el("a", { href: profile, class: "cust-profile", text: _("Profile on %(network)s", { network }) })) : null,
+    contact.accepts_dms === false ? el("p", { class: "cust-no-dms", text: _("Does not accept direct messages from the brand.") }) : null,
+    related(detail),
     el("h3", { text: _("Earlier conversations") }),
     history(detail),
   ));
+  for (const clock of panel.querySelectorAll(".sla-clock")) attach(clock);
 }
 
 export function clear() {

@@ -1,14 +1,48 @@
-// The open conversation's header: customer, account, status, priority, assignee, tags, SLA clock, presence.
+// The open conversation's header: customer, account, channel, status, priority, assignee, tags, SLA clock,
+// presence; for a public conversation, "Move to DM" (m) or the link to where it moved.
 import * as actions from "./actions.js";
+import { channelBadge, isPrivate } from "./channel.js";
 import { attach, clockNode } from "./clock.js";
 import { _, pgettext } from "./i18n.js";
-import { networkName, priorityName, statusName } from "./names.js";
+import { moveRefusal, networkName, priorityName, statusName } from "./names.js";
 import { state } from "./store.js";
 import { bdi, contactLabel, el, sentence } from "./text.js";
 
 const head = document.getElementById("conversation-head");
 const STATUSES = ["open", "pending", "resolved"];
 const PRIORITIES = ["low", "normal", "high", "urgent"];
+const handlers = { open() {}, move() {} };
+
+/** {open(id): show another conversation, move(): start "Move to DM"} */
+export function setHandlers(fns) {
+  Object.assign(handlers, fns);
+}
+
+/** The move's state for `conv`: {allowed, reason} (a detail without can_move_to_private: allowed when public). */
+export function moveState(conv) {
+  if (!conv || isPrivate(conv)) return { allowed: false, reason: "not_public" };
+  if (conv.moved_to_id) return { allowed: false, reason: "already_moved" };
+  const can = conv.can_move_to_private;
+  return can ? { allowed: Boolean(can.allowed), reason: can.reason || null, via: can.via || null } : { allowed: true, reason: null, via: null };
+}
+
+/** "Moved to DM →" (a public conversation that moved), or the "Move to DM" button, disabled with its reason. */
+function moveControl(conv) {
+  if (isPrivate(conv)) return null;
+  if (conv.moved_to_id) {
+    return el("button", { type: "button", class: "link moved-link", on: { click: () => handlers.open(conv.moved_to_id) } },
+      _("Moved to DM"), " ", el("span", { class: "flip-rtl", "aria-hidden": "true", text: "→" }));
+  }
+  const move = moveState(conv);
+  const reason = move.allowed ? null : moveRefusal(move.reason);
+  const why = reason ? el("span", { id: "move-why", class: "muted move-why", text: reason }) : null;
+  return el("span", { class: "move-control" },
+    el("button", {
+      type: "button", class: "move-to-dm", text: _("Move to DM"), title: _("Shortcut: %(key)s", { key: "m" }),
+      "aria-keyshortcuts": "m", disabled: !move.allowed, "aria-describedby": why ? "move-why" : undefined,
+      on: { click: () => handlers.move() },
+    }), why);
+}
 
 function select(label, value, options, onChange, cls) {
   const node = el("select", { "aria-label": label, class: cls });
@@ -69,6 +103,7 @@ export function render(conv) {
     el("div", { class: "convhead-who" },
       el("h2", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
       el("span", { class: `network network-${conv.network}`, text: networkName(conv.network) }),
+      channelBadge(conv, { always: true }),
       account ? el("span", { class: "muted", dir: "auto", text: account.name }) : null,
       clock),
     el("div", { class: "convhead-controls" },
@@ -82,7 +117,8 @@ export function render(conv) {
         : el("button", { type: "button", class: "resolve", text: _("Resolve"), title: _("Shortcut: %(key)s", { key: "e" }), "aria-keyshortcuts": "e", on: { click: () => actions.resolve(conv.id) } }),
       conv.is_spam ? el("span", { class: "tag tag-spam", text: pgettext("label", "spam") })
         : el("button", { type: "button", class: "link spam", text: _("Mark as spam"), on: { click: () => actions.update(conv.id, { is_spam: true }) } }),
-      tagEditor(conv)),
+      tagEditor(conv),
+      moveControl(conv)),
     el("p", { class: "presence-line", "aria-live": "polite" }),
   );
   attach(clock);

@@ -29,7 +29,7 @@ function shortcutOf(event) {
   return event.code || event.key;
 }
 
-/** actions: {move(delta), open(), reply(), note(), resolve(), claim(), toggleChecked(), search(), closePanels()} */
+/** actions: {move(delta), open(), reply(), note(), resolve(), claim(), moveToPrivate(), toggleChecked(), search(), closePanels()} */
 export function init(actions) {
   const keys = {
     KeyJ: () => actions.move(1),
@@ -42,6 +42,7 @@ export function init(actions) {
     KeyN: () => actions.note(),
     KeyE: () => actions.resolve(),
     KeyA: () => actions.claim(),
+    KeyM: () => actions.moveToPrivate(),
     KeyX: () => actions.toggleChecked(),
     Slash: () => actions.search(),
     NumpadDivide: () => actions.search(),
@@ -50,7 +51,7 @@ export function init(actions) {
   };
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-    if (typingInField(event.target) || help.open) return;
+    if (typingInField(event.target) || help.open || document.querySelector("dialog[open]")) return;
     const shortcut = shortcutOf(event);
     if (shortcut === "Enter" && event.target.closest && event.target.closest("button, a, summary")) return;
     const action = keys[shortcut];

@@ -13,8 +13,8 @@ let generation = 0; // bumps on every reload, so answers to an older filter are 
 let loadingMore = false;
 
 export function listQuery(filters = state.filters) {
-  const { status, assignee, sla, network, account, q, sort } = filters;
-  return { status, assignee, sla, network, account, q: (q || "").trim(), sort };
+  const { status, assignee, sla, channel, network, account, q, sort } = filters;
+  return { status, assignee, sla, channel, network, account, q: (q || "").trim(), sort };
 }
 
 /** The newer of two copies of a conversation (events and page loads can cross on the wire). */

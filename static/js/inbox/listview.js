@@ -1,5 +1,6 @@
 // The conversation list in the DOM: one <li> per loaded conversation, kept by id and moved in place
 // when it changes, so a live event touches one row, never the whole list.
+import { channelBadge, movedBadge } from "./channel.js";
 import { attach, clockNode } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
@@ -33,7 +34,7 @@ function presenceBadges(conversationId) {
 }
 
 function meta(conv) {
-  const parts = [];
+  const parts = [channelBadge(conv), movedBadge(conv)].filter(Boolean);
   if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: priorityName(conv.priority) }));
   if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: pgettext("label", "spam") }));
   for (const tag of conv.tags || []) parts.push(el("span", { class: "tag", text: tag, dir: "auto" }));
@@ -58,6 +59,7 @@ function renderRow(conv) {
   li.classList.toggle("is-cursor", id === state.cursorId);
   li.classList.toggle("is-open", id === state.openId);
   li.classList.toggle("is-checked", state.checked.has(id));
+  li.classList.toggle("is-private", conv.channel === "private");
   const pick = el("span", { class: "pick", "aria-hidden": "true", title: _("Select the conversation with %(name)s", { name: isolated(contactName(conv.contact)) }) });
   const account = state.accounts.get(conv.account_id);
   li.append(

@@ -10,13 +10,16 @@ import * as conversation from "./conversation.js";
 import * as counts from "./counts.js";
 import * as customer from "./customer.js";
 import * as filters from "./filters.js";
+import * as header from "./header.js";
 import { _ } from "./i18n.js";
 import * as keyboard from "./keyboard.js";
 import * as list from "./list.js";
 import * as listview from "./listview.js";
+import * as move from "./move.js";
 import * as notifications from "./notifications.js";
 import { matches } from "./ordering.js";
 import * as presence from "./presence.js";
+import * as related from "./related.js";
 import { connect } from "./socket.js";
 import { emit, on, state } from "./store.js";
 import { contactName, isolated } from "./text.js";
@@ -45,6 +48,7 @@ function target() {
 on("conversation", (conv) => {
   list.applyConversation(conv);
   conversation.applyConversation(conv);
+  related.applyConversation(conv);
   counts.refreshSoon();
 });
 on("message", ({ message, conversation: conv, seen, force }) => {
@@ -75,6 +79,22 @@ thread.setHandlers({
 });
 listview.onOpenRequested((id) => openConversation(id));
 customer.onOpenRequested((id) => openConversation(id, {}));
+related.onOpenRequested((id) => openConversation(id, {}));
+
+/** Move to DM from the open conversation (opening the one under the cursor first, when none is open). */
+async function moveToPrivate() {
+  const id = target();
+  if (id === null || id === undefined) return;
+  if (state.openId !== id || !state.detail) await openConversation(id);
+  if (state.detail && state.detail.id === id) move.start(state.detail);
+}
+
+header.setHandlers({ open: (id) => openConversation(id, {}), move: moveToPrivate });
+move.init((privateConversation) => {
+  if (!privateConversation) return;
+  emit("conversation", privateConversation);
+  openConversation(privateConversation.id, { focus: "reply" });
+});
 
 // --- reference data: team, accounts, canned responses, my availability ---------------------------
 async function loadReference() {
@@ -173,6 +193,7 @@ keyboard.init({
     const id = target();
     if (id !== null && id !== undefined) actions.claim(id);
   },
+  moveToPrivate,
   toggleChecked: () => list.toggleChecked(state.cursorId),
   search: () => filters.focusSearch(),
   closePanels() {

@@ -1,6 +1,6 @@
 // Display names of the domain's words (statuses, priorities, SLA states, networks…) in the reader's language.
 // The data keeps its English values (the API's, the filters', the CSS classes'); only what is shown is translated.
-import { _, locale, pgettext } from "./i18n.js";
+import { _, locale, number, pgettext } from "./i18n.js";
 
 const STATUSES = {
   open: pgettext("conversation status", "Open"),
@@ -40,6 +40,27 @@ const PAUSE_REASONS = {
 
 const ROLES = { agent: pgettext("role", "Agent"), manager: pgettext("role", "Manager"), admin: pgettext("role", "Admin") };
 
+// Where a conversation happens: in public (mentions, comments) or in private messages (DMs, Messenger).
+const CHANNELS = { public: pgettext("channel", "Public"), private: pgettext("channel", "Private") };
+
+// Why a conversation cannot move to a private message (can_move_to_private.reason).
+const MOVE_REFUSALS = {
+  already_moved: _("It has already moved to a private conversation."),
+  not_public: _("This conversation is already private."),
+  no_customer_message: _("There is no customer message to answer privately."),
+  private_reply_window_closed: _("Facebook allows a private reply only within 7 days of the comment, and that time has passed."),
+  already_replied_privately: _("This comment already had its one private reply."),
+  network_has_no_dms: _("This network has no private messages."),
+};
+
+// Why a reply was refused, before sending (the API's 422 codes) or by the network (delivery_error_code).
+const REPLY_REFUSALS = {
+  outside_window: _("Not sent: the messaging window has closed. The customer must write first."),
+  recipient_refuses_dms: _("Not sent: this customer does not accept direct messages from the brand."),
+  already_replied_privately: _("Not sent: this comment already had its one private reply."),
+  cannot_reply_privately: _("Not sent: the network does not allow a private reply to this comment."),
+};
+
 const shown = (names) => (value) => (value === null || value === undefined ? "" : names[value] || String(value));
 
 export const statusName = shown(STATUSES);
@@ -49,6 +70,22 @@ export const outcomeName = shown(OUTCOMES);
 export const deliveryName = shown(DELIVERY);
 export const pauseReasonName = shown(PAUSE_REASONS);
 export const roleName = shown(ROLES);
+export const channelName = shown(CHANNELS);
+
+/** The sentence for a refused move (null when the code is not one we know: the server's own message then). */
+export const moveRefusal = (code) => MOVE_REFUSALS[code] || null;
+
+/** The sentence for a refused reply, by its code (reply_too_long needs `details`: [{length, limit}]). */
+export function replyRefusal(code, details) {
+  if (code === "reply_too_long") {
+    const detail = (Array.isArray(details) && details[0]) || {};
+    if (typeof detail.length === "number" && typeof detail.limit === "number") {
+      return _("Not sent: %(length)s characters, the limit here is %(limit)s.", { length: number(detail.length), limit: number(detail.limit) });
+    }
+    return _("Not sent: the reply is longer than this channel allows.");
+  }
+  return REPLY_REFUSALS[code] || null;
+}
 
 /** A language by its name in the reader's language ("ru" → "Russian", "русский"…), from Intl. */
 export function languageName(code) {

@@ -58,6 +58,7 @@ export function matches(conv, filters, me) {
   if (assignee === "me" && conv.assignee_id !== me.id) return false;
   if (assignee === "none" && conv.assignee_id !== null) return false;
   if (/^\d+$/.test(assignee || "") && conv.assignee_id !== Number(assignee)) return false;
+  if (filters.channel && (conv.channel || "public") !== filters.channel) return false;
   if (filters.network && conv.network !== filters.network) return false;
   if (filters.account && conv.account_id !== Number(filters.account)) return false;
   if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;

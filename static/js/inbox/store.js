@@ -5,7 +5,7 @@ export const state = {
   team: new Map(), // id -> {id, name, role, is_available}
   accounts: new Map(), // id -> {id, name, network, handle}
   canned: [], // [{id, title, shortcut, text}]
-  filters: { status: "open", assignee: "all", sla: "", network: "", account: "", q: "", sort: "sla" },
+  filters: { status: "open", assignee: "all", sla: "", channel: "", network: "", account: "", q: "", sort: "sla" },
   conversations: new Map(), // id -> conversation summary, for the loaded window of the list
   order: [], // ids of the loaded window, in list order
   nextCursor: null, // more rows after the window (null: the window is everything)
@@ -13,7 +13,7 @@ export const state = {
   cursorId: null, // the keyboard cursor in the list
   checked: new Set(), // bulk selection
   openId: null, // the conversation shown on the right
-  detail: null, // its detail (messages, account, history, reply_limit)
+  detail: null, // its detail (messages, account, history, related, reply_limit, reply_window, can_move_to_private)
   presence: new Map(), // conversation id -> {viewers, typers}
   replyToId: null, // the message the composer answers (null: the latest customer message)
   titleSuffix: null, // the page title after the open-count, e.g. "Maria · Inbox · Carebox"

@@ -2,7 +2,7 @@
 // their delivery state (retry / discard when failed or unknown), and private notes.
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
-import { deliveryName } from "./names.js";
+import { deliveryName, replyRefusal } from "./names.js";
 import { memberName, state } from "./store.js";
 import { bdi, contactLabel, el, linkify, sentence } from "./text.js";
 
@@ -44,6 +44,9 @@ function delivery(msg) {
   if (msg.direction !== "outbound" || !status || msg.is_native) return null;
   const box = el("div", { class: `delivery delivery-${status}` },
     el("span", { class: "delivery-state", text: deliveryName(status) }));
+  // A refusal we know (delivery_error_code) in our own words; the network's words beside it.
+  const reason = status === "failed" && msg.delivery_error_code ? replyRefusal(msg.delivery_error_code) : null;
+  if (reason) box.append(el("span", { class: "delivery-reason", text: reason }));
   if (status === "failed" && msg.delivery_error) box.append(el("span", { class: "delivery-error", dir: "auto", text: msg.delivery_error }));
   if (status === "unknown") box.append(el("span", { class: "delivery-error", text: UNKNOWN_HELP }));
   if (status === "failed" || status === "unknown") {
@@ -55,6 +58,16 @@ function delivery(msg) {
   return box;
 }
 
+// How a private answer went out: as the one Private Reply to a comment, or tagged HUMAN_AGENT past 24 hours.
+const SEND_AS = {
+  private_reply: pgettext("message tag", "private reply"),
+  human_agent: pgettext("message tag", "tagged HUMAN_AGENT"),
+};
+
+function sendAs(msg) {
+  return SEND_AS[msg.send_as] ? el("span", { class: `send-as send-as-${msg.send_as}`, text: SEND_AS[msg.send_as] }) : null;
+}
+
 function messageNode(msg) {
   const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id) } });
   if (state.replyToId === msg.id) li.classList.add("is-reply-target");
@@ -62,7 +75,7 @@ function messageNode(msg) {
     ? el("button", { type: "button", class: "link reply-to", text: _("Reply to this"), on: { click: () => handlers.replyTo(msg) } })
     : null;
   li.append(
-    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), actions),
+    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), sendAs(msg), actions),
     el("p", { class: "msg-text", dir: "auto" }, linkify(msg.text)),
   );
   const deliveryBox = delivery(msg);
