@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import load, migrated_app, scratch_database  # noqa: E402
-from bench.polling import FLASK, WORKER_READY, environment, start, start_sandbox, stop  # noqa: E402
+from bench.polling import FLASK, GUNICORN, WORKER_READY, environment, start, stop  # noqa: E402
 from bench.server_timing import free_port, gunicorn_node, percentile  # noqa: E402
 
 PUSH_GOAL_S = 1.0
@@ -57,6 +57,22 @@ def parse_args():
 
 
 # ------------------------------------------------------------------ setup
+
+def start_sandbox(env, folder, port):
+    """The sandbox network in its own gunicorn process (gthread, keep-alive, as bench/polling.py runs it)."""
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():  # a busy machine may take seconds to boot the worker behind the bound port
+        try:
+            return requests.get(f"{url}/_sandbox/stats", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    config = Path(folder) / "sandbox.conf.py"  # not the repository's gunicorn.conf.py (Carebox's web nodes)
+    config.write_text("")
+    return start([GUNICORN, "-c", str(config), "-k", "gthread", "--threads", "32", "-w", "1", "-b", f"127.0.0.1:{port}",
+                  "app.sandbox.factory:create_sandbox_app()"], env, f"{folder}/sandbox.log", answers, timeout=120)
+
 
 def connect_demo_accounts(app, sandbox_url):
     """The sandbox's demo X account and Page as Carebox accounts; returns an agent's API token."""
@@ -190,7 +206,7 @@ def main():
         print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
         env = {**environment(app, args.interval), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING"}
         port = free_port()
-        sandbox, _pid = start_sandbox("gunicorn", env, folder, port)
+        sandbox = start_sandbox(env, folder, port)
         sandbox_url = f"http://127.0.0.1:{port}"
         worker = agent = None
         try:
