@@ -1,18 +1,25 @@
-"""Demo data for `flask demo`: staff logins, two accounts connected to the sandbox network, and canned
+"""Demo data for `flask demo`: staff logins, two accounts connected to the sandbox network, canned
 responses in each language the sandbox's customers write in (English, Russian, Belarusian, Arabic:
-app/sandbox/phrases.py), under the same shortcuts."""
+app/sandbox/phrases.py), under the same shortcuts, and a few private conversations, one of them a public
+conversation that moved to DM, so the private half shows at once."""
 import json
 import os
+from dataclasses import dataclass
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.accounts import CREDENTIAL_KEYS, create_account, find_user_by_email
+from app.accounts import CREDENTIAL_KEYS, create_account, find_user_by_email, lock_accounts
 from app.canned import save_canned
+from app.conversations.windows import x_dm_link
 from app.extensions import db
-from app.models import CannedResponse, SocialAccount
+from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.pipeline import ingest
+from app.models import CannedResponse, Conversation, Message, SocialAccount, utcnow
 from app.sandbox import DEMO_FACEBOOK, DEMO_X
+from app.sandbox.personas import PERSONAS
 from app.users import create_user, generate_password
 
 DEMO_USERS = (
@@ -62,11 +69,54 @@ DEMO_CANNED = (
 )
 
 
+@dataclass(frozen=True)
+class DemoMessage:
+    """One message of the demo's conversations: `minutes` before seeding, by the customer `handle` (a sandbox
+    persona) or by the brand to them (`from_brand`), in public or in private."""
+
+    external_id: str
+    network: str
+    handle: str
+    minutes: int
+    text: str
+    channel: str = "private"
+    from_brand: bool = False
+
+
+# Sarah complains in public, is asked to DM, and goes on there (the public conversation moved to DM); the
+# others write only in private, one answered natively from the Page inbox. External ids are the demo's own:
+# they cannot collide with the sandbox's numeric ones.
+DEMO_STORY = (
+    DemoMessage("demo-x-mention-1", "twitter", "sarah_mitch", 52,
+                "@carebox_demo My order #482913 was supposed to arrive on Monday and it's still not here.",
+                channel="public"),
+    DemoMessage("demo-x-reply-1", "twitter", "sarah_mitch", 47,
+                "@sarah_mitch Sorry about that, Sarah! Send us the order number by DM and we'll check: "
+                + x_dm_link(DEMO_X["user_id"]), channel="public", from_brand=True),
+    DemoMessage("demo-x-dm-1", "twitter", "sarah_mitch", 44,
+                "As promised, here are the details: order #482913, delivery to 12 Sandbox Lane, Exampleton."),
+    DemoMessage("demo-x-dm-2", "twitter", "sarah_mitch", 40,
+                "Thanks, Sarah. I've found your order and passed it to the delivery team.", from_brand=True),
+    DemoMessage("demo-x-dm-3", "twitter", "sarah_mitch", 8, "Any news on order #482913? I'm at home until 6pm."),
+    DemoMessage("demo-x-dm-4", "twitter", "ahmed_alharbi", 12,
+                "مرحبًا، الطلب رقم 730415 لم يصل. العنوان في الطلب: شارع المثال، مبنى 7، مدينة النموذج."),
+    DemoMessage("demo-fb-dm-1", "facebook", "anna_smirnova", 26,
+                "Здравствуйте, заказ #615204 так и не пришёл. Адрес в заказе: ул. Примерная, д. 9, кв. 7, г. Образцово."),
+    DemoMessage("demo-fb-dm-2", "facebook", "ales_kavaliou", 130,
+                "Ці можна змяніць адрас дастаўкі замовы #204871 на вул. Узорная, д. 3, кв. 5, г. Прыкладаўск?"),
+    DemoMessage("demo-fb-dm-3", "facebook", "ales_kavaliou", 115, "Прынята, дзякуй! Адрас абнавілі.",
+                from_brand=True),
+)
+DEMO_MOVED = ("demo-x-mention-1", "demo-x-dm-1")  # the public message whose conversation moved, the private one
+
+
 def seed_demo(sandbox_url):
     """Idempotent. Returns [(email, role, password)] for the console."""
     logins = _seed_users()
-    _seed_accounts(sandbox_url)
+    accounts = _seed_accounts(sandbox_url)
     _seed_canned()
+    db.session.commit()
+    _seed_conversations(accounts)
     db.session.commit()
     return logins
 
@@ -100,15 +150,79 @@ def _seed_accounts(sandbox_url):
         ("twitter", "Carebox Demo on X", DEMO_X),
         ("facebook", "Carebox Demo Page", DEMO_FACEBOOK),
     )
+    accounts = {}
     for network, name, creds in wanted:
         existing = db.session.execute(
             sa.select(SocialAccount).where(SocialAccount.network == network, SocialAccount.name == name)
         ).scalar_one_or_none()
         credentials = {k: v for k, v in creds.items() if k in _credential_keys(network)}
         if existing is None:
-            create_account(db.session, network=network, name=name, api_base_url=sandbox_url, credentials=credentials)
+            existing = create_account(db.session, network=network, name=name, api_base_url=sandbox_url,
+                                      credentials=credentials)
         elif existing.api_base_url != sandbox_url:
             existing.api_base_url = sandbox_url
+        accounts[network] = existing.id
+    return accounts
+
+
+def _seed_conversations(accounts):
+    """The demo story, once, through the ingest path (contacts, conversations, SLA clocks as for any post);
+    then the moved public conversation links to its private one, as move-to-DM leaves it."""
+    already = db.session.scalar(sa.select(sa.func.count(Message.id)).where(
+        Message.external_id.in_([m.external_id for m in DEMO_STORY])))
+    if already:
+        return
+    now = utcnow()
+    personas = {p.handle: p for p in PERSONAS}
+    brand = {"twitter": InboundAuthor(DEMO_X["user_id"], DEMO_X["username"], DEMO_X["name"]),
+             "facebook": InboundAuthor(DEMO_FACEBOOK["page_id"], None, DEMO_FACEBOOK["name"])}
+    conversation_of = {}
+    for network, account_id in accounts.items():
+        items, last_from = [], {}  # last_from: (customer, channel) -> their latest message, which the brand answers
+        for message in (m for m in DEMO_STORY if m.network == network):
+            customer = _demo_author(personas[message.handle], network)
+            key = (message.handle, message.channel)
+            items.append(InboundItem(
+                message.external_id, message.text, now - timedelta(minutes=message.minutes),
+                brand[network] if message.from_brand else customer, network=network, channel=message.channel,
+                from_brand=message.from_brand, in_reply_to=last_from.get(key) if message.from_brand else None,
+                counterpart=customer if message.from_brand and message.channel == "private" else None,
+                language=personas[message.handle].lang))
+            if not message.from_brand:
+                last_from[key] = message.external_id
+        account = lock_accounts(db.session, [account_id])[account_id]
+        conversation_of.update({r.external_id: r.conversation_id for r in ingest(db.session, account, items)})
+    public_id, private_id = (conversation_of.get(external_id) for external_id in DEMO_MOVED)
+    public = db.session.get(Conversation, public_id) if public_id else None
+    if public is not None and private_id and public.moved_to_id is None:
+        public.moved_to_id = private_id
+
+
+def _demo_author(persona, network):
+    if network == "twitter":
+        user = persona.x_user
+        return InboundAuthor(user["id"], user["username"], user["name"], user["followers_count"],
+                             f"https://x.com/{user['username']}", accepts_dms=persona.accepts_dms)
+    return InboundAuthor(persona.facebook_user["id"], None, persona.facebook_user["name"])
+
+
+def remember_demo_customers(network):
+    """Tell a freshly started sandbox `network` about the demo story's customers, so answering them works:
+    X knows the users (and whether they accept DMs), Messenger has their conversations with the standard
+    window running from their last message. No message is added: the pollers find nothing to store twice."""
+    personas = {p.handle: p for p in PERSONAS}
+    last_written = dict(db.session.execute(sa.select(Message.external_id, Message.created_at).where(
+        Message.external_id.in_([m.external_id for m in DEMO_STORY if not m.from_brand]))).all())
+    page = network.pages.get(DEMO_FACEBOOK["page_id"])
+    for message in DEMO_STORY:
+        persona = personas[message.handle]
+        if message.network == "twitter":
+            network.customer({**persona.x_user, "receives_your_dm": persona.accepts_dms})
+        elif page is not None and message.external_id in last_written and message.channel == "private":
+            with network.lock:
+                conversation = network.messenger.conversation_with(page, persona.facebook_user)
+                written = _aware(last_written[message.external_id])
+                conversation.last_customer_time = max(conversation.last_customer_time or written, written)
 
 
 def _seed_canned():
@@ -122,3 +236,8 @@ def _seed_canned():
 
 def _credential_keys(network):
     return CREDENTIAL_KEYS[network]
+
+
+def _aware(when):
+    """SQLite hands datetimes back naive (they are stored in UTC)."""
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -619,7 +619,9 @@ def test_traffic_backlog_is_backdated(sandbox):
 
     created = sandbox.traffic.backlog([70, 5])
     assert len(created) == 2
+    network = sandbox.network
+    messenger = [m for c in network.messenger.conversations.values() for m in c.messages]
     times = [obj.created_at if hasattr(obj, "created_at") else obj.created_time
-             for obj in list(sandbox.network.tweets.values()) + list(sandbox.network.comments.values())]
+             for obj in [*network.tweets.values(), *network.comments.values(), *network.dm_events.values(), *messenger]]
     ages = sorted((datetime.now(timezone.utc) - t).total_seconds() / 60 for t in times)
     assert round(ages[-1]) == 70 and round(ages[0]) == 5

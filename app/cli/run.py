@@ -73,7 +73,7 @@ def start_sandbox(host=None, port=None, rate=None):
 @with_appcontext
 def demo(host, port, rate, no_serve):
     """Zero-setup demo: demo users, two sandbox accounts, then web + worker + sandbox in one process."""
-    from app.demo import seed_demo
+    from app.demo import remember_demo_customers, seed_demo
 
     app = current_app._get_current_object()
     sandbox_url = f"http://{app.config['CAREBOX_SANDBOX_HOST']}:{app.config['CAREBOX_SANDBOX_PORT']}"
@@ -89,6 +89,7 @@ def demo(host, port, rate, no_serve):
     from app.worker import Worker
 
     server = start_sandbox(rate=rate)
+    remember_demo_customers(server.network)  # the demo's private conversations can be answered
     # A queue with some history: posts from the last 80 minutes, some past the SLA warning and breach.
     server.traffic.backlog([78, 64, 47, 41, 33, 22, 14, 9, 4, 1])
     _subscribe_facebook_push(app, server, host, port)

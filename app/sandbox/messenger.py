@@ -130,15 +130,16 @@ class MessengerBook:
                                                   message.created_time)
             return message
 
-    def page_inbox_message(self, page_id, psid, text):
-        """The page answers natively from its inbox (no window check: agents see the rules there)."""
+    def page_inbox_message(self, page_id, psid, text, created_at=None):
+        """The page answers natively from its inbox (no window check: agents see the rules there);
+        created_at backdates it (the traffic generator's backlog)."""
         with self.network.lock:
             page = self.network.pages[str(page_id)]
             conversation = self._known_conversation(page, psid)
             if conversation is None:
                 raise KeyError(psid)
-            return self._add(conversation, text, _participant(page), conversation.customer, None, from_page=True,
-                             app_id=PAGE_INBOX_APP_ID)
+            return self._add(conversation, text, _participant(page), conversation.customer, created_at,
+                             from_page=True, app_id=PAGE_INBOX_APP_ID)
 
     def _known_conversation(self, page, psid):
         return next((c for c in self.conversations.values()

@@ -161,7 +161,8 @@ class SandboxNetwork:
             if user is None:
                 user = XUser(id=user_id, username=author.get("username") or f"user{user_id[-6:]}",
                              name=author.get("name") or author.get("username") or "X user",
-                             created_at=datetime(2019, 6, 1, tzinfo=timezone.utc))
+                             created_at=datetime(2019, 6, 1, tzinfo=timezone.utc),
+                             receives_your_dm=author.get("receives_your_dm", True))  # later: PATCH x-users
                 self.x_users[user_id] = user
             for attr in ("username", "name", "followers_count"):
                 if author.get(attr) is not None:
@@ -240,8 +241,10 @@ class SandboxNetwork:
             user = self.customer(author)
             return self._add_dm(one_to_one_id(brand.id, user.id), user.id, text, created_at)
 
-    def send_brand_dm(self, account, text, *, participant_id=None, conversation_id=None, via_api=False):
-        """The brand DMs `participant_id` (the 1-1 conversation, created or reused) or adds to `conversation_id`.
+    def send_brand_dm(self, account, text, *, participant_id=None, conversation_id=None, via_api=False,
+                      created_at=None):
+        """The brand DMs `participant_id` (the 1-1 conversation, created or reused) or adds to `conversation_id`:
+        through the API (Carebox) or natively (then it may be backdated to `created_at`).
 
         Refused reasons: recipient_missing, conversation_missing, not_accepting (receives_your_dm is False).
         """
@@ -257,7 +260,7 @@ class SandboxNetwork:
                 raise Refused("conversation_missing", conversation_id)
             if any(not self.x_users[uid].receives_your_dm for uid in participants - {brand.id} if uid in self.x_users):
                 raise Refused("not_accepting", conversation_id)
-            event = self._add_dm(conversation_id, brand.id, text, None, via_api=via_api)
+            event = self._add_dm(conversation_id, brand.id, text, None if via_api else created_at, via_api=via_api)
             if via_api:
                 self._log_api_reply("twitter", brand.id, event.id, text, None, event.created_at)
             return event

@@ -22,6 +22,12 @@ class Persona:
                 "followers_count": 40 + self._hash % 3000}
 
     @property
+    def accepts_dms(self):
+        """X's receives_your_dm in generated traffic (traffic.py): a few customers do not accept the brands'
+        direct messages."""
+        return self._hash % 7 != 0
+
+    @property
     def facebook_user(self):
         return {"id": str(10**16 + self._hash), "name": self.name}
 

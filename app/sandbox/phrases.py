@@ -1,8 +1,10 @@
-"""What the sandbox's customers say: natural posts in English, Russian, Belarusian and Arabic.
+"""What the sandbox's customers say: natural posts and direct messages in English, Russian, Belarusian
+and Arabic.
 
 Plain data for the traffic generator. `{order}` is filled with an order
 number. Kinds: complaint, question, praise (a new post) and follow_up (a
-reply inside a thread). CUSTOMERS are the recurring people who write them.
+reply inside a thread); PRIVATE_PHRASES are direct messages. CUSTOMERS are
+the recurring people who write them.
 """
 
 PHRASES = {
@@ -287,3 +289,110 @@ CUSTOMERS = {
 
 # How often each language shows up in generated traffic.
 LANGUAGE_WEIGHTS = {"en": 5, "ru": 3, "be": 1, "ar": 2}
+
+# Direct messages (X DMs, Messenger). `{order}` is an order number, `{address}` a made-up address from
+# ADDRESSES: the private half is where customers give details they would not post publicly.
+# Kinds: moved (a customer who wrote publicly continues in private), private (someone who only writes in
+# private), private_follow_up (a later message in a private conversation).
+PRIVATE_PHRASES = {
+    "en": {
+        "moved": [
+            "Hi, it's about my post earlier. The order number is #{order}.",
+            "As promised, here are the details: order #{order}, delivery to {address}.",
+            "Following up from the comments: order #{order}, the parcel should have gone to {address}.",
+            "Here's my order number: #{order}. I'd rather not post my address publicly, it's {address}.",
+        ],
+        "private": [
+            "Hello, my order #{order} hasn't arrived. The address on it is {address}.",
+            "Hi, can you change the delivery address for order #{order} to {address}?",
+            "I was charged twice for order #{order}. Can you check, please?",
+            "The courier says nobody was home at {address}, but I was there all day. Order #{order}.",
+            "Quick question about order #{order}: can I pick it up instead of delivery?",
+        ],
+        "private_follow_up": [
+            "Any news on order #{order}?",
+            "Thanks! And the flat number is 12, the buzzer doesn't work.",
+            "I'm at home until 6pm today if that helps.",
+            "It's been a day and I still haven't heard back.",
+            "Got it, thank you so much!",
+        ],
+    },
+    "ru": {
+        "moved": [
+            "Здравствуйте, это по поводу моего поста. Номер заказа #{order}.",
+            "Как и обещал, детали: заказ #{order}, доставка на адрес {address}.",
+            "Пишу из комментариев: заказ #{order}, посылка должна была прийти на {address}.",
+        ],
+        "private": [
+            "Здравствуйте, заказ #{order} так и не пришёл. Адрес в заказе: {address}.",
+            "Можно поменять адрес доставки заказа #{order} на {address}?",
+            "За заказ #{order} списали деньги дважды. Проверьте, пожалуйста.",
+            "Курьер пишет, что по адресу {address} никого не было, но я весь день дома. Заказ #{order}.",
+        ],
+        "private_follow_up": [
+            "Есть новости по заказу #{order}?",
+            "Спасибо! Квартира 12, домофон не работает.",
+            "Я дома сегодня до шести, если что.",
+            "Прошли сутки, а ответа всё нет.",
+            "Понял, большое спасибо!",
+        ],
+    },
+    "be": {
+        "moved": [
+            "Добры дзень, гэта наконт майго допісу. Нумар замовы #{order}.",
+            "Як і абяцаў, падрабязнасці: замова #{order}, дастаўка на адрас {address}.",
+            "Пішу з каментароў: замова #{order}, пасылка павінна была прыйсці на {address}.",
+        ],
+        "private": [
+            "Добры дзень, замова #{order} так і не прыйшла. Адрас у замове: {address}.",
+            "Ці можна змяніць адрас дастаўкі замовы #{order} на {address}?",
+            "За замову #{order} двойчы спісалі грошы. Праверце, калі ласка.",
+        ],
+        "private_follow_up": [
+            "Ёсць навіны па замове #{order}?",
+            "Дзякуй! Кватэра 12, дамафон не працуе.",
+            "Я сёння дома да шостай, калі што.",
+            "Зразумеў, вялікі дзякуй!",
+        ],
+    },
+    "ar": {
+        "moved": [
+            "مرحبًا، بخصوص منشوري السابق: رقم الطلب {order}.",
+            "كما وعدت، التفاصيل: الطلب رقم {order}، التوصيل إلى {address}.",
+            "أكمل هنا من التعليقات: الطلب رقم {order} كان يجب أن يصل إلى {address}.",
+        ],
+        "private": [
+            "مرحبًا، الطلب رقم {order} لم يصل. العنوان في الطلب: {address}.",
+            "هل يمكن تغيير عنوان التوصيل للطلب رقم {order} إلى {address}؟",
+            "تم خصم مبلغ الطلب رقم {order} مرتين. أرجو التحقق.",
+        ],
+        "private_follow_up": [
+            "هل من جديد بخصوص الطلب رقم {order}؟",
+            "شكرًا! الشقة رقم 12 والجرس لا يعمل.",
+            "أنا في البيت اليوم حتى السادسة مساءً.",
+            "تمام، شكرًا جزيلًا!",
+        ],
+    },
+}
+
+# Made-up addresses (fictional streets; never real data), with a house number filled in.
+ADDRESSES = {
+    "en": ["{n} Sandbox Lane, Exampleton", "{n} Placeholder Road, flat 3, Testford", "{n} Demo Street, Sampleby"],
+    "ru": ["ул. Примерная, д. {n}, кв. 7, г. Образцово", "пр. Песочный, д. {n}, г. Тестовск"],
+    "be": ["вул. Узорная, д. {n}, кв. 5, г. Прыкладаўск", "пр. Пясочны, д. {n}, г. Тэставічы"],
+    "ar": ["شارع المثال، مبنى {n}، مدينة النموذج", "حي التجربة، شارع {n}، مدينة العيّنة"],
+}
+
+# The brand answering a direct message natively (from the X app or the Page inbox, outside Carebox).
+BRAND_PRIVATE_ANSWERS = {
+    "en": ["Thanks, I've found your order and passed it to the delivery team. We'll update you today.",
+           "Got it, thank you! The address is updated.",
+           "Sorry for the trouble. The refund for the double charge is on its way."],
+    "ru": ["Спасибо, нашли ваш заказ и передали службе доставки. Сегодня напишем, что с ним.",
+           "Принято, спасибо! Адрес обновили.",
+           "Простите за неудобства. Возврат лишнего списания уже оформлен."],
+    "be": ["Дзякуй, знайшлі вашу замову і перадалі службе дастаўкі. Сёння напішам, што з ёй.",
+           "Прынята, дзякуй! Адрас абнавілі."],
+    "ar": ["شكرًا، وجدنا طلبك وحوّلناه لفريق التوصيل. سنطلعك على المستجدات اليوم.",
+           "تم، شكرًا لك! حدّثنا العنوان."],
+}

@@ -32,6 +32,12 @@ DEFAULT_SETTINGS = {
     "traffic_seed": None,
     # Share of generated Facebook comments that come without `from` (customer privacy).
     "anonymous_comment_share": 0.1,
+    # Direct messages in generated traffic: the share of events that are a customer's DM (X DM or Messenger),
+    # the share of those from a customer who wrote publicly first (the rest write only in private), and the
+    # share of events that are the brand answering a DM natively (X app, Page inbox: outside Carebox).
+    "traffic_private_share": 0.25,
+    "traffic_moved_share": 0.5,
+    "traffic_brand_native_share": 0.05,
     # Seed accounts: dicts shaped like DEMO_X / DEMO_FACEBOOK.
     "x_accounts": [DEMO_X],
     "facebook_pages": [DEMO_FACEBOOK],
