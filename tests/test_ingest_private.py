@@ -134,3 +134,36 @@ def test_accepts_dms_is_stored_and_a_silent_network_never_erases_it(db, custom_a
     assert accepts() is False
     run(db, custom_account, [InboundItem("p3", "now I do", at(2), InboundAuthor("u-ana", "ana", accepts_dms=True))])
     assert accepts() is True
+
+
+def test_a_batch_of_brand_dms_costs_the_same_statements_whatever_its_size(db, custom_account):
+    """Each customer writes a DM; then one poll page holds every brand answer, one of our DMs of unknown fate
+    for each, and a follow-up from each customer. The statements of that page must not grow with its size."""
+    def statements_for(customers, prefix):
+        authors = [InboundAuthor(f"{prefix}-{i}", f"h{i}") for i in range(customers)]
+        asked = run(db, custom_account, [customer_dm(f"{prefix}-q{i}", 0, author=a) for i, a in enumerate(authors)])
+        for i, result in enumerate(asked):
+            _our_dm(db, result.conversation_id, custom_account, f"ours {i}", "unknown", 3)
+        page = ([brand_dm(f"{prefix}-b{i}", 2, to=a) for i, a in enumerate(authors)]
+                + [brand_dm(f"{prefix}-o{i}", 3, text=f"ours {i}", to=a) for i, a in enumerate(authors)]
+                + [customer_dm(f"{prefix}-f{i}", 5, author=a) for i, a in enumerate(authors)])
+        seen = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            confirming = statement.startswith("UPDATE messages SET external_id") or (
+                statement.startswith("SELECT messages.id") and "messages.id = ?" in statement)
+            if not confirming:
+                seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            results = run(db, custom_account, page)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert sum(r.created for r in results) == 2 * customers  # answers and follow-ups; ours confirmed
+        return len(seen)
+
+    few, many = statements_for(2, "a"), statements_for(20, "b")
+    # Confirming one of our replies is a conditional UPDATE of it, and publishing reloads it (as for public
+    # replies): those are per reply. Everything else is per batch.
+    assert few == many, (few, many)
