@@ -93,7 +93,7 @@ class PolicyPatch(Strict):
     warn_minutes: int | None = None
     breach_minutes: int | None = None
     is_default: bool | None = None
-    channel: str | None = None
+    channel: PolicyChannel | None = None
     timezone: str | None = None
     business_hours: dict[Weekday, list[tuple[str, str]]] | None = None
     holidays: list[date] | None = None
