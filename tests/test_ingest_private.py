@@ -167,3 +167,14 @@ def test_a_batch_of_brand_dms_costs_the_same_statements_whatever_its_size(db, cu
     # Confirming one of our replies is a conditional UPDATE of it, and publishing reloads it (as for public
     # replies): those are per reply. Everything else is per batch.
     assert few == many, (few, many)
+
+
+def test_a_late_native_dm_answer_starts_the_next_clock_at_the_stored_follow_up(db, custom_account):
+    """The customer wrote at 0 and 15; the brand's native answer posted at 10 arrives after both."""
+    run(db, custom_account, [customer_dm("d1", 0)])
+    run(db, custom_account, [customer_dm("d2", 15)])
+    run(db, custom_account, [brand_dm("b1", 10)])
+    (conv,) = private_conversations(db)
+    assert [(c.kind, c.started_at, c.stop_reason) for c in clocks(db, conv.id)] == [
+        ("first", at(0), "native_reply"), ("next", at(15), None)]
+    assert conv.sla_started_at == at(15)
