@@ -150,3 +150,107 @@ def test_public_and_private_messages_of_one_customer_are_two_conversations():
     result = plan(state(), [customer("p1", 5), customer("d1", 4, channel="private")])
     assert sorted(c.row.channel for c in result.conversations) == ["private", "public"]
     assert len(result.new_contacts) == 1
+
+
+# --- private messages: brand DMs find their conversation by counterpart
+
+def private_conversation(id=200, **kw):
+    return conversation(id=id, channel="private", **kw)
+
+
+def brand_dm(ext, minutes_ago, to=ANA, text="sent you the tracking link"):
+    return InboundItem(ext, text, ago(minutes_ago), InboundAuthor("brand-1"), from_brand=True, channel="private",
+                       counterpart=to)
+
+
+def test_a_native_brand_dm_joins_the_customers_open_private_conversation_and_stops_its_clock():
+    dms = private_conversation(clock_started=ago(40))
+    result = plan(state(contacts={"u-ana": ANA_ROW}, conversations={100: conversation(), 200: dms}),
+                  [brand_dm("dm-b1", 25)])
+    (conv,) = result.conversations
+    assert conv.id == 200 and [m.external_id for m in conv.messages] == ["dm-b1"]
+    assert conv.messages[0].direction == "outbound" and conv.messages[0].in_reply_to is None
+    assert conv.clocks.stop_stored.reason == "native_reply" and conv.row.sla_state == "stopped"
+    assert conv.row.last_outbound_at == ago(25)
+
+
+def test_a_brand_dm_goes_to_the_latest_resolved_private_conversation_without_reopening_it():
+    old = private_conversation(201, status="resolved", resolved_at=ago(60 * 24 * 30))
+    latest = private_conversation(202, status="resolved", resolved_at=ago(60 * 24 * 10))
+    result = plan(state(contacts={"u-ana": ANA_ROW}, conversations={201: old, 202: latest}), [brand_dm("dm-b2", 5)])
+    (conv,) = result.conversations
+    assert conv.id == 202 and not conv.reopened and conv.row.status == "resolved"
+    assert conv.row.message_count == 2 and conv.clocks.empty
+
+
+def test_a_brand_dm_to_someone_without_a_private_conversation_is_ignored():
+    public_only = plan(state(contacts={"u-ana": ANA_ROW}, conversations={100: conversation()}), [brand_dm("dm-b3", 5)])
+    stranger = plan(state(), [brand_dm("dm-b4", 5, to=InboundAuthor("u-nobody"))])
+    no_counterpart = plan(state(), [brand_dm("dm-b5", 5, to=None)])
+    for result, ext in ((public_only, "dm-b3"), (stranger, "dm-b4"), (no_counterpart, "dm-b5")):
+        assert result.ignored == [ext] and not result.messages and not result.new_contacts
+    assert not public_only.conversations
+
+
+def test_a_brand_dm_and_the_customers_follow_up_apply_in_time_order():
+    """Customer DM at -30, the brand answers natively at -20, the customer writes again at -10: two clocks,
+    the first answered, the second running from the follow-up."""
+    result = plan(state(contacts={"u-ana": ANA_ROW}), [
+        customer("dm-c1", 30, channel="private"), brand_dm("dm-b1", 20), customer("dm-c2", 10, channel="private")])
+    (conv,) = result.conversations
+    assert conv.opened and conv.row.channel == "private"
+    assert [m.external_id for m in conv.messages] == ["dm-c1", "dm-b1", "dm-c2"]
+    assert [(c.kind, c.started_at, s and s.reason) for c, s in conv.clocks.new] == [
+        ("first", ago(30), "native_reply"), ("next", ago(10), None)]
+    assert conv.row.sla_state == "ok" and conv.row.sla_started_at == ago(10)
+
+
+def test_our_dms_of_unknown_fate_are_confirmed_by_conversation_and_text_oldest_first():
+    dms = private_conversation(clock_started=ago(40))
+    same_text_elsewhere = UnconfirmedReply(770, 999, None, "thanks!", 41, "unknown")
+    older = UnconfirmedReply(771, 200, None, "thanks!", 42, "sending")
+    newer = UnconfirmedReply(772, 200, None, "thanks!", 43, "unknown")
+    other_text = UnconfirmedReply(773, 200, None, "anything else?", 44, "unknown")
+    result = plan(state(contacts={"u-ana": ANA_ROW}, conversations={200: dms},
+                        unconfirmed=(same_text_elsewhere, older, newer, other_text)),
+                  [brand_dm("dm-x1", 30, text="thanks!")])
+    (confirmed,) = result.confirmed
+    assert (confirmed.reply.id, confirmed.external_id, confirmed.sent_at) == (771, "dm-x1", ago(30))
+    assert not result.messages and not result.ignored
+    (conv,) = result.conversations
+    assert (conv.clocks.stop_stored.reason, conv.clocks.stop_stored.answered_by_user_id) == ("reply", 42)
+    two = plan(state(contacts={"u-ana": ANA_ROW}, conversations={200: dms}, unconfirmed=(older, newer)),
+               [brand_dm("dm-x2", 30, text="thanks!"), brand_dm("dm-x3", 29, text="thanks!")])
+    assert [(c.reply.id, c.external_id) for c in two.confirmed] == [(771, "dm-x2"), (772, "dm-x3")]
+
+
+def test_our_dm_already_stored_by_its_external_id_is_nothing_new():
+    known = KnownMessage("dm-ours", 888, 200, 1)
+    result = plan(state(known={"dm-ours": known}, contacts={"u-ana": ANA_ROW}, conversations={200: private_conversation()}),
+                  [brand_dm("dm-ours", 5)])
+    assert result.existing == {"dm-ours": known} and not result.messages and not result.conversations
+
+
+def test_accepts_dms_is_refreshed_but_never_erased_by_a_network_that_did_not_say():
+    known = ContactRow(10, "u-ana", "ana", "Ana", None, None, accepts_dms=True)
+    silent = plan(state(contacts={"u-ana": known}, conversations={100: conversation()}), [customer("t7", 2)])
+    assert not silent.contact_updates and silent.conversations[0].contact.accepts_dms is True
+    refused = plan(state(contacts={"u-ana": known}, conversations={100: conversation()}),
+                   [customer("t8", 2, author=InboundAuthor("u-ana", "ana", "Ana", accepts_dms=False))])
+    (update,) = refused.contact_updates
+    assert update.accepts_dms is False
+    new = plan(state(), [customer("t9", 2, author=InboundAuthor("u-bo", "bo", accepts_dms=True))])
+    assert new.new_contacts[0].accepts_dms is True
+    via_dm = plan(state(contacts={"u-ana": known}, conversations={200: private_conversation()}),
+                  [brand_dm("dm-b9", 2, to=InboundAuthor("u-ana", accepts_dms=False))])
+    assert [u.accepts_dms for u in via_dm.contact_updates] == [False]
+
+
+def test_each_channel_gets_its_own_policy():
+    result = plan(state(policies={"public": Policy(None, 30, 60), "private": Policy(7, 10, 20, channel="private")}),
+                  [customer("p1", 5), customer("d1", 4, channel="private")])
+    by_channel = {c.row.channel: c.row for c in result.conversations}
+    assert by_channel["public"].sla_breach_at == ago(5) + timedelta(minutes=60)
+    assert by_channel["private"].sla_warn_at == ago(4) + timedelta(minutes=10)
+    assert by_channel["private"].sla_breach_at == ago(4) + timedelta(minutes=20)
+    assert [c.policy_id for c, _ in result.conversations[1].clocks.new] == [7]

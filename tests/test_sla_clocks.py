@@ -144,7 +144,7 @@ def test_changing_a_policy_recomputes_running_clocks_but_not_flagged_ones(db, cu
 
 def test_default_policy_replaces_the_configured_minutes(db, custom_account):
     with writing(db) as session:
-        assert effective_policy(session, custom_account.id).warn_minutes == 30  # configured
+        assert effective_policy(session, custom_account.id, "public").warn_minutes == 30  # configured
         manage.create_policy(session, {"name": "Strict", "warn_minutes": 10, "breach_minutes": 20,
                                        "is_default": True, "timezone": "UTC", "business_hours": None, "holidays": []})
     conv = customer_says(db, custom_account, "m1", T0)

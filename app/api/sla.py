@@ -64,9 +64,11 @@ def _out(policy, recomputed=None):
 @require("read", "manager")
 @spec.validate(resp=Response(HTTP_200=PolicyListOut), tags=["sla"])
 def get_sla_policies():
-    """Every policy with the accounts that follow it, and the policy accounts without one follow."""
+    """Every policy with the accounts that follow it, and the policies accounts without their own follow
+    (`default` for public conversations, `private_default` for private ones)."""
     items = [dict(manage.policy_dict(p, ids), recomputed=None) for p, ids in manage.list_policies(db.session)]
-    return jsonify({"items": items, "default": default_policy(db.session).ref(), "next_cursor": None})
+    return jsonify({"items": items, "default": default_policy(db.session, "public").ref(),
+                    "private_default": default_policy(db.session, "private").ref(), "next_cursor": None})
 
 
 @bp.post("/sla/policies")
@@ -121,11 +123,17 @@ def delete_sla_policy(policy_id):
 @require("write", "manager")
 @spec.validate(json=AccountPolicyIn, resp=Response(HTTP_200=AccountPolicyOut, HTTP_404=ErrorOut), tags=["sla"])
 def put_account_sla_policy(account_id, json: AccountPolicyIn):
-    """Choose the policy an account follows (null: the default); its running clocks get new due times."""
+    """Choose the policies an account follows, for its public conversations (`policy_id`) and its private
+    ones (`private_policy_id`); null: the default. Its running clocks get new due times."""
     account = db.session.get(SocialAccount, account_id) if account_id <= MAX_ID else None
     if account is None:
         raise ApiError(404, _l("There is no account %(id)s.", id=account_id))
-    policy = _policy_or_404(json.policy_id) if json.policy_id is not None else None
-    moved = manage.assign_policy(db.session, account, policy)
+    moved = 0
+    for field, channel in (("policy_id", "public"), ("private_policy_id", "private")):
+        if field in json.model_fields_set:
+            policy_id = getattr(json, field)
+            policy = _policy_or_404(policy_id) if policy_id is not None else None
+            moved += manage.assign_policy(db.session, account, policy, channel)
     db.session.commit()
-    return jsonify({"account_id": account.id, "policy_id": account.sla_policy_id, "recomputed": moved})
+    return jsonify({"account_id": account.id, "policy_id": account.sla_policy_id,
+                    "private_policy_id": account.private_sla_policy_id, "recomputed": moved})

@@ -13,6 +13,10 @@ from app.api.schemas import Network, Query, Strict
 from app.sla.hours import WEEKDAYS, period_minutes
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PolicyChannel = Literal["any", "public", "private"]  # app/vocabulary.py POLICY_CHANNELS
+POLICY_CHANNEL_HELP = ('The channel kind the policy is for: "public" (mentions, comments), "private" (direct '
+                       'messages) or "any". The default of a kind is what accounts without their own policy '
+                       'follow there; private messages fall back to the public policy.')
 MAX_HOLIDAYS = 400
 MAX_PERIODS_PER_DAY = 6
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
@@ -30,7 +34,8 @@ class PolicyIn(Strict):
     name: str = Field(min_length=1, max_length=120)
     warn_minutes: int = Field(ge=1, le=60 * 24 * 14)
     breach_minutes: int = Field(ge=1, le=60 * 24 * 30)
-    is_default: bool = False
+    is_default: bool = Field(default=False, description="The default of its channel kind (one per kind).")
+    channel: PolicyChannel = Field(default="any", description=POLICY_CHANNEL_HELP)
     timezone: str = Field(default="UTC", max_length=64)
     business_hours: dict[Weekday, list[tuple[str, str]]] | None = Field(
         default=None,
@@ -88,6 +93,7 @@ class PolicyPatch(Strict):
     warn_minutes: int | None = None
     breach_minutes: int | None = None
     is_default: bool | None = None
+    channel: PolicyChannel | None = None
     timezone: str | None = None
     business_hours: dict[Weekday, list[tuple[str, str]]] | None = None
     holidays: list[date] | None = None
@@ -97,6 +103,7 @@ class PolicyOut(BaseModel):
     id: int
     name: str
     is_default: bool
+    channel: PolicyChannel
     warn_minutes: int
     breach_minutes: int
     timezone: str
@@ -110,17 +117,33 @@ class PolicyOut(BaseModel):
 
 class PolicyListOut(BaseModel):
     items: list[PolicyOut]
-    default: dict
+    default: dict = Field(description="What public conversations of accounts without a policy follow.")
+    private_default: dict = Field(description="What private conversations of accounts without a private policy follow.")
     next_cursor: str | None = None
 
 
 class AccountPolicyIn(Strict):
-    policy_id: int | None = Field(ge=1, le=MAX_ID, description="A policy id, or null to follow the default policy.")
+    """Either field or both; one left out stays as it is."""
+
+    policy_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                  description="The policy of the account's public conversations, or null to "
+                                              "follow the default policy.")
+    private_policy_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                          description="The policy of the account's private conversations (direct "
+                                                      "messages), or null to follow the default private policy "
+                                                      "(else the public one).")
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set:
+            raise ValueError("give policy_id, private_policy_id or both")
+        return self
 
 
 class AccountPolicyOut(BaseModel):
     account_id: int
     policy_id: int | None
+    private_policy_id: int | None
     recomputed: int
 
 

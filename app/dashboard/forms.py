@@ -12,9 +12,15 @@ from app.sla.hours import WEEKDAYS
 # The form's fields by their labels on the page, for the error messages.
 FIELD_NAMES = {
     "name": lazy_pgettext("name of a thing", "Name"), "warn_minutes": _l("Warning after"), "breach_minutes": _l("Breach after"),
-    "is_default": _l("Default for accounts without a policy"), "timezone": _l("Time zone"),
+    "is_default": _l("Default for accounts without a policy"), "channel": _l("Applies to"), "timezone": _l("Time zone"),
     "business_hours": _l("Business hours"), "holidays": _l("Holidays"),
 }
+
+
+def channel_choices():
+    """[(value, label)] of the channel kinds a policy may target, for the form's select."""
+    return [("any", _("All conversations")), ("public", _("Public conversations (mentions, comments)")),
+            ("private", _("Private messages (DMs)"))]
 
 
 def day_names(width="wide"):
@@ -45,12 +51,14 @@ def _parse_periods(day, text):
 def form_values(policy=None):
     """What the form shows: a policy's settings, or a new policy's defaults."""
     if policy is None:
-        return {"name": "", "warn_minutes": 30, "breach_minutes": 60, "is_default": False, "timezone": "UTC",
+        return {"name": "", "warn_minutes": 30, "breach_minutes": 60, "is_default": False, "channel": "any",
+                "timezone": "UTC",
                 "hours_enabled": False, "hours": {d: "" for d in WEEKDAYS}, "holidays": ""}
     hours = policy.business_hours or {}
     return {
         "name": policy.name, "warn_minutes": policy.warn_minutes, "breach_minutes": policy.breach_minutes,
-        "is_default": policy.is_default, "timezone": policy.timezone, "hours_enabled": policy.business_hours is not None,
+        "is_default": policy.is_default, "channel": policy.channel or "any", "timezone": policy.timezone,
+        "hours_enabled": policy.business_hours is not None,
         "hours": {d: periods_text(hours.get(d)) for d in WEEKDAYS}, "holidays": "\n".join(policy.holidays or []),
     }
 
@@ -60,6 +68,7 @@ def posted_values(form):
     return {
         "name": form.get("name", ""), "warn_minutes": form.get("warn_minutes", ""),
         "breach_minutes": form.get("breach_minutes", ""), "is_default": bool(form.get("is_default")),
+        "channel": form.get("channel", "any"),
         "timezone": form.get("timezone", "UTC"), "hours_enabled": bool(form.get("hours_enabled")),
         "hours": {d: form.get(f"hours_{d}", "") for d in WEEKDAYS}, "holidays": form.get("holidays", ""),
     }
@@ -76,6 +85,7 @@ def policy_from_form(form):
             "warn_minutes": form.get("warn_minutes") or None,
             "breach_minutes": form.get("breach_minutes") or None,
             "is_default": bool(form.get("is_default")),
+            "channel": form.get("channel") or "any",
             "timezone": (form.get("timezone") or "UTC").strip(),
             "business_hours": hours,
             "holidays": [d.strip() for d in (form.get("holidays") or "").replace(",", "\n").splitlines() if d.strip()],

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from app.api.sla_schemas import MAX_ID
 from app.auth.guard import role_required
 from app.dashboard import bp
-from app.dashboard.forms import day_names, form_values, policy_from_form, posted_values
+from app.dashboard.forms import channel_choices, day_names, form_values, policy_from_form, posted_values
 from app.extensions import db
 from app.models import NETWORKS, SlaPolicy, SocialAccount
 from app.sla import manage
@@ -37,7 +37,8 @@ def reports():
 def _settings_page(edit=None, values=None, errors=None, status=200):
     return render_template(
         "dashboard/settings_sla.html",
-        policies=manage.list_policies(db.session), accounts=_accounts(), default=default_policy(db.session),
+        policies=manage.list_policies(db.session), accounts=_accounts(), default=default_policy(db.session, "public"),
+        private_default=default_policy(db.session, "private"), channels=channel_choices(),
         edit=edit, values=values or form_values(edit), errors=errors or [], days=day_names(), day_abbreviations=day_names("abbreviated"),
         timezones=sorted(available_timezones()),
     ), status
@@ -122,6 +123,10 @@ def assign_policy(account_id):
     raw = request.form.get("policy_id", "")
     policy = _policy_or_404(int(raw)) if raw.isdigit() else None
     moved = manage.assign_policy(db.session, account, policy)
+    if "private_policy_id" in request.form:  # the private messages' policy, chosen in the same form
+        raw = request.form["private_policy_id"]
+        private = _policy_or_404(int(raw)) if raw.isdigit() else None
+        moved += manage.assign_policy(db.session, account, private, "private")
     db.session.commit()
     followed = (_("%(account)s now follows %(policy)s.", account=account.name, policy=policy.name) if policy
                 else _("%(account)s now follows the default policy.", account=account.name))

@@ -50,7 +50,8 @@ def ingest(session, account, items, *, received_at=None):
         return []
     hours = current_app.config["CAREBOX_REOPEN_WINDOW_HOURS"]
     in_time_order = sorted(items, key=lambda i: (i.created_at or now, i.external_id))
-    state = store.load(session, account, in_time_order, now=now, policy=effective_policy(session, account.id),
+    policies = {channel: effective_policy(session, account.id, channel) for channel in {i.channel for i in items}}
+    state = store.load(session, account, in_time_order, now=now, policies=policies,
                        reopen_window=timedelta(hours=hours) if hours > 0 else None)
     plan = make_plan(state, in_time_order)
     store.write(session, account, plan, now=now)
@@ -79,19 +80,25 @@ def normalised(account, items):
 
 def _clean(item):
     """NUL (PostgreSQL text cannot hold it: a network that sends one must not fail its page on every poll)
-    becomes U+FFFD; bidi overrides in who wrote it cannot make a handle read as someone else's."""
-    author = item.author
-    if author is not None:
-        fixed = {n: _no_nul(v) for n in ("external_id", "profile_url") if isinstance(v := getattr(author, n), str)}
-        fixed.update((n, neutralize_bidi(_no_nul(v))) for n in ("handle", "name")
-                     if isinstance(v := getattr(author, n), str))
-        if any(fixed[n] != getattr(author, n) for n in fixed):
-            author = replace(author, **fixed)
+    becomes U+FFFD; bidi overrides in who wrote it (or whom a DM went to) cannot make a handle read as
+    someone else's."""
+    author, counterpart = _clean_author(item.author), _clean_author(item.counterpart)
     fixed = {n: _no_nul(v) for n in ("external_id", "text", "in_reply_to", "thread_id")
              if isinstance(v := getattr(item, n), str) and "\x00" in v}
-    if fixed or author is not item.author:
-        item = replace(item, author=author, **fixed)
+    if fixed or author is not item.author or counterpart is not item.counterpart:
+        item = replace(item, author=author, counterpart=counterpart, **fixed)
     return item
+
+
+def _clean_author(author):
+    if author is None:
+        return None
+    fixed = {n: _no_nul(v) for n in ("external_id", "profile_url") if isinstance(v := getattr(author, n), str)}
+    fixed.update((n, neutralize_bidi(_no_nul(v))) for n in ("handle", "name")
+                 if isinstance(v := getattr(author, n), str))
+    if any(fixed[n] != getattr(author, n) for n in fixed):
+        return replace(author, **fixed)
+    return author
 
 
 def _no_nul(text):

@@ -10,6 +10,11 @@ this account and channel; else, if the customer's last conversation there was re
 reopen window (and was not spam), that one reopens; else a new one opens. A brand post made natively
 on the network joins the conversation of the message it answers (and is not stored when it answers
 nothing we hold); if it is one of our own replies whose fate we did not know, it confirms that reply.
+A private brand message (a DM the brand sent natively, or the echo of one) answers no post: it joins the
+private conversation of the customer it was sent to (`counterpart`): their unresolved one, else their
+latest resolved one (as history: it does not reopen it), else one this batch opens for them; with none it
+is not stored (the brand wrote first to someone who never wrote to us). Our own DMs of unknown fate are
+recognised by their conversation and text, the oldest first.
 
 Every conversation's new messages then apply in the order they were posted, so the SLA rules see
 events in time order: a native answer stops the clock, a follow-up posted after it starts the next.
@@ -51,6 +56,7 @@ class ContactRow:
     name: str | None
     followers_count: int | None
     profile_url: str | None
+    accepts_dms: bool | None = None  # whether the customer accepts DMs (None: the network never said)
 
 
 @dataclass
@@ -98,13 +104,17 @@ class UnconfirmedReply:
 class IngestState:
     account: AccountRef
     now: datetime  # when Carebox received the batch
-    policy: object  # the account's SLA policy (app.sla.policies.Policy)
+    policy: object  # the account's SLA policy (app.sla.policies.Policy), for channels `policies` lacks
     reopen_window: timedelta | None  # None: a resolved conversation never reopens
     known: dict  # external id -> KnownMessage, for the items and the posts they answer
     contacts: dict  # external id -> ContactRow: the items' customers already stored, and those of `conversations`
     conversations: dict  # id -> ConversationRow: the customers' current ones and those brand posts answer
     customer_messages_after: dict = field(default_factory=dict)  # conversation id -> [created_at], see loader
-    unconfirmed: tuple = ()  # UnconfirmedReply of the conversations brand posts answer
+    unconfirmed: tuple = ()  # UnconfirmedReply of the conversations brand posts answer or DM into
+    policies: dict = field(default_factory=dict)  # channel -> Policy of the account for that channel
+
+    def policy_for(self, channel):
+        return self.policies.get(channel, self.policy)
 
 
 # ------------------------------------------------------------------ the plan
@@ -118,6 +128,7 @@ class NewContact:
     followers_count: int | None
     profile_url: str | None
     id: int | None = None  # set by the store
+    accepts_dms: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class ContactUpdate:
     name: str | None
     followers_count: int | None
     profile_url: str | None
+    accepts_dms: bool | None = None
 
 
 @dataclass
@@ -207,6 +219,7 @@ class IngestPlan:
     confirmed: list = field(default_factory=list)  # ConfirmedReply
     existing: dict = field(default_factory=dict)  # external id -> KnownMessage already stored
     ignored: list = field(default_factory=list)  # external ids of brand posts that answer nothing we hold
+    # (or private brand messages to someone with no private conversation)
 
 
 def contact_key(item):
@@ -214,6 +227,18 @@ def contact_key(item):
         return str(item.author.external_id)
     # No author from the network: group the thread under one anonymous customer.
     return f"anonymous:{item.thread_id or item.in_reply_to or item.external_id}"
+
+
+def is_brand_dm(item):
+    """A private message the brand sent (natively, or our own echoed): found by its counterpart."""
+    return item.from_brand and item.channel == "private"
+
+
+def counterpart_key(item):
+    """The contact key of the customer a private brand message was sent to (None: the network did not say)."""
+    if item.counterpart is not None and item.counterpart.external_id:
+        return str(item.counterpart.external_id)
+    return None
 
 
 def posted_at(item, now):
@@ -254,9 +279,7 @@ class _Planner:
         self.batch_parents = {}  # external id of a message this batch adds -> its ConversationPlan
         self.events = []  # (ConversationPlan, time, order, kind, payload): applied in time order
         self.contact_by_id = {c.id: c for c in state.contacts.values()}
-        self.unconfirmed = {}
-        for reply in state.unconfirmed:
-            self.unconfirmed.setdefault((reply.in_reply_to, reply.text), []).append(reply)
+        self.unconfirmed = list(state.unconfirmed)  # oldest first (the store reads them by id)
 
     # --- customers
 
@@ -286,7 +309,7 @@ class _Planner:
     def _note_contact_update(self, contact):
         updates = [u for u in self.result.contact_updates if u.contact_id != contact.id]
         updates.append(ContactUpdate(contact.id, contact.handle, contact.name, contact.followers_count,
-                                     contact.profile_url))
+                                     contact.profile_url, contact.accepts_dms))
         self.result.contact_updates = updates
 
     def _conversation_of_customer(self, key, contact, channel):
@@ -350,6 +373,8 @@ class _Planner:
 
     def brand_post(self, item):
         conversation = self._conversation_answered(item.in_reply_to)
+        if conversation is None and is_brand_dm(item):
+            conversation = self._private_conversation_of(item)
         if conversation is None:
             self.result.ignored.append(item.external_id)  # answers nothing we hold (or nothing at all)
             return
@@ -374,14 +399,42 @@ class _Planner:
         row = self.state.conversations.get(known.conversation_id)
         return self._changed(row) if row is not None else None
 
-    def _our_reply(self, conversation, item):
-        candidates = self.unconfirmed.get((item.in_reply_to, item.text))
-        candidates = [r for r in candidates or () if r.conversation_id == conversation.id]
-        if not candidates:
+    def _private_conversation_of(self, item):
+        """The counterpart's private conversation: the one this batch's customer messages lead to, else
+        their unresolved one, else their latest resolved one (left resolved), else None."""
+        key = counterpart_key(item)
+        if key is None:
             return None
-        reply = candidates[0]
-        self.unconfirmed[(item.in_reply_to, item.text)].remove(reply)
-        return reply
+        if (key, "private") in self.by_contact:
+            return self.by_contact[(key, "private")]
+        contact = self.contacts.get(key) or self.state.contacts.get(key)
+        if contact is None or isinstance(contact, NewContact):
+            return None
+        theirs = [c for c in self.state.conversations.values()
+                  if c.contact_id == contact.id and c.channel == "private" and c.account_id == self.state.account.id]
+        unresolved = [c for c in theirs if c.status != "resolved"]
+        if unresolved:
+            found = min(unresolved, key=lambda c: c.id)
+        else:
+            resolved = [c for c in theirs if c.resolved_at is not None]
+            if not resolved:
+                return None
+            found = max(resolved, key=lambda c: (c.resolved_at, c.id))
+        self._contact(key, item.counterpart)  # what the network says of the customer now (accepts_dms…)
+        conversation = self._changed(found)
+        self.by_contact[(key, "private")] = conversation
+        return conversation
+
+    def _our_reply(self, conversation, item):
+        """Our reply of unknown fate that `item` is (the oldest that matches), taken off the list; else None.
+        Public replies match by the post they answer and their text; DMs answer no post: by text alone."""
+        for reply in self.unconfirmed:
+            if reply.conversation_id != conversation.id or reply.text != item.text:
+                continue
+            if is_brand_dm(item) or reply.in_reply_to == item.in_reply_to:
+                self.unconfirmed.remove(reply)
+                return reply
+        return None
 
     # --- messages and their effects
 
@@ -425,7 +478,8 @@ class _Planner:
             if row.status == "pending":
                 row.status = "open"  # the customer wrote back
             self._apply(conversation, rules.customer_wrote(
-                self._sla(conversation), message.created_at, policy=self.state.policy, waits_for_answer=_waits(row)))
+                self._sla(conversation), message.created_at, policy=self._policy(conversation),
+                waits_for_answer=_waits(row)))
         else:
             self._answered(conversation, message.created_at, native=True)
 
@@ -433,8 +487,11 @@ class _Planner:
         row = conversation.row
         waiting = self._stored_customer_message_after(row, at)
         self._apply(conversation, rules.answered(
-            self._sla(conversation), at, policy=self.state.policy, native=native, by_user_id=by_user_id,
+            self._sla(conversation), at, policy=self._policy(conversation), native=native, by_user_id=by_user_id,
             waiting_since=waiting, waits_for_answer=_waits(row)))
+
+    def _policy(self, conversation):
+        return self.state.policy_for(conversation.row.channel)
 
     def _stored_customer_message_after(self, row, at):
         """The oldest stored customer message posted after `at` (this batch's own follow-ups start their
@@ -470,9 +527,13 @@ def _waits(row):
     return row.status != "resolved" and not row.is_spam
 
 
+PROFILE_FIELDS = ("handle", "name", "followers_count", "profile_url", "accepts_dms")
+
+
 def _with_profile(contact, author):
-    """`contact` with the newer profile fields the network sent (itself when nothing changed)."""
-    fields = {name: getattr(author, name) for name in ("handle", "name", "followers_count", "profile_url")
+    """`contact` with the newer profile fields the network sent (itself when nothing changed). A field the
+    network left out (None) never erases what we know."""
+    fields = {name: getattr(author, name) for name in PROFILE_FIELDS
               if getattr(author, name) is not None and getattr(contact, name) != getattr(author, name)}
     if not fields:
         return contact

@@ -27,6 +27,8 @@ from app.ingest.plan import (
     KnownMessage,
     UnconfirmedReply,
     contact_key,
+    counterpart_key,
+    is_brand_dm,
     search_text,
 )
 from app.models import Contact, Conversation, Message
@@ -71,12 +73,30 @@ def _conversations_to_lock(dialect):
 
 
 @prebuilt
+def _latest_resolved_private(dialect):
+    """The latest resolved private conversation of each of these contacts on the account (where a DM the
+    brand sent them natively goes when nothing is unresolved)."""
+    c, later = CONVERSATIONS.c, CONVERSATIONS.alias("later").c
+    newer = sa.select(later.id).where(
+        later.account_id == c.account_id, later.contact_id == c.contact_id, later.channel == "private",
+        later.status == "resolved", sa.or_(later.resolved_at > c.resolved_at,
+                                           sa.and_(later.resolved_at == c.resolved_at, later.id > c.id)))
+    return sa.select(c.id).where(
+        c.account_id == sa.bindparam("account_id"), any_of(dialect, c.contact_id, "contact_ids"),
+        c.channel == "private", c.status == "resolved", ~newer.exists())
+
+
+@prebuilt
 def _replies_of_unknown_fate(dialect):
+    """Our replies whose fate we do not know, among those answering these posts or (DMs, which answer no
+    post) in these conversations; oldest first."""
     m = MESSAGES.c
     return sa.select(m.id, m.conversation_id, m.in_reply_to_external_id, m.text, m.author_user_id,
                      m.delivery_status).where(
         m.account_id == sa.bindparam("account_id"), m.direction == "outbound",
-        m.delivery_status.in_(("sending", "unknown")), any_of(dialect, m.in_reply_to_external_id, "parents"),
+        m.delivery_status.in_(("sending", "unknown")),
+        sa.or_(any_of(dialect, m.in_reply_to_external_id, "parents"),
+               any_of(dialect, m.conversation_id, "conversation_ids")),
     ).order_by(m.id)
 
 
@@ -89,16 +109,23 @@ def find_messages(session, network, external_ids):
     return {r.external_id: KnownMessage(*r) for r in rows.all()}
 
 
-def load(session, account, items, *, now, policy, reopen_window):
+def load(session, account, items, *, now, policies, reopen_window):
     """The IngestState for `items` (normalised) on `account` (a SocialAccount the caller loaded with its
-    lock: app.accounts.lock_accounts)."""
+    lock: app.accounts.lock_accounts). `policies`: channel -> the account's Policy for it, for the
+    channels of the items."""
     ref = AccountRef(account.id, account.network, account.external_id, account.handle, account.name)
     brand = [i for i in items if i.from_brand]
     parents = {i.in_reply_to for i in brand if i.in_reply_to}
     known = find_messages(session, account.network, {i.external_id for i in items} | parents)
-    keys = {contact_key(i) for i in items if not i.from_brand and i.external_id not in known}
+    fresh_dms = [i for i in brand if is_brand_dm(i) and i.external_id not in known and counterpart_key(i)]
+    counterparts = {counterpart_key(i) for i in fresh_dms}
+    keys = {contact_key(i) for i in items if not i.from_brand and i.external_id not in known} | counterparts
     contacts = _contacts(session, _contacts_by_key, {"network": account.network, "keys": sorted(keys)}) if keys else {}
     answered = {k.conversation_id for ext, k in known.items() if ext in parents and k.account_id == account.id}
+    dm_contact_ids = sorted(contacts[k].id for k in counterparts if k in contacts)
+    if dm_contact_ids:  # a resolved private conversation past the reopen window still takes the brand's DMs
+        answered |= set(session.scalars(_latest_resolved_private(session), {
+            "account_id": account.id, "contact_ids": dm_contact_ids}))
     conversations = {}
     if contacts or answered:
         window_start = now - reopen_window if reopen_window is not None else now + timedelta(days=1)
@@ -109,27 +136,45 @@ def load(session, account, items, *, now, policy, reopen_window):
     missing = {c.contact_id for c in conversations.values()} - {c.id for c in contacts.values()}
     if missing:
         contacts.update(_contacts(session, _contacts_by_id, {"ids": sorted(missing)}))
+    dm_conversations = _private_conversations(fresh_dms, contacts, conversations)
     return IngestState(
-        account=ref, now=now, policy=policy, reopen_window=reopen_window, known=known, contacts=contacts,
-        conversations=conversations,
-        customer_messages_after=_customer_messages_after_answers(session, brand, known, conversations, now),
-        unconfirmed=_unconfirmed(session, account.id, parents),
+        account=ref, now=now, policy=policies.get("public") or next(iter(policies.values())), policies=policies,
+        reopen_window=reopen_window, known=known, contacts=contacts, conversations=conversations,
+        customer_messages_after=_customer_messages_after_answers(session, brand, known, conversations,
+                                                                 dm_conversations, now),
+        unconfirmed=_unconfirmed(session, account.id, parents, {cid for cids in dm_conversations.values()
+                                                                 for cid in cids}),
     )
+
+
+def _private_conversations(dms, contacts, conversations):
+    """{external id of a brand DM: ids of the loaded private conversations of its counterpart}: those it may
+    join (the planner picks one)."""
+    found = {}
+    for item in dms:
+        contact = contacts.get(counterpart_key(item))
+        if contact is not None:
+            found[item.external_id] = [c.id for c in conversations.values()
+                                       if c.contact_id == contact.id and c.channel == "private"]
+    return found
 
 
 def _contacts(session, statement, params):
     return {row.external_id: ContactRow(*row) for row in session.execute(statement(session), params).all()}
 
 
-def _customer_messages_after_answers(session, brand, known, conversations, now):
-    """For conversations the brand's posts answer: their stored customer messages posted after the
-    earliest of those answers (a customer still waiting after our answer starts the next clock)."""
+def _customer_messages_after_answers(session, brand, known, conversations, dm_conversations, now):
+    """For conversations the brand's posts answer (or its DMs may join): their stored customer messages
+    posted after the earliest of those answers (a customer still waiting after our answer starts the next
+    clock)."""
     answers = {}
     for item in brand:
         parent = known.get(item.in_reply_to)
-        if parent is not None and parent.conversation_id in conversations:
-            at = item.created_at or now
-            answers[parent.conversation_id] = min(at, answers.get(parent.conversation_id, at))
+        targets = [parent.conversation_id] if parent is not None else dm_conversations.get(item.external_id, ())
+        for cid in targets:
+            if cid in conversations:
+                at = item.created_at or now
+                answers[cid] = min(at, answers.get(cid, at))
     waiting = [cid for cid, at in answers.items()
                if (conversations[cid].last_inbound_at or at) > at]
     if not waiting:
@@ -137,10 +182,11 @@ def _customer_messages_after_answers(session, brand, known, conversations, now):
     return clock_store.customer_messages_after(session, waiting, min(answers[cid] for cid in waiting))
 
 
-def _unconfirmed(session, account_id, parents):
-    if not parents:
+def _unconfirmed(session, account_id, parents, conversation_ids):
+    if not parents and not conversation_ids:
         return ()
-    rows = session.execute(_replies_of_unknown_fate(session), {"account_id": account_id, "parents": sorted(parents)})
+    rows = session.execute(_replies_of_unknown_fate(session), {
+        "account_id": account_id, "parents": sorted(parents), "conversation_ids": sorted(conversation_ids)})
     return tuple(UnconfirmedReply(*row) for row in rows.all())
 
 
@@ -169,8 +215,8 @@ def _insert_contacts(session, network, new_contacts, now):
         return
     new_contacts = sorted(new_contacts, key=lambda c: c.external_id)  # one insertion order everywhere: no deadlocks
     rows = [{"network": network, "external_id": c.external_id, "handle": c.handle, "name": c.name,
-             "followers_count": c.followers_count, "profile_url": c.profile_url, "search_text": search_text(c),
-             "created_at": now, "updated_at": now}
+             "followers_count": c.followers_count, "profile_url": c.profile_url, "accepts_dms": c.accepts_dms,
+             "search_text": search_text(c), "created_at": now, "updated_at": now}
             for c in new_contacts]
     ids = dict(insert_rows(session, Contact, rows, conflict_columns=["network", "external_id"],
                            returning=[CONTACTS.c.external_id, CONTACTS.c.id]).all())
@@ -185,7 +231,7 @@ def _insert_contacts(session, network, new_contacts, now):
 def _contact_update(update, now):
     return {"id": update.contact_id, "handle": update.handle, "name": update.name,
             "followers_count": update.followers_count, "profile_url": update.profile_url,
-            "search_text": search_text(update), "updated_at": now}
+            "accepts_dms": update.accepts_dms, "search_text": search_text(update), "updated_at": now}
 
 
 def _insert_conversations(session, account, opened):

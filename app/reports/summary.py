@@ -53,7 +53,7 @@ def _account_counts(session, account, row, now):
     for key in ("open", "pending", "unassigned", "running", "breached", "warning"):
         counts[key] = int(getattr(row, key) or 0)
     not_breached = counts["running"] - counts["breached"]
-    schedule = effective_policy(session, account.id).schedule
+    schedule = effective_policy(session, account.id, "public").schedule
     if schedule is not None and not schedule.status(now)[0]:
         counts["paused"], counts["warning"] = not_breached, 0
     else:
@@ -96,7 +96,7 @@ def summary(session, *, window_hours=24, at_risk_limit=25, now=None):
             networks.setdefault(account.network, _zero())[key] += value
         accounts.append({
             "id": account.id, "name": account.name, "network": account.network, "enabled": account.enabled,
-            "policy": effective_policy(session, account.id).ref(),
+            "policy": effective_policy(session, account.id, "public").ref(),
             "counts": counts, "poller": poller_dict(account, now, limit),
         })
     window = Range.between(now - timedelta(hours=window_hours), now)

@@ -2,7 +2,7 @@
 
 - rules.py: THE rules, as plain functions every path uses (no database).
 - hours.py: business-hours arithmetic (time zones, periods past midnight, holidays, DST).
-- policies.py: which policy governs an account, cached per transaction.
+- policies.py: which policy governs an account's public or private conversations, cached per transaction.
 - store.py: clock rows and the conversation's mirror of its running clock.
 - ledger.py: several outcomes for one conversation folded into the writes they mean.
 - conversation.py: one conversation's SLA as agents' actions change it (answer, resolve, reopen).

@@ -13,14 +13,14 @@ def on_answer(session, conv, answered_at, *, by_user_id=None, native=False):
     """Our answer reached the customer at `answered_at` (sent from Carebox, or native on the network)."""
     state = store.state_of(conv)
     outcome = rules.answered(
-        state, answered_at, policy=effective_policy(session, conv.account_id), native=native, by_user_id=by_user_id,
+        state, answered_at, policy=_policy(session, conv), native=native, by_user_id=by_user_id,
         waiting_since=store.waiting_since(session, conv, answered_at), waits_for_answer=_waits(conv))
     return _apply(session, conv, state, outcome)
 
 
 def on_resolve(session, conv, at):
     state = store.state_of(conv)
-    return _apply(session, conv, state, rules.resolved(state, at, policy=effective_policy(session, conv.account_id)))
+    return _apply(session, conv, state, rules.resolved(state, at, policy=_policy(session, conv)))
 
 
 def on_reopen(session, conv, at):
@@ -28,9 +28,13 @@ def on_reopen(session, conv, at):
     state = store.state_of(conv)
     waiting = conv.last_inbound_at is not None and (conv.last_outbound_at is None
                                                     or conv.last_inbound_at > conv.last_outbound_at)
-    outcome = rules.reopened(state, at, policy=effective_policy(session, conv.account_id),
+    outcome = rules.reopened(state, at, policy=_policy(session, conv),
                              customer_waiting=waiting and _waits(conv))
     return _apply(session, conv, state, outcome)
+
+
+def _policy(session, conv):
+    return effective_policy(session, conv.account_id, conv.channel or "public")
 
 
 def _waits(conv):

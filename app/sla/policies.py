@@ -1,8 +1,11 @@
-"""Which SLA policy governs an account, loaded once per transaction.
+"""Which SLA policy governs an account's conversations of a channel kind, loaded once per transaction.
 
-An account's own policy wins; accounts without one follow the policy marked
-default; with no such policy, the configured minutes (CAREBOX_SLA_WARN_MINUTES,
-CAREBOX_SLA_BREACH_MINUTES) apply, always running.
+Public conversations (mentions, comments): the account's own policy (`sla_policy_id`), else the default
+policy for "public", else the default for "any", else the configured minutes (CAREBOX_SLA_WARN_MINUTES,
+CAREBOX_SLA_BREACH_MINUTES), always running.
+Private conversations (DMs): the account's own private policy (`private_sla_policy_id`), else the default
+policy for "private", else whatever its public conversations follow. So DMs can get their own minutes,
+and without any such setting they keep the public ones.
 
 Serialising a page of conversations asks for many accounts' policies, so all
 of them are read in two small queries and kept on the session until it commits
@@ -33,6 +36,7 @@ class Policy:
     business_hours: dict | None = field(default=None, hash=False, compare=False)
     holidays: tuple = ()
     name: str = "Default"
+    channel: str = "any"  # the channel kind it was made for (what `effective_policy` matches defaults by)
 
     @cached_property
     def schedule(self):
@@ -46,7 +50,7 @@ class Policy:
         return {
             "id": self.id, "name": self.name, "warn_minutes": self.warn_minutes,
             "breach_minutes": self.breach_minutes, "business_hours": self.business_hours is not None,
-            "timezone": self.timezone,
+            "timezone": self.timezone, "channel": self.channel,
         }
 
 
@@ -57,14 +61,31 @@ def configured_policy():
 
 def from_row(row):
     return Policy(row.id, row.warn_minutes, row.breach_minutes, row.timezone or "UTC", row.business_hours,
-                  tuple(row.holidays or ()), row.name)
+                  tuple(row.holidays or ()), row.name, row.channel or "any")
 
 
 @dataclass
 class _Loaded:
     by_id: dict
-    default: Policy
-    account_policy_ids: dict | None = None  # account id -> policy id or None; read when first needed
+    defaults: dict  # channel kind ("any", "public", "private") -> the Policy marked default for it
+    configured: Policy
+    account_policy_ids: dict | None = None  # account id -> (policy id, private policy id); read when first needed
+
+    @property
+    def default(self):
+        """What public conversations of an account without a policy follow."""
+        return self.defaults.get("public") or self.defaults.get("any") or self.configured
+
+    def for_account(self, policy_ids, channel):
+        public_id, private_id = policy_ids
+        if channel == "private":
+            found = self.by_id.get(private_id) if private_id is not None else None
+            if found is None:
+                found = self.defaults.get("private")
+            if found is not None:
+                return found
+        found = self.by_id.get(public_id) if public_id is not None else None
+        return found or self.default
 
 
 @prebuilt
@@ -77,24 +98,29 @@ def _loaded(session):
     if cached is None:
         rows = session.execute(_all_policies(session)).all()
         by_id = {r.id: from_row(r) for r in rows}
-        default = next((by_id[r.id] for r in rows if r.is_default), None) or configured_policy()
-        cached = session.info[CACHE_KEY] = _Loaded(by_id, default)
+        defaults = {r.channel or "any": by_id[r.id] for r in rows if r.is_default}
+        cached = session.info[CACHE_KEY] = _Loaded(by_id, defaults, configured_policy())
     return cached
 
 
-def _account_policy_id(session, account_id):
-    """The account's policy id: from the account object when this session holds it already loaded (ingest
-    does), else from one query for all accounts."""
+ACCOUNT_POLICY_COLUMNS = ("sla_policy_id", "private_sla_policy_id")
+
+
+def _account_policy_ids(session, account_id):
+    """(policy id, private policy id) of the account: from the account object when this session holds it
+    already loaded (ingest does), else from one query for all accounts."""
     account = session.identity_map.get(identity_key(SocialAccount, account_id))
-    if account is not None and "sla_policy_id" in account.__dict__:
-        return account.__dict__["sla_policy_id"]
+    if account is not None and all(name in account.__dict__ for name in ACCOUNT_POLICY_COLUMNS):
+        return tuple(account.__dict__[name] for name in ACCOUNT_POLICY_COLUMNS)
     loaded = _loaded(session)
     if loaded.account_policy_ids is None or account_id not in loaded.account_policy_ids:
         if loaded.account_policy_ids is not None:  # an account created since: read policies and accounts afresh
             forget(session)
             loaded = _loaded(session)
-        loaded.account_policy_ids = dict(session.execute(sa.select(SocialAccount.id, SocialAccount.sla_policy_id)).all())
-    return loaded.account_policy_ids.get(account_id)
+        rows = session.execute(sa.select(SocialAccount.id, SocialAccount.sla_policy_id,
+                                         SocialAccount.private_sla_policy_id)).all()
+        loaded.account_policy_ids = {r[0]: (r[1], r[2]) for r in rows}
+    return loaded.account_policy_ids.get(account_id, (None, None))
 
 
 def forget(session):
@@ -102,8 +128,9 @@ def forget(session):
     session.info.pop(CACHE_KEY, None)
 
 
-def default_policy(session):
-    return _loaded(session).default
+def default_policy(session, channel="public"):
+    """What conversations of `channel` follow on an account without a policy of its own."""
+    return _loaded(session).for_account((None, None), channel)
 
 
 def policy_by_id(session, policy_id):
@@ -112,10 +139,10 @@ def policy_by_id(session, policy_id):
     return loaded.by_id.get(policy_id, loaded.default) if policy_id is not None else loaded.default
 
 
-def effective_policy(session, account_id):
-    policy_id = _account_policy_id(session, account_id)
-    loaded = _loaded(session)
-    return loaded.by_id.get(policy_id, loaded.default) if policy_id is not None else loaded.default
+def effective_policy(session, account_id, channel):
+    """The Policy of the account's conversations of `channel` ("public" or "private")."""
+    policy_ids = _account_policy_ids(session, account_id)
+    return _loaded(session).for_account(policy_ids, channel)
 
 
 @event.listens_for(Session, "after_commit")

@@ -10,6 +10,7 @@ from app import events
 from app.models import Conversation, SlaClock
 from app.sla import rules
 from app.sla.policies import effective_policy, forget
+from app.vocabulary import CHANNELS
 
 
 def recompute_accounts(session, account_ids):
@@ -18,23 +19,26 @@ def recompute_accounts(session, account_ids):
     forget(session)  # read the policies as they are now, in this transaction
     moved = 0
     for account_id in sorted(set(account_ids)):
-        moved += _recompute_account(session, account_id, effective_policy(session, account_id))
+        moved += _recompute_account(session, account_id, {
+            channel: effective_policy(session, account_id, channel) for channel in CHANNELS})
     if moved:
         events.publish(session, "sla.recomputed", {"account_ids": sorted(set(account_ids)), "clocks": moved})
     return moved
 
 
-def _recompute_account(session, account_id, policy):
+def _recompute_account(session, account_id, policies):
+    """`policies`: channel -> the Policy of the account's conversations of that channel."""
     found = session.execute(
         sa.select(SlaClock.id, SlaClock.conversation_id, SlaClock.policy_id, SlaClock.kind, SlaClock.started_at,
-                  SlaClock.warn_at, SlaClock.breach_at, SlaClock.state)
+                  SlaClock.warn_at, SlaClock.breach_at, SlaClock.state, Conversation.channel)
+        .join(Conversation, Conversation.id == SlaClock.conversation_id)
         .where(SlaClock.account_id == account_id, SlaClock.stopped_at.is_(None))
         .order_by(SlaClock.conversation_id)
     ).all()
     clock_rows, conversation_rows = [], []
     for row in found:
         before = rules.Clock(row.policy_id, row.kind, row.started_at, row.warn_at, row.breach_at, row.state)
-        after = rules.under_new_policy(before, policy)
+        after = rules.under_new_policy(before, policies.get(row.channel) or policies["public"])
         if after == before:
             continue
         clock_rows.append({"id": row.id, "warn_at": after.warn_at, "breach_at": after.breach_at,

@@ -15,6 +15,7 @@ from app.models import SocialAccount, isoformat
 from app.sla import rules
 from app.sla.policies import effective_policy
 from app.sla.store import state_of
+from app.vocabulary import CHANNELS
 
 
 def clock_view(conv, now=None, session=None):
@@ -22,7 +23,8 @@ def clock_view(conv, now=None, session=None):
     now = now or datetime.now(timezone.utc)
     clock = state_of(conv).running
     session = session or _session_of(conv)
-    policy = effective_policy(session, conv.account_id) if session is not None and conv.account_id else None
+    policy = (effective_policy(session, conv.account_id, channel_of(conv))
+              if session is not None and conv.account_id else None)
     schedule = policy.schedule if policy is not None else None
     state, level, pause = rules.shown_state(clock, now, schedule)
     view = {
@@ -38,6 +40,11 @@ def clock_view(conv, now=None, session=None):
         "policy": policy.ref() if policy is not None else None,
     }
     return view
+
+
+def channel_of(conv):
+    """The conversation's channel kind (rows of older shapes have none: public)."""
+    return getattr(conv, "channel", None) or "public"
 
 
 def _session_of(conv):
@@ -70,12 +77,19 @@ def clock_dict(clock):
     }
 
 
-def paused_account_ids(session, now=None):
-    """Accounts whose SLA policy's business hours are closed right now (their clocks are paused)."""
+def paused_account_ids(session, now=None, channel="public"):
+    """Accounts whose SLA policy for `channel` has its business hours closed right now (the clocks of
+    their conversations of that channel are paused)."""
+    return sorted(a for a, c in paused_channels(session, now) if c == channel)
+
+
+def paused_channels(session, now=None):
+    """{(account id, channel)} whose policy's business hours are closed right now: their clocks are paused."""
     now = now or datetime.now(timezone.utc)
-    paused = []
+    paused = set()
     for account_id in session.scalars(sa.select(SocialAccount.id)):
-        schedule = effective_policy(session, account_id).schedule
-        if schedule is not None and not schedule.status(now)[0]:
-            paused.append(account_id)
+        for channel in CHANNELS:
+            schedule = effective_policy(session, account_id, channel).schedule
+            if schedule is not None and not schedule.status(now)[0]:
+                paused.add((account_id, channel))
     return paused
