@@ -21,7 +21,7 @@ from app.domain_errors import Invalid, Malformed
 from app.extensions import db
 from app.models import Contact, Conversation, Message, fold, isoformat
 from app.serialize import conversation_summary, message_dict
-from app.sla.state import paused_account_ids
+from app.sla.state import paused_channels
 
 SORTS = ("sla", "newest", "oldest")
 
@@ -93,14 +93,16 @@ def _text_matches(q):
 def sla_state_expression(now, columns=None):
     """The SLA state the inbox shows (app/sla/state.py), as SQL: stopped, breached, paused, warning or ok.
 
-    A breach stands at any hour; otherwise a clock of an account whose business hours are closed is paused.
+    A breach stands at any hour; otherwise a clock whose policy (the account's, for the conversation's
+    channel) has its business hours closed is paused.
     """
     c = columns if columns is not None else Conversation.__table__.c
-    paused = paused_account_ids(db.session, now)
+    paused = sorted(paused_channels(db.session, now))
+    in_paused = sa.or_(*(sa.and_(c.account_id == account_id, c.channel == channel) for account_id, channel in paused))
     return sa.case(
         (c.sla_started_at.is_(None), "stopped"),
         (c.sla_breach_at <= now, "breached"),
-        (c.account_id.in_(paused) if paused else sa.false(), "paused"),
+        (in_paused if paused else sa.false(), "paused"),
         (c.sla_warn_at <= now, "warning"),
         else_="ok",
     )

@@ -77,12 +77,6 @@ def clock_dict(clock):
     }
 
 
-def paused_account_ids(session, now=None, channel="public"):
-    """Accounts whose SLA policy for `channel` has its business hours closed right now (the clocks of
-    their conversations of that channel are paused)."""
-    return sorted(a for a, c in paused_channels(session, now) if c == channel)
-
-
 def paused_channels(session, now=None):
     """{(account id, channel)} whose policy's business hours are closed right now: their clocks are paused."""
     now = now or datetime.now(timezone.utc)
