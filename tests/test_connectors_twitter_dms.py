@@ -93,7 +93,7 @@ def test_first_poll_backfills_the_window_and_maps_customer_dms(sandbox):
     assert (dm_budget.limit, dm_budget.remaining) == (300, 297) and dm_budget.reset_at > now
     assert result.rate_limits["mentions"].limit == 450
     assert result.rate_limit in (result.rate_limits["mentions"], result.rate_limits["tweets"])  # not dm_lookup
-    assert result.requests == 2  # DM reads draw on their own budget: they do not pace the polls
+    assert result.requests == 5  # mentions, tweets and three DM pages
 
 
 def test_incremental_polls_bring_only_new_events(sandbox):

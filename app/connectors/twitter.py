@@ -240,11 +240,8 @@ class TwitterConnector(Connector):
     # ------------------------------------------------------------ plumbing
 
     def _call(self, request, *, sending=False, private=False, budget=None):
-        """Run one tweepy request, noting its rate-limit headers under `budget` and translating its failures.
-
-        FetchResult.requests counts the requests that draw on the budgets pacing the polls, so not DM reads."""
-        if budget != "dm_lookup":
-            self._requests += 1
+        """Run one tweepy request, noting its rate-limit headers under `budget` and translating its failures."""
+        self._requests += 1
         self.session.last_response = None
         try:
             response = request()
