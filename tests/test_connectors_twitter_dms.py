@@ -197,6 +197,13 @@ def test_a_refused_pagination_token_reads_the_gap_from_the_top(sandbox):
     assert result.complete and dm_ids(result) == set(ids[:100]) and result.cursor == {"dm_newest_id": ids[-1]}
 
 
+def test_an_unreadable_dm_cursor_is_read_as_no_cursor(sandbox):
+    ids = customer_dms(sandbox, 3)
+    garbage = {"dm_newest_id": "not a number", "dm_gap": {"until_id": "x"}, "dm_paused_until": "soon"}
+    result = connector(sandbox).fetch(garbage)
+    assert result.complete and dm_ids(result) == set(ids) and result.cursor == {"dm_newest_id": ids[-1]}
+
+
 def test_a_dm_rate_limit_does_not_stop_mentions_and_a_mentions_failure_does_not_stop_dms(sandbox):
     sandbox.network.reset({"x_rate_limit_window": 30, "x_rate_limits": {"dm_lookup": {"user": 2}}})
     dms = customer_dms(sandbox, 250)

@@ -45,8 +45,9 @@ def read_direct_messages(list_page, dms, window_start, brand_id, items, now):
     moving `dms` page by page. `list_page(token)` fetches one page. Returns the ConnectorError that
     stopped the read (the cursor then says where to go on, and until when to wait), or None."""
     if dms.paused(now):
-        return DirectMessagesHeld(f"X direct messages wait for their rate limit until {dms.paused_until:%H:%M:%S} UTC",
-                                  reset_at=dms.paused_until)
+        return DirectMessagesHeld(
+            f"X direct messages wait until {dms.paused_until:%H:%M:%S} UTC (their budget was spent or their read refused)",
+            reset_at=dms.paused_until)
     dms.paused_until = None
     if dms.gap is not None:
         read, error = _read_range(list_page, dms.gap, brand_id, items)
