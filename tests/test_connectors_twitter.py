@@ -65,7 +65,7 @@ def test_fetch_maps_full_and_minimal_payloads(sandbox):
     assert (minimal.author, minimal.created_at, minimal.thread_id, minimal.in_reply_to) == (None, None, None, None)
     assert result.cursor == {"mentions_since_id": bare.id}
     assert result.rate_limit.limit == 450 and result.rate_limit.remaining < 450 and result.rate_limit.reset_at
-    assert result.requests == 2  # mentions + the brand's own tweets
+    assert result.requests == 3  # mentions, the brand's own tweets, its direct messages
 
 
 def test_first_poll_backfills_the_window_then_reads_every_new_page(sandbox):
@@ -77,7 +77,7 @@ def test_first_poll_backfills_the_window_then_reads_every_new_page(sandbox):
     newer = [mention(sandbox, f"@carebox_demo new {n}").id for n in range(230)]
     second = connector(sandbox).fetch(first.cursor)
     assert sorted(item.external_id for item in second.items) == sorted(newer)
-    assert second.cursor["mentions_since_id"] == newer[-1] and second.requests == 4  # 3 pages + own tweets
+    assert second.cursor["mentions_since_id"] == newer[-1] and second.requests == 5  # 3 pages, own tweets, direct messages
 
     third = connector(sandbox).fetch(second.cursor)
     assert third.items == [] and third.complete and third.cursor == second.cursor  # empty page: cursor stays

@@ -175,6 +175,7 @@ class Connector:
         self.account = account
         self.timeout = timeout
         self.backfill = max(backfill if backfill is not None else DEFAULT_BACKFILL, MIN_BACKFILL)
+        self.last_rate_limits = {}  # after a send: its budgets by name (name -> RateLimit), for account health
 
     def identify(self) -> BrandIdentity:
         raise NotImplementedError

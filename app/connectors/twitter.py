@@ -15,6 +15,14 @@ first poll of an account reads each back to the start of the backfill window
 (`start_time`, as far as X serves: the newest 800 mentions, 3,200 tweets);
 later polls read the gap a stopped read left, then what is newer than the
 cursor (see twitter_cursor.py: the cursor always records exactly what was read).
+With user-context keys, direct messages too (twitter_dms.py, twitter_dm_cursor.py),
+on their own budget: a DM rate limit or failure holds the DMs alone, a timeline
+failure does not stop the DM read.
+
+Budgets: `FetchResult.rate_limits` names each endpoint's ("mentions", "tweets",
+"dm_lookup"), from the x-rate-limit-* headers of its last response. After a send,
+`last_rate_limits` holds the send's ("reply" for a public reply; "dm_send" and the
+24-hour "dm_send_24h_user" / "dm_send_24h_app" for a DM) for account health.
 """
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -37,6 +45,14 @@ from app.connectors.base import (
 )
 from app.connectors.http import RewritingSession
 from app.connectors.twitter_cursor import TimelineCursor
+from app.connectors.twitter_dm_cursor import DMCursor
+from app.connectors.twitter_dms import (
+    DM_EVENT_FIELDS,
+    DM_EXPANSIONS,
+    DM_USER_FIELDS,
+    DirectMessagesHeld,
+    read_direct_messages,
+)
 from app.ingest.items import InboundAuthor, InboundItem
 
 PRODUCTION_BASE = "https://api.twitter.com"
@@ -50,6 +66,12 @@ TIMELINES = (
     ("tweets", "get_users_tweets", True),  # replies the brand made natively, outside Carebox
 )
 TWITTER_EPOCH_MS = 1288834974657
+PACING_BUDGETS = ("mentions", "tweets")  # the budgets that pace polling (DMs pause on their own)
+# A refused DM send whose body says this: the customer does not accept DMs from the brand (v1.1's code 349 wording).
+NOT_ACCEPTING_DMS = "cannot send messages to this user"
+# X problem types of a 403 that is about the credentials (app-only auth, a suspended or unauthorised app).
+AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "not-authorized-for-resource")
+DAILY_DM_HEADERS = (("dm_send_24h_user", "x-user-limit-24hour"), ("dm_send_24h_app", "x-app-limit-24hour"))
 
 
 class TwitterConnector(Connector):
@@ -66,7 +88,7 @@ class TwitterConnector(Connector):
         )
         self.client.session = self.session
         self._identity = None
-        self._rate_limits = []  # RateLimit of each response in the current operation
+        self._rate_limits = []  # (budget name, RateLimit) of each response in the current operation
         self._requests = 0
 
     @property
@@ -108,23 +130,45 @@ class TwitterConnector(Connector):
         cursor = dict(cursor or {})
         self._requests = 0
         brand_id, identity = self._brand_id()
-        self._rate_limits = []  # report the timelines' budgets, not the one-off identity lookup's
-        window_start = (datetime.now(timezone.utc) - self.backfill).replace(microsecond=0)
+        self._rate_limits = []  # report the streams' budgets, not the one-off identity lookup's
+        now = datetime.now(timezone.utc)
+        window_start = (now - self.backfill).replace(microsecond=0)
         items, new_cursor, error = {}, dict(cursor), None
         for name, method_name, own_timeline in TIMELINES:
             timeline = TimelineCursor.load(cursor, name)
-            read = partial(self._read_range, getattr(self.client, method_name), brand_id, items, own_timeline)
+            read = partial(self._read_range, getattr(self.client, method_name), brand_id, items, own_timeline, name)
             error = _read_timeline(read, timeline, window_start)
             timeline.store(new_cursor, name)
             if error is not None:
                 break  # the budget or the network is gone for now: the cursor says where to go on
-        if error is not None:
+        dm_error = self._read_dms(cursor, new_cursor, brand_id, items, window_start, now)
+        if error is not None:  # the timelines' error paces the account, as before DMs were read
             if not items and new_cursor == cursor:
                 raise error
             return self._result(items, new_cursor, identity, complete=False, error=error)
+        if dm_error is not None:
+            return self._result(items, new_cursor, identity, complete=False, error=dm_error)
         return self._result(items, new_cursor, identity)
 
-    def _read_range(self, method, brand_id, items, own_timeline, span):
+    def _read_dms(self, cursor, new_cursor, brand_id, items, window_start, now):
+        """Read the DMs (user context only: skipped without error for a bearer-only account) into `items`,
+        their position into `new_cursor`. Returns a DirectMessagesHeld when they could not all be read."""
+        if not self.has_user_context:
+            return None
+        dms = DMCursor.load(cursor)
+        error = read_direct_messages(self._dm_page, dms, window_start, brand_id, items, now)
+        dms.store(new_cursor)
+        if error is None or isinstance(error, DirectMessagesHeld):
+            return error
+        return DirectMessagesHeld(f"X direct messages: {error.message}", reset_at=dms.paused_until, cause=error)
+
+    def _dm_page(self, token):
+        return self._call(lambda: self.client.get_direct_message_events(
+            dm_event_fields=DM_EVENT_FIELDS, event_types="MessageCreate", expansions=DM_EXPANSIONS,
+            user_fields=DM_USER_FIELDS, max_results=PAGE_SIZE, pagination_token=token, user_auth=True,
+        ), budget="dm_lookup")
+
+    def _read_range(self, method, brand_id, items, own_timeline, budget, span):
         """Read `span` (a twitter_cursor.Range) newest first, page by page, into `items`.
 
         Returns (newest id, oldest id read, or None when nothing was; the ConnectorError that stopped
@@ -139,7 +183,7 @@ class TwitterConnector(Connector):
         newest = oldest = token = None
         while True:
             try:
-                response = self._call(lambda: method(brand_id, **params, pagination_token=token))
+                response = self._call(lambda: method(brand_id, **params, pagination_token=token), budget=budget)
             except ConnectorError as exc:
                 return newest, oldest, exc
             users = {str(user.id): user for user in (response.includes or {}).get("users", [])}
@@ -155,7 +199,7 @@ class TwitterConnector(Connector):
     def _result(self, items, cursor, identity, *, complete=True, error=None):
         return FetchResult(
             list(items.values()), cursor, complete=complete, rate_limit=self._tightest_rate_limit(),
-            identity=identity, error=error, requests=self._requests,
+            rate_limits=self._budgets(), identity=identity, error=error, requests=self._requests,
         )
 
     # --------------------------------------------------------------- reply
@@ -163,11 +207,14 @@ class TwitterConnector(Connector):
     def send_reply(self, in_reply_to, text):
         if not self.has_user_context:
             raise AuthError("replying on X needs user-context credentials (consumer and access keys)")
-        self._rate_limits, self._requests = [], 0
-        response = self._call(
-            lambda: self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True),
-            sending=True,
-        )
+        self._rate_limits, self._requests, self.last_rate_limits = [], 0, {}
+        try:
+            response = self._call(
+                lambda: self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True),
+                sending=True, budget="reply",
+            )
+        finally:
+            self.last_rate_limits = self._budgets()
         data = response.data if isinstance(response.data, dict) else {}
         if not data.get("id"):
             raise TransientError("X accepted the reply but sent back no tweet id")
@@ -177,11 +224,14 @@ class TwitterConnector(Connector):
         """A DM into the one-to-one conversation with `recipient_id` (X has no messaging window, so no tag)."""
         if not self.has_user_context:
             raise AuthError("direct messages on X need user-context credentials (consumer and access keys)")
-        self._rate_limits, self._requests = [], 0
-        response = self._call(
-            lambda: self.client.create_direct_message(participant_id=recipient_id, text=text, user_auth=True),
-            sending=True, private=True,
-        )
+        self._rate_limits, self._requests, self.last_rate_limits = [], 0, {}
+        try:
+            response = self._call(
+                lambda: self.client.create_direct_message(participant_id=recipient_id, text=text, user_auth=True),
+                sending=True, private=True, budget="dm_send",
+            )
+        finally:
+            self.last_rate_limits = self._budgets()
         data = response.data if isinstance(response.data, dict) else {}
         if not data.get("dm_event_id"):
             raise TransientError("X accepted the direct message but sent back no event id")
@@ -189,8 +239,8 @@ class TwitterConnector(Connector):
 
     # ------------------------------------------------------------ plumbing
 
-    def _call(self, request, *, sending=False, private=False):
-        """Run one tweepy request, noting its rate-limit headers and translating its failures."""
+    def _call(self, request, *, sending=False, private=False, budget=None):
+        """Run one tweepy request, noting its rate-limit headers under `budget` and translating its failures."""
         self._requests += 1
         self.session.last_response = None
         try:
@@ -201,28 +251,38 @@ class TwitterConnector(Connector):
                 raise
             raise error from None  # the original may carry request details; the message is enough
         finally:
-            self._note_rate_limit()
+            self._note_rate_limit(budget)
         return response
 
-    def _note_rate_limit(self):
+    def _note_rate_limit(self, budget):
         response = self.session.last_response
-        if response is None or "x-rate-limit-remaining" not in response.headers:
+        if response is None:
             return
         headers = response.headers
-        reset = headers.get("x-rate-limit-reset")
-        self._rate_limits.append(RateLimit(
-            limit=_int(headers.get("x-rate-limit-limit")), remaining=_int(headers.get("x-rate-limit-remaining")),
-            reset_at=datetime.fromtimestamp(int(reset), timezone.utc) if _int(reset) is not None else None,
-        ))
+        if "x-rate-limit-remaining" in headers:
+            self._rate_limits.append((budget, _header_limit(headers, "x-rate-limit")))
+        if budget == "dm_send":
+            for name, prefix in DAILY_DM_HEADERS:
+                if f"{prefix}-remaining" in headers:
+                    self._rate_limits.append((name, _header_limit(headers, prefix)))
+
+    def _budgets(self):
+        """Each named budget as its latest response reported it."""
+        return {name: limit for name, limit in self._rate_limits if name is not None}
 
     def _tightest_rate_limit(self):
-        """The budget closest to running out among this fetch's endpoints (mentions, tweets)."""
-        known = [r for r in self._rate_limits if r.remaining is not None]
+        """The budget closest to running out among this fetch's timelines (mentions, tweets): it paces polling."""
+        known = [r for name, r in self._rate_limits if r.remaining is not None and name in PACING_BUDGETS]
         return min(known, key=lambda r: r.remaining) if known else None
 
     def _translate(self, exc, *, sending, private=False):
         secrets = list(self.credentials.values())
         if isinstance(exc, tweepy.TooManyRequests):
+            daily = _daily_limit_spent(exc.response.headers) if private else None
+            if daily is not None:
+                reset_at = daily.reset_at
+                when = f"; it resets at {reset_at:%Y-%m-%d %H:%M:%S} UTC" if reset_at else ""
+                return RateLimited(f"X 24-hour direct message limit reached{when}", reset_at=reset_at, status=429)
             reset_at = datetime.fromtimestamp(exc.reset_time, timezone.utc) if exc.reset_time else None
             when = f"; budget resets at {reset_at:%H:%M:%S} UTC" if reset_at else ""
             return RateLimited(f"X rate limit reached{when}", reset_at=reset_at, status=429)
@@ -232,9 +292,14 @@ class TwitterConnector(Connector):
             if isinstance(exc, tweepy.Unauthorized):
                 return AuthError(f"X refused the credentials: {detail}", status=status)
             if isinstance(exc, tweepy.Forbidden):
-                if private:  # X documents no body for "does not accept DMs": any 403 on a DM send is final
+                problem = _problem(exc.response)
+                detail = redact(problem.get("detail") or detail, secrets)
+                if any(name in str(problem.get("type") or "") for name in AUTH_PROBLEMS):
+                    return AuthError(f"X refused the credentials for this: {detail}", status=status)
+                if private:  # any other 403 on a DM send is final; only this wording means "does not accept DMs"
+                    refuses = NOT_ACCEPTING_DMS in detail.lower()
                     return RejectedError(f"X refused the direct message: {detail}", status=status,
-                                         reason="recipient_refuses_dms")
+                                         reason="recipient_refuses_dms" if refuses else None)
                 if sending:
                     return RejectedError(f"X refused the reply: {detail}", status=status)
                 return AuthError(f"X refused access: {detail}", status=status)
@@ -297,6 +362,33 @@ def snowflake_time(tweet_id):
     when = datetime.fromtimestamp(ms / 1000, timezone.utc)
     plausible = datetime(2010, 11, 4, tzinfo=timezone.utc) < when < datetime.now(timezone.utc) + timedelta(days=1)
     return when if plausible else None
+
+
+def _header_limit(headers, prefix):
+    """The RateLimit in the `prefix`-limit / -remaining / -reset headers (reset: epoch seconds)."""
+    reset = _int(headers.get(f"{prefix}-reset"))
+    return RateLimit(
+        limit=_int(headers.get(f"{prefix}-limit")), remaining=_int(headers.get(f"{prefix}-remaining")),
+        reset_at=datetime.fromtimestamp(reset, timezone.utc) if reset is not None else None,
+    )
+
+
+def _daily_limit_spent(headers):
+    """The spent 24-hour DM budget (user's or app's; the later reset when both are), or None."""
+    spent = [_header_limit(headers, prefix) for _, prefix in DAILY_DM_HEADERS
+             if headers.get(f"{prefix}-remaining") == "0"]
+    if not spent:
+        return None
+    return max(spent, key=lambda limit: limit.reset_at or datetime.min.replace(tzinfo=timezone.utc))
+
+
+def _problem(response):
+    """The RFC 7807 body of an X error response, or {} (a proxy's page, no JSON)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _int(value):
