@@ -91,8 +91,6 @@ def test_a_spent_dm_budget_holds_the_dms_alone(app, db, sandbox):
     assert_stored_exactly_once(db, account.id, dms + [first_mention, second_mention])
 
 
-@pytest.mark.xfail(strict=True, reason="needs the ingest change: a private brand message joins the customer's "
-                                       "private conversation through InboundItem.counterpart")
 def test_a_native_brand_dm_answers_the_private_conversation(app, db, sandbox):
     account = connect(db, sandbox, "twitter")
     question = sandbox.network.inject_dm(BRAND, "Where is my order?", author=JANE).id

@@ -98,11 +98,12 @@ def sla_state_expression(now, columns=None):
     """
     c = columns if columns is not None else Conversation.__table__.c
     paused = sorted(paused_channels(db.session, now))
-    in_paused = sa.or_(*(sa.and_(c.account_id == account_id, c.channel == channel) for account_id, channel in paused))
+    in_paused = sa.or_(sa.false(), *(sa.and_(c.account_id == account_id, c.channel == channel)
+                                     for account_id, channel in paused))
     return sa.case(
         (c.sla_started_at.is_(None), "stopped"),
         (c.sla_breach_at <= now, "breached"),
-        (in_paused if paused else sa.false(), "paused"),
+        (in_paused, "paused"),
         (c.sla_warn_at <= now, "warning"),
         else_="ok",
     )
