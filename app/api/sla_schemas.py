@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.api.schemas import Network, Query, Strict
+from app.shapes import Channel
 from app.sla.hours import WEEKDAYS, period_minutes
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -142,6 +143,9 @@ class Counts(BaseModel):
     paused: int
 
 
+CHANNEL_COUNTS = "The same counts for public and for private conversations."
+
+
 class Figures(BaseModel):
     clocks: int
     answered: int
@@ -158,6 +162,17 @@ class Figures(BaseModel):
     within_60_eligible: int
 
 
+class ChannelFigures(Figures):
+    channels: dict[Channel, Figures] = Field(
+        description="The same figures for the clocks of public and of private conversations.")
+
+
+class RateLimitOut(BaseModel):
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
 class PollerOut(BaseModel):
     state: str
     polled: bool
@@ -168,6 +183,8 @@ class PollerOut(BaseModel):
     poll_lag_seconds: float | None
     rate_limit_remaining: int | None
     rate_limit_reset_at: datetime | None
+    rate_limits: dict[str, RateLimitOut] = Field(
+        default_factory=dict, description="Each endpoint's budget by name, as in the account's `health.rate_limits`.")
     last_error: str | None
     last_error_at: datetime | None
     next_poll_at: datetime | None
@@ -180,6 +197,7 @@ class AccountSummaryOut(BaseModel):
     enabled: bool
     policy: dict
     counts: Counts
+    channels: dict[Channel, Counts] = Field(description=CHANNEL_COUNTS)
     poller: PollerOut
 
 
@@ -187,6 +205,7 @@ class AtRiskOut(BaseModel):
     conversation_id: int
     account_id: int
     network: Network
+    channel: Channel
     contact: dict
     snippet: str
     assignee: dict | None
@@ -196,6 +215,7 @@ class AtRiskOut(BaseModel):
 class SummaryOut(BaseModel):
     as_of: datetime
     totals: Counts
+    channels: dict[Channel, Counts] = Field(description=CHANNEL_COUNTS + " (the totals' split)")
     accounts: list[AccountSummaryOut]
     networks: list[dict]
     at_risk: list[AtRiskOut]
@@ -232,9 +252,10 @@ class ReportQuery(Query):
     start: date = Field(alias="from", description="First day (inclusive), in `tz`.")
     end: date = Field(alias="to", description="Last day (inclusive), in `tz`.")
     tz: str = Field(default="UTC", max_length=64)
-    group: Literal["day", "account", "network", "agent"] = "day"
+    group: Literal["day", "account", "network", "channel", "agent"] = "day"
     account: int | None = Field(default=None, ge=1, le=MAX_ID)
     network: Network | None = None
+    channel: Channel | None = Field(default=None, description="Only clocks of public or of private conversations.")
     format: Literal["json", "csv"] = "json"
 
     _tz = field_validator("tz")(_valid_timezone)
@@ -248,7 +269,7 @@ class ReportQuery(Query):
         return self
 
 
-class ReportGroupOut(Figures):
+class ReportGroupOut(ChannelFigures):
     key: str | int | None
     label: str
 
@@ -256,7 +277,8 @@ class ReportGroupOut(Figures):
 class ReportOut(BaseModel):
     range: dict
     group: str
-    totals: Figures
+    channel: Channel | None = None
+    totals: ChannelFigures
     groups: list[ReportGroupOut]
     by_hour: list[int]
     days: list[dict]
@@ -273,6 +295,7 @@ class ClockOut(BaseModel):
     account_id: int
     account: str | None
     network: Network | None
+    channel: Channel
     policy_id: int | None
     kind: str
     state: str

@@ -55,6 +55,25 @@ def stall_reason(account, now, limit):
     return None
 
 
+def rate_limits(account):
+    """Each endpoint's budget as the network's headers last said: name -> {limit, remaining, reset_at}.
+
+    Only those three fields, as numbers and a timestamp string: the page formats them, whatever else was stored."""
+    budgets = {}
+    for name, budget in sorted((account.rate_limits or {}).items()):
+        if not isinstance(budget, dict):
+            continue
+        budgets[str(name)] = {
+            "limit": _whole(budget.get("limit")), "remaining": _whole(budget.get("remaining")),
+            "reset_at": budget.get("reset_at") if isinstance(budget.get("reset_at"), str) else None,
+        }
+    return budgets
+
+
+def _whole(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def poller_dict(account, now, limit):
     reason = stall_reason(account, now, limit)
     return {
@@ -67,6 +86,7 @@ def poller_dict(account, now, limit):
         "poll_lag_seconds": account.poll_lag_seconds,
         "rate_limit_remaining": account.rate_limit_remaining,
         "rate_limit_reset_at": isoformat(account.rate_limit_reset_at),
+        "rate_limits": rate_limits(account),
         "last_error": account.last_error,
         "last_error_at": isoformat(account.last_error_at),
         "next_poll_at": isoformat(account.next_poll_at),
