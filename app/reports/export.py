@@ -1,7 +1,8 @@
 """CSV of the report figures and of the clocks under them (the same numbers as the JSON and the pages).
 
 The figures CSV has a `channel` column: each group's line for all its clocks ("all", or the channel the
-report is filtered to), then, unfiltered, one line per channel kind (public, private) with that half's figures (not when grouped by channel).
+report is filtered to), then, unfiltered, one line per channel kind (public, private) with that half's figures. Grouped by channel, the group
+column is the channel column.
 
 Cells that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote:
 account and staff names are typed by people.
@@ -67,11 +68,13 @@ def _figure_lines(key, label, figs, channel, split):
 def report_csv(data):
     """Lines per group (see the module docstring), then the total's."""
     group, channel = data["group"], data.get("channel")
-    split = channel is None and group != "channel"  # grouped by channel, the groups are the split already
     lines = []
     for g in data["groups"]:
-        lines += _figure_lines(g["key"], g["label"], g, channel, split)
-    lines += _figure_lines("total", "All", data["totals"], channel, split)
+        lines += _figure_lines(g["key"], g["label"], g, channel, split=channel is None)
+    lines += _figure_lines("total", "All", data["totals"], channel, split=channel is None)
+    if group == "channel":  # the group column is the channel already
+        lines = [line[:2] + line[3:] for line in lines if line[2] in (ALL_CHANNELS, channel)]
+        return _csv((group, "label", *FIGURE_COLUMNS), lines)
     return _csv((group, "label", "channel", *FIGURE_COLUMNS), lines)
 
 
