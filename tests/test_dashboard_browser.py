@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.accounts import create_account
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
-from app.models import Conversation, SlaClock, SocialAccount
+from app.models import Conversation, SlaClock, SocialAccount, User
 from app.worker.sla_sweep import sweep
 from tests.conftest import writing
 from tests.fixtures.browser import screenshot
@@ -85,4 +85,66 @@ def test_reports_page_draws_the_api_figures(open_page, live_server, dataset, mak
     csv_href = page.get_attribute("#csv-figures", "href")
     assert "format=csv" in csv_href and "group=agent" in csv_href
     screenshot(page, "sla-reports")
+    assert page.errors == []
+
+
+def test_dashboard_channel_filter_and_rate_limits(open_page, db, make_user):
+    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    with writing(db) as session:
+        x = create_account(session, network="twitter", name="Brand on X", credentials={"bearer_token": "t"})
+        x.last_success_at = datetime.now(timezone.utc)
+        x.next_poll_at = datetime.now(timezone.utc) + timedelta(seconds=30)
+        x.rate_limits = {
+            "mentions": {"limit": 450, "remaining": 440, "reset_at": "2030-01-05T09:15:00Z"},
+            "dm_send": {"limit": 15, "remaining": 0, "reset_at": "2030-01-05T09:20:00Z"},
+            HOSTILE: {"limit": 5, "remaining": 1, "reset_at": None},
+        }
+        ingest(session, x, [InboundItem("m1", "public complaint", created_at=recent, author=InboundAuthor("c1"))])
+        for n in range(2):
+            ingest(session, x, [InboundItem(f"dm{n}", "my order number", created_at=recent,
+                                            author=InboundAuthor(f"c{n}"), channel="private")])
+        session.flush()
+        late = session.scalars(sa.select(Conversation).where(Conversation.channel == "private")
+                               .order_by(Conversation.id)).first()
+        late.sla_warn_at, late.sla_breach_at = recent - timedelta(minutes=30), recent
+    manager = make_user("manager")
+    with writing(db) as session:
+        session.execute(sa.update(User).where(User.id == manager.id).values(timezone="Asia/Tokyo"))
+
+    page = open_page(manager, path="/dashboard")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '3'")
+    assert page.text_content("#tile-open .split") == "public 1 · private 2"
+    assert page.text_content("#tile-breached .split") == "public 0 · private 1"
+    account_rows = page.locator(f"#accounts tr[data-account-id='{x.id}'] ~ tr.channel-row")
+    assert account_rows.locator("td.channel-name").all_text_contents()[:2] == ["Public", "Private"]
+    assert page.text_content("#accounts tr.channel-private .count-open") == "2"
+    assert page.locator("#at-risk tr.risk").count() == 3
+    page.evaluate("window.__sameDocument = true")
+
+    page.select_option("#channel-filter", "private")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '2'")
+    assert page.text_content("#tile-breached .value") == "1" and page.text_content("#tile-open .split") == ""
+    assert page.locator("#accounts tr.channel-row").count() == 0
+    assert page.text_content(f"#accounts tr[data-account-id='{x.id}'] .count-open") == "2"
+    risks = page.locator("#at-risk tr.risk")
+    assert risks.count() == 2 and risks.locator(".channel-private").count() == 2
+    page.select_option("#channel-filter", "public")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '1'")
+    assert page.locator("#at-risk tr.risk").count() == 1 and page.text_content("#tile-breached .value") == "0"
+    assert page.evaluate("window.__sameDocument") is True  # filtered in place, from the figures already there
+
+    # Each endpoint's budget, its reset time in the manager's time zone (Tokyo), the unknown name as text.
+    limits = page.locator(f"#accounts tr[data-account-id='{x.id}'] .rate-limit")
+    assert limits.count() == 3
+    dm_send = page.locator(".rate-limit[data-endpoint=dm_send]")
+    expected = page.evaluate("new Intl.DateTimeFormat(document.documentElement.lang, {timeZone: 'Asia/Tokyo', "
+                             "dateStyle: 'short', timeStyle: 'short'}).format(new Date('2030-01-05T09:20:00Z'))")
+    assert dm_send.text_content() == f"DM sending: 0 of 15 left, resets {expected}"
+    assert "6:20" in expected or "18:20" in expected  # 09:20 UTC is 18:20 in Tokyo
+    assert "exhausted" in dm_send.get_attribute("class")
+    assert dm_send.locator("time").get_attribute("datetime") == "2030-01-05T09:20:00Z"
+    hostile = page.locator(".rate-limit").filter(has_text="onerror")
+    assert hostile.text_content() == f"{HOSTILE}: 1 of 5 left"
+    assert page.locator("#accounts img").count() == 0 and page.evaluate("window.__pwned") is None
+    screenshot(page, "sla-dashboard-channels")
     assert page.errors == []
