@@ -10,7 +10,8 @@ from app.ingest.pipeline import ingest
 from app.models import Conversation, SlaClock, SocialAccount, User
 from app.worker.sla_sweep import sweep
 from tests.conftest import writing
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, show_report
+from tests.test_channel_reports import channels, x_account  # noqa: F401  (fixtures)
 from tests.test_reports import dataset  # noqa: F401  (fixture)
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
@@ -147,4 +148,34 @@ def test_dashboard_channel_filter_and_rate_limits(open_page, db, make_user):
     assert hostile.text_content() == f"{HOSTILE}: 1 of 5 left"
     assert page.locator("#accounts img").count() == 0 and page.evaluate("window.__pwned") is None
     screenshot(page, "sla-dashboard-channels")
+    assert page.errors == []
+
+
+def test_reports_page_splits_by_channel_and_filters_to_one(open_page, channels, make_user):  # noqa: F811
+    page = open_page(make_user("manager"), path="/reports")
+    page.select_option("select[name=group]", "agent")
+    show_report(page, "2026-03-02", "2026-03-02")
+    # Each agent's row is followed by its public and private halves (Ana: 600 s public, 300 s private).
+    ana = page.locator("#report-table tbody tr.group-row").filter(has_text="Ana")
+    key = ana.get_attribute("data-key")
+    halves = page.locator(f"#report-table tbody tr.channel-row[data-key='{key}']")
+    assert halves.locator("th").all_text_contents() == ["Public", "Private"]
+    assert halves.locator("td:nth-child(4)").all_text_contents() == [
+        page.evaluate("CareboxI18n.duration(600)"), page.evaluate("CareboxI18n.duration(300)")]
+    totals = page.locator("#report-table tfoot tr.channel-row td:nth-child(2)").all_text_contents()
+    assert totals == ["2", "3"]
+
+    page.select_option("select[name=channel]", "private")
+    show_report(page, "2026-03-02", "2026-03-02")
+    assert page.locator("#report-table tr.channel-row").count() == 0  # one channel: nothing to split
+    assert page.text_content("#report-table tfoot td:nth-child(2)") == "3"
+    assert page.text_content("[data-figure=first_median]") == page.evaluate("CareboxI18n.duration(1950)")
+    assert "channel=private" in page.get_attribute("#csv-figures", "href")
+
+    page.select_option("select[name=channel]", "")
+    page.select_option("select[name=group]", "channel")
+    show_report(page, "2026-03-02", "2026-03-02")
+    assert page.locator("#report-table tbody th").all_text_contents() == ["Public", "Private"]
+    assert page.text_content("#group-heading") == "Channel"
+    screenshot(page, "sla-reports-channels")
     assert page.errors == []
