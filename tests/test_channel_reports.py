@@ -204,11 +204,27 @@ def test_summary_shows_each_endpoints_rate_limit_and_nothing_else(db, x_account,
             "mentions": {"limit": 450, "remaining": 12, "reset_at": "2026-03-02T09:15:00Z"},
             "dm_send": {"limit": 15, "remaining": 0, "reset_at": "2026-03-02T09:20:00Z", "extra": "<b>x</b>"},
             "<script>": {"limit": "many", "remaining": True, "reset_at": 5},
+            "conversations": {"limit": 200, "remaining": 199, "reset_at": "soon"},
             "broken": "not a budget",
         }
     (account,) = [a for a in manager_get("/api/v1/sla/summary").json["accounts"] if a["id"] == x_account.id]
     assert account["poller"]["rate_limits"] == {
         "<script>": {"limit": None, "remaining": None, "reset_at": None},
+        "conversations": {"limit": 200, "remaining": 199, "reset_at": None},
         "dm_send": {"limit": 15, "remaining": 0, "reset_at": "2026-03-02T09:20:00Z"},
         "mentions": {"limit": 450, "remaining": 12, "reset_at": "2026-03-02T09:15:00Z"},
     }
+
+
+def test_summary_queries_stay_batched_whatever_the_number_of_conversations(db, x_account, manager_get):
+    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    write(db, x_account, "m0", recent, "cust-0", "public")
+
+    def counted():
+        manager_get("/api/v1/sla/summary")  # a write empties the policy cache: fill it again first
+        return _statements(db, lambda: manager_get("/api/v1/sla/summary"))
+
+    before = counted()
+    for n in range(1, 16):
+        write(db, x_account, f"m{n}", recent, f"cust-{n}", ("public", "private")[n % 2])
+    assert counted() == before

@@ -8,7 +8,7 @@ here on the server and shown loudly. An enabled, polled account has stalled when
 - a worker holds its lease long past the lease's end (that worker died mid-poll).
 Custom (push) accounts are not polled and never stall.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from babel.dates import format_timedelta
@@ -65,13 +65,24 @@ def rate_limits(account):
             continue
         budgets[str(name)] = {
             "limit": _whole(budget.get("limit")), "remaining": _whole(budget.get("remaining")),
-            "reset_at": budget.get("reset_at") if isinstance(budget.get("reset_at"), str) else None,
+            "reset_at": _instant(budget.get("reset_at")),
         }
     return budgets
 
 
 def _whole(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _instant(value):
+    """An ISO 8601 timestamp as stored, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
 
 
 def poller_dict(account, now, limit):
