@@ -198,6 +198,21 @@ def test_summary_counts_by_channel(db, x_account, manager_get):
     assert {r["channel"] for r in body["at_risk"]} == {"public", "private"}
 
 
+def test_summary_lists_the_at_risk_clocks_of_one_channel_kind(app, db, x_account):
+    from app.reports.summary import summary
+
+    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    for n in range(3):
+        write(db, x_account, f"m{n}", recent - timedelta(minutes=n), f"cust-{n}", "public")
+    write(db, x_account, "dm", recent, "cust-dm", "private")
+    with app.test_request_context():
+        everything = summary(db.session, at_risk_limit=3)
+        private = summary(db.session, at_risk_limit=3, channel="private")
+    assert [r["channel"] for r in everything["at_risk"]] == ["public"] * 3  # the DM is not among the nearest three
+    assert [r["channel"] for r in private["at_risk"]] == ["private"]
+    assert private["channels"] == everything["channels"] and private["totals"]["open"] == 4
+
+
 def test_summary_shows_each_endpoints_rate_limit_and_nothing_else(db, x_account, manager_get):
     with writing(db) as session:
         session.get(SocialAccount, x_account.id).rate_limits = {

@@ -130,6 +130,8 @@ class AccountPolicyOut(BaseModel):
 class SummaryQuery(Query):
     window_hours: int = Field(default=24, ge=1, le=24 * 90, description="Attainment over the last N hours.")
     at_risk: int = Field(default=25, ge=0, le=200, description="How many running clocks to list.")
+    channel: Channel | None = Field(default=None, description="List only the at-risk clocks of public or of private "
+                                                               "conversations (the counts carry both, always).")
 
 
 class Counts(BaseModel):

@@ -96,17 +96,21 @@ def _account_counts(session, account, rows_by_channel, now):
     return counts
 
 
-def at_risk(session, limit, now):
-    """Running clocks on unresolved conversations, nearest to breach first (breached ones lead, most overdue first)."""
+def at_risk(session, limit, now, channel=None):
+    """Running clocks on unresolved conversations, nearest to breach first (breached ones lead, most overdue
+    first); with `channel`, only those of that channel kind."""
     if limit <= 0:
         return []
-    convs = session.scalars(
+    stmt = (
         sa.select(Conversation)
         .where(Conversation.status != "resolved", Conversation.sla_breach_at.is_not(None),
                Conversation.is_spam.is_(False))
         .order_by(Conversation.sla_breach_at, Conversation.id).limit(limit)
         .options(selectinload(Conversation.contact), selectinload(Conversation.assignee))
-    ).all()
+    )
+    if channel:
+        stmt = stmt.where(Conversation.channel == channel)
+    convs = session.scalars(stmt).all()
     items = []
     for conv in convs:
         view = clock_view(conv, now, session)
@@ -120,7 +124,9 @@ def at_risk(session, limit, now):
     return items
 
 
-def summary(session, *, window_hours=24, at_risk_limit=25, now=None):
+def summary(session, *, window_hours=24, at_risk_limit=25, channel=None, now=None):
+    """The whole picture. Counts always carry both channel kinds; `channel` narrows the at-risk list (which is
+    cut at `at_risk_limit`, so a filtered list cannot be made from the unfiltered one)."""
     now = now or utcnow()
     rows = _count_rows(session, now)
     limit = stall_after()
@@ -142,7 +148,7 @@ def summary(session, *, window_hours=24, at_risk_limit=25, now=None):
         "channels": totals.channels,
         "accounts": accounts,
         "networks": [{"network": n, "counts": c.counts, "channels": c.channels} for n, c in sorted(networks.items())],
-        "at_risk": at_risk(session, at_risk_limit, now),
+        "at_risk": at_risk(session, at_risk_limit, now, channel),
         "stalled_accounts": [a["id"] for a in accounts if a["poller"]["stalled"]],
         "attainment": {"window_hours": window_hours, "since": isoformat(now - timedelta(hours=window_hours)),
                        **attainment},

@@ -55,7 +55,8 @@
     inFlight = true;
     try {
       const [summary, workload] = await Promise.all([
-        getJson("/api/v1/sla/summary"),
+        // The at-risk list is cut at a few dozen: filtered, it is asked for the channel kind, not filtered here.
+        getJson("/api/v1/sla/summary" + (channelFilter.value ? "?channel=" + channelFilter.value : "")),
         getJson("/api/v1/sla/workload?tz=" + encodeURIComponent(tz)),
       ]);
       last = [summary, workload];
@@ -286,7 +287,10 @@
     connState.className = "conn conn-offline";
   });
   REFRESH_EVENTS.forEach((name) => socket.on(name, schedule));
-  channelFilter.addEventListener("change", () => { if (last) render(...last); });
+  channelFilter.addEventListener("change", () => {
+    if (last) render(...last);  // the counts at once, from the figures already here
+    refresh();  // then the at-risk list of that channel kind
+  });
   setInterval(tick, 1000);
   setInterval(refresh, SAFETY_REFRESH_MS);
   refresh();
