@@ -179,3 +179,26 @@ def test_reports_page_splits_by_channel_and_filters_to_one(open_page, channels, 
     assert page.text_content("#group-heading") == "Channel"
     screenshot(page, "sla-reports-channels")
     assert page.errors == []
+
+
+def test_channel_rows_indent_from_the_start_side_in_arabic(open_page, db, make_user, custom_account):
+    with writing(db) as session:
+        ingest(session, session.get(SocialAccount, custom_account.id), [InboundItem(
+            "dm1", "رقم الطلب", author=InboundAuthor("c1"), channel="private")])
+    manager = make_user("manager")
+    with writing(db) as session:
+        session.execute(sa.update(User).where(User.id == manager.id).values(locale="ar"))
+    page = open_page(manager, path="/dashboard")
+    page.wait_for_selector("#accounts tr.channel-private")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    padding = page.evaluate("""() => {
+        const style = getComputedStyle(document.querySelector('#accounts tr.channel-private .channel-name'));
+        return [parseFloat(style.paddingRight), parseFloat(style.paddingLeft)];
+    }""")
+    assert padding[0] > padding[1]  # indented from the right, where an Arabic row starts
+    name, count = (page.locator(f"#accounts tr.channel-private {cell}").bounding_box()
+                   for cell in (".channel-name", ".count-open"))
+    assert name["x"] > count["x"]
+    assert page.text_content("#accounts tr.channel-private .count-open") == page.evaluate(
+        "new Intl.NumberFormat('ar').format(1)")
+    assert page.errors == []

@@ -1,8 +1,8 @@
 """CSV of the report figures and of the clocks under them (the same numbers as the JSON and the pages).
 
 The figures CSV has a `channel` column: each group's line for all its clocks ("all", or the channel the
-report is filtered to), then, unfiltered, one line per channel kind (public, private) with that half's figures. Grouped by channel, the group
-column is the channel column.
+report is filtered to), then, unfiltered, one line per channel kind (public, private) with that half's
+figures. Grouped by channel, the group column is the channel column.
 
 Cells that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote:
 account and staff names are typed by people.
