@@ -7,10 +7,11 @@ import sqlalchemy as sa
 from app.accounts import create_account
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
-from app.models import Conversation, SlaClock, SocialAccount
+from app.models import Conversation, SlaClock, SocialAccount, User
 from app.worker.sla_sweep import sweep
 from tests.conftest import writing
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, show_report
+from tests.test_channel_reports import channels, x_account  # noqa: F401  (fixtures)
 from tests.test_reports import dataset  # noqa: F401  (fixture)
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
@@ -85,4 +86,119 @@ def test_reports_page_draws_the_api_figures(open_page, live_server, dataset, mak
     csv_href = page.get_attribute("#csv-figures", "href")
     assert "format=csv" in csv_href and "group=agent" in csv_href
     screenshot(page, "sla-reports")
+    assert page.errors == []
+
+
+def test_dashboard_channel_filter_and_rate_limits(open_page, db, make_user):
+    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    with writing(db) as session:
+        x = create_account(session, network="twitter", name="Brand on X", credentials={"bearer_token": "t"})
+        x.last_success_at = datetime.now(timezone.utc)
+        x.next_poll_at = datetime.now(timezone.utc) + timedelta(seconds=30)
+        x.rate_limits = {
+            "mentions": {"limit": 450, "remaining": 440, "reset_at": "2030-01-05T09:15:00Z"},
+            "dm_send": {"limit": 15, "remaining": 0, "reset_at": "2030-01-05T09:20:00Z"},
+            HOSTILE: {"limit": 5, "remaining": 1, "reset_at": None},
+        }
+        ingest(session, x, [InboundItem("m1", "public complaint", created_at=recent, author=InboundAuthor("c1"))])
+        for n in range(2):
+            ingest(session, x, [InboundItem(f"dm{n}", "my order number", created_at=recent,
+                                            author=InboundAuthor(f"c{n}"), channel="private")])
+        session.flush()
+        late = session.scalars(sa.select(Conversation).where(Conversation.channel == "private")
+                               .order_by(Conversation.id)).first()
+        late.sla_warn_at, late.sla_breach_at = recent - timedelta(minutes=30), recent
+    manager = make_user("manager")
+    with writing(db) as session:
+        session.execute(sa.update(User).where(User.id == manager.id).values(timezone="Asia/Tokyo"))
+
+    page = open_page(manager, path="/dashboard")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '3'")
+    assert page.text_content("#tile-open .split") == "public 1 · private 2"
+    assert page.text_content("#tile-breached .split") == "public 0 · private 1"
+    account_rows = page.locator(f"#accounts tr[data-account-id='{x.id}'] ~ tr.channel-row")
+    assert account_rows.locator("td.channel-name").all_text_contents()[:2] == ["Public", "Private"]
+    assert page.text_content("#accounts tr.channel-private .count-open") == "2"
+    assert page.locator("#at-risk tr.risk").count() == 3
+    page.evaluate("window.__sameDocument = true")
+
+    page.select_option("#channel-filter", "private")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '2'")
+    assert page.text_content("#tile-breached .value") == "1" and page.text_content("#tile-open .split") == ""
+    assert page.locator("#accounts tr.channel-row").count() == 0
+    assert page.text_content(f"#accounts tr[data-account-id='{x.id}'] .count-open") == "2"
+    risks = page.locator("#at-risk tr.risk")
+    assert risks.count() == 2 and risks.locator(".channel-private").count() == 2
+    page.select_option("#channel-filter", "public")
+    page.wait_for_function("document.querySelector('#tile-open .value').textContent === '1'")
+    assert page.locator("#at-risk tr.risk").count() == 1 and page.text_content("#tile-breached .value") == "0"
+    assert page.evaluate("window.__sameDocument") is True  # filtered in place, from the figures already there
+
+    # Each endpoint's budget, its reset time in the manager's time zone (Tokyo), the unknown name as text.
+    limits = page.locator(f"#accounts tr[data-account-id='{x.id}'] .rate-limit")
+    assert limits.count() == 3
+    dm_send = page.locator(".rate-limit[data-endpoint=dm_send]")
+    expected = page.evaluate("new Intl.DateTimeFormat(document.documentElement.lang, {timeZone: 'Asia/Tokyo', "
+                             "dateStyle: 'short', timeStyle: 'short'}).format(new Date('2030-01-05T09:20:00Z'))")
+    assert dm_send.text_content() == f"DM sending: 0 of 15 left, resets {expected}"
+    assert "6:20" in expected or "18:20" in expected  # 09:20 UTC is 18:20 in Tokyo
+    assert "exhausted" in dm_send.get_attribute("class")
+    assert dm_send.locator("time").get_attribute("datetime") == "2030-01-05T09:20:00Z"
+    hostile = page.locator(".rate-limit").filter(has_text="onerror")
+    assert hostile.text_content() == f"{HOSTILE}: 1 of 5 left"
+    assert page.locator("#accounts img").count() == 0 and page.evaluate("window.__pwned") is None
+    screenshot(page, "sla-dashboard-channels")
+    assert page.errors == []
+
+
+def test_reports_page_splits_by_channel_and_filters_to_one(open_page, channels, make_user):  # noqa: F811
+    page = open_page(make_user("manager"), path="/reports")
+    page.select_option("select[name=group]", "agent")
+    show_report(page, "2026-03-02", "2026-03-02")
+    # Each agent's row is followed by its public and private halves (Ana: 600 s public, 300 s private).
+    ana = page.locator("#report-table tbody tr.group-row").filter(has_text="Ana")
+    key = ana.get_attribute("data-key")
+    halves = page.locator(f"#report-table tbody tr.channel-row[data-key='{key}']")
+    assert halves.locator("th").all_text_contents() == ["Public", "Private"]
+    assert halves.locator("td:nth-child(4)").all_text_contents() == [
+        page.evaluate("CareboxI18n.duration(600)"), page.evaluate("CareboxI18n.duration(300)")]
+    totals = page.locator("#report-table tfoot tr.channel-row td:nth-child(2)").all_text_contents()
+    assert totals == ["2", "3"]
+
+    page.select_option("select[name=channel]", "private")
+    show_report(page, "2026-03-02", "2026-03-02")
+    assert page.locator("#report-table tr.channel-row").count() == 0  # one channel: nothing to split
+    assert page.text_content("#report-table tfoot td:nth-child(2)") == "3"
+    assert page.text_content("[data-figure=first_median]") == page.evaluate("CareboxI18n.duration(1950)")
+    assert "channel=private" in page.get_attribute("#csv-figures", "href")
+
+    page.select_option("select[name=channel]", "")
+    page.select_option("select[name=group]", "channel")
+    show_report(page, "2026-03-02", "2026-03-02")
+    assert page.locator("#report-table tbody th").all_text_contents() == ["Public", "Private"]
+    assert page.text_content("#group-heading") == "Channel"
+    screenshot(page, "sla-reports-channels")
+    assert page.errors == []
+
+
+def test_channel_rows_indent_from_the_start_side_in_arabic(open_page, db, make_user, custom_account):
+    with writing(db) as session:
+        ingest(session, session.get(SocialAccount, custom_account.id), [InboundItem(
+            "dm1", "رقم الطلب", author=InboundAuthor("c1"), channel="private")])
+    manager = make_user("manager")
+    with writing(db) as session:
+        session.execute(sa.update(User).where(User.id == manager.id).values(locale="ar"))
+    page = open_page(manager, path="/dashboard")
+    page.wait_for_selector("#accounts tr.channel-private")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    padding = page.evaluate("""() => {
+        const style = getComputedStyle(document.querySelector('#accounts tr.channel-private .channel-name'));
+        return [parseFloat(style.paddingRight), parseFloat(style.paddingLeft)];
+    }""")
+    assert padding[0] > padding[1]  # indented from the right, where an Arabic row starts
+    name, count = (page.locator(f"#accounts tr.channel-private {cell}").bounding_box()
+                   for cell in (".channel-name", ".count-open"))
+    assert name["x"] > count["x"]
+    assert page.text_content("#accounts tr.channel-private .count-open") == page.evaluate(
+        "new Intl.NumberFormat('ar').format(1)")
     assert page.errors == []

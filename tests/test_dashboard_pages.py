@@ -88,3 +88,18 @@ def test_manager_pages_load_their_scripts_and_nav(client, make_user):
     reports = client.get("/reports").get_data(as_text=True)
     assert "/vendor/chart.js/chart.umd.min.js" in reports
     assert client.get("/vendor/chart.js/chart.umd.min.js").status_code == 200
+
+
+def test_dashboard_and_reports_pages_offer_the_channel_kinds(client, make_user):
+    login(client, make_user("manager"))
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    select = re.search(r'<select id="channel-filter"[^>]*>(.*?)</select>', dashboard, re.S).group(1)
+    assert re.findall(r'<option value="(\w*)">([^<]+)</option>', select) == [
+        ("", "all"), ("public", "Public"), ("private", "Private")]
+    # Every count tile has its public / private split beside the figure, which dashboard.js fills.
+    for key in ("open", "unassigned", "warning", "breached", "paused"):
+        assert f'data-count="{key}">—</span><span class="split" data-split="{key}"></span>' in dashboard
+    reports = client.get("/reports").get_data(as_text=True)
+    assert '<option value="channel">channel</option>' in reports
+    channel = re.search(r'<select name="channel">(.*?)</select>', reports, re.S).group(1)
+    assert re.findall(r'<option value="(\w*)">', channel) == ["", "public", "private"]

@@ -14,6 +14,8 @@ from app.serialize import account_dict
 @require("read")
 @spec.validate(resp=Response(HTTP_200=AccountListOut), tags=["accounts"])
 def get_accounts():
-    """Connected accounts and the health of their pollers. Credentials are never returned."""
+    """Connected accounts and the health of their pollers, with each endpoint's budget as the network's
+    headers last said (`health.rate_limits`: mentions, dm_lookup, dm_send, conversations, send_api…).
+    Credentials are never returned."""
     accounts = db.session.scalars(sa.select(SocialAccount).order_by(SocialAccount.id))
     return jsonify({"items": [account_dict(a) for a in accounts], "next_cursor": None})

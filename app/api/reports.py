@@ -47,8 +47,10 @@ def _range(query):
 def get_response_times(query: ReportQuery):
     """First and next response time (median, p90), share answered within 30 and 60 minutes, breaches
     and volume by hour of day, for clocks started between `from` and `to` (local days in `tz`), grouped
-    by day, account, network or agent. `format=csv` gives the same figures as CSV."""
-    data = report(db.session, _range(query), group=query.group, account=query.account, network=query.network)
+    by day, account, network, channel kind (public, private) or agent; every set of figures has the same
+    per channel kind in `channels`. `format=csv` gives the same figures as CSV, with a `channel` column."""
+    data = report(db.session, _range(query), group=query.group, account=query.account, network=query.network,
+                  channel=query.channel)
     if query.format == "csv":
         return _csv_response(report_csv(data), f"response-times-{query.start}-{query.end}-{query.group}.csv")
     return jsonify(data)
@@ -61,7 +63,7 @@ def get_report_clocks(query: ClocksQuery):
     """The stored clocks under the report: one per customer wait, with how it ended. JSON pages by
     `cursor`; `format=csv` gives them all."""
     rng, now = _range(query), utcnow()
-    filters = {"account": query.account, "network": query.network, "now": now}
+    filters = {"account": query.account, "network": query.network, "channel": query.channel, "now": now}
     if query.format == "csv":
         def batches():
             after = None

@@ -34,7 +34,8 @@ from app.sla.policies import default_policy
 def get_sla_summary(query: SummaryQuery):
     """Counts by SLA state now (totals, per account, per network), the clocks nearest to breach,
     poller health with stalled pollers, and attainment over the last `window_hours`."""
-    return jsonify(summary(db.session, window_hours=query.window_hours, at_risk_limit=query.at_risk))
+    return jsonify(summary(db.session, window_hours=query.window_hours, at_risk_limit=query.at_risk,
+                           channel=query.channel))
 
 
 @bp.get("/sla/workload")

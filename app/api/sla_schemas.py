@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.api.schemas import Network, Query, Strict
+from app.shapes import Channel
 from app.sla.hours import WEEKDAYS, period_minutes
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -152,6 +153,8 @@ class AccountPolicyOut(BaseModel):
 class SummaryQuery(Query):
     window_hours: int = Field(default=24, ge=1, le=24 * 90, description="Attainment over the last N hours.")
     at_risk: int = Field(default=25, ge=0, le=200, description="How many running clocks to list.")
+    channel: Channel | None = Field(default=None, description="List only the at-risk clocks of public or of private "
+                                                               "conversations (the counts carry both, always).")
 
 
 class Counts(BaseModel):
@@ -163,6 +166,9 @@ class Counts(BaseModel):
     warning: int
     breached: int
     paused: int
+
+
+CHANNEL_COUNTS = "The same counts for public and for private conversations."
 
 
 class Figures(BaseModel):
@@ -181,6 +187,17 @@ class Figures(BaseModel):
     within_60_eligible: int
 
 
+class ChannelFigures(Figures):
+    channels: dict[Channel, Figures] = Field(
+        description="The same figures for the clocks of public and of private conversations.")
+
+
+class RateLimitOut(BaseModel):
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
 class PollerOut(BaseModel):
     state: str
     polled: bool
@@ -191,6 +208,8 @@ class PollerOut(BaseModel):
     poll_lag_seconds: float | None
     rate_limit_remaining: int | None
     rate_limit_reset_at: datetime | None
+    rate_limits: dict[str, RateLimitOut] = Field(
+        default_factory=dict, description="Each endpoint's budget by name, as in the account's `health.rate_limits`.")
     last_error: str | None
     last_error_at: datetime | None
     next_poll_at: datetime | None
@@ -201,8 +220,10 @@ class AccountSummaryOut(BaseModel):
     name: str
     network: Network
     enabled: bool
-    policy: dict
+    policy: dict = Field(description="The SLA policy of the account's public conversations.")
+    private_policy: dict | None = Field(default=None, description="The SLA policy of its private conversations.")
     counts: Counts
+    channels: dict[Channel, Counts] = Field(description=CHANNEL_COUNTS)
     poller: PollerOut
 
 
@@ -210,6 +231,7 @@ class AtRiskOut(BaseModel):
     conversation_id: int
     account_id: int
     network: Network
+    channel: Channel
     contact: dict
     snippet: str
     assignee: dict | None
@@ -219,6 +241,7 @@ class AtRiskOut(BaseModel):
 class SummaryOut(BaseModel):
     as_of: datetime
     totals: Counts
+    channels: dict[Channel, Counts] = Field(description=CHANNEL_COUNTS + " (the totals' split)")
     accounts: list[AccountSummaryOut]
     networks: list[dict]
     at_risk: list[AtRiskOut]
@@ -255,9 +278,10 @@ class ReportQuery(Query):
     start: date = Field(alias="from", description="First day (inclusive), in `tz`.")
     end: date = Field(alias="to", description="Last day (inclusive), in `tz`.")
     tz: str = Field(default="UTC", max_length=64)
-    group: Literal["day", "account", "network", "agent"] = "day"
+    group: Literal["day", "account", "network", "channel", "agent"] = "day"
     account: int | None = Field(default=None, ge=1, le=MAX_ID)
     network: Network | None = None
+    channel: Channel | None = Field(default=None, description="Only clocks of public or of private conversations.")
     format: Literal["json", "csv"] = "json"
 
     _tz = field_validator("tz")(_valid_timezone)
@@ -271,7 +295,7 @@ class ReportQuery(Query):
         return self
 
 
-class ReportGroupOut(Figures):
+class ReportGroupOut(ChannelFigures):
     key: str | int | None
     label: str
 
@@ -279,7 +303,8 @@ class ReportGroupOut(Figures):
 class ReportOut(BaseModel):
     range: dict
     group: str
-    totals: Figures
+    channel: Channel | None = None
+    totals: ChannelFigures
     groups: list[ReportGroupOut]
     by_hour: list[int]
     days: list[dict]
@@ -296,6 +321,7 @@ class ClockOut(BaseModel):
     account_id: int
     account: str | None
     network: Network | None
+    channel: Channel
     policy_id: int | None
     kind: str
     state: str

@@ -1,5 +1,9 @@
 """CSV of the report figures and of the clocks under them (the same numbers as the JSON and the pages).
 
+The figures CSV has a `channel` column: each group's line for all its clocks ("all", or the channel the
+report is filtered to), then, unfiltered, one line per channel kind (public, private) with that half's
+figures. Grouped by channel, the group column is the channel column.
+
 Cells that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote:
 account and staff names are typed by people.
 """
@@ -7,6 +11,9 @@ import csv
 import io
 
 from app.models import isoformat
+from app.vocabulary import CHANNELS
+
+ALL_CHANNELS = "all"
 
 FIGURE_COLUMNS = (
     "clocks", "answered", "unanswered", "running", "breaches",
@@ -15,7 +22,7 @@ FIGURE_COLUMNS = (
     "within_30", "within_30_count", "within_30_eligible", "within_60", "within_60_count", "within_60_eligible",
 )
 CLOCK_COLUMNS = (
-    "id", "conversation_id", "account_id", "account", "network", "policy_id", "kind", "state", "started_at",
+    "id", "conversation_id", "account_id", "account", "network", "channel", "policy_id", "kind", "state", "started_at",
     "warn_at", "breach_at", "warned_at", "breached_at", "stopped_at", "stop_reason", "answered_by_user_id",
     "answered_by", "response_seconds", "met",
 )
@@ -29,6 +36,7 @@ def safe(value):
 
 def _flat(figs):
     out = dict(figs)
+    out.pop("channels", None)
     for kind in ("first_response", "next_response"):
         spread = out.pop(kind)
         out[f"{kind}_count"] = spread["count"]
@@ -46,16 +54,28 @@ def _csv(header, rows):
     return buf.getvalue()
 
 
+def _figure_lines(key, label, figs, channel, split):
+    """The line of a group (or the total) and, when `split`, one per channel kind."""
+    flat = _flat(figs)
+    lines = [[key, label, channel or ALL_CHANNELS, *(flat[c] for c in FIGURE_COLUMNS)]]
+    if split:
+        for kind in CHANNELS:
+            half = _flat(figs["channels"][kind])
+            lines.append([key, label, kind, *(half[c] for c in FIGURE_COLUMNS)])
+    return lines
+
+
 def report_csv(data):
-    """One line per group, then a total line."""
-    group = data["group"]
+    """Lines per group (see the module docstring), then the total's."""
+    group, channel = data["group"], data.get("channel")
     lines = []
     for g in data["groups"]:
-        flat = _flat(g)
-        lines.append([g["key"], g["label"], *(flat[c] for c in FIGURE_COLUMNS)])
-    total = _flat(data["totals"])
-    lines.append(["total", "All", *(total[c] for c in FIGURE_COLUMNS)])
-    return _csv((group, "label", *FIGURE_COLUMNS), lines)
+        lines += _figure_lines(g["key"], g["label"], g, channel, split=channel is None)
+    lines += _figure_lines("total", "All", data["totals"], channel, split=channel is None)
+    if group == "channel":  # the group column is the channel already
+        lines = [line[:2] + line[3:] for line in lines if line[2] in (ALL_CHANNELS, channel)]
+        return _csv((group, "label", *FIGURE_COLUMNS), lines)
+    return _csv((group, "label", "channel", *FIGURE_COLUMNS), lines)
 
 
 def clock_record(row):
@@ -63,7 +83,7 @@ def clock_record(row):
     c = row.clock
     return {
         "id": c.id, "conversation_id": c.conversation_id, "account_id": c.account_id, "account": row.account,
-        "network": row.network, "policy_id": c.policy_id, "kind": c.kind, "state": c.state,
+        "network": row.network, "channel": row.channel, "policy_id": c.policy_id, "kind": c.kind, "state": c.state,
         "started_at": isoformat(c.started_at), "warn_at": isoformat(c.warn_at), "breach_at": isoformat(c.breach_at),
         "warned_at": isoformat(c.warned_at), "breached_at": isoformat(c.breached_at),
         "stopped_at": isoformat(c.stopped_at), "stop_reason": c.stop_reason,

@@ -8,7 +8,7 @@ here on the server and shown loudly. An enabled, polled account has stalled when
 - a worker holds its lease long past the lease's end (that worker died mid-poll).
 Custom (push) accounts are not polled and never stall.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from babel.dates import format_timedelta
@@ -55,6 +55,36 @@ def stall_reason(account, now, limit):
     return None
 
 
+def rate_limits(account):
+    """Each endpoint's budget as the network's headers last said: name -> {limit, remaining, reset_at}.
+
+    Only those three fields, as numbers and a timestamp string: the page formats them, whatever else was stored."""
+    budgets = {}
+    for name, budget in sorted((account.rate_limits or {}).items()):
+        if not isinstance(budget, dict):
+            continue
+        budgets[str(name)] = {
+            "limit": _whole(budget.get("limit")), "remaining": _whole(budget.get("remaining")),
+            "reset_at": _instant(budget.get("reset_at")),
+        }
+    return budgets
+
+
+def _whole(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _instant(value):
+    """An ISO 8601 timestamp as stored, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
+
+
 def poller_dict(account, now, limit):
     reason = stall_reason(account, now, limit)
     return {
@@ -67,6 +97,7 @@ def poller_dict(account, now, limit):
         "poll_lag_seconds": account.poll_lag_seconds,
         "rate_limit_remaining": account.rate_limit_remaining,
         "rate_limit_reset_at": isoformat(account.rate_limit_reset_at),
+        "rate_limits": rate_limits(account),
         "last_error": account.last_error,
         "last_error_at": isoformat(account.last_error_at),
         "next_poll_at": isoformat(account.next_poll_at),

@@ -12,6 +12,10 @@ time zone). For a set of clocks:
   minutes without an answer (spam, a thank-you) counts in neither.
 - breaches: clocks flagged breached.
 - by_hour: clocks started per local hour of day (0-23): when customers write.
+
+Every set of figures (the totals, each group, each day) also carries `channels`: the same figures
+for the clocks of public conversations and of private ones (direct messages), so a report grouped
+by day, agent or account shows both halves of social care side by side.
 """
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -20,10 +24,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.models import SlaClock, SocialAccount, User, utcnow
+from app.models import Conversation, SlaClock, SocialAccount, User, utcnow
 from app.reports.stats import share, spread
 from app.sla.policies import policy_by_id
 from app.sla.rules import ANSWER_REASONS, business_seconds
+from app.vocabulary import CHANNELS
 
 THRESHOLDS = (30, 60)  # minutes: what customers expect on social media (docs/design.md)
 
@@ -69,18 +74,20 @@ class ClockRow:
     network: str | None
     answered_by: str | None
     elapsed: float
+    channel: str = "public"  # of the clock's conversation
 
     @property
     def answered(self):
         return self.clock.stop_reason in ANSWER_REASONS
 
 
-def load_clocks(session, rng, *, account=None, network=None, now=None, after_id=None, limit=None):
-    """ClockRows of clocks started in `rng`, oldest first."""
+def load_clocks(session, rng, *, account=None, network=None, channel=None, now=None, after_id=None, limit=None):
+    """ClockRows of clocks started in `rng`, oldest first (one query, whatever the filters)."""
     now = now or utcnow()
     stmt = (
-        sa.select(SlaClock, SocialAccount.name, SocialAccount.network, User.name)
+        sa.select(SlaClock, SocialAccount.name, SocialAccount.network, User.name, Conversation.channel)
         .join(SocialAccount, SocialAccount.id == SlaClock.account_id)
+        .join(Conversation, Conversation.id == SlaClock.conversation_id)
         .outerjoin(User, User.id == SlaClock.answered_by_user_id)
         .where(SlaClock.started_at >= rng.start, SlaClock.started_at < rng.end)
         .order_by(SlaClock.id)
@@ -89,13 +96,16 @@ def load_clocks(session, rng, *, account=None, network=None, now=None, after_id=
         stmt = stmt.where(SlaClock.account_id == account)
     if network:
         stmt = stmt.where(SocialAccount.network == network)
+    if channel:
+        stmt = stmt.where(Conversation.channel == channel)
     if after_id:
         stmt = stmt.where(SlaClock.id > after_id)
     if limit:
         stmt = stmt.limit(limit)
     rows = []
-    for clock, account_name, network_name, answerer in session.execute(stmt):
-        rows.append(ClockRow(clock, account_name, network_name, answerer, _elapsed(session, clock, now)))
+    for clock, account_name, network_name, answerer, channel_kind in session.execute(stmt):
+        rows.append(ClockRow(clock, account_name, network_name, answerer, _elapsed(session, clock, now),
+                             channel_kind))
     return rows
 
 
@@ -106,7 +116,13 @@ def _elapsed(session, clock, now):
 
 
 def figures(rows):
-    """The figures of one set of clocks (see the module docstring)."""
+    """The figures of one set of clocks with the same figures per channel kind (see the module docstring)."""
+    out = _figures(rows)
+    out["channels"] = {channel: _figures([r for r in rows if r.channel == channel]) for channel in CHANNELS}
+    return out
+
+
+def _figures(rows):
     answered = [r for r in rows if r.answered]
     waiting = [r for r in rows if not r.answered]
     out = {
@@ -137,6 +153,8 @@ def _group_key(row, group, tz):
         return clock.account_id, row.account or _("Account %(id)s", id=clock.account_id)
     if group == "network":
         return row.network, row.network
+    if group == "channel":
+        return row.channel, row.channel
     if clock.stop_reason == "reply" and clock.answered_by_user_id is not None:
         return clock.answered_by_user_id, row.answered_by or _("User %(id)s", id=clock.answered_by_user_id)
     if clock.stop_reason == "native_reply":
@@ -146,9 +164,15 @@ def _group_key(row, group, tz):
     return "unanswered", _("Not answered")
 
 
-def report(session, rng, *, group="day", account=None, network=None, now=None):
+def _group_order(group, g):
+    if group == "channel":
+        return str(CHANNELS.index(g["key"]))  # public, then private
+    return str(g["key"]) if group in ("day", "network") else g["label"].casefold()
+
+
+def report(session, rng, *, group="day", account=None, network=None, channel=None, now=None):
     """The whole report: totals, one row per group, every day of the range, and volume by hour."""
-    rows = load_clocks(session, rng, account=account, network=network, now=now)
+    rows = load_clocks(session, rng, account=account, network=network, channel=channel, now=now)
     grouped = {}
     for row in rows:
         key, label = _group_key(row, group, rng.tz)
@@ -160,10 +184,11 @@ def report(session, rng, *, group="day", account=None, network=None, now=None):
     for row in rows:
         by_hour[row.clock.started_at.astimezone(rng.tz).hour] += 1
     groups = [{"key": key, "label": label, **figures(members)} for key, (label, members) in grouped.items()]
-    groups.sort(key=lambda g: (str(g["key"]) if group in ("day", "network") else g["label"].casefold()))
+    groups.sort(key=lambda g: _group_order(group, g))
     return {
         "range": rng.as_dict(),
         "group": group,
+        "channel": channel,
         "totals": figures(rows),
         "groups": groups,
         "days": [{"day": d.isoformat(), **figures(by_day.get(d, []))} for d in rng.days()],

@@ -2,6 +2,8 @@
 // Any event that can move a figure (a clock changing state, a message, a conversation changing, a poller's
 // health) triggers a debounced re-fetch; every (re)connect re-syncs; a slow timer catches what no event
 // announces (a poller that silently stopped). Clocks tick locally every second.
+// The channel filter (all, public, private) picks which counts the tiles and tables show, from the per-channel
+// counts the summary carries, without a round trip; unfiltered, each count also shows its public/private split.
 // Customer text and names only ever reach the page through textContent (S.el, which drops bidi controls),
 // each in an element of its own that app.css isolates.
 (function () {
@@ -20,10 +22,21 @@
     "sla.changed", "sla.recomputed", "conversation.created", "conversation.updated", "message.created",
     "account.updated", "account.unhealthy", "account.recovered",
   ];
+  const CHANNELS = ["public", "private"];
+  const COUNT_KEYS = ["open", "unassigned", "warning", "breached", "paused"];
+  // Each endpoint's budget (poller health): names as the connectors give them; an unknown one is shown as it is.
+  const ENDPOINT_NAMES = {
+    mentions: pgettext("rate limit", "mentions"), tweets: pgettext("rate limit", "posts"),
+    dm_lookup: pgettext("rate limit", "DM lookup"), dm_send: pgettext("rate limit", "DM sending"),
+    conversations: pgettext("rate limit", "Messenger conversations"),
+    send_api: pgettext("rate limit", "Messenger Send API"),
+  };
   const DEBOUNCE_MS = 400;
   const SAFETY_REFRESH_MS = 30000;
 
   const connState = document.getElementById("connection-state");
+  const channelFilter = document.getElementById("channel-filter");
+  let last = null;  // the latest [summary, workload], drawn again when the filter changes
   let atRisk = [];
   let pollers = [];
   let timer = null;
@@ -42,9 +55,11 @@
     inFlight = true;
     try {
       const [summary, workload] = await Promise.all([
-        getJson("/api/v1/sla/summary"),
+        // The at-risk list is cut at a few dozen: filtered, it is asked for the channel kind, not filtered here.
+        getJson("/api/v1/sla/summary" + (channelFilter.value ? "?channel=" + channelFilter.value : "")),
         getJson("/api/v1/sla/workload?tz=" + encodeURIComponent(tz)),
       ]);
+      last = [summary, workload];
       render(summary, workload);
     } catch (err) {
       console.warn("dashboard refresh failed", err);
@@ -60,45 +75,77 @@
   }
 
   function countCells(row, counts) {
-    ["open", "unassigned", "warning", "breached", "paused"].forEach((key) => {
+    COUNT_KEYS.forEach((key) => {
       const td = el("td", "num count-" + key, I18n.number(counts[key]));
       if ((key === "warning" || key === "breached") && counts[key] > 0) td.classList.add("hot-" + key);
       row.append(td);
     });
   }
 
-  function render(summary, workload) {
+  // The counts the filter asks for: all of them, or one channel kind's.
+  function shown(counts, channels) {
+    const channel = channelFilter.value;
+    return channel ? channels[channel] : counts;
+  }
+
+  // Unfiltered, a row of an account or network is followed by one row per channel kind with its counts.
+  function withChannelRows(row, channels, cellsAfter) {
+    if (channelFilter.value) return [row];
+    return [row, ...CHANNELS.map((channel) => {
+      const sub = el("tr", "channel-row channel-" + channel);
+      sub.dataset.channel = channel;
+      sub.append(el("td", "channel-name", S.channelName(channel)));
+      countCells(sub, channels[channel]);
+      for (let i = 0; i < cellsAfter; i++) sub.append(el("td"));
+      return sub;
+    })];
+  }
+
+  function renderTiles(summary) {
+    const counts = shown(summary.totals, summary.channels);
     document.querySelectorAll("[data-count]").forEach((node) => {
-      node.textContent = I18n.number(summary.totals[node.dataset.count]);
+      node.textContent = I18n.number(counts[node.dataset.count]);
     });
-    document.getElementById("attainment-60").textContent = S.percent(summary.attainment.within_60);
+    document.querySelectorAll("[data-split]").forEach((node) => {
+      const key = node.dataset.split;
+      node.textContent = channelFilter.value ? "" : _("public %(public)s · private %(private)s", {
+        public: I18n.number(summary.channels.public[key]), private: I18n.number(summary.channels.private[key]) });
+    });
+    const attainment = channelFilter.value ? summary.attainment.channels[channelFilter.value] : summary.attainment;
+    document.getElementById("attainment-60").textContent = S.percent(attainment.within_60);
+  }
+
+  function render(summary, workload) {
+    document.getElementById("dashboard").dataset.channel = channelFilter.value;
+    renderTiles(summary);
     const asOf = document.getElementById("as-of");
     asOf.dateTime = summary.as_of;
     asOf.textContent = I18n.dateTime(summary.as_of, { timeStyle: "medium" });
 
-    atRisk = summary.at_risk;
+    atRisk = summary.at_risk.filter((item) => !channelFilter.value || item.channel === channelFilter.value);
     renderAtRisk();
 
     pollers = summary.accounts;
     const accounts = document.querySelector("#accounts tbody");
-    accounts.replaceChildren(...summary.accounts.map((a) => {
-      const row = el("tr");
+    accounts.replaceChildren(...summary.accounts.flatMap((a) => {
+      const row = el("tr", "account-row");
       row.dataset.accountId = a.id;
       const name = el("td", "account-name");
       name.append(el("bdi", null, a.name), " ", el("span", "network network-" + a.network, S.networkName(a.network)));
       row.append(name);
-      countCells(row, a.counts);
+      countCells(row, shown(a.counts, a.channels));
       row.append(pollerCell(a));
       if (a.poller.stalled) row.classList.add("stalled");
-      return row;
+      return withChannelRows(row, a.channels, 1);
     }));
 
     const networks = document.querySelector("#networks tbody");
-    networks.replaceChildren(...summary.networks.map((n) => {
-      const row = el("tr");
+    networks.replaceChildren(...summary.networks.flatMap((n) => {
+      const row = el("tr", "network-row");
+      row.dataset.network = n.network;
       row.append(el("td", null, S.networkName(n.network)));
-      countCells(row, n.counts);
-      return row;
+      countCells(row, shown(n.counts, n.channels));
+      return withChannelRows(row, n.channels, 0);
     }));
 
     const stalled = summary.accounts.filter((a) => a.poller.stalled);
@@ -144,6 +191,8 @@
       bits.push(_("rate limit left %(num)s", { num: I18n.number(p.rate_limit_remaining) }));
     }
     if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
+    const budgets = rateLimitList(p.rate_limits || {});
+    if (budgets) td.append(budgets);
     if (p.last_error) {
       const error = el("div", "poll-error", p.last_error);  // the network's own words: not translated
       error.dir = "auto";
@@ -151,6 +200,39 @@
     }
     if (p.stalled) td.append(el("div", "stall", _("stalled: %(reason)s", { reason: p.stalled_reason })));
     return td;
+  }
+
+  // When a budget resets, in the reader's time zone: the time, with the date when it is not today.
+  function resetTime(iso) {
+    const time = el("time");
+    time.dateTime = iso;
+    const sameDay = I18n.dateTime(iso, { dateStyle: "short" }) === I18n.dateTime(new Date(), { dateStyle: "short" });
+    time.textContent = I18n.dateTime(iso, sameDay ? { timeStyle: "short" } : { dateStyle: "short", timeStyle: "short" });
+    return time;
+  }
+
+  function rateLimitList(budgets) {
+    const names = Object.keys(budgets).sort();
+    if (!names.length) return null;
+    const list = el("ul", "rate-limits");
+    list.setAttribute("aria-label", _("Rate limits"));
+    names.forEach((name) => {
+      const b = budgets[name];
+      const item = el("li", "rate-limit" + (b.remaining === 0 ? " exhausted" : ""));
+      item.dataset.endpoint = name;
+      const values = {
+        endpoint: el("bdi", "endpoint", ENDPOINT_NAMES[name] || name),
+        remaining: I18n.number(b.remaining), limit: I18n.number(b.limit),
+      };
+      let sentence = _("%(endpoint)s: %(remaining)s of %(limit)s left");
+      if (b.reset_at) {
+        values.time = resetTime(b.reset_at);
+        sentence = _("%(endpoint)s: %(remaining)s of %(limit)s left, resets %(time)s");
+      }
+      item.append(...S.fill(sentence, values));
+      list.append(item);
+    });
+    return list;
   }
 
   function renderAtRisk() {
@@ -171,6 +253,7 @@
       assignee.append(item.assignee ? el("bdi", null, item.assignee.name) : _("unassigned"));
       const where = el("td");
       where.append(el("bdi", null, account ? account.name : S.networkName(item.network)));
+      if (item.channel === "private") where.append(" ", el("span", "pill channel-private", S.channelName(item.channel)));
       row.append(left, state, who, where, assignee, snippet);
       return row;
     }));
@@ -204,6 +287,10 @@
     connState.className = "conn conn-offline";
   });
   REFRESH_EVENTS.forEach((name) => socket.on(name, schedule));
+  channelFilter.addEventListener("change", () => {
+    if (last) render(...last);  // the counts at once, from the figures already here
+    refresh();  // then the at-risk list of that channel kind
+  });
   setInterval(tick, 1000);
   setInterval(refresh, SAFETY_REFRESH_MS);
   refresh();

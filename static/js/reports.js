@@ -1,5 +1,7 @@
 // Response-time reports: the figures of /api/v1/reports/response-times drawn as tiles, charts (Chart.js)
 // and a table; the CSV links ask the same endpoint (and /reports/clocks) for the same query.
+// When the report covers both channel kinds and has private clocks, each row of the table is followed by a row
+// per channel kind (public, private) with that half's figures.
 (function () {
   "use strict";
   const S = window.CareboxSla;
@@ -13,8 +15,10 @@
   const tz = I18n.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const GROUP_HEADINGS = {
     day: pgettext("report group", "Day"), account: pgettext("report group", "Account"),
-    network: pgettext("report group", "Network"), agent: pgettext("report group", "Answered by"),
+    network: pgettext("report group", "Network"), channel: pgettext("report group", "Channel"),
+    agent: pgettext("report group", "Answered by"),
   };
+  const CHANNELS = ["public", "private"];
 
   // The calendar day (YYYY-MM-DD) of a moment in the user's time zone.
   function isoDay(date) {
@@ -36,6 +40,7 @@
 
   function groupLabel(group, g) {
     if (group === "day" && g.key) return dayLabel(g.key);
+    if (group === "channel" && g.key) return S.channelName(g.key);
     return group === "network" && g.key ? S.networkName(g.key) : g.label;
   }
 
@@ -89,19 +94,28 @@
     document.querySelectorAll("[data-figure]").forEach((node) => { node.textContent = shown[node.dataset.figure]; });
 
     document.getElementById("group-heading").textContent = GROUP_HEADINGS[data.group];
-    document.querySelector("#report-table tbody").replaceChildren(...data.groups.map((g) => {
-      const row = el("tr");
+    const split = !data.channel && data.group !== "channel" && t.channels.private.clocks > 0;
+    const channelRows = (f, key) => (split ? CHANNELS.filter((c) => f.channels[c].clocks > 0).map((c) => {
+      const sub = el("tr", "channel-row channel-" + c);
+      sub.dataset.key = key;
+      sub.dataset.channel = c;
+      sub.append(el("th", "channel-name", S.channelName(c)));
+      figureCells(sub, f.channels[c]);
+      return sub;
+    }) : []);
+    document.querySelector("#report-table tbody").replaceChildren(...data.groups.flatMap((g) => {
+      const row = el("tr", "group-row");
       row.dataset.key = g.key === null ? "" : String(g.key);
       const label = el("th");
       label.append(el("bdi", null, groupLabel(data.group, g)));
       row.append(label);
       figureCells(row, g);
-      return row;
+      return [row, ...channelRows(g, row.dataset.key)];
     }));
     const total = el("tr", "total");
     total.append(el("th", null, pgettext("report total row", "All")));
     figureCells(total, t);
-    document.querySelector("#report-table tfoot").replaceChildren(total);
+    document.querySelector("#report-table tfoot").replaceChildren(total, ...channelRows(t, "total"));
 
     const days = data.days.map((d) => dayLabel(d.day, { month: "short", day: "numeric" }));
     drawChart("chart-response", {

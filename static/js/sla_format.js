@@ -75,6 +75,13 @@
              title: _("Breach due %(time)s", { time: localTime(sla.breach_at) }) };
   }
 
+  // Channel kinds (public: mentions, comments, replies; private: direct messages) stay English in the API.
+  const CHANNEL_NAMES = { public: pgettext("channel kind", "Public"), private: pgettext("channel kind", "Private") };
+
+  function channelName(channel) {
+    return CHANNEL_NAMES[channel] || channel;
+  }
+
   // Bidi embedding, override and isolate controls reorder what hostile text displays as: every text el()
   // writes is stripped of them (the same list as static/js/inbox/text.js, which explains why).
   const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
@@ -107,6 +114,6 @@
 
   window.CareboxSla = {
     duration: duration, percent: percent, clock: clock, el: el, localTime: localTime, plain: plain,
-    stateName: stateName, networkName: networkName, fill: fill,
+    stateName: stateName, networkName: networkName, channelName: channelName, fill: fill,
   };
 })();
