@@ -83,6 +83,7 @@ def account_dict(account):
         "handle": account.handle,
         "api_base_url": account.api_base_url,
         "enabled": account.enabled,
+        "human_agent_enabled": bool(account.human_agent_enabled),
         "health": {
             "state": account.health,
             "last_poll_at": isoformat(account.last_poll_at),

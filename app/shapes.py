@@ -143,6 +143,9 @@ class AccountOut(BaseModel):
     handle: str | None
     api_base_url: str | None
     enabled: bool
+    human_agent_enabled: bool = Field(
+        default=False, description="Facebook: the app has Messenger's human-agent permission, so agents may "
+                                   "answer up to 7 days after the customer's last message (tagged HUMAN_AGENT).")
     health: AccountHealthOut
 
 
