@@ -175,6 +175,7 @@ class Connector:
         self.account = account
         self.timeout = timeout
         self.backfill = max(backfill if backfill is not None else DEFAULT_BACKFILL, MIN_BACKFILL)
+        self.last_rate_limits = {}  # the budgets (name -> RateLimit) the last send spent, as the network reported them
 
     def identify(self) -> BrandIdentity:
         raise NotImplementedError
