@@ -164,7 +164,7 @@ def test_every_other_call_refused_still_reads_everything_once(messenger):
     assert sorted(seen) == sorted(ids)
 
 
-def test_a_613_on_conversations_does_not_stop_the_feed_and_a_feed_limit_does_not_stop_messenger(messenger):
+def test_a_613_on_conversations_does_not_stop_the_feed_and_a_feeds_613_does_not_stop_messenger(messenger):
     comment = messenger.network.inject_comment(PAGE, "public question", author={"id": "5001", "name": "Olga"})
     message = customer_writes(messenger, "private question")
     messenger.network.add_fault("429", network="facebook", code=613, retry_after=0, path_contains="/conversations")
@@ -177,10 +177,27 @@ def test_a_613_on_conversations_does_not_stop_the_feed_and_a_feed_limit_does_not
 
     messenger.network.reset(FAST)
     message = customer_writes(messenger, "another private question")
-    messenger.network.add_fault("429", network="facebook", code=32, retry_after=60, path_contains="/feed")
+    messenger.network.add_fault("429", network="facebook", code=613, retry_after=0, path_contains="/feed")
     limited = connector(messenger).fetch({})
-    assert isinstance(limited.error, RateLimited) and limited.error.code == 32
+    assert isinstance(limited.error, RateLimited) and limited.error.code == 613
     assert set(private_items(limited)) == {message.id}
+
+
+def test_the_pages_whole_budget_spent_stops_both_reads_and_they_take_turns(messenger):
+    message = customer_writes(messenger, "private question")
+    messenger.network.add_fault("429", network="facebook", code=32, retry_after=60, path_contains="/feed")
+    with pytest.raises(RateLimited) as limited:  # the Page's budget: the Conversations API is refused as well
+        connector(messenger).fetch({})
+    assert limited.value.code == 32
+    first = connector(messenger).fetch({})
+    assert first.complete and message.id in private_items(first)
+    assert first.cursor["messenger"]["goes_first"] is True  # the next poll reads Messenger before the feed
+    network = messenger.network
+    network.add_fault("429", network="facebook", code=32, retry_after=60, path_contains="/conversations")
+    network.add_fault("503", network="facebook", path_contains="/feed")  # shows whether the feed was called
+    with pytest.raises(RateLimited):
+        connector(messenger).fetch(first.cursor)
+    assert [f["kind"] for f in network.faults.pending()] == ["503"]  # the feed was not read under a spent budget
 
 
 def test_calls_are_paced_to_the_pages_2_per_second(sandbox):

@@ -123,17 +123,22 @@ class FacebookConnector(Connector):
         state = PageCursor.load(cursor, now, self.backfill)
         messenger = MessengerCursor.load(cursor, state.window_start)
         items = {}
-        feed_error = self._read_feed(state, items)
-        messenger_error = self._read_messenger(messenger, items)
-        if isinstance(messenger_error, AuthError) and not isinstance(feed_error, AuthError):
-            # The Page's token may read its feed but not its Messenger conversations (no pages_messaging):
-            # keep polling the feed, and say why messages are not read.
-            messenger_error = TransientError(f"Messenger conversations not readable: {messenger_error.message}",
-                                             code=messenger_error.code)
-        errors = [e for e in (feed_error, messenger_error) if e is not None]
-        if errors and not items and not state.moved and not messenger.moved:
-            raise _gravest(errors)
-        error = feed_error or messenger_error
+        reads = {"feed": lambda: self._read_feed(state, items),
+                 "conversations": lambda: self._read_messenger(messenger, items)}
+        # The two reads take turns going first: when the Page's budget lets only some calls through (a
+        # rate limit every few calls), neither is the one always left without.
+        order = ["conversations", "feed"] if messenger.goes_first else ["feed", "conversations"]
+        errors = {}
+        for name in order:
+            errors[name] = error = reads[name]()
+            if error is not None and _ends_the_poll(error, progress=bool(items) or state.moved or messenger.moved):
+                break
+        found = [e for e in errors.values() if e is not None]
+        if found and not items and not state.moved and not messenger.moved:
+            raise _gravest(found)
+        messenger.goes_first = not messenger.goes_first
+        error = errors.get("feed") or errors.get("conversations") or (
+            None if len(errors) == len(reads) else TransientError("Facebook polling stopped part way"))
         return FetchResult(
             list(items.values()), {**state.dump(), "messenger": messenger.dump()}, complete=error is None,
             rate_limit=self._tightest_rate_limit(), rate_limits=self._budgets(), identity=identity, error=error,
@@ -164,6 +169,10 @@ class FacebookConnector(Connector):
                                  state=state, items=items, pacer=self.pacer)
         try:
             reader.read()
+        except AuthError as exc:
+            # The Page's token may read its feed but not its Messenger conversations (no pages_messaging):
+            # the feed goes on being polled, and the error says why messages are not read.
+            return MessengerNotReadable(f"Messenger conversations not readable: {exc.message}", code=exc.code)
         except ConnectorError as exc:
             if isinstance(exc, RateLimited) and exc.reset_at is None:
                 exc.reset_at = datetime.now(timezone.utc) + timedelta(seconds=1)  # 613: calls per second
@@ -333,6 +342,23 @@ class FacebookConnector(Connector):
                 return AuthError(f"Facebook does not show this page to the token: {message}", code=code)
             return ObjectMissing(message)
         return TransientError(f"Facebook refused the request: {message}", code=code)
+
+
+class MessengerNotReadable(TransientError):
+    """The token may not read the Page's Messenger conversations (a permission is missing): the feed still is."""
+
+
+def _ends_the_poll(error, *, progress):
+    """Whether `error`, stopping one read, also stops the other in this poll: a rate limit of the Page's or
+    the app's whole budget (every code but 613, the limit of one API such as the Conversations API's 2 calls/s),
+    bad credentials, or a network failing before anything was read (do not hammer it)."""
+    if isinstance(error, MessengerNotReadable):
+        return False
+    if isinstance(error, RateLimited):
+        return error.code != 613
+    if isinstance(error, AuthError):
+        return True
+    return not progress
 
 
 def _gravest(errors):

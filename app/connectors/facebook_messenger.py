@@ -12,7 +12,7 @@ listed conversation it takes the messages newest first down to those already rea
 
 The cursor, under "messenger" in the account's cursor (beside the feed's "posts", facebook_cursor.py):
 
-    {"since": <unix s>,
+    {"since": <unix s>, "goes_first": true?,   # goes_first: this read comes before the feed's next time
      "conversations": {"<conversation id>": {
          "read": [<unix s>, ["<mid>", …]],      # read: every message of an earlier second, and these mids
          "gap": {"after": "<paging cursor>", "top": [<unix s>, ["<mid>", …]]}}}}   # only while one is open
@@ -108,6 +108,7 @@ class ConversationPosition:
 class MessengerCursor:
     since: int
     conversations: dict = field(default_factory=dict)  # conversation id -> ConversationPosition
+    goes_first: bool = False  # read before the feed in the next poll (the two take turns)
     moved: bool = False  # whether anything worth storing changed
 
     @classmethod
@@ -127,12 +128,15 @@ class MessengerCursor:
             except (KeyError, TypeError, ValueError):
                 continue  # unreadable: that conversation counts as read up to `since`
             conversations[str(conversation_id)] = position
-        return cls(since, conversations)
+        return cls(since, conversations, goes_first=raw.get("goes_first") is True)
 
     def dump(self):
         kept = {cid: pos for cid, pos in self.conversations.items()
                 if pos.gap_after is not None or pos.read.second >= self.since}
-        return {"since": self.since, "conversations": {cid: pos.to_json() for cid, pos in kept.items()}}
+        data = {"since": self.since, "conversations": {cid: pos.to_json() for cid, pos in kept.items()}}
+        if self.goes_first:
+            data["goes_first"] = True
+        return data
 
     def position(self, conversation_id):
         if conversation_id not in self.conversations:
