@@ -20,7 +20,7 @@ from app.models import Contact, Conversation, Message
 from app.sandbox import DEMO_FACEBOOK
 from app.sandbox.messenger import PAGE_INBOX_APP_ID
 from app.worker.polling import poll_account
-from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, stored_ids
+from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, reload, stored_ids
 from tests.fixtures.sandbox import facebook_account_info
 from tests.test_sandbox_push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
 
@@ -115,7 +115,7 @@ def test_echoes_are_brand_messages_whichever_app_sent_them(app, db, client, mess
     for event, mid in ((ours, sent.external_id), (inbox, native.id)):
         item = messaging_event_item(event, PAGE)
         assert (item.external_id, item.from_brand, item.channel, item.network) == (mid, True, "private", "facebook")
-        assert item.author.external_id == PAGE and item.counterpart.external_id == PSID
+        assert item.author is None and item.counterpart.external_id == PSID
     for raw, signature in pushes:
         assert deliver(client, raw, signature).status_code == 200
 
@@ -214,6 +214,8 @@ def test_polled_first_then_pushed_is_not_stored_twice(app, db, client, messenger
     asked = [customer_writes(messenger, f"question {n}") for n in range(3)]
     pushes = captured(receiver, 3)
     assert poll_account(app, account.id, "worker") == "ok:3"
+    health = reload(db, account.id).rate_limits  # shown in the account's health
+    assert {"feed", "conversations"} <= set(health) and health["conversations"]["limit"] == 100
     for raw, signature in pushes:
         assert deliver(client, raw, signature).status_code == 200
     assert_stored_exactly_once(db, account.id, [m.id for m in asked])

@@ -17,11 +17,14 @@ rate of partial success reads everything. After a rate limit the wait comes
 from the usage headers (X-Business-Use-Case-Usage's
 estimated_time_to_regain_access).
 
-Messenger (facebook_messenger.py): each fetch then reads the Page's Messenger conversations through the
-Conversations API, with its own position in the cursor ("messenger") and its own budget: the edge allows
-2 calls/s per Page, so a 613 there stops that read alone and the feed's comments read goes on (and a
-feed rate limit does not stop the Messenger read). FetchResult.rate_limits carries both budgets, "feed"
-and "conversations", from the usage headers of their calls.
+Messenger (facebook_messenger.py): each fetch also reads the Page's Messenger conversations through the
+Conversations API, with its own position in the cursor ("messenger") and its own budget. The two reads
+take turns going first, so a budget that lets only some calls through starves neither. A 613 (the limit
+of one API, such as the Conversations API's 2 calls/s per Page) stops only the read it hit; a rate limit
+of the Page's or the app's whole budget (4, 17, 32, 80001+), refused credentials, or a network failing
+before anything was read stop both for this poll. A token that may not read Messenger (a permission
+missing) leaves the feed polled. FetchResult.rate_limits carries the budgets "feed" and "conversations"
+from the usage headers of their calls (a 613 shows "conversations" spent until the next second).
 
 Sending private messages: facebook-sdk 3.1.0 has no Send API method, so `send_private` and
 `send_private_reply` POST to /{page-id}/messages through GraphAPI.request with post_args; post_args are

@@ -101,8 +101,8 @@ def _private_item(mid, text, created_at, *, customer, from_brand, page_id):
         external_id=str(mid),
         text=text or ATTACHMENT_TEXT,
         created_at=created_at,
-        # The Page's messages carry the Page without a name: the account has it (and webhooks do not).
-        author=InboundAuthor(external_id=str(page_id)) if from_brand else person,
+        # The Page's messages name no author: ingest takes the account's own identity (webhooks do not name it).
+        author=None if from_brand else person,
         from_brand=from_brand,
         network="facebook",
         channel="private",
