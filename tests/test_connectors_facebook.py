@@ -80,7 +80,7 @@ def test_the_cursor_of_earlier_versions_is_taken_over(sandbox):
     legacy = {"comments_since": int(before.created_time.timestamp()) + 180}  # it reopened 2 minutes before
     result = connector(sandbox).fetch(legacy)
     assert {i.external_id for i in result.items} == {after.id}
-    assert set(result.cursor) == {"posts"}
+    assert set(result.cursor) == {"posts", "messenger"}
     assert result.cursor["posts"][post.id]["since"] == int(after.created_time.timestamp())
 
 
@@ -106,7 +106,7 @@ def test_posts_that_fall_out_of_the_window_leave_the_cursor(sandbox):
     assert set(cursor["posts"]) == {post.id}  # the other seeded post's last activity is 2 hours old
     with time_machine.travel(datetime.now(timezone.utc) + short + timedelta(minutes=1)):
         later = FacebookConnector(facebook_account_info(sandbox.url), timeout=2, backfill=short).fetch(cursor)
-    assert later.complete and later.cursor == {"posts": {}}
+    assert later.complete and later.cursor["posts"] == {}
 
 
 def test_pages_through_long_comment_streams_and_drops_duplicates(sandbox):
@@ -115,8 +115,8 @@ def test_pages_through_long_comment_streams_and_drops_duplicates(sandbox):
     sandbox.network.add_fault("duplicate_page", network="facebook", path_contains="/comments", count=2)
     result = connector(sandbox).fetch({})
     assert sorted(item.external_id for item in result.items) == sorted(ids)
-    # The feed, three comment pages, and one for the other seeded post (recent, so watched).
-    assert result.complete and result.requests == 1 + 3 + 1
+    # The feed, three comment pages, one for the other seeded post (recent, so watched), the Messenger conversations.
+    assert result.complete and result.requests == 1 + 3 + 1 + 1
 
 
 def test_error_mid_stream_keeps_each_posts_position(sandbox):
@@ -157,9 +157,10 @@ def test_rate_limits_become_rate_limited(sandbox):
     sandbox.network.reset({"graph_rate_limit_window": 10, "graph_rate_limits": {"page": 5}})
     facebook = connector(sandbox)
     assert facebook.identify().external_id == PAGE
-    result = facebook.fetch({})  # the feed, then the comments of the two seeded posts
-    assert result.rate_limit.remaining == 20  # 4 of 5 calls spent: call_count 80 %
-    assert facebook.fetch(result.cursor).complete  # the fifth call: the feed, nothing new on it
+    result = facebook.fetch({})  # the feed, the comments of the two seeded posts, the Messenger conversations
+    assert result.rate_limits["feed"].remaining == 20  # 4 of 5 calls spent: call_count 80 %
+    assert result.rate_limits["conversations"].remaining == 0  # the fifth call
+    assert result.rate_limit == result.rate_limits["conversations"]  # the tightest paces the polls
     with pytest.raises(RateLimited, match="request limit reached"):
         facebook.fetch(result.cursor)
 

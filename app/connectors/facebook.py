@@ -16,6 +16,23 @@ rate limit or an error part way keeps every post's position, so any steady
 rate of partial success reads everything. After a rate limit the wait comes
 from the usage headers (X-Business-Use-Case-Usage's
 estimated_time_to_regain_access).
+
+Messenger (facebook_messenger.py): each fetch also reads the Page's Messenger conversations through the
+Conversations API, with its own position in the cursor ("messenger") and its own budget. The two reads
+take turns going first, so a budget that lets only some calls through starves neither. A 613 (the limit
+of one API, such as the Conversations API's 2 calls/s per Page) stops only the read it hit; a rate limit
+of the Page's or the app's whole budget (4, 17, 32, 80001+), refused credentials, or a network failing
+before anything was read stop both for this poll. A token that may not read Messenger (a permission
+missing) leaves the feed polled. FetchResult.rate_limits carries the budgets "feed" and "conversations"
+from the usage headers of their calls (a 613 shows "conversations" spent until the next second).
+
+Sending private messages: facebook-sdk 3.1.0 has no Send API method, so `send_private` and
+`send_private_reply` POST to /{page-id}/messages through GraphAPI.request with post_args; post_args are
+form-encoded, so `recipient` and `message` are json.dumps'd (requests would send only a dict's keys).
+A standard RESPONSE within 24 h of the customer's last message, or MESSAGE_TAG HUMAN_AGENT (up to 7 days,
+with the Human Agent permission); the refusals the composer explains come back as RejectedError.reason
+(outside_window: code 10 with its message, whatever the subcode; already_replied_privately: 10900;
+cannot_reply_privately: 10903/10901). The send's usage is kept in `last_rate_limits["send_api"]`.
 """
 import hashlib
 import hmac
@@ -40,6 +57,7 @@ from app.connectors.base import (
 )
 from app.connectors.facebook_cursor import PageCursor
 from app.connectors.facebook_items import comment_item, parse_graph_time
+from app.connectors.facebook_messenger import PACER, MessengerCursor, MessengerReader
 from app.connectors.http import RewritingSession
 
 PRODUCTION_BASE = "https://graph.facebook.com"
@@ -75,8 +93,13 @@ class FacebookConnector(Connector):
         self._proof = (
             hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest() if app_secret and token else None
         )
-        self._rate_limits = []
+        self._rate_limits = {}  # budget name ("feed", "conversations", "send_api") -> [RateLimit, …] of this call
+        self._budget = "feed"  # the budget the calls made now spend
         self._requests = 0
+        self.pacer = PACER  # Conversations API calls per Page (shared by every connector of this process)
+
+    def _start(self, budget):
+        self._rate_limits, self._requests, self._budget = {}, 0, budget
 
     def _args(self, **args):
         if self._proof:
@@ -97,11 +120,37 @@ class FacebookConnector(Connector):
 
     def fetch(self, cursor):
         cursor = dict(cursor or {})
-        self._rate_limits, self._requests = [], 0
+        self._start("feed")
         identity = None if self.page_id else self.identify()
         now = datetime.now(timezone.utc)
         state = PageCursor.load(cursor, now, self.backfill)
+        messenger = MessengerCursor.load(cursor, state.window_start)
         items = {}
+        reads = {"feed": lambda: self._read_feed(state, items),
+                 "conversations": lambda: self._read_messenger(messenger, items)}
+        # The two reads take turns going first: when the Page's budget lets only some calls through (a
+        # rate limit every few calls), neither is the one always left without.
+        order = ["conversations", "feed"] if messenger.goes_first else ["feed", "conversations"]
+        errors = {}
+        for name in order:
+            errors[name] = error = reads[name]()
+            if error is not None and _ends_the_poll(error, progress=bool(items) or state.moved or messenger.moved):
+                break
+        found = [e for e in errors.values() if e is not None]
+        if found and not items and not state.moved and not messenger.moved:
+            raise _gravest(found)
+        messenger.goes_first = not messenger.goes_first
+        error = errors.get("feed") or errors.get("conversations") or (
+            None if len(errors) == len(reads) else TransientError("Facebook polling stopped part way"))
+        return FetchResult(
+            list(items.values()), {**state.dump(), "messenger": messenger.dump()}, complete=error is None,
+            rate_limit=self._tightest_rate_limit(), rate_limits=self._budgets(), identity=identity, error=error,
+            requests=self._requests,
+        )
+
+    def _read_feed(self, state, items):
+        """The Page's comments into `items`, moving `state`. Returns the error that stopped the read, or None."""
+        self._budget = "feed"
         try:
             # Work the cursor already knows of comes first, so every call brings something unread even
             # when the network fails every other call; then the feed shows what else is new.
@@ -109,14 +158,32 @@ class FacebookConnector(Connector):
             for post_id in known:
                 self._read_comments(state, post_id, items)
             self._sweep_feed(state)
-            for post_id in state.due(now):
+            for post_id in state.due(datetime.now(timezone.utc)):
                 if post_id not in known:
                     self._read_comments(state, post_id, items)
         except ConnectorError as exc:
-            if not items and not state.moved:
-                raise
-            return self._result(items, state.dump(), identity, complete=False, error=exc)
-        return self._result(items, state.dump(), identity)
+            return exc
+        return None
+
+    def _read_messenger(self, state, items):
+        """The Page's Messenger messages into `items`, moving `state`. Returns the error that stopped it, or None."""
+        self._budget = "conversations"
+        reader = MessengerReader(self.graph, self.page_id, call=self._call, args=self._args, missing=ObjectMissing,
+                                 state=state, items=items, pacer=self.pacer)
+        try:
+            reader.read()
+        except AuthError as exc:
+            # The Page's token may read its feed but not its Messenger conversations (no pages_messaging):
+            # the feed goes on being polled, and the error says why messages are not read.
+            return MessengerNotReadable(f"Messenger conversations not readable: {exc.message}", code=exc.code)
+        except ConnectorError as exc:
+            if isinstance(exc, RateLimited) and exc.reset_at is None:
+                exc.reset_at = datetime.now(timezone.utc) + timedelta(seconds=1)  # 613: calls per second
+            if isinstance(exc, RateLimited):
+                self._rate_limits.setdefault("conversations", []).append(
+                    RateLimit(limit=100, remaining=0, reset_at=exc.reset_at))
+            return exc
+        return None
 
     def _sweep_feed(self, state):
         """List the newest feed posts (MAX_FEED_PAGES pages at most) with their updated_time."""
@@ -170,16 +237,10 @@ class FacebookConnector(Connector):
                 return
             args = dict(args, after=after)
 
-    def _result(self, items, cursor, identity, *, complete=True, error=None):
-        return FetchResult(
-            list(items.values()), cursor, complete=complete, rate_limit=self._tightest_rate_limit(),
-            identity=identity, error=error, requests=self._requests,
-        )
-
     # --------------------------------------------------------------- reply
 
     def send_reply(self, in_reply_to, text):
-        self._rate_limits, self._requests = [], 0
+        self._start("feed")
         result = self._call(
             lambda: self.graph.put_object(in_reply_to, "comments", **self._args(message=text)), sending=True
         )
@@ -199,14 +260,18 @@ class FacebookConnector(Connector):
         return self._send_api({"comment_id": str(comment_id)}, text, {"messaging_type": "RESPONSE"})
 
     def _send_api(self, recipient, text, kind):
-        self._rate_limits, self._requests = [], 0
+        self._start("send_api")
         page_id = self.page_id or self.identify().external_id
+        self._budget = "send_api"
         # post_args are form-encoded: nested objects must be JSON strings, or requests sends only their keys.
         post_args = self._args(recipient=json.dumps(recipient), message=json.dumps({"text": text}), **kind)
-        result = self._call(
-            lambda: self.graph.request(f"{self.graph.version}/{page_id}/messages", post_args=post_args),
-            sending=True, private=True,
-        )
+        try:
+            result = self._call(
+                lambda: self.graph.request(f"{self.graph.version}/{page_id}/messages", post_args=post_args),
+                sending=True, private=True,
+            )
+        finally:
+            self.last_rate_limits = self._budgets()
         message_id = result.get("message_id") if isinstance(result, dict) else None
         if not message_id:
             raise TransientError("Facebook accepted the message but sent back no message id")
@@ -237,11 +302,16 @@ class FacebookConnector(Connector):
             percents += _usage_percents(response.headers.get(name))
         percents += _business_usage_percents(response.headers.get("x-business-use-case-usage"))
         if percents:
-            self._rate_limits.append(RateLimit(limit=100, remaining=max(0, int(100 - max(percents))),
-                                               reset_at=_regain_at(response.headers)))
+            self._rate_limits.setdefault(self._budget, []).append(RateLimit(
+                limit=100, remaining=max(0, int(100 - max(percents))), reset_at=_regain_at(response.headers)))
+
+    def _budgets(self):
+        """Each budget's tightest RateLimit seen since the operation began."""
+        return {name: min(limits, key=lambda r: r.remaining) for name, limits in self._rate_limits.items() if limits}
 
     def _tightest_rate_limit(self):
-        return min(self._rate_limits, key=lambda r: r.remaining) if self._rate_limits else None
+        budgets = self._budgets()
+        return min(budgets.values(), key=lambda r: r.remaining) if budgets else None
 
     def _translate(self, exc, *, sending, reading_page, private=False):
         secrets = list(self.credentials.values()) + [self._proof]
@@ -275,6 +345,32 @@ class FacebookConnector(Connector):
                 return AuthError(f"Facebook does not show this page to the token: {message}", code=code)
             return ObjectMissing(message)
         return TransientError(f"Facebook refused the request: {message}", code=code)
+
+
+class MessengerNotReadable(TransientError):
+    """The token may not read the Page's Messenger conversations (a permission is missing): the feed still is."""
+
+
+def _ends_the_poll(error, *, progress):
+    """Whether `error`, stopping one read, also stops the other in this poll: a rate limit of the Page's or
+    the app's whole budget (every code but 613, the limit of one API such as the Conversations API's 2 calls/s),
+    bad credentials, or a network failing before anything was read (do not hammer it)."""
+    if isinstance(error, MessengerNotReadable):
+        return False
+    if isinstance(error, RateLimited):
+        return error.code != 613
+    if isinstance(error, AuthError):
+        return True
+    return not progress
+
+
+def _gravest(errors):
+    """The error to raise when nothing at all was read: credentials first, then rate limits."""
+    for kind in (AuthError, RateLimited):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
 
 
 def _messaging_refusal(exc, message):

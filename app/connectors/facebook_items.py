@@ -1,14 +1,25 @@
-"""Facebook payloads as InboundItems: a comment the poller read, a `feed` change Facebook pushed.
+"""Facebook payloads as InboundItems: a comment the poller read, a `feed` change Facebook pushed, a
+Messenger message the poller read (Conversations API) or Facebook pushed (a `messages` webhook event).
 
-One module for both, so a comment seen by push and by polling becomes the same item, field for
-field (and ingest stores it once). Facebook threads one level deep: a reply to a reply belongs to
-the top-level comment.
+One module for both paths, so a comment or a message seen by push and by polling becomes the same item,
+field for field (and ingest stores it once). Facebook threads one level deep: a reply to a reply belongs
+to the top-level comment.
+
+Messenger messages are private items whose external id is the message id (`mid`, the same on both
+paths). A message of the Page (an echo, or `from` the Page in the Conversations API) is from_brand with
+the customer as `counterpart`, whichever app sent it: the Page inbox app (a native answer) or ours (a
+message Carebox sent, which ingest recognises by its mid). The two paths differ in one thing only: a
+webhook names nobody, so a pushed item's customer has no name (ingest keeps a name it already has).
+Times are the second of the message: webhook timestamps are milliseconds, Graph's created_time seconds.
+A message without text (an attachment or a sticker alone) gets ATTACHMENT_TEXT, not nothing: the customer
+still waits for an answer and the SLA clock must run; the agent opens it on Facebook.
 """
 from datetime import datetime, timezone
 
 from app.ingest.items import InboundAuthor, InboundItem
 
 PUSHED_VERBS = {"add", "edited"}  # an edit of a stored comment is a duplicate to ingest: ignored
+ATTACHMENT_TEXT = "📎"  # the text of a message that carries only attachments: readable in every language
 
 
 def comment_item(comment, post_id, page_id):
@@ -52,6 +63,63 @@ def _item(comment_id, message, created_at, author, parent_id, post_id, page_id):
         network="facebook",
         channel="public",
     )
+
+
+def messenger_message_item(message, page_id):
+    """The InboundItem for a message of the Conversations API ({id, message, from{id,name,email},
+    to{data: [{id,name,email}]}, created_time}), or None for a payload without an id or a customer."""
+    if not isinstance(message, dict) or not message.get("id"):
+        return None
+    recipients = (message.get("to") or {}).get("data") if isinstance(message.get("to"), dict) else None
+    recipient = recipients[0] if isinstance(recipients, list) and recipients else None
+    sender = message.get("from")
+    is_page = _person_id(sender) == str(page_id)
+    return _private_item(message["id"], message.get("message"), parse_graph_time(message.get("created_time")),
+                         customer=recipient if is_page else sender, from_brand=is_page, page_id=page_id)
+
+
+def messaging_event_item(event, page_id):
+    """The InboundItem for one `messaging` event of a pushed `messages` webhook, or None for what is not a
+    message (delivery, read, postback, reaction events; a deleted message)."""
+    if not isinstance(event, dict):
+        return None
+    message = event.get("message")
+    if not isinstance(message, dict) or not message.get("mid") or message.get("is_deleted"):
+        return None
+    is_page = bool(message.get("is_echo")) or _person_id(event.get("sender")) == str(page_id)
+    customer = event.get("recipient") if is_page else event.get("sender")
+    return _private_item(message["mid"], message.get("text"), _millisecond_time(event.get("timestamp")),
+                         customer=customer, from_brand=is_page, page_id=page_id)
+
+
+def _private_item(mid, text, created_at, *, customer, from_brand, page_id):
+    customer_id = _person_id(customer)
+    if customer_id is None or customer_id == str(page_id):
+        return None  # a message with nobody to talk to
+    person = InboundAuthor(external_id=customer_id, name=customer.get("name") or None)
+    return InboundItem(
+        external_id=str(mid),
+        text=text or ATTACHMENT_TEXT,
+        created_at=created_at,
+        # The Page's messages name no author: ingest takes the account's own identity (webhooks do not name it).
+        author=None if from_brand else person,
+        from_brand=from_brand,
+        network="facebook",
+        channel="private",
+        counterpart=person if from_brand else None,
+    )
+
+
+def _person_id(person):
+    return str(person["id"]) if isinstance(person, dict) and person.get("id") else None
+
+
+def _millisecond_time(value):
+    """Webhook timestamps (unix milliseconds), to the second as Graph's created_time; None when unreadable."""
+    try:
+        return datetime.fromtimestamp(int(value) // 1000, timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def parse_graph_time(value):

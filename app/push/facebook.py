@@ -1,13 +1,17 @@
 """Receiving Facebook's Page webhooks: the handshake, the signature check, the changes stored.
 
 POST bodies are {"object": "page", "entry": [{"id": page id, "time", "changes": [{"field": "feed",
-"value": {...}}]}]} signed with X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256 of the raw body keyed
-with the app secret. The secret is the `app_secret` of the Facebook account whose page id is the
-entry's id, so each entry is only accepted under its own account's secret.
+"value": {...}}]}]} for the `feed` field, and {"object": "page", "entry": [{"id": page id, "time",
+"messaging": [{"sender": {"id"}, "recipient": {"id"}, "timestamp": ms, "message": {"mid", "text", …}}]}]}
+for `messages` and `message_echoes` (an echo has sender = the Page, recipient = the customer and
+`message.is_echo`). Both are signed with X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256 of the raw
+body keyed with the app secret. The secret is the `app_secret` of the Facebook account whose page id is
+the entry's id, so each entry is only accepted under its own account's secret.
 
-Changes become InboundItems through the connector's own mapping (app/connectors/facebook_items.py, the
-poller's too) and go through the one ingest path, so a comment seen by push and by polling is stored
-once. Callers commit.
+Changes and messaging events become InboundItems through the connector's own mappings
+(app/connectors/facebook_items.py, the poller's too) and go through the one ingest path, so a comment or
+a message seen by push and by polling is stored once. Messaging events that are not messages (deliveries,
+reads, postbacks, reactions) are acknowledged and ignored. Callers commit.
 """
 import hashlib
 import hmac
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.accounts import lock_accounts
-from app.connectors.facebook_items import feed_change_item
+from app.connectors.facebook_items import feed_change_item, messaging_event_item
 from app.domain_errors import Malformed
 from app.ingest.pipeline import ingest
 from app.models import SocialAccount
@@ -69,11 +73,18 @@ def receive(session, raw, signature):
         if account is None:
             continue
         accepted += 1
-        items = [item for change in entry.get("changes") or []
-                 if (item := feed_change_item(change, account.external_id)) is not None]
+        items = entry_items(entry, account.external_id)
         if items:
             stored += sum(r.created for r in ingest(session, account, items))
     return Received(len(entries), accepted, stored)
+
+
+def entry_items(entry, page_id):
+    """The InboundItems of one notification entry: its `feed` changes and its Messenger messages."""
+    changes = entry.get("changes") if isinstance(entry.get("changes"), list) else []
+    messaging = entry.get("messaging") if isinstance(entry.get("messaging"), list) else []
+    return ([item for change in changes if (item := feed_change_item(change, page_id)) is not None]
+            + [item for event in messaging if (item := messaging_event_item(event, page_id)) is not None])
 
 
 def _entries(body):

@@ -1,4 +1,5 @@
-"""/hooks/facebook: Facebook's subscription handshake (GET) and Page notifications (POST).
+"""/hooks/facebook: Facebook's subscription handshake (GET) and Page notifications (POST): `feed` changes
+and Messenger `messaging` events (messages and echoes).
 
 A missing or malformed signature is 401, one that no page's secret made (or a page we do not know)
 is 403; both are logged and nothing is stored. What a notification means is app/push/facebook.py's.
@@ -41,7 +42,7 @@ def facebook_push():
     if received.accepted < received.entries:
         log.warning("facebook push: %d of %d entries skipped (unknown page or other secret)",
                     received.entries - received.accepted, received.entries)
-    log.info("facebook push: %d entries, %d new comments", received.accepted, received.stored)
+    log.info("facebook push: %d entries, %d new comments or messages", received.accepted, received.stored)
     return Response("EVENT_RECEIVED", mimetype="text/plain")
 
 
