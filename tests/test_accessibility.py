@@ -113,6 +113,7 @@ def walk_focus(audit, page, name, presses=25):
                                    "help": "The focused element shows no focus ring", "targets": [focused["what"]],
                                    "count": 1})
         page.keyboard.press("Tab")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # shortcuts apply outside fields
 
 
 def set_locale(db, user, locale):

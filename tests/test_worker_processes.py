@@ -53,7 +53,10 @@ def start_worker(app, tmp_path):
 @pytest.fixture
 def busy_sandbox(sandbox):
     """The sandbox with roomy rate limits, slow answers and its traffic generator on (stopped at the end)."""
-    sandbox.network.reset({"x_rate_limits": {"mentions": {"app": 100000}, "user_tweets": {"app": 100000}}})
+    # Public posts only: the exactly-once proof counts the sandbox's posts (DMs have their own kill test,
+    # tests/test_poller_x_dms.py).
+    sandbox.network.reset({"x_rate_limits": {"mentions": {"app": 100000}, "user_tweets": {"app": 100000}},
+                           "traffic_private_share": 0})
     sandbox.network.add_fault("timeout", count=100000, delay=SLOW_RESPONSE)
     yield sandbox
     sandbox.traffic.configure(enabled=False)
