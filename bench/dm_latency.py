@@ -204,7 +204,10 @@ def main():
         app = migrated_app(uri)
         kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
         print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
-        env = {**environment(app, args.interval), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING"}
+        # The worker's events reach the web node's Socket.IO clients through Redis (a channel of this run's own).
+        env = {**environment(app, args.interval), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING",
+               "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+               "CAREBOX_SOCKETIO_CHANNEL": f"carebox-dm-latency-{uuid.uuid4().hex[:8]}"}
         port = free_port()
         sandbox = start_sandbox(env, folder, port)
         sandbox_url = f"http://127.0.0.1:{port}"
