@@ -151,7 +151,7 @@ def test_a_batch_of_brand_dms_costs_the_same_statements_whatever_its_size(db, cu
 
         def count(conn, cursor, statement, parameters, context, executemany):
             confirming = statement.startswith("UPDATE messages SET external_id") or (
-                statement.startswith("SELECT messages.id") and "messages.id = ?" in statement)
+                statement.startswith("SELECT messages.id") and "WHERE messages.id = " in statement)  # ? or %(…)s
             if not confirming:
                 seen.append(statement)
 
