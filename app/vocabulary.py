@@ -2,7 +2,7 @@
 
 Models, connectors' items, API schemas and the SLA rules all take these from here.
 """
-NETWORKS = ("twitter", "facebook", "custom")
+NETWORKS = ("twitter", "facebook", "instagram", "custom")
 CHANNELS = ("public", "private")  # mentions, comments and replies; direct messages
 POLICY_CHANNELS = ("any",) + CHANNELS  # what an SLA policy may target
 # How an outbound message goes out when it is not a plain reply on its conversation's channel: a Facebook
@@ -14,3 +14,12 @@ DIRECTIONS = ("inbound", "outbound", "note")
 DELIVERY_STATES = ("queued", "sending", "sent", "failed", "unknown")
 SLA_STATES = ("ok", "warning", "breached", "paused", "stopped")
 SLA_LEVELS = ("ok", "warning", "breached")
+# What an Instagram media (or a Facebook post) is, as the network names it: the context shown above a thread.
+MEDIA_TYPES = ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")  # Instagram media_type
+MEDIA_PRODUCT_TYPES = ("FEED", "REELS", "STORY", "AD", "LIVE")  # where it is published (media_product_type)
+# Work a push receiver leaves for a follow-up read (webhooks that carry only ids): app/push/followups.py.
+FOLLOWUP_KINDS = (
+    "mentioned_comment",  # an Instagram `mentions` webhook for a comment: read it through mentioned_comment
+    "mentioned_media",  # a `mentions` webhook for a caption: read it through mentioned_media
+    "media",  # a comment pushed on a media Carebox has no details of: read its caption, permalink, thumbnail
+)

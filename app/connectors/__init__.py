@@ -18,6 +18,7 @@ from app.connectors.base import (
     RateLimit,
     RateLimited,
     RejectedError,
+    ReplyTarget,
     SentReply,
     TransientError,
 )
@@ -53,7 +54,7 @@ def configured_backfill():
 
 
 __all__ = [
-    "AccountInfo", "AuthError", "BrandIdentity", "CONNECTORS", "Connector", "ConnectorError", "FacebookConnector",
+    "AccountInfo", "AuthError", "BrandIdentity", "ReplyTarget", "CONNECTORS", "Connector", "ConnectorError", "FacebookConnector",
     "FetchResult", "NoConnectorError", "RateLimit", "RateLimited", "RejectedError", "SentReply",
     "TransientError", "TwitterConnector", "connector_for",
 ]

@@ -63,6 +63,17 @@ class FetchResult:
     requests: int = 0
 
 
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The message a public reply answers, for networks whose reply call depends on what it is (Instagram:
+    a comment on the brand's media is answered on its top-level comment; a mention through the mentions edge)."""
+
+    external_id: str  # the message answered
+    parent_id: str | None = None  # what that message itself answers (a reply's top-level comment, or the post)
+    post_id: str | None = None  # the post or media it hangs off (messages.post_external_id)
+    mention: bool = False  # on someone else's post or media, read because it mentions the brand
+
+
 @dataclass
 class SentReply:
     external_id: str
@@ -129,6 +140,13 @@ REFUSALS = (
     "already_replied_privately",  # Facebook: one Private Reply per comment (10900)
     "cannot_reply_privately",  # Facebook: the comment cannot get a Private Reply (too old, the Page's own…)
 )
+# Refusals of public replies that the composer explains (Instagram's comment rules).
+REPLY_REFUSALS = (
+    "comment_hidden",  # Instagram: a hidden comment cannot be answered
+    "comment_deleted",  # the comment (or its media) is gone from the network
+    "live_comment",  # Instagram: comments on a live video get no public reply (a Private Reply while live)
+    "comments_disabled",  # Instagram: the media's owner turned comments off (a mention cannot be answered there)
+)
 
 
 _SECRET_PARAMETERS = re.compile(
@@ -185,8 +203,9 @@ class Connector:
         when nothing was read; returns a partial result (complete=False, error set) when something was."""
         raise NotImplementedError
 
-    def send_reply(self, in_reply_to: str, text: str) -> SentReply:
-        """Answer the public post `in_reply_to` (an external id) on the network."""
+    def send_reply(self, in_reply_to: str, text: str, *, target: ReplyTarget | None = None) -> SentReply:
+        """Answer the public post `in_reply_to` (an external id) on the network. `target` says what that post is
+        (sending passes it; connectors that need nothing more ignore it)."""
         raise NotImplementedError
 
     def send_private(self, recipient_id: str, text: str, *, human_agent: bool = False) -> SentReply:

@@ -239,7 +239,7 @@ class FacebookConnector(Connector):
 
     # --------------------------------------------------------------- reply
 
-    def send_reply(self, in_reply_to, text):
+    def send_reply(self, in_reply_to, text, *, target=None):
         self._start("feed")
         result = self._call(
             lambda: self.graph.put_object(in_reply_to, "comments", **self._args(message=text)), sending=True

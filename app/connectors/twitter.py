@@ -204,7 +204,7 @@ class TwitterConnector(Connector):
 
     # --------------------------------------------------------------- reply
 
-    def send_reply(self, in_reply_to, text):
+    def send_reply(self, in_reply_to, text, *, target=None):
         if not self.has_user_context:
             raise AuthError("replying on X needs user-context credentials (consumer and access keys)")
         self._rate_limits, self._requests, self.last_rate_limits = [], 0, {}

@@ -20,6 +20,23 @@ class InboundAuthor:
 
 
 @dataclass(frozen=True)
+class InboundPost:
+    """The post or media a public message hangs off (an Instagram media, a Facebook post), shown as context
+    above its thread. Fields the network did not send are None and never overwrite what Carebox knows."""
+
+    external_id: str
+    caption: str | None = None
+    permalink: str | None = None
+    thumbnail_url: str | None = None  # a picture of it (Instagram: thumbnail_url for videos, else media_url)
+    media_type: str | None = None  # vocabulary.MEDIA_TYPES
+    product_type: str | None = None  # vocabulary.MEDIA_PRODUCT_TYPES
+    owner_handle: str | None = None  # who published it (someone else's, for a mention)
+    owned: bool = True  # the brand's own; False: someone else's, read because it mentions the brand
+    posted_at: datetime | None = None
+    comments_count: int | None = None
+
+
+@dataclass(frozen=True)
 class InboundItem:
     """A post or message from the network."""
 
@@ -36,3 +53,6 @@ class InboundItem:
     # Private brand messages (from_brand, channel "private"): the customer it was sent to. Its conversation
     # is that customer's private conversation on the account.
     counterpart: InboundAuthor | None = None
+    # Public items: the post or media the message hangs off (Instagram, Facebook); None: not known or none.
+    # An Instagram caption that mentions the brand is an item whose external id is the media's own.
+    post: InboundPost | None = None

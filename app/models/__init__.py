@@ -11,6 +11,8 @@ from app.models.conversation import (
     Contact,
     Conversation,
     Message,
+    Post,
+    PushFollowup,
     fold,
 )
 from app.models.sla import SlaClock, SlaPolicy
@@ -20,7 +22,7 @@ from app.models.workspace import CannedResponse, Notification, Setting
 
 __all__ = [
     "CannedResponse", "Notification", "Setting", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
-    "ApiToken", "AuditEvent", "Contact", "Conversation", "JobLease", "Message", "SlaClock", "SlaPolicy",
+    "ApiToken", "AuditEvent", "Contact", "Conversation", "JobLease", "Message", "Post", "PushFollowup", "SlaClock", "SlaPolicy",
     "SocialAccount", "User", "UserSession", "DELIVERY_STATES", "DIRECTIONS", "HEALTH_STATES", "NETWORKS",
     "PRIORITIES", "ROLES", "SLA_STATES", "STATUSES", "TOKEN_SCOPES", "fold", "hash_token",
     "isoformat", "utcnow",

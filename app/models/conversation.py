@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import BigId, UTCDateTime, utcnow
 from app.text import fold  # noqa: F401  (re-exported: search columns hold folded text)
-from app.vocabulary import CHANNELS, DELIVERY_STATES, DIRECTIONS, PRIORITIES, SEND_AS, SLA_STATES, STATUSES  # noqa: F401
+from app.vocabulary import CHANNELS, DELIVERY_STATES, FOLLOWUP_KINDS, DIRECTIONS, PRIORITIES, SEND_AS, SLA_STATES, STATUSES  # noqa: F401
 
 
 class Contact(db.Model):
@@ -134,6 +134,8 @@ class Message(db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     # Outbound: how it goes out when not as a plain reply on its conversation's channel (vocabulary.SEND_AS).
     send_as: Mapped[str | None] = mapped_column(sa.String(24))
+    # Public messages: the post or media they hang off (a Post's external_id; Instagram, Facebook).
+    post_external_id: Mapped[str | None] = mapped_column(sa.String(128))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_user = relationship("User")
@@ -149,4 +151,53 @@ class Message(db.Model):
         sa.Index("uq_messages_idempotency", "conversation_id", "idempotency_key", unique=True,
                  sqlite_where=sa.text("idempotency_key IS NOT NULL"),
                  postgresql_where=sa.text("idempotency_key IS NOT NULL")),
+    )
+
+
+class Post(db.Model):
+    """A post or media public threads hang off (an Instagram media, a Facebook post): its caption, link and
+    picture, shown as context above the thread. The brand's own, or someone else's that mentions the brand."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    caption: Mapped[str | None] = mapped_column(sa.Text)
+    permalink: Mapped[str | None] = mapped_column(sa.String(500))
+    thumbnail_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    media_type: Mapped[str | None] = mapped_column(sa.String(24))  # vocabulary.MEDIA_TYPES
+    product_type: Mapped[str | None] = mapped_column(sa.String(16))  # vocabulary.MEDIA_PRODUCT_TYPES
+    owner_handle: Mapped[str | None] = mapped_column(sa.String(120))
+    owned: Mapped[bool] = mapped_column(default=True)  # False: someone else's, that mentions the brand
+    comments_count: Mapped[int | None]
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("network", "external_id"),)
+
+
+class PushFollowup(db.Model):
+    """A read a push receiver left to do: a webhook that carries only ids (an Instagram mention, a comment on a
+    media Carebox has no details of). Done at once after the push's commit, else by the next poll; the row
+    goes when its items are stored (app/push/followups.py)."""
+
+    __tablename__ = "push_followups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(24))  # vocabulary.FOLLOWUP_KINDS
+    external_id: Mapped[str] = mapped_column(sa.String(128))  # the comment or media to read
+    media_id: Mapped[str | None] = mapped_column(sa.String(128))  # the media a mentioned comment is on
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "kind", "external_id"),
+        sa.CheckConstraint(f"kind IN {FOLLOWUP_KINDS}", name="kind"),
+        sa.Index("ix_push_followups_due", "account_id", "next_attempt_at"),
     )

@@ -25,6 +25,18 @@ DEMO_FACEBOOK = {
     "graph_version": "v21.0",
 }
 
+# The demo page's Instagram professional account: linked to the page, it uses the page's token and app.
+DEMO_INSTAGRAM = {
+    "ig_user_id": "17841400000000001",
+    "username": "carebox.demo",
+    "name": "Carebox Demo",
+    "page_id": DEMO_FACEBOOK["page_id"],
+    "page_access_token": DEMO_FACEBOOK["page_access_token"],
+    "app_id": DEMO_FACEBOOK["app_id"],
+    "app_secret": DEMO_FACEBOOK["app_secret"],
+    "graph_version": DEMO_FACEBOOK["graph_version"],
+}
+
 # What the demo page has published before the sandbox starts, oldest first.
 DEMO_PAGE_POSTS = [
     "Welcome to the Carebox Demo Page! Questions about your order? Ask in the comments and our team will answer.",
