@@ -112,7 +112,8 @@ class InstagramConnector(GraphConnector):
         dms = MessengerCursor.load(cursor, state.window_start, key="dms")
         self._allowed = self._requests + calls_for_poll(self.calls_per_poll, state.usage)
         items = {}
-        reads = {"instagram": lambda: self._read_media_comments(state, items, now),
+        posts = {}  # media id -> InboundPost, as the listing showed them
+        reads = {"instagram": lambda: self._read_media_comments(state, items, posts, now),
                  "conversations": lambda: self._read_dms(dms, items)}
         dms_first = cursor.get("dms_first") is True
         order = ["conversations", "instagram"] if dms_first else ["instagram", "conversations"]
@@ -137,13 +138,12 @@ class InstagramConnector(GraphConnector):
             new_cursor["dms_first"] = True
         return FetchResult(
             list(items.values()), new_cursor, complete=error is None, rate_limit=self._tightest_rate_limit(),
-            rate_limits=budgets, identity=identity, error=error, requests=self._requests,
+            rate_limits=budgets, identity=identity, error=error, requests=self._requests, posts=list(posts.values()),
         )
 
-    def _read_media_comments(self, state, items, now):
+    def _read_media_comments(self, state, items, posts, now):
         """Comments of the media worth reading into `items`, within the budget. The error that stopped it, or None."""
         self._budget = "instagram"
-        posts = {}
         done = set()
         try:
             # Work the cursor knows of comes first (the ageing slot, reads under way), so every poll moves
