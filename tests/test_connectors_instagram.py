@@ -10,6 +10,7 @@ from app.connectors.facebook_messenger import Pacer
 from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 
 IG = DEMO_INSTAGRAM["ig_user_id"]
+PAGE = DEMO_INSTAGRAM["page_id"]
 SECRETS = [DEMO_INSTAGRAM["page_access_token"], DEMO_INSTAGRAM["app_secret"]]
 
 
@@ -289,3 +290,64 @@ def test_reply_refusals_carry_instagrams_reason(sandbox):
     network.set_comments_enabled(theirs.id, False)
     off = refused(theirs.id, target=ReplyTarget(theirs.id, post_id=theirs.id, mention=True))
     assert off.reason == "comments_disabled"
+
+
+# ------------------------------------------------------------------------------------------ DMs
+
+PSID = "6000000000000777"
+
+
+def customer_dm(sandbox, text, igsid=PSID, username="ann.lee", created_at=None):
+    return sandbox.network.messenger.customer_message(PAGE, text, {"id": igsid, "username": username},
+                                                      created_at=created_at, platform="instagram")
+
+
+def private_items(result):
+    return {i.external_id: i for i in result.items if i.channel == "private"}
+
+
+def test_dms_are_read_and_sent_through_the_messenger_platform_for_instagram(sandbox):
+    asked = customer_dm(sandbox, "Where is my order? 🙂", created_at=ago(minutes=5))
+    instagram = connector(sandbox)
+    sent = instagram.send_private(PSID, "Sorry! Your order number, please?")
+    assert sent.raw["recipient_id"] == PSID and "send_api" in instagram.last_rate_limits
+    native = sandbox.network.messenger.page_inbox_message(PAGE, PSID, "Answered in the Instagram app")
+    messenger_dm = sandbox.network.messenger.customer_message(PAGE, "a Facebook Messenger message",
+                                                              {"id": "24000000000000001", "name": "Bo"})
+    result = instagram.fetch({})
+    items = private_items(result)
+    assert set(items) == {asked.id, sent.external_id, native.id}  # Instagram's conversations only
+    assert messenger_dm.id not in items
+    dm = items[asked.id]
+    assert (dm.network, dm.from_brand, dm.author.external_id, dm.author.handle) == ("instagram", False, PSID, "ann.lee")
+    for brand_id in (sent.external_id, native.id):
+        assert items[brand_id].from_brand and items[brand_id].counterpart.external_id == PSID
+    assert {"instagram", "conversations"} <= set(result.rate_limits)
+    quiet = connector(sandbox).fetch(result.cursor)
+    assert private_items(quiet) == {}
+
+
+def test_dm_window_and_length_refusals(sandbox):
+    customer_dm(sandbox, "three days ago", created_at=ago(days=3))
+    instagram = connector(sandbox)
+    with pytest.raises(RejectedError) as outside:
+        instagram.send_private(PSID, "Hello?")
+    assert outside.value.reason == "outside_window"
+    customer_dm(sandbox, "hi again", igsid="6000000000000778", username="bo")
+    with pytest.raises(RejectedError) as too_long:
+        instagram.send_private("6000000000000778", "x" * 1001)
+    assert too_long.value.reason is None and not too_long.value.retryable
+
+
+def test_private_reply_to_a_comment_once(sandbox):
+    media = brand_media(sandbox)[0]
+    comment = customer(sandbox, media.id, "My parcel never came", username="bo.c")
+    instagram = connector(sandbox)
+    sent = instagram.send_private_reply(comment.id, "Sorry! Could you send us your order number?")
+    assert sent.raw["recipient_id"] == comment.author["id"] and sent.external_id
+    with pytest.raises(RejectedError) as again:
+        instagram.send_private_reply(comment.id, "again")
+    assert again.value.reason == "already_replied_privately"
+    with pytest.raises(RejectedError) as window:  # a Private Reply does not open the 24-hour window
+        instagram.send_private(comment.author["id"], "and another")
+    assert window.value.reason == "outside_window"

@@ -254,3 +254,34 @@ def test_push_and_poll_racing_from_two_threads_store_each_comment_once(app, db, 
         assert outcomes["push"] == [200] * len(pushes)
         assert outcomes["poll"].startswith("ok:"), outcomes
         assert_stored_exactly_once(db, account.id, expected)
+
+
+def test_dms_and_echoes_pushed_are_private_messages_in_one_conversation(app, db, client, instagram, receiver):
+    from app.connectors import InstagramConnector
+    from app.connectors.instagram_items import dm_event_item
+    from app.models import Conversation
+    from tests.test_connectors_instagram import account_info
+
+    account = connect(db, instagram, "instagram")
+    subscribe(instagram, receiver.url)
+    igsid = "6000000000000777"
+    asked = instagram.network.messenger.customer_message(PAGE, "Where is my order?", {"id": igsid, "username": "ann"},
+                                                         platform="instagram")
+    native = instagram.network.messenger.page_inbox_message(PAGE, igsid, "Answered in the Instagram app")
+    pushes = captured(receiver, 2)
+    events = [json.loads(raw)["entry"][0]["messaging"][0] for raw, _ in pushes]
+    assert events[1]["message"]["is_echo"] is True
+    echo = dm_event_item(events[1], IG)
+    assert (echo.from_brand, echo.network, echo.counterpart.external_id) == (True, "instagram", igsid)
+    for raw, signature in pushes:
+        assert deliver(client, raw, signature).status_code == 200
+    stored = messages(db, account.id)
+    assert set(stored) == {asked.id, native.id}
+    assert stored[asked.id].conversation_id == stored[native.id].conversation_id
+    assert (stored[native.id].direction, stored[native.id].is_native) == ("outbound", True)
+    conversation = db.session.get(Conversation, stored[asked.id].conversation_id)
+    assert (conversation.channel, conversation.network) == ("private", "instagram")
+    polled = InstagramConnector(account_info(instagram.url), timeout=5).fetch({})
+    assert {i.external_id for i in polled.items if i.channel == "private"} == {asked.id, native.id}
+    due_now(db, account.id)
+    assert poll_account(app, account.id, "worker") == "ok:0"  # pushed first: polled, stored once
