@@ -191,6 +191,7 @@ def page_with_instagram(page, full, wanted):
             full["instagram_business_account"] = pick(user_json(account, current_network().instagram),
                                                       nested or {"id": None}, "User", USER_FIELDS_OPTIONAL)
         wanted = {k: v for k, v in wanted.items() if k != "instagram_business_account" or account is not None}
+        wanted.setdefault("id", None)  # Graph always answers the node's id
     return full, wanted
 
 
