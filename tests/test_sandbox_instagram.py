@@ -189,6 +189,7 @@ def test_replies_land_on_the_top_level_comment_and_refusals_say_why(ig):
     on_live = refusal(lambda: api.put_object(live_comment["id"], "replies", message="hi"))
     assert on_live.code == 100 and "live video" in on_live.message
     assert "live video" in refusal(lambda: api.put_object(live, "comments", message="hi")).message
+    assert [m["id"] for m in api.get_connections(IG, "live_media")["data"]] == [live]
 
     ig_control(ig, "DELETE", f"/comments/{follow_up['id']}", status=200)
     deleted = refusal(lambda: api.put_object(follow_up["id"], "replies", message="hi"))
@@ -289,6 +290,13 @@ def test_faults_hit_instagram_calls_the_way_they_hit_facebook_ones(ig):
     statuses = [raw_get(ig, IG).status_code for _ in range(4)]
     assert statuses == [200, 503, 200, 503]
     assert any(k.startswith("instagram ") for k in control(ig, "GET", "/stats").json()["endpoints"])
+    media = brand_media(ig)["id"]
+    for n in range(3):
+        customer_comment(ig, media, f"comment {n}")
+    control(ig, "POST", "/faults", json={"kind": "duplicate_page", "network": "instagram"})
+    first = api.get_connections(media, "comments", fields="text", limit=2)
+    repeated = api.get_connections(media, "comments", fields="text", limit=2, after=first["paging"]["cursors"]["after"])
+    assert repeated["data"][0] == first["data"][-1]  # the page boundary repeats, as a flaky proxy might
 
 
 # ------------------------------------------------------------------ DMs
