@@ -461,3 +461,8 @@ def test_numbered_instagram_brands_are_linked_to_their_pages(ig):
     linked = api.get_object(brands[1]["page_id"], fields="instagram_business_account{id,username}")
     assert linked["instagram_business_account"] == {"id": brands[1]["ig_user_id"], "username": "brand.2"}
     assert len(api.get_connections(brands[1]["ig_user_id"], "media")["data"]) == 4
+
+
+def test_no_instagram_account_without_its_page(ig):
+    ig.network.reset({"facebook_pages": []})
+    assert ig.network.pages == {} and ig.network.instagram.accounts == {}

@@ -41,8 +41,9 @@ COMMENT_OPTIONAL = ("parent_id", "replies", "user")
 def ig_target(network, page, object_id, edge):
     """The IG account a Graph request works on (its budget, its usage header), or None for a Facebook call."""
     book = network.instagram
-    if object_id in book.accounts:
-        return book.accounts[object_id]
+    if object_id in book.accounts:  # another page's account: a Facebook-style 100/33, on no one's budget
+        account = book.accounts[object_id]
+        return account if page is None or account.page_id == page.id else None
     linked = book.account_by_page(page.id) if page is not None else None
     if linked is None:
         return None
