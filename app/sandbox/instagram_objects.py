@@ -57,7 +57,7 @@ def comment_json(comment, book):
 def drop_mention_at(text, account):
     """Captions and comment texts of other people's media come without the "@" of the mention (Meta's
     mentioned_media / mentioned_comment pages)."""
-    return re.sub(rf"@({re.escape(account.username)})(?![\w.])", r"\1", text, flags=re.IGNORECASE)
+    return re.sub(rf"@({re.escape(account.username)})(?!\w|\.\w)", r"\1", text, flags=re.IGNORECASE)
 
 
 def mention_modifiers(spec):
