@@ -30,7 +30,19 @@
     dm_lookup: pgettext("rate limit", "DM lookup"), dm_send: pgettext("rate limit", "DM sending"),
     conversations: pgettext("rate limit", "Messenger conversations"),
     send_api: pgettext("rate limit", "Messenger Send API"),
+    instagram: pgettext("rate limit", "Instagram calls (Business Use Case)"),
   };
+  // The same endpoint name on another network: Instagram's DMs are read through the conversations edge too.
+  const NETWORK_ENDPOINT_NAMES = {
+    instagram: { conversations: pgettext("rate limit", "Instagram conversations") },
+  };
+  // The documented budget of a network, said under its rate limits: by the code the server gives
+  // (poller.budget_note), else by the account's network.
+  const BUDGET_NOTES = {
+    instagram_buc: () => _("Instagram allows %(calls)s calls in 24 hours for each impression of the account's content (its Business Use Case limit); the poller reads recently active media first and every other media in turn.",
+      { calls: I18n.number(4800) }),
+  };
+  const NETWORK_BUDGET_NOTES = { instagram: "instagram_buc" };
   const DEBOUNCE_MS = 400;
   const SAFETY_REFRESH_MS = 30000;
 
@@ -191,8 +203,10 @@
       bits.push(_("rate limit left %(num)s", { num: I18n.number(p.rate_limit_remaining) }));
     }
     if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
-    const budgets = rateLimitList(p.rate_limits || {});
+    const budgets = rateLimitList(p.rate_limits || {}, a.network);
     if (budgets) td.append(budgets);
+    const note = BUDGET_NOTES[p.budget_note || NETWORK_BUDGET_NOTES[a.network]];
+    if (note) td.append(el("p", "budget-note muted", note()));
     if (p.last_error) {
       const error = el("div", "poll-error", p.last_error);  // the network's own words: not translated
       error.dir = "auto";
@@ -211,7 +225,11 @@
     return time;
   }
 
-  function rateLimitList(budgets) {
+  function endpointName(name, network) {
+    return (NETWORK_ENDPOINT_NAMES[network] || {})[name] || ENDPOINT_NAMES[name] || name;
+  }
+
+  function rateLimitList(budgets, network) {
     const names = Object.keys(budgets).sort();
     if (!names.length) return null;
     const list = el("ul", "rate-limits");
@@ -221,7 +239,7 @@
       const item = el("li", "rate-limit" + (b.remaining === 0 ? " exhausted" : ""));
       item.dataset.endpoint = name;
       const values = {
-        endpoint: el("bdi", "endpoint", ENDPOINT_NAMES[name] || name),
+        endpoint: el("bdi", "endpoint", endpointName(name, network)),
         remaining: I18n.number(b.remaining), limit: I18n.number(b.limit),
       };
       let sentence = _("%(endpoint)s: %(remaining)s of %(limit)s left");

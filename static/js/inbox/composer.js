@@ -3,7 +3,8 @@
 // Ctrl/Cmd+Enter to send, and the duplicate guard: a reply carries the last message the agent saw, and a
 // 409 shows what arrived meanwhile. In a private conversation it shows the messaging window (reply_window):
 // the time left, the human-agent tag beyond it, or closed (send disabled, with the reason); refusals
-// (422 codes) are said in sentences of our own.
+// (422 codes, Instagram's hidden, deleted or live comments among them) are said in sentences of our own.
+// On Instagram, whose comments thread one level deep, a reply to a reply says it goes under the top-level comment.
 import { announce } from "./announce.js";
 import { ApiError, post } from "./api.js";
 import * as canned from "./canned.js";
@@ -25,8 +26,9 @@ const cannedSelect = document.getElementById("canned-select");
 const targetLabel = document.getElementById("reply-target");
 const conflictBox = document.getElementById("conflict");
 const windowBox = document.getElementById("composer-window");
+const noteBox = document.getElementById("composer-note");
 const WINDOW_TICK_MS = 1000;
-const FALLBACK_LIMITS = { twitter: 280, facebook: 8000 };
+const FALLBACK_LIMITS = { twitter: 280, facebook: 8000, instagram: 2200 };
 const PLACEHOLDERS = {
   reply: _("Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends."),
   note: _("Private note for the team. @name mentions a teammate, Ctrl+Enter saves."),
@@ -127,6 +129,7 @@ export function detailLoaded(loaded) {
   if (loaded.id !== conversationId) return;
   showWindow();
   showCount();
+  showTarget();
 }
 
 export function loadCounter() {
@@ -161,10 +164,25 @@ function replyTarget() {
   return messages.find((m) => m.id === state.replyToId) || latestInbound();
 }
 
+/** A public Instagram comment that answers another comment (not the media): replies to it go one level up. */
+function isReplyToComment(message) {
+  return Boolean(message && message.in_reply_to && message.post_external_id && message.in_reply_to !== message.post_external_id);
+}
+
+/** The line under the text: how this network threads the reply (Instagram: one level of replies). */
+function showNote(target) {
+  const conv = detail();
+  const oneLevel = mode === "reply" && conv?.network === "instagram" && conv.channel !== "private" && isReplyToComment(target);
+  noteBox.hidden = !oneLevel;
+  noteBox.textContent = oneLevel
+    ? _("Instagram keeps one level of replies: this reply goes under the top-level comment this one answers.") : "";
+}
+
 function showTarget() {
   const target = mode === "reply" ? replyTarget() : null;
   targetLabel.replaceChildren(...(target
     ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: el("bdi", {}, contactLabel(target.author)), text: bdi(truncate(target.text, 60)) }) : []));
+  showNote(target);
   thread.showReplyTarget();
 }
 
