@@ -37,6 +37,14 @@ DEMO_INSTAGRAM = {
     "graph_version": DEMO_FACEBOOK["graph_version"],
 }
 
+# What the demo Instagram account has published before the sandbox starts: (hours ago, kind, caption).
+DEMO_INSTAGRAM_MEDIA = [
+    (240, "image", "Meet the Carebox Demo team 👋 Questions about an order? Ask in the comments."),
+    (120, "carousel", "Our new packaging, in three pictures. 100% recycled ♻️ Swipe →"),
+    (48, "reel", "How same-day delivery works, in 30 seconds 🚚"),
+    (6, "image", "Weekend sale: 20% off everything in the app until Sunday night. Tell us what you'll get!"),
+]
+
 # What the demo page has published before the sandbox starts, oldest first.
 DEMO_PAGE_POSTS = [
     "Welcome to the Carebox Demo Page! Questions about your order? Ask in the comments and our team will answer.",
@@ -45,8 +53,9 @@ DEMO_PAGE_POSTS = [
 
 
 def numbered_brand(network, number):
-    """Credentials of sandbox brand `number` (1, 2, …) on "twitter" or "facebook", shaped like DEMO_X /
-    DEMO_FACEBOOK, for tests and benches that connect many brands (network.add_brands registers them).
+    """Credentials of sandbox brand `number` (1, 2, …) on "twitter", "facebook" or "instagram", shaped like
+    DEMO_X / DEMO_FACEBOOK / DEMO_INSTAGRAM, for tests and benches that connect many brands (network.add_brands
+    registers them; an Instagram brand is linked to Facebook brand `number`'s page and uses its token and app).
 
     Each page has its own app, as pages connected by different agencies would: the sandbox's app-wide
     Graph budget is then per brand too."""
@@ -64,5 +73,11 @@ def numbered_brand(network, number):
             "page_id": str(120000000000000 + number), "name": f"Brand {number} Page",
             "page_access_token": f"sandbox-fb-page-token-{number}", "app_id": str(2000000000000000 + number),
             "app_secret": f"sandbox-fb-app-secret-{number}", "graph_version": "v21.0",
+        }
+    if network == "instagram":
+        page = numbered_brand("facebook", number)
+        return {
+            "ig_user_id": str(17841500000000000 + number), "username": f"brand.{number}", "name": f"Brand {number}",
+            **{key: page[key] for key in ("page_id", "page_access_token", "app_id", "app_secret", "graph_version")},
         }
     raise ValueError(f"no numbered sandbox brands on {network!r}")

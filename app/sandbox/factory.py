@@ -3,7 +3,13 @@ from types import SimpleNamespace
 
 from flask import Flask
 
-from app.sandbox import control, graph_api, twitter_api, x_dms  # noqa: F401 (x_dms adds routes to twitter_api.bp)
+from app.sandbox import (  # noqa: F401 (x_dms, instagram_control add routes to their blueprints)
+    control,
+    graph_api,
+    instagram_control,
+    twitter_api,
+    x_dms,
+)
 from app.sandbox.hooks import finish_api_request
 from app.sandbox.network import SandboxNetwork
 from app.sandbox.traffic import TrafficGenerator

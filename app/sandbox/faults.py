@@ -5,7 +5,7 @@ every k-th matching request: indefinitely, `count` times, or for `duration` seco
 
 Kinds (each network words them its own way; see twitter_api / graph_api):
 - "429": the rate limit. X: 429 with x-rate-limit-* headers (the window spent). Graph: an error with
-  `code` 4, 17, 32 (default), 613 or 80001 and the usage headers, `retry_after` seconds to regain access.
+  `code` 4, 17, 32 (default; Instagram: 80002), 613, 80001 or 80002 and the usage headers, `retry_after` seconds to regain access.
 - "500" / "503": the network's own server errors (X problem JSON; Graph codes 1 and 2).
 - "html": an HTML error page from a proxy or load balancer in front of the API (`status` 502 by default;
   503, 504 or even 200), which neither tweepy nor facebook-sdk can parse.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 FAULT_KINDS = ("429", "500", "503", "html", "timeout", "malformed", "bad_token", "reset_connection",
                "duplicate_page")
-GRAPH_RATE_LIMIT_CODES = (4, 17, 32, 613, 80001)
+GRAPH_RATE_LIMIT_CODES = (4, 17, 32, 613, 80001, 80002)
 HTML_STATUSES = (200, 500, 502, 503, 504)
 
 
@@ -28,7 +28,7 @@ HTML_STATUSES = (200, 500, 502, 503, 504)
 class Fault:
     kind: str
     count: int | None = 1  # failures before the fault is used up (None: no limit, for periodic faults)
-    network: str | None = None  # "twitter", "facebook" or None for both
+    network: str | None = None  # "twitter", "facebook", "instagram" or None for all
     path_contains: str | None = None
     delay: float | None = None  # seconds to sleep before failing (a "timeout" sleeps this long)
     skip: int = 0  # let this many matching requests through first (to fail mid-pagination)

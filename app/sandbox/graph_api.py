@@ -14,91 +14,36 @@ import hmac
 import json
 import math
 import re
-import secrets
 import time
-from datetime import datetime, timezone
-from urllib.parse import urlencode
 
 from flask import Blueprint, g, jsonify, request
 
-from app.sandbox import messenger
+from app.sandbox import instagram_api, messenger
 from app.sandbox.entities import Comment, PagePost
-from app.sandbox.graph_objects import FieldError, comment_json, page_json, parse_fields, post_json, select
+from app.sandbox.graph_common import (  # noqa: F401 (re-exported: the Graph error makers live there)
+    RATE_LIMIT_ERRORS,
+    GraphError,
+    _fields,
+    _int_arg,
+    _time_arg,
+    app_limit_reached,
+    cursor_page,
+    expired_session,
+    invalid_token,
+    missing_object,
+    page_limit_reached,
+    temporarily_unavailable,
+    unknown_error,
+)
+from app.sandbox.graph_objects import FieldError, comment_json, page_json, post_json, select
 from app.sandbox.hooks import current_network, start_api_request
 from app.sandbox.network import Refused
-from app.sandbox.paging import decode_cursor, encode_cursor
+from app.sandbox.paging import encode_cursor
 
 bp = Blueprint("graph_api", __name__)
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 FEED_EDGES = ("feed", "posts", "published_posts")
-MAX_LIMIT = 100
-
-
-class GraphError(Exception):
-    def __init__(self, message, code, *, status=400, error_type="OAuthException", subcode=None, transient=None):
-        super().__init__(message)
-        self.message, self.code, self.status = message, code, status
-        self.error_type, self.subcode, self.transient = error_type, subcode, transient
-
-    def response(self):
-        error = {"message": self.message, "type": self.error_type, "code": self.code}
-        if self.subcode is not None:
-            error["error_subcode"] = self.subcode
-        if self.transient is not None:
-            error["is_transient"] = self.transient
-        error["fbtrace_id"] = "A" + secrets.token_urlsafe(15)
-        response = jsonify({"error": error})
-        response.status_code = self.status
-        return response
-
-
-def invalid_token():
-    return GraphError("Invalid OAuth access token - Cannot parse access token", 190)
-
-
-def expired_session():
-    return GraphError(
-        "Error validating access token: The session has been invalidated because the user changed their "
-        "password or Facebook has changed the session for security reasons.", 190, subcode=460,
-    )
-
-
-def missing_object(object_id, method="get"):
-    return GraphError(
-        f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
-        "missing permissions, or does not support this operation. Please read the Graph API documentation at "
-        "https://developers.facebook.com/docs/graph-api", 100, error_type="GraphMethodException", subcode=33,
-    )
-
-
-def page_limit_reached():
-    return GraphError("(#32) Page request limit reached", 32, status=400)
-
-
-def app_limit_reached():
-    return GraphError("(#4) Application request limit reached", 4, status=403, transient=True)
-
-
-# The rate-limit errors Graph answers with, by code (the messages real Graph sends).
-RATE_LIMIT_ERRORS = {
-    4: app_limit_reached,
-    17: lambda: GraphError("(#17) User request limit reached", 17, status=403, transient=True, subcode=2446079),
-    32: page_limit_reached,
-    613: lambda: GraphError("(#613) Calls to this api have exceeded the rate limit.", 613, status=400),
-    80001: lambda: GraphError(
-        "(#80001) There have been too many calls to this Page account. Wait a bit and try again. For more info, "
-        "please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.", 80001,
-        status=400, subcode=2446079),
-}
-
-
-def temporarily_unavailable():
-    return GraphError("(#2) Service temporarily unavailable", 2, status=503, transient=True)
-
-
-def unknown_error():
-    return GraphError("An unknown error has occurred.", 1, status=500, transient=True)
 
 
 @bp.errorhandler(GraphError)
@@ -122,8 +67,14 @@ def _rate_limited(fault):
     """A '429' fault. Plain: the page's whole budget is spent (every call fails until its window ends).
     Periodic or with retry_after: this call alone is refused, its headers saying when access comes back."""
     page = current_network().page_by_token(request.values.get("access_token"))
-    error = RATE_LIMIT_ERRORS[fault.code or 32]()
+    account = g.get("ig_target")
+    error = RATE_LIMIT_ERRORS[fault.code or (80002 if account else 32)]()
     if page is None:
+        return error.response()
+    if account is not None:
+        instagram_api.record_usage(account, exhaust=not (fault.every or fault.retry_after is not None))
+        if fault.every or fault.retry_after is not None:
+            g.regain_seconds = fault.retry_after if fault.retry_after is not None else 60
         return error.response()
     if fault.every or fault.retry_after is not None:
         _record_usage(page)
@@ -148,7 +99,12 @@ def authenticate_and_limit():
     network = current_network()
     page = network.page_by_token(request.values.get("access_token"))
     edge = (request.view_args or {}).get("edge") or "node"
-    early = start_api_request("facebook", f"{request.method} /{edge}", page.id if page else None, FAULT_RESPONDERS)
+    account = instagram_api.ig_target(network, page, (request.view_args or {}).get("object_id"), edge)
+    g.ig_target = account
+    if account is not None:  # Instagram calls: their own fault filter ("instagram"), stats and budget
+        early = start_api_request("instagram", f"{request.method} /{edge}", account.id, FAULT_RESPONDERS)
+    else:
+        early = start_api_request("facebook", f"{request.method} /{edge}", page.id if page else None, FAULT_RESPONDERS)
     if early is not None:
         return early
     if page is None:
@@ -160,6 +116,8 @@ def authenticate_and_limit():
             raise GraphError("Invalid appsecret_proof provided in the API argument", 100,
                              error_type="GraphMethodException")
     g.page = page
+    if account is not None:
+        return instagram_api.spend_budget(account)
     app_budget, page_budget = _record_usage(page)
     if not app_budget.allowed:
         raise app_limit_reached()
@@ -201,7 +159,9 @@ def _business_usage_header(page_id, budget, regain_seconds):
 @bp.after_request
 def usage_headers(response):
     usage = g.pop("usage", None)
-    if usage is not None:
+    if instagram_api.usage_headers(response, _percent, _usage_header):
+        pass
+    elif usage is not None:
         page_id, app_budget, page_budget = usage
         response.headers["X-App-Usage"] = _usage_header(app_budget)
         response.headers["X-Page-Usage"] = _usage_header(page_budget)
@@ -233,87 +193,25 @@ def _node_json(obj):
     return page_json(obj)
 
 
-def _fields():
-    return parse_fields(request.args.get("fields", ""))
-
-
-def _int_arg(name, default):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.lstrip("-").isdigit():
-        raise GraphError(f"(#100) The parameter {name} must be an integer", 100)
-    return int(raw)
-
-
-def _time_arg(name):
-    """`since` / `until`: unix seconds or an ISO 8601 time."""
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        if raw.lstrip("-").replace(".", "", 1).isdigit():
-            return datetime.fromtimestamp(float(raw), timezone.utc)
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError):
-        raise GraphError(f"(#100) The parameter {name} is not a valid time: {raw}", 100) from None
-
-
-def _order_key(object_id):
-    return int(str(object_id).rsplit("_", 1)[-1])
-
-
-def cursor_page(items, *, descending, default_limit=25):
-    """One page of `items` (already in display order) with Graph's cursor paging block."""
-    limit = min(max(_int_arg("limit", default_limit), 1), MAX_LIMIT)
-    after, before = request.args.get("after"), request.args.get("before")
-    start, end = 0, limit
-    if after or before:
-        cursor_id = decode_cursor(after or before)
-        if cursor_id is None or not cursor_id.rsplit("_", 1)[-1].isdigit():
-            raise GraphError("(#100) The after or before cursor is not valid", 100)
-        key = _order_key(cursor_id)
-        # Items placed before the cursor item in display order, and the cursor item itself.
-        earlier = sum(1 for i in items if (_order_key(i.id) > key if descending else _order_key(i.id) < key))
-        through = sum(1 for i in items if (_order_key(i.id) >= key if descending else _order_key(i.id) <= key))
-        if after:
-            repeat = current_network().faults.take("facebook", request.path, ("duplicate_page",))
-            # A duplicate_page fault repeats the cursor item and the `overlap - 1` before it.
-            start = max(earlier - repeat.overlap + 1, 0) if repeat else through
-            end = start + limit
-        else:
-            start, end = max(earlier - limit, 0), earlier
-    page = items[start:end]
-    body = {"data": page}
-    if page:
-        paging = {"cursors": {"before": encode_cursor(page[0].id), "after": encode_cursor(page[-1].id)}}
-        if end < len(items):
-            paging["next"] = _page_url(after=encode_cursor(page[-1].id))
-        if start > 0:
-            paging["previous"] = _page_url(before=encode_cursor(page[0].id))
-        body["paging"] = paging
-    return body
-
-
-def _page_url(**cursor):
-    args = {k: v for k, v in request.args.items() if k not in ("after", "before")}
-    args.update(cursor)
-    return f"{request.base_url}?{urlencode(args)}"
-
-
 # ---------------------------------------------------------------- endpoints
 
-@bp.route("/<version>/<object_id>", methods=["GET", "POST"])
+@bp.route("/<version>/<object_id>", methods=["GET", "POST", "DELETE"])
 def node(version, object_id):
+    if g.get("ig_target") is not None and object_id not in ("me", g.page.id):
+        return instagram_api.node(object_id)
     obj = _node(object_id)
-    if request.method == "POST":
-        raise missing_object(object_id, "post")
-    return jsonify(select(obj, _node_json(obj), _fields()))
+    if request.method != "GET":
+        raise missing_object(object_id, request.method.lower())
+    full, wanted = _node_json(obj), _fields()
+    if obj is g.page:
+        full, wanted = instagram_api.page_with_instagram(obj, full, wanted)
+    return jsonify(select(obj, full, wanted))
 
 
 @bp.route("/<version>/<object_id>/<edge>", methods=["GET", "POST"])
 def node_edge(version, object_id, edge):
+    if g.get("ig_target") is not None and current_network().instagram.knows(object_id):
+        return instagram_api.edge(object_id, edge)
     conversation = current_network().messenger.conversations.get(object_id)
     if conversation is not None and conversation.page_id == getattr(g.page, "id", None) and edge == "messages":
         return conversation_messages(conversation) if request.method == "GET" else _unsupported_post(object_id)

@@ -65,6 +65,7 @@ class Conversation:
     updated_time: datetime
     messages: list = field(default_factory=list)  # oldest first
     last_customer_time: datetime | None = None
+    platform: str = "messenger"  # or "instagram": customer {"id": IGSID, "username"}, the brand its IG account
 
 
 def _now():
@@ -114,9 +115,10 @@ class MessengerBook:
         self.conversations[conversation.id] = conversation
         return conversation
 
-    def page_conversations(self, page_id):
+    def page_conversations(self, page_id, platform="messenger"):
         with self.network.lock:
-            found = [c for c in self.conversations.values() if c.page_id == page_id and c.messages]
+            found = [c for c in self.conversations.values()
+                     if c.page_id == page_id and c.messages and c.platform == platform]
         return sorted(found, key=lambda c: (c.updated_time, c.id), reverse=True)
 
     def customer_message(self, page_id, text, sender, created_at=None):
@@ -157,6 +159,27 @@ class MessengerBook:
         page = self.network.pages[conversation.page_id]
         self.network.push.messaging_event(page, messaging_payload(page, message))
         return message
+
+    def is_instagram_send(self, page, values):
+        """Whether a Send API call goes to an Instagram recipient (an IGSID the page's IG account talks to,
+        or an Instagram comment for a Private Reply)."""
+        try:
+            recipient = _json_param(values, "recipient")
+        except MessengerError:
+            return False
+        if "comment_id" in recipient:
+            return str(recipient["comment_id"]) in self.network.instagram.comments
+        return any(c.platform == "instagram" and c.page_id == page.id and c.customer["id"] == str(recipient.get("id"))
+                   for c in self.conversations.values())
+
+    def instagram_message(self, message_id):
+        """An Instagram DM by id, with its conversation, or None."""
+        for conversation in self.conversations.values():
+            if conversation.platform == "instagram":
+                for message in conversation.messages:
+                    if message.id == message_id:
+                        return conversation, message
+        return None
 
     # ---------------------------------------------------------------- Send API
 

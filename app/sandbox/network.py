@@ -23,6 +23,7 @@ from app.sandbox.entities import (
 )
 from app.sandbox.faults import Fault, FaultBook
 from app.sandbox.ids import SnowflakeIds
+from app.sandbox.instagram import InstagramBook
 from app.sandbox.messenger import MessengerBook
 from app.sandbox.push import FacebookPushSender
 from app.sandbox.ratelimit import FixedWindowLimiter
@@ -69,7 +70,7 @@ class SandboxNetwork:
         self.push = FacebookPushSender(self)  # Facebook webhooks to subscribed callbacks
         self.random = random.Random(self.base_settings.get("traffic_seed"))
         self.generation = 0  # bumped by reset(): requests started before it stop writing
-        self.messenger = None
+        self.messenger = self.instagram = None
         self.reset()
 
     # ----------------------------------------------------------------- state
@@ -85,7 +86,8 @@ class SandboxNetwork:
             self.pages, self.posts, self.comments = {}, {}, {}
             self.dm_events, self.dm_conversations = {}, {}  # id -> DMEvent; conversation id -> participant ids
             self.api_replies = []
-            self.messenger = MessengerBook(self)  # Messenger conversations, Send API rules
+            self.messenger = MessengerBook(self)  # Messenger and Instagram conversations, Send API rules
+            self.instagram = InstagramBook(self)  # Instagram accounts, media, comments, mentions
             self.limiter.clear()
             self.faults.clear()
             self.stats.clear()
@@ -93,6 +95,8 @@ class SandboxNetwork:
                 self.add_x_account(credentials)
             for page in self.settings["facebook_pages"]:
                 self.add_page(page)
+            for account in self.settings["instagram_accounts"]:
+                self.add_instagram_account(account)
             self.push.reset(self.settings["facebook_push_subscriptions"])
 
     def add_x_account(self, credentials):
@@ -123,8 +127,15 @@ class SandboxNetwork:
                 self.publish_post(page.id, message, created_time=now_utc() - timedelta(hours=age))
             return page
 
+    def add_instagram_account(self, config, seed_media=True):
+        """An Instagram professional account linked to page `config["page_id"]` (registered first if new)."""
+        with self.lock:
+            if str(config["page_id"]) not in self.pages:
+                self.add_page({**config, "name": f"{config['name']} Page"})
+            return self.instagram.add_account(config, seed_media=seed_media)
+
     def add_brands(self, network, count, first=1):
-        """Register numbered brands `first`..`first + count - 1` on "twitter" or "facebook"
+        """Register numbered brands `first`..`first + count - 1` on "twitter", "facebook" or "instagram"
         (demo_accounts.numbered_brand); returns their credentials. Registered ones are kept as they are."""
         brands = [numbered_brand(network, number) for number in range(first, first + count)]
         with self.lock:
@@ -133,6 +144,8 @@ class SandboxNetwork:
                     self.add_x_account(brand)
                 elif network == "facebook" and brand["page_id"] not in self.pages:
                     self.add_page(brand)
+                elif network == "instagram" and brand["ig_user_id"] not in self.instagram.accounts:
+                    self.add_instagram_account(brand)
         return brands
 
     # ------------------------------------------------------------ credentials

@@ -11,6 +11,10 @@ signed with X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256 of the raw body wit
 app secret. Like Facebook, the body escapes non-ASCII characters and slashes, so a receiver
 must verify the bytes it received, not a re-encoding of the parsed JSON.
 
+Instagram (app/sandbox/instagram.py, messenger.py) goes to the subscription of the page the IG account is
+linked to, as {"object": "instagram", "entry": [{"id": <ig-user-id>, "time", "changes" | "messaging"}]},
+signed the same way and sent in order (one thread, like Messenger's).
+
 Everything is sent from a small thread pool: the API call that added the comment never
 waits. Each request has a timeout; failed deliveries (no answer, not 2xx) are retried a few
 times with exponential backoff and jitter, then recorded as failed (Facebook would retry for
@@ -146,6 +150,30 @@ class FacebookPushSender:
         (event,) = payload["entry"][0]["messaging"]
         self._submit(self._deliver, subscription, encode_body(payload), page.app_secret,
                      {"mid": event["message"]["mid"]}, run, ordered=True)
+
+    def instagram_change(self, account, field, value):
+        """An `instagram` webhook change (comments, live_comments, mentions) for IG account `account`, sent to its
+        page's subscription, signed with the page's app secret, in order behind the account's earlier ones."""
+        payload = {"object": "instagram", "entry": [{"id": account.id, "time": int(time.time()),
+                                                     "changes": [{"field": field, "value": value}]}]}
+        self._instagram(account, payload, {"field": field, **{k: value[k] for k in ("id", "comment_id", "media_id")
+                                                              if k in value}})
+
+    def instagram_messaging(self, account, event):
+        """An Instagram DM or echo (`messaging`, is_echo on echoes: Instagram has no message_echoes field)."""
+        payload = {"object": "instagram", "entry": [{"id": account.id, "time": int(time.time() * 1000),
+                                                     "messaging": [event]}]}
+        self._instagram(account, payload, {"field": "messaging", "mid": event["message"]["mid"]})
+
+    def _instagram(self, account, payload, ref):
+        page = self.network.pages.get(account.page_id)
+        with self._lock:
+            subscription = self._subscriptions.get(account.page_id)
+            run = self._run
+        if page is None or subscription is None or subscription.state != "active":
+            return
+        self._submit(self._deliver, subscription, encode_body(payload), page.app_secret,
+                     {"ig_user_id": account.id, **ref}, run, ordered=True)
 
     # ------------------------------------------------------------------ sending
 

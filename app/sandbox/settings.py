@@ -6,7 +6,7 @@ per 10 s) by passing overrides to `create_sandbox_app(settings)` or to
 """
 import copy
 
-from app.sandbox.demo_accounts import DEMO_FACEBOOK, DEMO_PAGE_POSTS, DEMO_X
+from app.sandbox.demo_accounts import DEMO_FACEBOOK, DEMO_INSTAGRAM, DEMO_PAGE_POSTS, DEMO_X
 
 DEFAULT_SETTINGS = {
     # X API v2: calls per fixed window, per endpoint and credential ("user" = OAuth 1.0a
@@ -38,9 +38,19 @@ DEFAULT_SETTINGS = {
     "traffic_private_share": 0.25,
     "traffic_moved_share": 0.5,
     "traffic_brand_native_share": 0.05,
-    # Seed accounts: dicts shaped like DEMO_X / DEMO_FACEBOOK.
+    # Instagram (app/sandbox/instagram*.py): the Business Use Case budget is 4800 calls x the account's
+    # impressions per window (24 h); the shares of generated events that happen on Instagram, of those that
+    # mention the brand elsewhere (a caption or a comment on someone else's media), and of those that are the
+    # brand answering natively from the Instagram app.
+    "instagram_impressions": 100,
+    "instagram_rate_limit_window": 86400,
+    "traffic_instagram_share": 0.3,
+    "traffic_instagram_mention_share": 0.15,
+    "traffic_instagram_native_share": 0.1,
+    # Seed accounts: dicts shaped like DEMO_X / DEMO_FACEBOOK / DEMO_INSTAGRAM (linked to a page).
     "x_accounts": [DEMO_X],
     "facebook_pages": [DEMO_FACEBOOK],
+    "instagram_accounts": [DEMO_INSTAGRAM],
     "page_posts": DEMO_PAGE_POSTS,  # published on every seeded page
     "default_fault_delay": 3.0,  # seconds a "timeout" fault sleeps when no delay is given
     # Facebook webhooks (app/sandbox/push.py): [{"page_id", "callback_url", "verify_token"}] subscribed at
