@@ -568,7 +568,7 @@ def test_timeline_page_escapes_and_threads(sandbox):
 def test_traffic_burst_is_varied_and_threaded(sandbox):
     created = control(sandbox, "POST", "/traffic", json={"burst": 150}).json()["generated_now"]
     networks = {c["network"] for c in created}
-    assert networks == {"twitter", "facebook"}
+    assert networks == {"twitter", "facebook", "instagram"}
     texts = " ".join(c["text"] for c in created)
     assert any("\u0600" <= ch <= "\u06ff" for ch in texts)  # Arabic
     assert "ў" in texts or "і" in texts  # Belarusian

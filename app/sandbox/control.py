@@ -20,6 +20,7 @@ POST   /_sandbox/messenger/page-messages  {"page_id", "recipient_id", "text"}: t
                                           (echoed with the Page inbox app id)
 POST   /_sandbox/messenger/human-agent    {"page_id", "enabled"}: grant or revoke the Human Agent permission
 POST   /_sandbox/reset            back to the seeded state ({"settings": {...}} overrides)
+/_sandbox/instagram/…           Instagram media, comments, mentions, DMs, moderation: see instagram_control.py
 GET    /_sandbox/timeline         every brand's threads as JSON; GET /_sandbox/ as HTML
 """
 from datetime import datetime, timezone
@@ -88,10 +89,10 @@ def _page_id(body):
     return page_id
 
 
-def _network_name(body):
+def _network_name(body, allowed=("twitter", "facebook")):
     name = body.get("network")
-    if name not in ("twitter", "facebook"):
-        raise ControlError('network must be "twitter" or "facebook"')
+    if name not in allowed:
+        raise ControlError("network must be " + " or ".join(f'"{n}"' for n in allowed))
     return name
 
 
@@ -152,7 +153,8 @@ def add_brands():
         raise ControlError("count and first must be integers") from None
     if not 1 <= count <= 10000 or first < 1:
         raise ControlError("count must be 1..10000 and first at least 1")
-    return jsonify({"brands": current_network().add_brands(_network_name(body), count, first)}), 201
+    network_name = _network_name(body, ("twitter", "facebook", "instagram"))
+    return jsonify({"brands": current_network().add_brands(network_name, count, first)}), 201
 
 
 @bp.post("/page-posts")
@@ -199,8 +201,8 @@ def list_replies():
 def add_fault():
     body = _body()
     network_name = body.get("network")
-    if network_name not in (None, "twitter", "facebook"):
-        raise ControlError('network must be "twitter", "facebook" or absent (both)')
+    if network_name not in (None, "twitter", "facebook", "instagram"):
+        raise ControlError('network must be "twitter", "facebook", "instagram" or absent (all)')
     options = {name: body[name] for name in ("every", "duration", "code", "status", "overlap", "retry_after")
                if body.get(name) is not None}
     try:
@@ -256,7 +258,8 @@ def stats():
     with network.lock:
         snapshot["objects"] = {
             "tweets": len(network.tweets), "page_posts": len(network.posts), "comments": len(network.comments),
-            "api_replies": len(network.api_replies),
+            "api_replies": len(network.api_replies), "instagram_media": len(network.instagram.media),
+            "instagram_comments": len(network.instagram.comments),
         }
     return jsonify(snapshot)
 

@@ -282,7 +282,9 @@ def create_comment(obj):
 def _conversations_api_call(page):
     """The Conversations API allows 2 calls per second per Page."""
     network = current_network()
-    budget = network.limiter.hit(("conversations", page.id), network.settings["messenger_conversations_per_second"], 1)
+    account = g.get("ig_target")  # Instagram: 2 calls/s per IG account
+    key = ("conversations", account.id if account is not None else page.id)
+    budget = network.limiter.hit(key, network.settings["messenger_conversations_per_second"], 1)
     if not budget.allowed:
         raise RATE_LIMIT_ERRORS[613]()
 
@@ -301,10 +303,12 @@ def conversations(page):
     if platform not in ("messenger", "instagram"):
         raise GraphError("(#100) Param platform must be one of {instagram, messenger}", 100)
     # No time-based pagination on this edge: `since` and `until` are ignored, as Graph does.
-    found = [] if platform == "instagram" else current_network().messenger.page_conversations(page.id)
+    book = current_network().messenger
+    found = book.page_conversations(page.id, platform)
     body = cursor_page([_Keyed(c) for c in found], descending=True)
     wanted = _fields()
-    body["data"] = [messenger.conversation_json(k.conversation, page, wanted, _nested_messages) for k in body["data"]]
+    body["data"] = [messenger.conversation_json(k.conversation, page, wanted, _nested_messages,
+                                                book._brand(k.conversation)) for k in body["data"]]
     return jsonify(body)
 
 
@@ -320,6 +324,6 @@ def _nested_messages(items):
 def conversation_messages(conversation):
     _conversations_api_call(g.page)
     wanted = _fields()
-    body = cursor_page(list(reversed(conversation.messages)), descending=True)
+    body = cursor_page(messenger.readable_messages(conversation), descending=True)
     body["data"] = [messenger.select_message(m, wanted) for m in body["data"]]
     return jsonify(body)

@@ -308,6 +308,11 @@ class InstagramBook:
                 raise Refusal("comments_disabled", media.id)
             return media
 
+    def log_dm(self, recipient_id, message, comment_id=None):
+        """A DM the brand sent through the Send API: a Private Reply when `comment_id`."""
+        self.sent.append({"kind": "private_reply" if comment_id else "dm", "id": message.id, "text": message.text,
+                          "recipient_id": recipient_id, "in_reply_to": comment_id})
+
     def _log(self, account, kind, comment, in_reply_to):
         self.sent.append({"kind": kind, "id": comment.id, "media_id": comment.media_id, "parent_id": comment.parent_id,
                           "text": comment.text, "in_reply_to": in_reply_to})

@@ -16,6 +16,7 @@ import time
 
 from flask import g, jsonify, request
 
+from app.sandbox import messenger
 from app.sandbox.graph_common import RATE_LIMIT_ERRORS, GraphError, _fields, cursor_page, missing_object
 from app.sandbox.hooks import current_network
 from app.sandbox.instagram import Refusal
@@ -68,7 +69,7 @@ def record_usage(account, exhaust=False):
     page = network.pages[account.page_id]
     app_budget = network.limiter.hit(("graph-app", page.app_id), settings["graph_rate_limits"]["app"],
                                      settings["graph_rate_limit_window"])
-    limit = 4800 * max(int(settings["instagram_impressions"]), 1)
+    limit = int(settings["instagram_calls_per_impression"]) * max(int(settings["instagram_impressions"]), 1)
     spend = network.limiter.exhaust if exhaust else network.limiter.hit
     budget = spend(("instagram-buc", account.id), limit, settings["instagram_rate_limit_window"])
     g.ig_usage = (account.id, app_budget, budget)
@@ -236,6 +237,9 @@ def _mentioned(account, name, object_id, nested):
 def node(object_id):
     """GET, POST (moderation) or DELETE an Instagram node."""
     book = _book()
+    found = current_network().messenger.instagram_message(object_id)
+    if found is not None:
+        return _dm(*found)
     try:
         if object_id in book.accounts:
             account = _own_account(object_id)
@@ -250,18 +254,31 @@ def node(object_id):
             if request.method != "GET":
                 raise missing_object(object_id, request.method.lower())
             return jsonify(_media(media, _fields()))
-        comment = _own_comment(object_id)
-        if request.method == "DELETE":
-            book.delete_comment(comment.id)
-            return jsonify({"success": True})
-        if request.method == "POST":
-            if "hide" not in request.values:
-                raise GraphError("(#100) The parameter hide is required", 100)
-            book.set_hidden(comment.id, request.values["hide"].lower() == "true")
-            return jsonify({"success": True})
-        return jsonify(_comment(comment, _fields()))
+        return _comment_node(_own_comment(object_id))
     except Refusal as refusal:
         raise refusal_error(refusal) from None
+
+
+def _comment_node(comment):
+    """GET a comment; POST hide=true|false hides or unhides it; DELETE deletes it (Meta's moderation calls)."""
+    if request.method == "DELETE":
+        _book().delete_comment(comment.id)
+        return jsonify({"success": True})
+    if request.method == "POST":
+        if "hide" not in request.values:
+            raise GraphError("(#100) The parameter hide is required", 100)
+        _book().set_hidden(comment.id, request.values["hide"].lower() == "true")
+        return jsonify({"success": True})
+    return jsonify(_comment(comment, _fields()))
+
+
+def _dm(conversation, message):
+    """GET /{message-id} of an Instagram DM: older than the conversation's 20 newest, it reads as deleted."""
+    if conversation.page_id != g.page.id or request.method != "GET":
+        raise missing_object(message.id, request.method.lower())
+    if message not in messenger.readable_messages(conversation):
+        raise GraphError("(#100) This message has been deleted.", 100, error_type="OAuthException")
+    return jsonify(messenger.select_message(message, _fields()))
 
 
 def edge(object_id, edge_name):

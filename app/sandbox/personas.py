@@ -2,6 +2,7 @@
 import zlib
 from dataclasses import dataclass
 
+from app.sandbox.instagram import instagram_user
 from app.sandbox.phrases import CUSTOMERS, LANGUAGE_WEIGHTS
 
 
@@ -26,6 +27,11 @@ class Persona:
         """X's receives_your_dm in generated traffic (traffic.py): a few customers do not accept the brands'
         direct messages."""
         return self._hash % 7 != 0
+
+    @property
+    def instagram_user(self):
+        """{"id": IGSID, "username"}: the same IGSID in the person's comments and DMs."""
+        return instagram_user(self.handle)
 
     @property
     def facebook_user(self):

@@ -38,11 +38,12 @@ DEFAULT_SETTINGS = {
     "traffic_private_share": 0.25,
     "traffic_moved_share": 0.5,
     "traffic_brand_native_share": 0.05,
-    # Instagram (app/sandbox/instagram*.py): the Business Use Case budget is 4800 calls x the account's
-    # impressions per window (24 h); the shares of generated events that happen on Instagram, of those that
+    # Instagram (app/sandbox/instagram*.py): the Business Use Case budget is 4800 calls (tests shrink the
+    # factor) x the account's impressions per window (24 h); the shares of generated events that happen on Instagram, of those that
     # mention the brand elsewhere (a caption or a comment on someone else's media), and of those that are the
     # brand answering natively from the Instagram app.
     "instagram_impressions": 100,
+    "instagram_calls_per_impression": 4800,
     "instagram_rate_limit_window": 86400,
     "traffic_instagram_share": 0.3,
     "traffic_instagram_mention_share": 0.15,

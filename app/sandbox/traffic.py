@@ -12,6 +12,9 @@ lets the brand answer; Facebook: Messenger, including the answer to a
 Private Reply), others write only in private, and now and then the brand
 answers a waiting DM natively, outside Carebox (X: a DM from the X app;
 Messenger: a Page-inbox message, whose echo carries the Page inbox app id).
+
+Instagram (traffic_instagram.py; `traffic_instagram_share` of public and of private events): comments and
+replies on the brand's media, mentions elsewhere, DMs, and the brand's native answers.
 """
 import logging
 import random
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from app.sandbox.messenger import STANDARD_WINDOW
 from app.sandbox.network import Refused
 from app.sandbox.personas import PERSONAS, random_persona
+from app.sandbox.traffic_instagram import InstagramTraffic
 from app.sandbox.phrases import (
     ADDRESSES,
     BRAND_PRIVATE_ANSWERS,
@@ -54,6 +58,7 @@ class TrafficGenerator:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = None
+        self.instagram = InstagramTraffic(self)
 
     # ------------------------------------------------------------- control
 
@@ -120,7 +125,14 @@ class TrafficGenerator:
             self.generated += 1
         return created
 
+    def _on_instagram(self):
+        return self.network.instagram.accounts and self.rng.random() < self.network.settings["traffic_instagram_share"]
+
     def _public_post(self, created_at=None):
+        if self._on_instagram():
+            created = self.instagram.event(created_at)
+            if created is not None:
+                return created
         makers = []
         if self.network.x_accounts:
             makers.append(self._tweet)
@@ -221,6 +233,8 @@ class TrafficGenerator:
     # ------------------------------------------------------ private messages
 
     def _private_message(self, created_at=None):
+        if self._on_instagram():
+            return self.instagram.direct_message(created_at)
         makers = []
         if self.network.x_accounts:
             makers.append(self._x_dm)
@@ -292,10 +306,16 @@ class TrafficGenerator:
     def _brand_private_answer(self, created_at=None):
         """The brand answers a waiting DM natively, outside Carebox; None when no DM waits."""
         when = created_at or datetime.now(timezone.utc)
-        waiting = self._x_waiting(when) + self._messenger_waiting(when)
+        waiting = self._x_waiting(when) + self._messenger_waiting(when) + self.instagram.waiting(when, STANDARD_WINDOW)
         if not waiting:
             return None
         network_name, owner_id, customer_id = self.rng.choice(waiting)
+        if network_name == "instagram":  # from the Instagram app: the echo has is_echo
+            sent = self.network.messenger.page_inbox_message(owner_id, customer_id,
+                                                             self.instagram.answer_text(customer_id),
+                                                             created_at=created_at)
+            return {"network": "instagram", "channel": "private", "kind": "brand_native", "id": sent.id,
+                    "text": sent.text}
         persona = (_BY_X_ID if network_name == "twitter" else _BY_FACEBOOK_ID).get(customer_id)
         text = self.rng.choice(BRAND_PRIVATE_ANSWERS[persona.lang if persona else "en"])
         if network_name == "twitter":
