@@ -28,6 +28,7 @@ from app.models import SocialAccount, utcnow
 from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 from tests.conftest import writing
 from tests.fixtures.browser import screenshot
+from tests.test_browser_csp import WATCH_VIOLATIONS
 from tests.test_browser_inbox import live, poll_now
 
 pytestmark = pytest.mark.browser
@@ -294,55 +295,71 @@ def test_instagram_comments_mentions_and_dms_in_the_inbox_with_the_keyboard(app,
     assert page.errors == []
 
 
-def instagram_stack_is_there(app, sandbox):
-    """The connector, the sandbox's Instagram slice and the server's detail JSON (posts) of the contract."""
+def instagram_stack_is_there(sandbox):
+    """The connector, the sandbox's Instagram slice and Instagram accounts on the server."""
     from app.accounts import CREDENTIAL_KEYS
 
     return (importlib.util.find_spec("app.connectors.instagram") is not None and "instagram" in CREDENTIAL_KEYS
-            and hasattr(sandbox.network, "inject_ig_comment") and hasattr(sandbox.network, "inject_ig_dm"))
+            and getattr(sandbox.network, "instagram", None) is not None)
 
 
-def sandbox_instagram_replies(sandbox):
-    resp = requests.get(f"{sandbox.url}/_sandbox/replies", params={"network": "instagram"}, timeout=5)
+def control(sandbox, path, body):
+    """The sandbox's control API (/_sandbox/instagram/…): what customers do on Instagram."""
+    resp = requests.post(f"{sandbox.url}/_sandbox/instagram/{path}", json=body, timeout=5)
     resp.raise_for_status()
-    return resp.json()["replies"]
+    return resp.json()
+
+
+def sent_on_instagram(sandbox):
+    resp = requests.get(f"{sandbox.url}/_sandbox/instagram/sent", timeout=5)
+    resp.raise_for_status()
+    return resp.json()["sent"]
 
 
 def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, db, sandbox, open_page, make_user):
-    if not instagram_stack_is_there(app, sandbox):
-        pytest.skip("waits for the Instagram connector, the sandbox's Instagram slice and the server's posts JSON")
-    app.config["CAREBOX_IMAGE_SOURCES"] = sandbox.url  # the sandbox's media thumbnails, if it serves them
+    if not instagram_stack_is_there(sandbox):
+        pytest.skip("waits for the Instagram connector, the sandbox's Instagram slice and Instagram accounts")
+    app.config["CAREBOX_IMAGE_SOURCES"] = sandbox.url  # the sandbox serves the media's pictures itself
     account = instagram_account(db, api_base_url=sandbox.url)
     alex = make_user("agent", name="Alex Agent")
-    page = live(open_page(alex))
-    net = sandbox.network
-    media = net.latest_ig_media(IG_USER)
-    customer = {"id": "6100000000000001", "username": "maria.k"}
-    commented = net.inject_ig_comment(IG_USER, "Does it come in size M?", author=customer, media_id=media.id)
+    page = open_page(alex)
+    page.context.add_init_script(WATCH_VIOLATIONS)  # from the next page load on
+    page.reload()
+    live(page)
+    reel = control(sandbox, "media", {"account": IG_USER, "caption": "Autumn drop: wool coats 🧥", "kind": "reel"})
+    customer = {"username": "maria.k"}
+    commented = control(sandbox, "comments", {"media_id": reel["id"], "text": "Does it come in size M?", "author": customer})
     poll_now(app, db, account.id)
 
-    row = page.locator(".conversation").first
-    expect(row.locator(".network-instagram")).to_be_visible()
-    page.keyboard.press("r")
+    row = page.locator(".conversation").filter(has_text="Does it come in size M?")
+    expect(row.locator(".network-instagram .network-name")).to_have_text("Instagram")
+    page.evaluate("window.sameDocument = true")
+    page.keyboard.press("r")  # the most urgent conversation, the cursor in the composer
+    expect(page.locator("#composer-text")).to_be_focused()
     card = page.locator("#thread > .post-card")
     expect(card).to_have_count(1)
-    expect(card.locator("a.post-link")).to_have_attribute("href", media.permalink)
-    if media.caption:
-        expect(card.locator(".post-caption")).to_have_text(media.caption.strip())
-    if getattr(media, "thumbnail_url", None):
-        expect(card.locator("img.post-thumb")).to_have_attribute("src", media.thumbnail_url)
+    expect(card.locator(".post-kind")).to_have_text("Reel")
+    expect(card.locator(".post-caption")).to_have_text("Autumn drop: wool coats 🧥")
+    expect(card.locator("a.post-link")).to_have_attribute("href", reel["permalink"])
+    thumb = card.locator("img.post-thumb")
+    expect(thumb).to_have_attribute("alt", "Autumn drop: wool coats 🧥")
+    assert thumb.get_attribute("src").startswith(sandbox.url)
+    page.wait_for_function("document.querySelector('#thread img.post-thumb').complete && "
+                           "document.querySelector('#thread img.post-thumb').naturalWidth > 0")  # CSP let it load
     expect(page.locator("#composer-count")).to_have_text("0 / 2,200")
     page.keyboard.type("Yes, M is in stock!")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#thread .msg-outbound .delivery-state")).to_have_text("Sent")
-    replies = sandbox_instagram_replies(sandbox)
-    assert [(r["text"], r["in_reply_to"]) for r in replies] == [("Yes, M is in stock!", commented.id)]
+    replies = [s for s in sent_on_instagram(sandbox) if s["kind"] == "reply"]
+    assert [(r["text"], r["in_reply_to"]) for r in replies] == [("Yes, M is in stock!", commented["id"])]
     screenshot(page, "instagram-comment-answered")
 
-    net.inject_ig_dm(IG_USER, "Hi, where is my order?", author=customer)
+    # The customer's DM (the same person: one contact), answered the same way.
+    control(sandbox, "messages", {"account": IG_USER, "text": "Hi, where is my order?", "sender": customer})
     poll_now(app, db, account.id)
     page.keyboard.press("Escape")
     open_row(page, "Hi, where is my order?")
+    expect(page.locator("#conversation-head .channel-private")).to_be_visible()
     page.keyboard.press("Escape")
     page.locator("#conversation-list").focus()
     page.keyboard.press("r")
@@ -350,6 +367,20 @@ def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, 
     page.keyboard.type("It ships today.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#thread .msg-outbound .delivery-state").last).to_have_text("Sent")
-    assert "It ships today." in [r["text"] for r in sandbox_instagram_replies(sandbox)]
+    dms = [s for s in sent_on_instagram(sandbox) if s["kind"] == "dm"]
+    assert [d["text"] for d in dms] == ["It ships today."]
     screenshot(page, "instagram-dm-answered")
+    assert page.evaluate("window.sameDocument") is True
+    assert page.evaluate("window.__csp") == []
     assert page.errors == []
+
+    # Account health: Instagram's usage headers and its documented budget, on the managers' dashboard.
+    dashboard = open_page(make_user("manager", name="Mia Manager"), path="/dashboard")
+    health = dashboard.locator("#accounts tr.account-row").filter(has=dashboard.locator(".network-instagram"))
+    expect(health.locator(".network-instagram")).to_have_text("Instagram")
+    expect(health.locator(".rate-limit[data-endpoint=instagram]")).to_contain_text("Instagram calls (Business Use Case)")
+    expect(health.locator(".budget-note")).to_have_text(
+        "Instagram allows 4,800 calls in 24 hours for each impression of the account's content (its Business Use "
+        "Case limit); the poller reads recently active media first and every other media in turn.")
+    screenshot(dashboard, "instagram-dashboard")
+    assert dashboard.errors == []

@@ -36,13 +36,12 @@
   const NETWORK_ENDPOINT_NAMES = {
     instagram: { conversations: pgettext("rate limit", "Instagram conversations") },
   };
-  // The documented budget of a network, said under its rate limits: by the code the server gives
-  // (poller.budget_note), else by the account's network.
+  // The network's documented per-account budget (poller.budget: {kind, calls_per_impression, window_hours}),
+  // said under its rate limits in the reader's words, by its kind.
   const BUDGET_NOTES = {
-    instagram_buc: () => _("Instagram allows %(calls)s calls in 24 hours for each impression of the account's content (its Business Use Case limit); the poller reads recently active media first and every other media in turn.",
-      { calls: I18n.number(4800) }),
+    business_use_case: (b) => _("Instagram allows %(calls)s calls in %(hours)s hours for each impression of the account's content (its Business Use Case limit); the poller reads recently active media first and every other media in turn.",
+      { calls: I18n.number(b.calls_per_impression), hours: I18n.number(b.window_hours) }),
   };
-  const NETWORK_BUDGET_NOTES = { instagram: "instagram_buc" };
   const DEBOUNCE_MS = 400;
   const SAFETY_REFRESH_MS = 30000;
 
@@ -205,8 +204,8 @@
     if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
     const budgets = rateLimitList(p.rate_limits || {}, a.network);
     if (budgets) td.append(budgets);
-    const note = BUDGET_NOTES[p.budget_note || NETWORK_BUDGET_NOTES[a.network]];
-    if (note) td.append(el("p", "budget-note muted", note()));
+    const note = p.budget && BUDGET_NOTES[p.budget.kind];
+    if (note) td.append(el("p", "budget-note muted", note(p.budget)));
     if (p.last_error) {
       const error = el("div", "poll-error", p.last_error);  // the network's own words: not translated
       error.dir = "auto";
