@@ -278,6 +278,11 @@ def test_instagram_comments_mentions_and_dms_in_the_inbox_with_the_keyboard(app,
     expect(mention_card.locator(".post-kind")).to_have_text("Carousel")
     expect(mention_card.locator("img")).to_have_count(0)  # no thumbnail given: none loaded
     expect(mention_card.locator("a.post-link")).to_have_attribute("href", LENAS.permalink)
+    page.keyboard.press("Escape")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("r")
+    expect(page.locator("#composer-note")).to_have_text(
+        "This reply is posted as a comment on @lena.style's post, where the brand was mentioned.")
     screenshot(page, "instagram-mention")
 
     # The customer's DM: Instagram's 1,000 characters, no post card.

@@ -11,6 +11,7 @@ import * as canned from "./canned.js";
 import { listOf, parseTime } from "./format.js";
 import { _, duration, ngettext, number, pgettext } from "./i18n.js";
 import { languageName, networkName, replyRefusal, roleName } from "./names.js";
+import { postOf } from "./postcard.js";
 import * as presence from "./presence.js";
 import { emit, state } from "./store.js";
 import * as suggest from "./suggest.js";
@@ -172,10 +173,20 @@ function isReplyToComment(message) {
 /** The line under the text: how this network threads the reply (Instagram: one level of replies). */
 function showNote(target) {
   const conv = detail();
-  const oneLevel = mode === "reply" && conv?.network === "instagram" && conv.channel !== "private" && isReplyToComment(target);
-  noteBox.hidden = !oneLevel;
-  noteBox.textContent = oneLevel
-    ? _("Instagram keeps one level of replies: this reply goes under the top-level comment this one answers.") : "";
+  const instagram = mode === "reply" && conv?.network === "instagram" && conv.channel !== "private";
+  const media = instagram ? postOf(conv, target) : null;
+  let note = [];
+  if (media && media.owned === false) {
+    // A mention: the answer goes through the mentions edge, as a comment on the other person's media.
+    note = media.owner_handle
+      ? sentence(_("This reply is posted as a comment on %(owner)s's post, where the brand was mentioned."),
+        { owner: bdi(`@${media.owner_handle}`) })
+      : [_("This reply is posted as a comment on the post where the brand was mentioned.")];
+  } else if (instagram && isReplyToComment(target)) {
+    note = [_("Instagram keeps one level of replies: this reply goes under the top-level comment this one answers.")];
+  }
+  noteBox.hidden = note.length === 0;
+  noteBox.replaceChildren(...note);
 }
 
 function showTarget() {

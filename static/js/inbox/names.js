@@ -49,7 +49,8 @@ const MOVE_REFUSALS = {
   not_public: _("This conversation is already private."),
   no_customer_message: _("There is no customer message to answer privately."),
   private_reply_window_closed: _("Facebook allows a private reply only within 7 days of the comment, and that time has passed."),
-  private_reply_window_closed_instagram: _("Instagram allows a private reply only within 7 days of the comment (on a live video, only while it is live), and that time has passed."),
+  private_reply_window_closed_instagram: _("Instagram allows a private reply only within 7 days of the comment, and that time has passed."),
+  live_ended: _("Instagram allows a private reply to a comment on a live video only while the video is live, and this one has ended."),
   already_replied_privately: _("This comment already had its one private reply."),
   network_has_no_dms: _("This network has no private messages."),
 };
