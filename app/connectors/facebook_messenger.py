@@ -228,6 +228,10 @@ class MessengerReader:
             except (RefusedCursor, self.missing):
                 # Graph no longer takes that cursor (or the conversation is gone): the next listing reads
                 # the conversation again from its newest message, down to what was read before the gap.
+                # Instagram shows only a conversation's 20 newest messages (older ones read as deleted):
+                # what is past them cannot be read, so the read counts as done down to there.
+                if self.platform == "instagram":
+                    self._advance(position, position.gap_top)
                 position.gap_after, position.gap_top = None, None
                 self.state.moved = True
                 return

@@ -180,6 +180,8 @@ class InstagramConnector(GraphConnector):
 
     def _read_media(self, state, media_id, posts, items, now):
         """Read `media_id`'s comments as its ReadPlan says, page by page, moving the cursor after each page."""
+        if self._allowed is not None and self._requests >= self._allowed:
+            raise BudgetSpent()
         post = posts.get(media_id) or InboundPost(media_id)
         plan = state.start_read(media_id)
         args = self._args(fields=COMMENT_FIELDS, limit=COMMENTS_PAGE_SIZE)
@@ -211,13 +213,16 @@ class InstagramConnector(GraphConnector):
         """Add a comments page's comments and replies to `items`. Returns (how many are newer than what earlier
         reads saw, the newest one's time, whether the page reached comments read before)."""
         found, newest, reached = 0, None, False
+        # Down to what earlier reads saw (a new reply on an older comment included); a whole re-read, everything
+        # within the backfill window (ingest knows what it has).
+        emit_since = plan.emit_since if plan.full else max(plan.stop_before, plan.emit_since)
         for comment in page.get("data") or []:
             if not isinstance(comment, dict) or not comment.get("id"):
                 continue
             for payload in [comment, *self._replies(comment)]:
                 item = comment_item(payload, post, self.ig_user_id)
                 at = _unix(payload.get("timestamp"))
-                if item is not None and (at is None or at >= plan.emit_since):
+                if item is not None and (at is None or at >= emit_since):
                     items.setdefault(item.external_id, item)
                 if at is not None:
                     newest = max(newest or 0, at)
