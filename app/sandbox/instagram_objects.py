@@ -83,4 +83,6 @@ def pick(full, wanted, node_type, optional=()):
         elif nested and isinstance(value, dict):
             value = {"data": [{k: v for k, v in item.items() if k in nested} for item in value["data"]]}
         out[name] = value
+    if "id" in full and "id" not in out:
+        out["id"] = full["id"]  # Graph always answers the node's id
     return out
