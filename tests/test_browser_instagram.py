@@ -11,8 +11,9 @@ detail's answer in the contract's shape, so the page is checked against the cont
 
 The second is the whole story over the sandbox: a customer comments on the brand's media, the poll brings it,
 the agent answers with Ctrl+Enter and the sandbox has the reply on that comment; a customer's DM is answered
-the same way. It runs once the Instagram connector, the sandbox's Instagram slice and the server's detail
-JSON are there.
+the same way; a comment the brand hid is refused by the network and the thread says why; a caption mention
+arrives by push and its card says whose post it is. It runs once the Instagram connector, the sandbox's
+Instagram slice and the server's detail JSON are there.
 """
 import importlib.util
 import re
@@ -321,11 +322,16 @@ def sent_on_instagram(sandbox):
     return resp.json()["sent"]
 
 
-def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, db, sandbox, open_page, make_user):
+@pytest.mark.config(CAREBOX_FACEBOOK_VERIFY_TOKEN="verify-me")
+def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, db, sandbox, live_server, open_page,
+                                                                          make_user):
     if not instagram_stack_is_there(sandbox):
         pytest.skip("waits for the Instagram connector, the sandbox's Instagram slice and Instagram accounts")
+    from tests.test_instagram_push import subscribe
+
     app.config["CAREBOX_IMAGE_SOURCES"] = sandbox.url  # the sandbox serves the media's pictures itself
     account = instagram_account(db, api_base_url=sandbox.url)
+    subscribe(sandbox, f"{live_server.url}/hooks/facebook")  # the signed webhooks reach the live app
     alex = make_user("agent", name="Alex Agent")
     page = open_page(alex)
     page.context.add_init_script(WATCH_VIOLATIONS)  # from the next page load on
@@ -358,6 +364,33 @@ def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, 
     replies = [s for s in sent_on_instagram(sandbox) if s["kind"] == "reply"]
     assert [(r["text"], r["in_reply_to"]) for r in replies] == [("Yes, M is in stock!", commented["id"])]
     screenshot(page, "instagram-comment-answered")
+
+    # A comment the brand hid on Instagram: the network refuses the reply, and the thread says why in our words.
+    hidden = control(sandbox, "comments", {"media_id": reel["id"], "text": "Scam!! Do not buy", "author": {"username": "tom_b"}})
+    requests.patch(f"{sandbox.url}/_sandbox/instagram/comments/{hidden['id']}", json={"hidden": True},
+                   timeout=5).raise_for_status()
+    poll_now(app, db, account.id)
+    page.keyboard.press("Escape")
+    open_row(page, "Scam!! Do not buy")
+    page.keyboard.press("Escape")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("r")
+    page.keyboard.type("Hi Tom, can we help?")
+    page.keyboard.press("Control+Enter")
+    failed = page.locator("#thread .msg-outbound .delivery")
+    expect(failed.locator(".delivery-state")).to_have_text("Failed")
+    expect(failed.locator(".delivery-reason")).to_have_text(REFUSALS["comment_hidden"])
+    assert "Hi Tom, can we help?" not in [s["text"] for s in sent_on_instagram(sandbox)]
+    screenshot(page, "instagram-hidden-comment-refused")
+
+    # A customer mentions the brand in the caption of their own post: pushed (ids only), read through
+    # mentioned_media, on the screen without a poll; the card says whose post it is.
+    control(sandbox, "mentions", {"account": IG_USER, "in": "caption", "text": "Loving my new coat",
+                                  "author": {"username": "lena.style"}})
+    page.keyboard.press("Escape")
+    open_row(page, "Loving my new coat")
+    expect(page.locator("#thread > .post-card .post-owner")).to_have_text("Mentioned in @lena.style's post")
+    screenshot(page, "instagram-caption-mention")
 
     # The customer's DM (the same person: one contact), answered the same way.
     control(sandbox, "messages", {"account": IG_USER, "text": "Hi, where is my order?", "sender": customer})
