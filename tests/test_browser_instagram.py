@@ -417,6 +417,8 @@ def test_answer_an_instagram_comment_and_an_instagram_dm_with_the_keyboard(app, 
     health = dashboard.locator("#accounts tr.account-row").filter(has=dashboard.locator(".network-instagram"))
     expect(health.locator(".network-instagram")).to_have_text("Instagram")
     expect(health.locator(".rate-limit[data-endpoint=instagram]")).to_contain_text("Instagram calls (Business Use Case)")
+    expect(health.locator(".rate-limit[data-endpoint=conversations]")).to_contain_text("Instagram conversations")
+    expect(dashboard.locator("#at-risk tr.risk").first).to_contain_text("Carebox Instagram")
     expect(health.locator(".budget-note")).to_have_text(
         "Instagram allows 4,800 calls in 24 hours for each impression of the account's content (its Business Use "
         "Case limit); the poller reads recently active media first and every other media in turn.")

@@ -34,7 +34,10 @@
   };
   // The same endpoint name on another network: Instagram's DMs are read through the conversations edge too.
   const NETWORK_ENDPOINT_NAMES = {
-    instagram: { conversations: pgettext("rate limit", "Instagram conversations") },
+    instagram: {
+      conversations: pgettext("rate limit", "Instagram conversations"),
+      send_api: pgettext("rate limit", "Instagram Send API"),
+    },
   };
   // The network's documented per-account budget (poller.budget: {kind, calls_per_impression, window_hours}),
   // said under its rate limits in the reader's words, by its kind.
@@ -133,10 +136,10 @@
     asOf.dateTime = summary.as_of;
     asOf.textContent = I18n.dateTime(summary.as_of, { timeStyle: "medium" });
 
+    pollers = summary.accounts;  // before the at-risk rows: they name each conversation's account
     atRisk = summary.at_risk.filter((item) => !channelFilter.value || item.channel === channelFilter.value);
     renderAtRisk();
 
-    pollers = summary.accounts;
     const accounts = document.querySelector("#accounts tbody");
     accounts.replaceChildren(...summary.accounts.flatMap((a) => {
       const row = el("tr", "account-row");
