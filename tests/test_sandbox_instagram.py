@@ -448,6 +448,9 @@ def test_the_traffic_generator_makes_instagram_customers_busy(ig):
     book = ig.network.instagram
     assert any(c.author["id"] == IG for c in book.comments.values())  # the brand answered natively
     assert ig.network.messenger.page_conversations(PAGE, "instagram")
+    timeline = control(ig, "GET", "/timeline").json()["timelines"]
+    assert any(t["network"] == "instagram" and t["threads"] for t in timeline)
+    assert "Instagram · @carebox.demo" in control(ig, "GET", "/").text
 
 
 def test_numbered_instagram_brands_are_linked_to_their_pages(ig):
