@@ -38,6 +38,7 @@ IG_USER = DEMO_INSTAGRAM["ig_user_id"]
 MARIA = InboundAuthor("6100000000000001", handle="maria.k", name="Maria K")
 LENA = InboundAuthor("6100000000000005", handle="lena.style", name="Lena")
 TOM = InboundAuthor("6100000000000009", handle="tom_b", name="Tom B")
+ZARA = InboundAuthor("6100000000000011", handle="zara.live", name="Zara")
 HOSTILE_CAPTION = '<img src=x onerror="window.__pwned=1"> Our autumn drop is here 🍂 ' + "Soft wool, warm colours. " * 12
 REEL = InboundPost("17900000000000001", caption=HOSTILE_CAPTION, permalink="https://www.instagram.com/reel/C1autumn/",
                    thumbnail_url="https://scontent.cdninstagram.com/v/t51.2885-15/autumn-reel.jpg",
@@ -45,6 +46,8 @@ REEL = InboundPost("17900000000000001", caption=HOSTILE_CAPTION, permalink="http
 PHOTO = InboundPost("17900000000000002", caption="New store in Lisbon", permalink="https://www.instagram.com/p/C2lisbon/",
                     thumbnail_url="https://scontent.cdninstagram.com/v/t51.2885-15/lisbon.jpg",
                     media_type="IMAGE", product_type="FEED", owner_handle=DEMO_INSTAGRAM["username"], owned=True)
+LIVE = InboundPost("17900000000000003", caption="Live from the Lisbon opening", permalink="https://www.instagram.com/p/C3live/",
+                   thumbnail_url=None, media_type="VIDEO", product_type="LIVE", owner_handle=DEMO_INSTAGRAM["username"])
 # Someone else's media whose caption mentions the brand (the item's external id is the media's own).
 LENAS = InboundPost("17900000000000077", caption="Loving my new jacket from carebox.demo",
                     permalink="https://www.instagram.com/p/C9lena/", thumbnail_url=None,
@@ -154,6 +157,7 @@ def test_instagram_comments_mentions_and_dms_in_the_inbox_with_the_keyboard(app,
         comment("ig-c-1", "Does it come in size M?", MARIA, REEL, minutes=30),
         comment("ig-c-2", "And in blue?", MARIA, REEL, parent="ig-c-1", minutes=20),
         comment("ig-c-9", "Where is my refund???", TOM, PHOTO, minutes=10),
+        comment("ig-live-1", "Is the store open late tonight?", ZARA, LIVE, minutes=9),
         InboundItem(LENAS.external_id, LENAS.caption, ago(8), LENA, network="instagram", post=LENAS),
         InboundItem("mid.ig-1", "Hi, where is my order 1234?", ago(3), MARIA, network="instagram", channel="private"),
     ])
@@ -162,18 +166,18 @@ def test_instagram_comments_mentions_and_dms_in_the_inbox_with_the_keyboard(app,
                [InboundItem("web-1", "Web chat question", ago(2), InboundAuthor("w1", name="Walt"))])
     alex = make_user("agent", name="Alex Agent")
     page = open_page(alex)
-    serve_contract(page, {"ig-c-1": REEL, "ig-c-2": REEL, "ig-c-9": PHOTO, LENAS.external_id: LENAS})
+    serve_contract(page, {"ig-c-1": REEL, "ig-c-2": REEL, "ig-c-9": PHOTO, "ig-live-1": LIVE, LENAS.external_id: LENAS})
     live(page)
     rows = page.locator(".conversation")
-    expect(rows).to_have_count(5)
+    expect(rows).to_have_count(6)
 
     # The network in words on every row (the mark beside it is hidden from screen readers), and as a filter.
     ig_rows = rows.filter(has=page.locator(".network-instagram"))
-    expect(ig_rows).to_have_count(4)
+    expect(ig_rows).to_have_count(5)
     expect(ig_rows.first.locator(".network-name")).to_have_text("Instagram")
     expect(ig_rows.first.locator(".network-icon")).to_have_attribute("aria-hidden", "true")
     page.select_option("#f-network", "instagram")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)
     assert re.search(r"[?&]network=instagram\b", page.url)
     expect(page.locator("#f-network option[value=instagram]")).to_have_text("Instagram")
 
@@ -269,6 +273,17 @@ def test_instagram_comments_mentions_and_dms_in_the_inbox_with_the_keyboard(app,
     expect(failed.locator(".delivery-error")).to_have_text("(#100) The comment is hidden.")
     expect(page.locator("#thread > .post-card")).to_have_count(1)  # the reply joins its post's run
     screenshot(page, "instagram-hidden-comment")
+
+    # A comment on a live video: no public reply on Instagram, said before the agent writes one.
+    page.keyboard.press("Escape")
+    open_row(page, "Is the store open late tonight?")
+    expect(page.locator("#thread > .post-card .post-kind")).to_have_text("Live video")
+    page.keyboard.press("Escape")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("r")
+    expect(page.locator("#composer-note")).to_have_text(
+        "Instagram does not allow public replies to comments on a live video: move it to DM (a private reply) "
+        "while the video is live.")
 
     # A caption mention in someone else's post.
     page.keyboard.press("Escape")

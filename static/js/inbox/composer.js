@@ -182,6 +182,8 @@ function showNote(target) {
       ? sentence(_("This reply is posted as a comment on %(owner)s's post, where the brand was mentioned."),
         { owner: bdi(`@${media.owner_handle}`) })
       : [_("This reply is posted as a comment on the post where the brand was mentioned.")];
+  } else if (media && String(media.product_type || "").toUpperCase() === "LIVE") {
+    note = [_("Instagram does not allow public replies to comments on a live video: move it to DM (a private reply) while the video is live.")];
   } else if (instagram && isReplyToComment(target)) {
     note = [_("Instagram keeps one level of replies: this reply goes under the top-level comment this one answers.")];
   }
