@@ -1,9 +1,8 @@
 """The Facebook connector: comments on the Page's posts in, comment replies out, over the Graph API.
 
-Built on facebook-sdk 3.1.0 GraphAPI. Its version whitelist stops at 3.1, so
-the client is built without a version and `graph.version` is set afterwards;
-a RewritingSession points it at the account's api_base_url with our timeout.
-Every call carries appsecret_proof when the app secret is known.
+Built on facebook-sdk 3.1.0 GraphAPI through the Graph plumbing it shares with
+the Instagram connector (graph.py: the client, appsecret_proof, the call wrapper,
+usage headers, error translation, the Send API).
 
 Credentials: page_id, page_access_token, app_secret, graph_version.
 
