@@ -100,6 +100,7 @@ class Config:
     CAREBOX_UNHEALTHY_AFTER_FAILURES = env_int("CAREBOX_UNHEALTHY_AFTER_FAILURES", 3)
     # How far back the first poll of a newly connected account reads (as far as the network serves).
     CAREBOX_BACKFILL_HOURS = float(os.environ.get("CAREBOX_BACKFILL_HOURS") or 24)
+    CAREBOX_INSTAGRAM_CALLS_PER_POLL = env_int("CAREBOX_INSTAGRAM_CALLS_PER_POLL", 25)  # Graph calls per Instagram poll
 
     # Languages (app/i18n): a user's own choice wins, then the browser's Accept-Language, then this default
     # (one of en, ru, be, ar). Times show in the user's time zone, else this one (an IANA name).

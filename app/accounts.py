@@ -11,9 +11,14 @@ from app.models import NETWORKS, SocialAccount, User, utcnow
 CREDENTIAL_KEYS = {
     "twitter": {"bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_id"},
     "facebook": {"page_id", "page_access_token", "app_secret", "graph_version"},
+    # The Instagram professional account is reached through its Facebook Page's token; without ig_user_id
+    # the connector finds it (GET /{page_id}?fields=instagram_business_account).
+    "instagram": {"page_id", "page_access_token", "app_secret", "graph_version", "ig_user_id"},
     "custom": set(),
 }
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+# The networks with Messenger's human-agent tag (answers up to 7 days after the customer's last message).
+HUMAN_AGENT_NETWORKS = ("facebook", "instagram")
 
 
 class AccountError(Invalid, ValueError):
@@ -51,8 +56,8 @@ def validate_credentials(network, credentials):
     empty = [k for k, v in credentials.items() if not str(v).strip()]
     if empty:
         raise AccountError(f"empty credential value(s): {', '.join(sorted(empty))}")
-    {"twitter": _check_x_credentials, "facebook": _check_facebook_credentials}.get(network, lambda _c: None)(
-        credentials)
+    {"twitter": _check_x_credentials, "facebook": _check_facebook_credentials,
+     "instagram": _check_instagram_credentials}.get(network, lambda _c: None)(credentials)
 
 
 def _check_x_credentials(credentials):
@@ -66,13 +71,27 @@ def _check_x_credentials(credentials):
         raise AccountError("user_id must be the numeric X user id")
 
 
-def _check_facebook_credentials(credentials):
+def _check_facebook_credentials(credentials, network_name="Facebook"):
     missing = sorted({"page_id", "page_access_token"} - set(credentials))
     if missing:
-        raise AccountError(f"Facebook needs {', '.join(missing)}")
+        raise AccountError(f"{network_name} needs {', '.join(missing)}")
     version = credentials.get("graph_version")
     if version and not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
         raise AccountError("graph_version looks like v21.0")
+
+
+def _check_instagram_credentials(credentials):
+    _check_facebook_credentials(credentials, "Instagram (through its Facebook Page)")
+    if "ig_user_id" in credentials and not str(credentials["ig_user_id"]).isdigit():
+        raise AccountError("ig_user_id must be the numeric Instagram professional account id")
+
+
+def account_external_id(network, credentials):
+    """The account's id on its network: the X user id, the Facebook Page id, the Instagram user id (None until
+    the connector finds it when the credentials do not say)."""
+    if network == "instagram":
+        return credentials.get("ig_user_id")
+    return credentials.get("user_id") or credentials.get("page_id")
 
 
 def validate_base_url(url):
@@ -94,7 +113,7 @@ def create_account(session, *, network, name, api_base_url=None, credentials=Non
     account = SocialAccount(
         network=network, name=name, api_base_url=validate_base_url(api_base_url), enabled=True, cursor={},
         health="unknown", next_poll_at=utcnow(),
-        external_id=credentials.get("user_id") or credentials.get("page_id"),
+        external_id=account_external_id(network, credentials),
         human_agent_enabled=bool(human_agent_enabled),
     )
     account.credentials = credentials
@@ -105,10 +124,11 @@ def create_account(session, *, network, name, api_base_url=None, credentials=Non
 
 
 def set_human_agent(session, account, enabled, *, actor=None):
-    """Record whether the account has Messenger's human-agent permission (granted by Meta's App Review):
-    with it, agents may answer up to 7 days after the customer's last message, tagged HUMAN_AGENT."""
-    if account.network != "facebook" and enabled:
-        raise AccountError("only Facebook accounts have the human-agent tag")
+    """Record whether the account has Messenger's human-agent permission (granted by Meta's App Review, for
+    Facebook Pages and Instagram accounts alike): with it, agents may answer up to 7 days after the customer's
+    last message, tagged HUMAN_AGENT."""
+    if account.network not in HUMAN_AGENT_NETWORKS and enabled:
+        raise AccountError("only Facebook and Instagram accounts have the human-agent tag")
     if account.human_agent_enabled != bool(enabled):
         account.human_agent_enabled = bool(enabled)
         record("account.human_agent", actor=actor, target=account, data={"enabled": bool(enabled)})

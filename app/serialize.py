@@ -70,7 +70,36 @@ def message_dict(msg):
         "mentions": list(getattr(msg, "mentions", None) or []),
         "language": getattr(msg, "language", None),
         "send_as": getattr(msg, "send_as", None),
+        "post_external_id": getattr(msg, "post_external_id", None),
     }
+
+
+def post_dict(post):
+    """A post or media a public thread hangs off, as the thread's context card shows it."""
+    return {
+        "external_id": post.external_id,
+        "caption": post.caption,
+        "permalink": post.permalink,
+        "thumbnail_url": post.thumbnail_url,
+        "media_type": post.media_type,
+        "product_type": post.product_type,
+        "owner_handle": post.owner_handle,
+        "owned": bool(post.owned),
+        "posted_at": isoformat(post.posted_at),
+    }
+
+
+# The networks' documented per-account call budgets, as data (pages word them in the reader's language).
+# Instagram: Business Use Case limits, calls within 24 hours = 4800 x the number of impressions
+# (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/#instagram-graph-api).
+CALL_BUDGETS = {
+    "instagram": {"kind": "business_use_case", "calls_per_impression": 4800, "window_hours": 24},
+}
+
+
+def call_budget(network):
+    """The network's documented per-account call budget (CALL_BUDGETS), or None."""
+    return dict(CALL_BUDGETS[network]) if network in CALL_BUDGETS else None
 
 
 def account_dict(account):
@@ -97,6 +126,7 @@ def account_dict(account):
             "rate_limits": dict(account.rate_limits or {}),
             "poll_lag_seconds": account.poll_lag_seconds,
             "next_poll_at": isoformat(account.next_poll_at),
+            "budget": call_budget(account.network),
         },
     }
 

@@ -65,6 +65,20 @@ class MessageAuthorOut(BaseModel):
     user_id: int | None = None
 
 
+class PostOut(BaseModel):
+    """A post or media public messages hang off: the context card above its run of messages."""
+
+    external_id: str
+    caption: str | None
+    permalink: str | None
+    thumbnail_url: str | None
+    media_type: str | None = Field(description="IMAGE, VIDEO or CAROUSEL_ALBUM (Instagram); null when not known.")
+    product_type: str | None = Field(description="FEED, REELS, STORY, AD or LIVE (Instagram); null when not known.")
+    owner_handle: str | None = Field(description="Who published it.")
+    owned: bool = Field(description="The brand's own; false: someone else's, read because it mentions the brand.")
+    posted_at: datetime | None
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
@@ -78,18 +92,22 @@ class MessageOut(BaseModel):
     delivery_status: DeliveryStatus | None
     delivery_error: str | None = None
     delivery_error_code: str | None = Field(
-        default=None, description="Why the network refused it, when Carebox knows the refusal: "
-                                  "recipient_refuses_dms, outside_window, already_replied_privately, "
-                                  "cannot_reply_privately.")
+        default=None, description="Why the network refused it, when Carebox knows the refusal. Direct "
+                                  "messages: recipient_refuses_dms, outside_window, already_replied_privately, "
+                                  "cannot_reply_privately. Public replies (Instagram): comment_hidden, "
+                                  "comment_deleted, live_comment, comments_disabled.")
     is_native: bool = False
     mentions: list[int] = []
     language: str | None = Field(
         default=None, description="Customer messages: the language the network gave or Carebox detected "
                                   "(ISO 639-1: en, ru, be, uk, ar); null when not known.")
     send_as: SendAs | None = Field(
-        default=None, description="Outbound: `private_reply` (a Facebook Private Reply to the comment in "
+        default=None, description="Outbound: `private_reply` (a Facebook or Instagram Private Reply to the comment in "
                                   "`in_reply_to`, the move to DM) or `human_agent` (a Messenger message tagged "
                                   "HUMAN_AGENT, past the 24-hour window); null for a plain reply.")
+    post_external_id: str | None = Field(
+        default=None, description="Public messages: the post or media it hangs off (a key of the conversation "
+                                  "detail's `posts`); null when none or not known.")
 
 
 class ConversationOut(BaseModel):
@@ -117,6 +135,12 @@ class ConversationOut(BaseModel):
         default=None, description="A public conversation that moved to DM: the customer's private conversation.")
 
 
+class CallBudgetOut(BaseModel):
+    kind: Literal["business_use_case"] = Field(description="Which documented budget this is.")
+    calls_per_impression: int = Field(description="Calls allowed per impression of the account's content.")
+    window_hours: int = Field(description="The rolling window the calls are counted over.")
+
+
 class AccountHealthOut(BaseModel):
     state: str
     last_poll_at: datetime | None
@@ -129,10 +153,15 @@ class AccountHealthOut(BaseModel):
     rate_limit_reset_at: datetime | None
     rate_limits: dict[str, dict] = Field(
         default_factory=dict, description="Each endpoint's budget as the network's headers last said, by name "
-                                          "(mentions, tweets, dm_lookup, dm_send, conversations, send_api): "
-                                          "{limit, remaining, reset_at}.")
+                                          "(mentions, tweets, dm_lookup, dm_send, conversations, send_api, "
+                                          "instagram: the Business Use Case usage): {limit, remaining, reset_at}.")
     poll_lag_seconds: float | None
     next_poll_at: datetime | None
+    budget: CallBudgetOut | None = Field(
+        default=None, description="The network's documented per-account call budget, as data for pages to "
+                                  "word (Instagram: Business Use Case, calls within 24 hours = 4800 x the "
+                                  "account's impressions); null when the network documents none.")
+
 
 
 class AccountOut(BaseModel):
@@ -144,7 +173,7 @@ class AccountOut(BaseModel):
     api_base_url: str | None
     enabled: bool
     human_agent_enabled: bool = Field(
-        default=False, description="Facebook: the app has Messenger's human-agent permission, so agents may "
+        default=False, description="Facebook and Instagram: the app has the human-agent permission, so agents may "
                                    "answer up to 7 days after the customer's last message (tagged HUMAN_AGENT).")
     health: AccountHealthOut
 

@@ -27,8 +27,9 @@ class AccountPatch(BaseModel):
 @spec.validate(resp=Response(HTTP_200=AccountListOut), tags=["accounts"])
 def get_accounts():
     """Connected accounts and the health of their pollers, with each endpoint's budget as the network's
-    headers last said (`health.rate_limits`: mentions, dm_lookup, dm_send, conversations, send_api…).
-    Credentials are never returned."""
+    headers last said (`health.rate_limits`: mentions, dm_lookup, dm_send, conversations, send_api,
+    instagram…) and the network's documented per-account budget (`health.budget`, Instagram's Business Use
+    Case). Credentials are never returned."""
     accounts = db.session.scalars(sa.select(SocialAccount).order_by(SocialAccount.id))
     return jsonify({"items": [account_dict(a) for a in accounts], "next_cursor": None})
 
@@ -38,7 +39,8 @@ def get_accounts():
 @spec.validate(json=AccountPatch, resp=Response(HTTP_200=AccountOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut),
                tags=["accounts"])
 def patch_account(account_id, json: AccountPatch):
-    """Turn Messenger's human-agent tag on or off for a Facebook account (once Meta granted the permission)."""
+    """Turn the human-agent tag on or off for a Facebook or Instagram account (once Meta granted the
+    permission); other networks answer 422."""
     account = db.session.get(SocialAccount, account_id)
     if account is None:
         raise NotFound(_l("There is no account %(id)s.", id=account_id))

@@ -14,6 +14,7 @@ from app.shapes import (  # noqa: F401  (the shared shapes, re-exported for the 
     MessageOut,
     Network,
     NotificationOut,
+    PostOut,
     Priority,
     SlaOut,
     SlaPolicyRefOut,
@@ -96,14 +97,14 @@ class ReplyWindowOut(BaseModel):
 
 
 MoveRefusal = Literal["already_moved", "not_public", "no_customer_message", "private_reply_window_closed",
-                      "already_replied_privately", "network_has_no_dms"]
+                      "live_ended", "already_replied_privately", "network_has_no_dms"]
 
 
 class CanMoveToPrivateOut(BaseModel):
     allowed: bool
     reason: MoveRefusal | None = Field(description="Why it cannot move now (the code POST move-to-private answers).")
     via: Literal["private_reply", "dm_link"] | None = Field(
-        description="private_reply: a Facebook Private Reply to the latest comment; dm_link: an X public reply "
+        description="private_reply: a Facebook or Instagram Private Reply to the latest comment; dm_link: an X public reply "
                     "with a DM deep link, and the first DM.")
 
 
@@ -116,6 +117,9 @@ class ConversationDetailOut(ConversationOut):
     can_move_to_private: CanMoveToPrivateOut
     related: list[ConversationOut] = Field(
         description="The customer's other conversations on this account (public and private), newest first.")
+    posts: dict[str, PostOut] = Field(
+        default_factory=dict, description="The posts and media the messages hang off, by external id (the "
+                                          "messages' `post_external_id`): their context cards.")
 
 
 class ConversationListOut(BaseModel):

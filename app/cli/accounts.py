@@ -3,7 +3,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from app.accounts import AccountError, create_account, set_human_agent
+from app.accounts import HUMAN_AGENT_NETWORKS, AccountError, create_account, set_human_agent
 from app.extensions import db
 from app.models import NETWORKS, SocialAccount
 
@@ -29,15 +29,17 @@ def parse_credentials(pairs):
 @click.option("--api-base-url", help="Another API host (the sandbox, a proxy). Default: the network's own.")
 @click.option("--credential", "credential_pairs", multiple=True, metavar="KEY=VALUE",
               help="Repeatable. X: bearer_token, consumer_key, consumer_secret, access_token, access_token_secret, "
-                   "user_id. Facebook: page_id, page_access_token, app_secret, graph_version.")
+                   "user_id. Facebook: page_id, page_access_token, app_secret, graph_version. Instagram: its "
+                   "Page's page_id, page_access_token, app_secret, graph_version, and optionally ig_user_id "
+                   "(else found from the Page).")
 @click.option("--human-agent/--no-human-agent", default=False,
-              help="Facebook: the app has Messenger's human-agent permission (answers up to 7 days, tagged).")
+              help="Facebook, Instagram: the app has the human-agent permission (answers up to 7 days, tagged).")
 @with_appcontext
 def add(network, name, api_base_url, credential_pairs, human_agent):
     """Connect an account. Credentials are encrypted at rest and never printed."""
     try:
-        if human_agent and network != "facebook":
-            raise AccountError("only Facebook accounts have the human-agent tag")
+        if human_agent and network not in HUMAN_AGENT_NETWORKS:
+            raise AccountError("only Facebook and Instagram accounts have the human-agent tag")
         account = create_account(db.session, network=network, name=name, api_base_url=api_base_url,
                                  credentials=parse_credentials(credential_pairs), human_agent_enabled=human_agent)
     except AccountError as exc:
@@ -68,7 +70,8 @@ def list_accounts():
 @click.argument("state", type=click.Choice(["on", "off"]))
 @with_appcontext
 def human_agent(account_id, state):
-    """Turn Messenger's human-agent tag on or off for a Facebook account (only once Meta granted the permission)."""
+    """Turn the human-agent tag on or off for a Facebook or Instagram account (only once Meta granted the
+    permission)."""
     account = db.session.get(SocialAccount, account_id)
     if account is None:
         raise click.ClickException(f"there is no account {account_id}")

@@ -23,9 +23,10 @@ from app.connectors.base import (
     TransientError,
 )
 from app.connectors.facebook import FacebookConnector
+from app.connectors.instagram import InstagramConnector
 from app.connectors.twitter import TwitterConnector
 
-CONNECTORS = {"twitter": TwitterConnector, "facebook": FacebookConnector}
+CONNECTORS = {"twitter": TwitterConnector, "facebook": FacebookConnector, "instagram": InstagramConnector}
 
 
 class NoConnectorError(ConnectorError):
@@ -55,6 +56,7 @@ def configured_backfill():
 
 __all__ = [
     "AccountInfo", "AuthError", "BrandIdentity", "ReplyTarget", "CONNECTORS", "Connector", "ConnectorError", "FacebookConnector",
+    "InstagramConnector",
     "FetchResult", "NoConnectorError", "RateLimit", "RateLimited", "RejectedError", "SentReply",
     "TransientError", "TwitterConnector", "connector_for",
 ]

@@ -61,6 +61,9 @@ class FetchResult:
     identity: BrandIdentity | None = None  # set when the connector had to look the brand up
     error: "ConnectorError | None" = None  # what stopped an incomplete fetch
     requests: int = 0
+    # Posts and media read without a message to go with them (Instagram's media listing: caption, picture,
+    # comments_count), stored with the items (app.ingest.items.InboundPost).
+    posts: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """The Facebook connector: comments on the Page's posts in, comment replies out, over the Graph API.
 
-Built on facebook-sdk 3.1.0 GraphAPI. Its version whitelist stops at 3.1, so
-the client is built without a version and `graph.version` is set afterwards;
-a RewritingSession points it at the account's api_base_url with our timeout.
-Every call carries appsecret_proof when the app secret is known.
+Built on facebook-sdk 3.1.0 GraphAPI through the Graph plumbing it shares with
+the Instagram connector (graph.py: the client, appsecret_proof, the call wrapper,
+usage headers, error translation, the Send API).
 
 Credentials: page_id, page_access_token, app_secret, graph_version.
 
@@ -34,77 +33,43 @@ with the Human Agent permission); the refusals the composer explains come back a
 (outside_window: code 10 with its message, whatever the subcode; already_replied_privately: 10900;
 cannot_reply_privately: 10903/10901). The send's usage is kept in `last_rate_limits["send_api"]`.
 """
-import hashlib
-import hmac
-import json
 from datetime import datetime, timedelta, timezone
-
-import facebook
 
 from app.connectors.base import (
     AuthError,
     BrandIdentity,
-    Connector,
     ConnectorError,
     FetchResult,
     RateLimit,
     RateLimited,
-    RejectedError,
     SentReply,
     TransientError,
-    redact,
-    transport_error,
 )
 from app.connectors.facebook_cursor import PageCursor
 from app.connectors.facebook_items import comment_item, parse_graph_time
 from app.connectors.facebook_messenger import PACER, MessengerCursor, MessengerReader
-from app.connectors.http import RewritingSession
+from app.connectors.graph import (  # noqa: F401  (re-exported: tests and older imports name them here)
+    DEFAULT_GRAPH_VERSION,
+    PRODUCTION_BASE,
+    GraphConnector,
+    ObjectMissing,
+    messaging_refusal,
+)
 
-PRODUCTION_BASE = "https://graph.facebook.com"
-DEFAULT_GRAPH_VERSION = "v21.0"
 PAGE_SIZE = 100  # Graph's maximum `limit`
 MAX_FEED_PAGES = 2  # only the 200 newest posts are watched for new comments
 FEED_FIELDS = "id,created_time,updated_time"
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id}"
 
-AUTH_CODES = {10, 102, 190}  # plus the 200-299 permission range
-RATE_LIMIT_CODES = {4, 17, 32, 613}  # plus 80001 and up (business use case limits)
-TRANSIENT_CODES = {1, 2}
-USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
-OUTSIDE_WINDOW_SUBCODES = {2018278, 2534022}  # Messenger, Instagram
 
-
-class ObjectMissing(Exception):
-    """Graph error 100/33: the object is gone (a post deleted while we were reading)."""
-
-
-class FacebookConnector(Connector):
+class FacebookConnector(GraphConnector):
     network = "facebook"
 
     def __init__(self, account, *, timeout, backfill=None):
         super().__init__(account, timeout=timeout, backfill=backfill)
-        self.credentials = dict(account.credentials or {})
-        self.page_id = str(self.credentials.get("page_id") or account.external_id or "") or None
-        self.session = RewritingSession(PRODUCTION_BASE, account.api_base_url, timeout)
-        token = self.credentials.get("page_access_token")
-        self.graph = facebook.GraphAPI(access_token=token, timeout=timeout, session=self.session)
-        self.graph.version = _graph_version(self.credentials.get("graph_version"))
-        app_secret = self.credentials.get("app_secret")
-        self._proof = (
-            hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest() if app_secret and token else None
-        )
-        self._rate_limits = {}  # budget name ("feed", "conversations", "send_api") -> [RateLimit, …] of this call
-        self._budget = "feed"  # the budget the calls made now spend
-        self._requests = 0
+        self.page_id = self.page_id or (str(account.external_id) if account.external_id else None)
+        self._budget = "feed"
         self.pacer = PACER  # Conversations API calls per Page (shared by every connector of this process)
-
-    def _start(self, budget):
-        self._rate_limits, self._requests, self._budget = {}, 0, budget
-
-    def _args(self, **args):
-        if self._proof:
-            args["appsecret_proof"] = self._proof
-        return args
 
     # ------------------------------------------------------------ identity
 
@@ -253,98 +218,13 @@ class FacebookConnector(Connector):
 
     def send_private(self, recipient_id, text, *, human_agent=False):
         """A Messenger message through the Send API (facebook-sdk has no method for it: a plain Graph POST)."""
-        kind = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent else {"messaging_type": "RESPONSE"}
-        return self._send_api({"id": str(recipient_id)}, text, kind)
+        return self._send_api({"id": str(recipient_id)}, text, self._message_kind(human_agent))
 
     def send_private_reply(self, comment_id, text):
         return self._send_api({"comment_id": str(comment_id)}, text, {"messaging_type": "RESPONSE"})
 
-    def _send_api(self, recipient, text, kind):
-        self._start("send_api")
-        page_id = self.page_id or self.identify().external_id
-        self._budget = "send_api"
-        # post_args are form-encoded: nested objects must be JSON strings, or requests sends only their keys.
-        post_args = self._args(recipient=json.dumps(recipient), message=json.dumps({"text": text}), **kind)
-        try:
-            result = self._call(
-                lambda: self.graph.request(f"{self.graph.version}/{page_id}/messages", post_args=post_args),
-                sending=True, private=True,
-            )
-        finally:
-            self.last_rate_limits = self._budgets()
-        message_id = result.get("message_id") if isinstance(result, dict) else None
-        if not message_id:
-            raise TransientError("Facebook accepted the message but sent back no message id")
-        return SentReply(str(message_id), created_at=None, raw=dict(result))
-
-    # ------------------------------------------------------------ plumbing
-
-    def _call(self, request, *, sending=False, reading_page=False, private=False):
-        """Run one Graph request, noting its usage headers and translating its failures."""
-        self._requests += 1
-        self.session.last_response = None
-        try:
-            return request()
-        except Exception as exc:
-            error = self._translate(exc, sending=sending, reading_page=reading_page, private=private)
-            if error is None:
-                raise
-            raise error from None  # the original's message holds the URL, access token included
-        finally:
-            self._note_usage()
-
-    def _note_usage(self):
-        response = self.session.last_response
-        if response is None:
-            return
-        percents = []
-        for name in USAGE_HEADERS:
-            percents += _usage_percents(response.headers.get(name))
-        percents += _business_usage_percents(response.headers.get("x-business-use-case-usage"))
-        if percents:
-            self._rate_limits.setdefault(self._budget, []).append(RateLimit(
-                limit=100, remaining=max(0, int(100 - max(percents))), reset_at=_regain_at(response.headers)))
-
-    def _budgets(self):
-        """Each budget's tightest RateLimit seen since the operation began."""
-        return {name: min(limits, key=lambda r: r.remaining) for name, limits in self._rate_limits.items() if limits}
-
-    def _tightest_rate_limit(self):
-        budgets = self._budgets()
-        return min(budgets.values(), key=lambda r: r.remaining) if budgets else None
-
-    def _translate(self, exc, *, sending, reading_page, private=False):
-        secrets = list(self.credentials.values()) + [self._proof]
-        if isinstance(exc, facebook.GraphAPIError):
-            if private and (refusal := _messaging_refusal(exc, redact(exc.message, secrets))) is not None:
-                return refusal
-            return self._translate_graph_error(exc, redact(exc.message, secrets), sending, reading_page)
-        return transport_error(exc, "Facebook", self.timeout, secrets)
-
-    def _translate_graph_error(self, exc, message, sending, reading_page):
-        error = exc.result.get("error") if isinstance(exc.result, dict) else None
-        error = error if isinstance(error, dict) else {}
-        if exc.code is None:  # not a Graph error body at all (HTML from a proxy, …)
-            return TransientError(f"Facebook sent an unexpected response: {message}")
-        code = int(exc.code)
-        subcode = error.get("error_subcode")
-        if code in AUTH_CODES or 200 <= code <= 299 or "appsecret_proof" in message:
-            return AuthError(f"Facebook refused the page credentials: {message}", code=code)
-        if code in RATE_LIMIT_CODES or code >= 80001:
-            # Graph sends no reset time; the usage headers estimate when access comes back (else the poller's default).
-            response = self.session.last_response
-            reset_at = _regain_at(response.headers) if response is not None else None
-            when = f"; access expected back at {reset_at:%H:%M:%S} UTC" if reset_at else ""
-            return RateLimited(f"Facebook rate limit reached: {message}{when}", code=code, reset_at=reset_at)
-        if code in TRANSIENT_CODES or error.get("is_transient"):
-            return TransientError(f"Facebook is temporarily unavailable: {message}", code=code)
-        if sending:
-            return RejectedError(f"Facebook refused the reply: {message}", code=code)
-        if code == 100 and subcode == 33:
-            if reading_page:
-                return AuthError(f"Facebook does not show this page to the token: {message}", code=code)
-            return ObjectMissing(message)
-        return TransientError(f"Facebook refused the request: {message}", code=code)
+    def _messaging_page_id(self):
+        return self.page_id or self.identify().external_id
 
 
 class MessengerNotReadable(TransientError):
@@ -373,62 +253,8 @@ def _gravest(errors):
     return errors[0]
 
 
-def _messaging_refusal(exc, message):
-    """The Send API's refusals the composer explains, or None. Code 10 is also a permission error, so the
-    window is recognised by its message too (Instagram uses another subcode than Messenger's 2018278)."""
-    error = exc.result.get("error") if isinstance(exc.result, dict) else None
-    subcode = (error or {}).get("error_subcode") if isinstance(error, dict) else None
-    code = int(exc.code) if exc.code is not None else None
-    if code == 10 and (subcode in OUTSIDE_WINDOW_SUBCODES or "outside of allowed window" in message):
-        return RejectedError(f"Facebook refused the message: {message}", code=code, reason="outside_window")
-    if code == 10900:
-        return RejectedError(f"Facebook refused the Private Reply: {message}", code=code,
-                             reason="already_replied_privately")
-    if code in (10903, 10901):
-        return RejectedError(f"Facebook refused the Private Reply: {message}", code=code,
-                             reason="cannot_reply_privately")
-    return None
-
-
 def _post_activity(post):
     """When a feed post last had activity (updated_time moves with every comment), or None."""
     if not isinstance(post, dict) or not post.get("id"):
         return None
     return parse_graph_time(post.get("updated_time")) or parse_graph_time(post.get("created_time"))
-
-
-def _graph_version(configured):
-    version = str(configured or DEFAULT_GRAPH_VERSION)
-    return version if version.startswith("v") else f"v{version}"
-
-
-def _usage_percents(header):
-    """X-App-Usage / X-Page-Usage: {"call_count": pct, "total_cputime": pct, "total_time": pct}."""
-    try:
-        usage = json.loads(header) if header else {}
-        return [float(v) for v in usage.values() if isinstance(v, (int, float))]
-    except (ValueError, AttributeError):
-        return []
-
-
-def _regain_at(headers):
-    """When X-Business-Use-Case-Usage expects access back (its estimated_time_to_regain_access, in minutes),
-    or None when it is 0 or absent (not blocked, or no estimate)."""
-    try:
-        usage = json.loads(headers.get("x-business-use-case-usage") or "{}")
-        minutes = max((float(entry.get("estimated_time_to_regain_access") or 0)
-                       for values in usage.values() for entry in values), default=0)
-    except (ValueError, AttributeError, TypeError):
-        return None
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes > 0 else None
-
-
-def _business_usage_percents(header):
-    """X-Business-Use-Case-Usage: {business_id: [{"call_count": pct, …}, …]}."""
-    try:
-        usage = json.loads(header) if header else {}
-        entries = [entry for values in usage.values() for entry in values]
-        return [float(entry[key]) for entry in entries for key in ("call_count", "total_cputime", "total_time")
-                if isinstance(entry.get(key), (int, float))]
-    except (ValueError, AttributeError, TypeError):
-        return []

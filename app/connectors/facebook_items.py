@@ -65,9 +65,10 @@ def _item(comment_id, message, created_at, author, parent_id, post_id, page_id):
     )
 
 
-def messenger_message_item(message, page_id):
+def messenger_message_item(message, page_id, network="facebook"):
     """The InboundItem for a message of the Conversations API ({id, message, from{id,name,email},
-    to{data: [{id,name,email}]}, created_time}), or None for a payload without an id or a customer."""
+    to{data: [{id,name,email}]}, created_time}; on Instagram people are {id, username} and `page_id` is the
+    IG user id), or None for a payload without an id or a customer."""
     if not isinstance(message, dict) or not message.get("id"):
         return None
     recipients = (message.get("to") or {}).get("data") if isinstance(message.get("to"), dict) else None
@@ -75,12 +76,14 @@ def messenger_message_item(message, page_id):
     sender = message.get("from")
     is_page = _person_id(sender) == str(page_id)
     return _private_item(message["id"], message.get("message"), parse_graph_time(message.get("created_time")),
-                         customer=recipient if is_page else sender, from_brand=is_page, page_id=page_id)
+                         customer=recipient if is_page else sender, from_brand=is_page, page_id=page_id,
+                         network=network)
 
 
-def messaging_event_item(event, page_id):
-    """The InboundItem for one `messaging` event of a pushed `messages` webhook, or None for what is not a
-    message (delivery, read, postback, reaction events; a deleted message)."""
+def messaging_event_item(event, page_id, network="facebook"):
+    """The InboundItem for one `messaging` event of a pushed `messages` webhook (Instagram's DMs too, with
+    `page_id` the IG user id), or None for what is not a message (delivery, read, postback, reaction events;
+    a deleted message)."""
     if not isinstance(event, dict):
         return None
     message = event.get("message")
@@ -89,14 +92,14 @@ def messaging_event_item(event, page_id):
     is_page = bool(message.get("is_echo")) or _person_id(event.get("sender")) == str(page_id)
     customer = event.get("recipient") if is_page else event.get("sender")
     return _private_item(message["mid"], message.get("text"), _millisecond_time(event.get("timestamp")),
-                         customer=customer, from_brand=is_page, page_id=page_id)
+                         customer=customer, from_brand=is_page, page_id=page_id, network=network)
 
 
-def _private_item(mid, text, created_at, *, customer, from_brand, page_id):
+def _private_item(mid, text, created_at, *, customer, from_brand, page_id, network="facebook"):
     customer_id = _person_id(customer)
     if customer_id is None or customer_id == str(page_id):
         return None  # a message with nobody to talk to
-    person = InboundAuthor(external_id=customer_id, name=customer.get("name") or None)
+    person = person_author(customer, network)
     return InboundItem(
         external_id=str(mid),
         text=text or ATTACHMENT_TEXT,
@@ -104,10 +107,21 @@ def _private_item(mid, text, created_at, *, customer, from_brand, page_id):
         # The Page's messages name no author: ingest takes the account's own identity (webhooks do not name it).
         author=None if from_brand else person,
         from_brand=from_brand,
-        network="facebook",
+        network=network,
         channel="private",
         counterpart=person if from_brand else None,
     )
+
+
+def person_author(person, network="facebook"):
+    """The customer of a private message: Messenger names people ({id, name}); Instagram gives usernames
+    ({id, username}), which are also their profile's address."""
+    customer_id = _person_id(person)
+    if network == "instagram":
+        username = person.get("username") or None
+        return InboundAuthor(external_id=customer_id, handle=username,
+                             profile_url=f"https://www.instagram.com/{username}" if username else None)
+    return InboundAuthor(external_id=customer_id, name=person.get("name") or None)
 
 
 def _person_id(person):

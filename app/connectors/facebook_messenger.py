@@ -112,8 +112,9 @@ class MessengerCursor:
     moved: bool = False  # whether anything worth storing changed
 
     @classmethod
-    def load(cls, cursor, window_start):
-        raw = cursor.get("messenger") if isinstance(cursor.get("messenger"), dict) else {}
+    def load(cls, cursor, window_start, key="messenger"):
+        """The position stored under `key` of the account's cursor ("messenger"; Instagram's DMs: "dms")."""
+        raw = cursor.get(key) if isinstance(cursor.get(key), dict) else {}
         try:
             since = max(int(raw["since"]), window_start)
         except (KeyError, TypeError, ValueError):
@@ -150,12 +151,21 @@ class MessengerCursor:
 class MessengerReader:
     """One read of the Page's Messenger conversations into `items` (external id -> InboundItem), moving `state`.
 
+    `platform` is "messenger" (the Page's own conversations) or "instagram" (the DMs of the Instagram account
+    the Page is linked to); `brand_id` is who the brand is in those messages (the Page id, or the IG user id),
+    and the calls are paced per brand (2 per second per Page, and per Instagram account).
+
     `call(request)` runs a Graph request through the connector (usage noted, errors translated), `args(**kw)`
     adds the connector's appsecret_proof; `missing` is the error `call` raises for an object that is gone."""
 
-    def __init__(self, graph, page_id, *, call, args, missing, state, items, pacer=PACER):
+    def __init__(self, graph, page_id, *, call, args, missing, state, items, pacer=PACER, platform="messenger",
+                 brand_id=None):
         self.graph, self.page_id, self.call, self.args, self.missing = graph, page_id, call, args, missing
         self.state, self.items, self.pacer = state, items, pacer
+        self.platform = platform
+        self.brand_id = str(brand_id or page_id)
+        self.network = "instagram" if platform == "instagram" else "facebook"
+        self.label = "Instagram" if platform == "instagram" else "Facebook"
 
     def read(self):
         for conversation_id in self.state.with_gaps():  # known to be behind: before anything new
@@ -165,7 +175,7 @@ class MessengerReader:
     # ------------------------------------------------------------ listing
 
     def _list_conversations(self):
-        args = self.args(platform="messenger", fields=CONVERSATION_FIELDS, limit=CONVERSATIONS_PAGE_SIZE)
+        args = self.args(platform=self.platform, fields=CONVERSATION_FIELDS, limit=CONVERSATIONS_PAGE_SIZE)
         newest = None
         for _ in range(MAX_LISTING_PAGES):
             page = self._get(self.page_id, "conversations", args)
@@ -182,7 +192,7 @@ class MessengerReader:
             if after is None:
                 return self._listed(newest)
             args = dict(args, after=after)
-        raise TransientError("Facebook listed more Messenger conversations than one read follows")
+        raise TransientError(f"{self.label} listed more conversations than one read follows")
 
     def _listed(self, newest):
         if newest is not None and newest > self.state.since:
@@ -218,6 +228,10 @@ class MessengerReader:
             except (RefusedCursor, self.missing):
                 # Graph no longer takes that cursor (or the conversation is gone): the next listing reads
                 # the conversation again from its newest message, down to what was read before the gap.
+                # Instagram shows only a conversation's 20 newest messages (older ones read as deleted):
+                # what is past them cannot be read, so the read counts as done down to there.
+                if self.platform == "instagram":
+                    self._advance(position, position.gap_top)
                 position.gap_after, position.gap_top = None, None
                 self.state.moved = True
                 return
@@ -236,7 +250,7 @@ class MessengerReader:
         None, whether a message already read was reached)."""
         top = None
         for message in messages or []:
-            item = messenger_message_item(message, self.page_id)
+            item = messenger_message_item(message, self.brand_id, self.network)
             if item is None or item.created_at is None:
                 continue
             second = int(item.created_at.timestamp())
@@ -261,7 +275,7 @@ class MessengerReader:
     # ------------------------------------------------------------ plumbing
 
     def _get(self, node, edge, args):
-        self.pacer.wait(self.page_id)
+        self.pacer.wait(self.brand_id)
         try:
             page = self.call(lambda: self.graph.get_connections(node, edge, **args))
         except ConnectorError as exc:
@@ -271,9 +285,9 @@ class MessengerReader:
         except self.missing:
             if edge == "messages":
                 raise
-            raise TransientError("Facebook does not show the Page's Messenger conversations") from None
+            raise TransientError(f"{self.label} does not show the Page's conversations") from None
         if not isinstance(page, dict):
-            raise TransientError(f"Facebook sent a malformed {edge} page")
+            raise TransientError(f"{self.label} sent a malformed {edge} page")
         return page
 
 

@@ -4,6 +4,8 @@
   message of the customer's private conversation (send_as "private_reply", answering the comment's id).
   Facebook allows one per comment, within 7 days of it. Sent, it answers the comment: the public
   conversation's clock stops then (app/conversations/sending.py), as a public reply would stop it.
+- Instagram: the same, through the Messenger platform for Instagram; a comment on a live video gets one only
+  while it is live. It does not open the 24-hour window: the agent's next DM waits for the customer's answer.
 - X: a public reply carrying the deep link that opens a DM to the brand, and, unless the customer does
   not accept DMs from the brand, the first DM itself in the private conversation. The public reply
   stops the public clock when it is sent, like any reply.
@@ -32,15 +34,15 @@ from app.conversations.replies import (
     lock_conversation,
     queue_outbound,
 )
-from app.conversations.windows import private_reply_open, x_dm_link
+from app.conversations.windows import live_still_on, private_reply_open, x_dm_link
 from app.domain_errors import Invalid, NotFound
-from app.models import AuditEvent, Contact, Conversation, Message, SocialAccount, utcnow
+from app.models import AuditEvent, Contact, Conversation, Message, Post, SocialAccount, utcnow
 from app.serialize import conversation_summary
 
 DEFAULT_TEXT = _l("Hello, we have moved our conversation to a private message so we can help you with your details.")
 
 # How each network moves a conversation to DM (networks not named here have no private messages).
-VIA = {"facebook": "private_reply", "twitter": "dm_link"}
+VIA = {"facebook": "private_reply", "instagram": "private_reply", "twitter": "dm_link"}
 
 REFUSALS = {
     "already_moved": _l("This conversation has already moved to a private conversation."),
@@ -52,7 +54,24 @@ REFUSALS = {
     "already_replied_privately": _l("The customer's latest comment already got a Private Reply: Facebook allows "
                                     "one per comment."),
     "network_has_no_dms": _l("This channel has no private messages."),
+    "live_ended": _l("Instagram allows a Private Reply to a comment on a live video only while the video is live, "
+                     "and this one has ended. Answer publicly."),
 }
+# Where Instagram's rule reads differently from Facebook's (the same codes).
+INSTAGRAM_REFUSALS = {
+    "private_reply_window_closed": _l("Instagram allows a Private Reply only within 7 days of the comment, and the "
+                                      "customer's latest comment is older. Answer publicly and ask them to send a "
+                                      "direct message."),
+    "already_replied_privately": _l("The customer's latest comment already got a Private Reply: Instagram allows "
+                                    "one per comment."),
+}
+
+
+def refusal_text(network, reason):
+    """What to tell the agent for a MoveCheck reason on `network`."""
+    if network == "instagram" and reason in INSTAGRAM_REFUSALS:
+        return INSTAGRAM_REFUSALS[reason]
+    return REFUSALS[reason]
 
 
 @dataclass(frozen=True)
@@ -88,9 +107,12 @@ def can_move_to_private(session, conv, now=None):
     comment = latest_customer_message(session, conv)
     if comment is None or not comment.external_id:
         return MoveCheck(False, "no_customer_message", via)
-    if conv.network == "facebook":
+    if via == "private_reply":
         if not private_reply_open(_aware(comment.created_at), now):
             return MoveCheck(False, "private_reply_window_closed", via)
+        live = _live_video_of(session, comment)
+        if live is not None and not live_still_on(_aware(live.posted_at), now):
+            return MoveCheck(False, "live_ended", via)
         if _replied_privately(session, comment):
             return MoveCheck(False, "already_replied_privately", via)
     return MoveCheck(True, None, via)
@@ -111,7 +133,7 @@ def move_to_private(session, conversation_id, *, author, text=None, last_seen_me
         return MoveResult(public, private, _messages_of_the_move(session, public), moved_now=False)
     check = can_move_to_private(session, public, now)
     if not check.allowed:
-        raise Invalid(REFUSALS[check.reason], code=check.reason)
+        raise Invalid(refusal_text(public.network, check.reason), code=check.reason)
     check_nothing_unseen(session, public, last_seen_message_id, author)
 
     account = session.get(SocialAccount, public.account_id)
@@ -167,6 +189,15 @@ def _private_conversation(session, public, author, now):
     session.flush()
     events.publish(session, "conversation.created", {"conversation": conversation_summary(private)})
     return private, True
+
+
+def _live_video_of(session, comment):
+    """The live video (an Instagram media of product type LIVE) `comment` is on; None for any other."""
+    if comment.network != "instagram" or not comment.post_external_id:
+        return None
+    return session.scalars(sa.select(Post).where(Post.network == comment.network,
+                                                 Post.external_id == comment.post_external_id,
+                                                 Post.product_type == "LIVE")).first()
 
 
 def _replied_privately(session, comment):

@@ -19,8 +19,8 @@ from app.conversations.replies import reply_limit
 from app.conversations.windows import reply_window
 from app.domain_errors import Invalid, Malformed
 from app.extensions import db
-from app.models import Contact, Conversation, Message, fold, isoformat
-from app.serialize import conversation_summary, message_dict
+from app.models import Contact, Conversation, Message, Post, fold, isoformat
+from app.serialize import conversation_summary, message_dict, post_dict
 from app.sla.state import paused_channels
 
 SORTS = ("sla", "newest", "oldest")
@@ -200,8 +200,8 @@ def counts(filters, *, user, now=None):
 
 def detail(conv, *, now=None):
     """GET /conversations/{id}: the conversation, its thread, and what the composer needs to know: the
-    reply limit, the messaging window (private conversations), whether it can move to DM, and the
-    customer's related conversations on the account."""
+    reply limit, the messaging window (private conversations), whether it can move to DM, the customer's
+    related conversations on the account, and the posts its messages hang off (their context cards)."""
     now = now or datetime.now(timezone.utc)
     account = conv.account
     body = conversation_summary(conv)
@@ -217,8 +217,18 @@ def detail(conv, *, now=None):
         reply_window=window,
         can_move_to_private=can_move_to_private(db.session, conv, now).to_json(),
         related=related(conv),
+        posts=posts_of(conv.network, conv.messages),
     )
     return body
+
+
+def posts_of(network, messages):
+    """{external id: post_dict} of the posts and media `messages` hang off (those Carebox has stored)."""
+    ids = sorted({m.post_external_id for m in messages if m.post_external_id})
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(Post).where(Post.network == network, Post.external_id.in_(ids)))
+    return {post.external_id: post_dict(post) for post in rows}
 
 
 def related(conv, limit=20):

@@ -28,9 +28,9 @@ from app.notifications import notify
 from app.serialize import conversation_summary, message_dict
 from app.text import snippet
 
-# Longest reply each network takes. X counts weighted characters (twitter-text); Facebook
-# comments are capped by characters.
-REPLY_LIMITS = {"twitter": 280, "facebook": 8000, "custom": 20000}
+# Longest reply each network takes. X counts weighted characters (twitter-text); Facebook and
+# Instagram comments are capped by characters.
+REPLY_LIMITS = {"twitter": 280, "facebook": 8000, "instagram": 2200, "custom": 20000}
 NOTE_LIMIT = 20000
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]+)", re.UNICODE)
 
@@ -159,7 +159,7 @@ def queue_outbound(session, conv, *, author, text, target, now, send_as=None, id
         reply_to_message_id=target.id if target else None,
         in_reply_to_external_id=in_reply_to_external_id or (target.external_id if target else None),
         created_at=now, received_at=now, delivery_status="queued", idempotency_key=idempotency_key, mentions=[],
-        send_as=send_as,
+        send_as=send_as, post_external_id=target.post_external_id if target is not None else None,
     )
     session.add(message)
     conv.message_count += 1

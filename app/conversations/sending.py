@@ -12,8 +12,10 @@
 
 Which connector call sends a message follows from its conversation's channel and its `send_as`: a reply
 on the public post it answers; a direct message to the customer (tagged HUMAN_AGENT when send_as says so);
-a Facebook Private Reply to the comment it answers (the first message of a move to DM). A network's
-refusal keeps its words in `delivery_error` and, when the composer explains it, its REFUSALS code in
+a Facebook or Instagram Private Reply to the comment it answers (the first message of a move to DM). A
+public reply carries a ReplyTarget (Instagram answers a comment on its top-level comment, a mention through
+the mentions edge). A network's refusal keeps its words in `delivery_error` and, when the composer explains
+it, its code (connectors.base REFUSALS for private messages, REPLY_REFUSALS for public replies) in
 `delivery_error_code`. The budgets the send's response headers announced go to the account's health.
 """
 import logging
@@ -24,10 +26,10 @@ from flask import current_app
 
 from app import events
 from app.connectors import connector_for
-from app.connectors.base import AccountInfo, ConnectorError, RejectedError, TransientError
+from app.connectors.base import AccountInfo, ConnectorError, RejectedError, ReplyTarget, TransientError
 from app.database import write_intent
 from app.extensions import db, socketio
-from app.models import Contact, Conversation, Message, SocialAccount, utcnow
+from app.models import Contact, Conversation, Message, Post, SocialAccount, utcnow
 from app.serialize import conversation_summary, message_dict
 from app.sla.conversation import on_answer
 
@@ -122,7 +124,28 @@ def _network_call(session, message):
         recipient = session.get(Contact, conv.contact_id).external_id
         human_agent = message.send_as == "human_agent"
         return lambda connector: connector.send_private(recipient, text, human_agent=human_agent)
-    return lambda connector: connector.send_reply(in_reply_to, text)
+    target = reply_target(session, message)
+    return lambda connector: connector.send_reply(in_reply_to, text, target=target)
+
+
+def reply_target(session, message):
+    """The ReplyTarget of a public reply: what the answered message is on the network (what it answers, the
+    post it hangs off, whether that post is someone else's that mentions the brand), for networks whose reply
+    call depends on it (Instagram). None when the answered message is not stored."""
+    answered = session.get(Message, message.reply_to_message_id) if message.reply_to_message_id else None
+    if answered is None and message.in_reply_to_external_id:
+        answered = session.scalars(sa.select(Message).where(
+            Message.network == message.network, Message.external_id == message.in_reply_to_external_id)).first()
+    if answered is None or not answered.external_id:
+        return None
+    post_id = answered.post_external_id
+    mention = False
+    if post_id:
+        owned = session.scalar(sa.select(Post.owned).where(Post.network == answered.network,
+                                                           Post.external_id == post_id))
+        mention = owned is False
+    return ReplyTarget(answered.external_id, parent_id=answered.in_reply_to_external_id, post_id=post_id,
+                       mention=mention)
 
 
 def _record(session, message_id, status, *, external_id=None, sent_at=None, error=None, error_code=None,

@@ -7,7 +7,10 @@ and the tests read the same rules.
   the account's human-agent permission, an answer tagged HUMAN_AGENT up to 7 days after it; past that,
   nothing can be sent until the customer writes again.
 - X direct messages have no window; the customer must accept DMs from the brand (receives_your_dm).
-- A Facebook Private Reply (the move to DM) is allowed once per comment, within 7 days of the comment.
+- A Facebook or Instagram Private Reply (the move to DM) is allowed once per comment, within 7 days of the
+  comment; on Instagram a comment on a live video gets one only while the video is live. An Instagram Private
+  Reply does not open the 24-hour window: the window opens when the customer answers it (as everywhere here,
+  the window runs from the customer's last message).
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +19,9 @@ from urllib.parse import urlencode
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
+# Instagram Live broadcasts last at most 4 hours. Carebox cannot see when one ended, so a comment on a live
+# video counts as "while live" for that long after the broadcast started, and no longer.
+LIVE_BROADCAST_LIMIT = timedelta(hours=4)
 WINDOWED_NETWORKS = ("facebook", "instagram")
 
 # The longest private message each network takes, counted as it counts (characters).
@@ -66,6 +72,12 @@ def reply_window(network, last_customer_message_at, now, *, human_agent_enabled=
 def private_reply_open(comment_created_at, now):
     """Whether a Private Reply to a comment posted at `comment_created_at` is still allowed at `now`."""
     return comment_created_at is not None and now - comment_created_at <= PRIVATE_REPLY_WINDOW
+
+
+def live_still_on(live_started_at, now):
+    """Whether an Instagram live video that started at `live_started_at` may still be live at `now` (its
+    comments can get a Private Reply only then). Not known when it started: not live any more."""
+    return live_started_at is not None and now - live_started_at <= LIVE_BROADCAST_LIMIT
 
 
 def x_dm_link(brand_user_id, text=None):

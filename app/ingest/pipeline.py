@@ -22,6 +22,7 @@ from app.batch_sql import update_rows
 from app.domain_errors import Invalid
 from app.ingest import publish, store
 from app.ingest.items import CHANNELS
+from app.ingest.plan import merged_posts
 from app.ingest.plan import plan as make_plan
 from app.metrics import INGESTED
 from app.models import Conversation, utcnow
@@ -65,6 +66,13 @@ def ingest(session, account, items, *, received_at=None):
     return _results(account, items, plan)
 
 
+def record_posts(session, account, posts, *, received_at=None):
+    """Store or refresh posts and media (app.ingest.items.InboundPost) of `account` with no message to go with
+    them (a connector's media listing): one statement; fields the network did not send keep what is stored.
+    It never commits."""
+    store.write_posts(session, account, merged_posts(_clean_post(p) for p in posts), now=received_at or utcnow())
+
+
 def normalised(account, items):
     """Each external id once (the first occurrence wins), cleaned; refuses items of another network."""
     unique = {}
@@ -83,11 +91,21 @@ def _clean(item):
     becomes U+FFFD; bidi overrides in who wrote it (or whom a DM went to) cannot make a handle read as
     someone else's."""
     author, counterpart = _clean_author(item.author), _clean_author(item.counterpart)
+    post = _clean_post(item.post) if item.post is not None else None
     fixed = {n: _no_nul(v) for n in ("external_id", "text", "in_reply_to", "thread_id")
              if isinstance(v := getattr(item, n), str) and "\x00" in v}
-    if fixed or author is not item.author or counterpart is not item.counterpart:
-        item = replace(item, author=author, counterpart=counterpart, **fixed)
+    if fixed or author is not item.author or counterpart is not item.counterpart or post is not item.post:
+        item = replace(item, author=author, counterpart=counterpart, post=post, **fixed)
     return item
+
+
+def _clean_post(post):
+    """A post's texts as the database holds them; its owner's handle cannot spoof another's (bidi)."""
+    fixed = {n: _no_nul(v) for n in ("external_id", "caption", "permalink", "thumbnail_url")
+             if isinstance(v := getattr(post, n), str) and "\x00" in v}
+    if isinstance(post.owner_handle, str) and (handle := neutralize_bidi(_no_nul(post.owner_handle))) != post.owner_handle:
+        fixed["owner_handle"] = handle
+    return replace(post, **fixed) if fixed else post
 
 
 def _clean_author(author):

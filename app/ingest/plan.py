@@ -16,6 +16,9 @@ latest resolved one (as history: it does not reopen it), else one this batch ope
 is not stored (the brand wrote first to someone who never wrote to us). Our own DMs of unknown fate are
 recognised by their conversation and text, the oldest first.
 
+The posts and media the items hang off (`InboundItem.post`) are merged into one per post for the store to
+upsert; each new message keeps its post's external id.
+
 Every conversation's new messages then apply in the order they were posted, so the SLA rules see
 events in time order: a native answer stops the clock, a follow-up posted after it starts the next.
 """
@@ -166,6 +169,7 @@ class NewMessage:
     created_at: datetime
     received_at: datetime
     language: str | None = None  # customer messages: the network's or the detected one
+    post_external_id: str | None = None  # the post or media it hangs off (InboundItem.post)
     id: int | None = None  # set by the store
 
     # Read like a stored Message by the serialisers (app/serialize.py message_dict).
@@ -220,6 +224,7 @@ class IngestPlan:
     existing: dict = field(default_factory=dict)  # external id -> KnownMessage already stored
     ignored: list = field(default_factory=list)  # external ids of brand posts that answer nothing we hold
     # (or private brand messages to someone with no private conversation)
+    posts: list = field(default_factory=list)  # InboundPost of the batch's items, one per post, to upsert
 
 
 def contact_key(item):
@@ -266,7 +271,26 @@ def plan(state, items):
         if item.from_brand:
             planner.brand_post(item)
     planner.apply_in_time_order()
+    result.posts = merged_posts(item.post for item in items if item.post is not None)
     return result
+
+
+POST_FIELDS = ("caption", "permalink", "thumbnail_url", "media_type", "product_type", "owner_handle", "posted_at",
+               "comments_count")
+
+
+def merged_posts(posts):
+    """One InboundPost per external id, sorted by it (one write order everywhere: no deadlocks): the later
+    one's fields win where it has them (the items come in time order), and a field it lacks (None) keeps the
+    earlier one's, as the store never lets None overwrite what it holds."""
+    merged = {}
+    for post in posts:
+        earlier = merged.get(post.external_id)
+        if earlier is not None:
+            post = replace(post, **{name: getattr(earlier, name) for name in POST_FIELDS
+                                    if getattr(post, name) is None and getattr(earlier, name) is not None})
+        merged[post.external_id] = post
+    return [merged[key] for key in sorted(merged)]
 
 
 class _Planner:
@@ -442,7 +466,8 @@ class _Planner:
         now = self.state.now
         language = message_language(item.text, item.language) if direction == "inbound" else None
         message = NewMessage(conversation, item.external_id, direction, item.text or "", author, item.in_reply_to,
-                             posted_at(item, now), now, language)
+                             posted_at(item, now), now, language,
+                             post_external_id=item.post.external_id if item.post is not None else None)
         conversation.messages.append(message)
         self.result.messages.append(message)
         self.batch_parents[item.external_id] = conversation

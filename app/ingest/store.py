@@ -16,6 +16,7 @@ fails with IngestConflict rather than count a message twice.
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.batch_sql import any_of, insert_rows, prebuilt, update_rows
 from app.domain_errors import IngestConflict
@@ -24,6 +25,7 @@ from app.ingest.plan import (
     ContactRow,
     ConversationRow,
     IngestState,
+    POST_FIELDS,
     KnownMessage,
     UnconfirmedReply,
     contact_key,
@@ -31,11 +33,11 @@ from app.ingest.plan import (
     is_brand_dm,
     search_text,
 )
-from app.models import Contact, Conversation, Message
+from app.models import Contact, Conversation, Message, Post
 from app.sla import store as clock_store
 from app.text import fold
 
-MESSAGES, CONTACTS, CONVERSATIONS = Message.__table__, Contact.__table__, Conversation.__table__
+MESSAGES, CONTACTS, CONVERSATIONS, POSTS = Message.__table__, Contact.__table__, Conversation.__table__, Post.__table__
 CONVERSATION_COLUMNS = [CONVERSATIONS.c[name] for name in ConversationRow.__dataclass_fields__]
 CONTACT_COLUMNS = [CONTACTS.c[name] for name in ContactRow.__dataclass_fields__]
 
@@ -195,6 +197,7 @@ def _unconfirmed(session, account_id, parents, conversation_ids):
 def write(session, account, plan, *, now):
     """Store `plan`; fills in the ids of what it creates. Contacts, then conversations, then messages,
     then clocks (conversations before their clocks: the lock order everywhere)."""
+    write_posts(session, account, plan.posts, now=now)
     _insert_contacts(session, account.network, plan.new_contacts, now)
     update_rows(session, Contact, [_contact_update(u, now) for u in sorted(
         plan.contact_updates, key=lambda u: u.contact_id)])
@@ -276,8 +279,29 @@ def _message_values(account, message):
         "in_reply_to_external_id": message.in_reply_to, "created_at": message.created_at,
         "received_at": message.received_at, "delivery_attempts": 0, "is_native": outbound, "mentions": [],
         "delivery_status": "sent" if outbound else None, "sent_at": message.created_at if outbound else None,
-        "language": message.language,
+        "language": message.language, "post_external_id": message.post_external_id,
     }
+
+
+@prebuilt
+def _upsert_posts(dialect):
+    """Insert posts, or refresh stored ones: a field the network did not send (None) keeps the stored value.
+    `owned` and `account_id` stay as first stored (a post is the brand's own or not once and for all)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(POSTS)
+    kept = {name: sa.func.coalesce(insert.excluded[name], POSTS.c[name]) for name in POST_FIELDS}
+    return insert.on_conflict_do_update(index_elements=["network", "external_id"],
+                                        set_={**kept, "updated_at": insert.excluded.updated_at})
+
+
+def write_posts(session, account, posts, *, now):
+    """Upsert `posts` (InboundPost, one per external id, sorted by it: plan.merged_posts) for `account`, in one
+    statement whatever their number."""
+    if not posts:
+        return
+    rows = [{"account_id": account.id, "network": account.network, "external_id": post.external_id,
+             "owned": bool(post.owned), "created_at": now, "updated_at": now,
+             **{name: getattr(post, name) for name in POST_FIELDS}} for post in posts]
+    session.execute(_upsert_posts(session), rows)
 
 
 @prebuilt

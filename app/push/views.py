@@ -1,5 +1,6 @@
 """/hooks/facebook: Facebook's subscription handshake (GET) and Page notifications (POST): `feed` changes
-and Messenger `messaging` events (messages and echoes).
+and Messenger `messaging` events (messages and echoes), and Instagram's (`comments`, `live_comments`,
+`mentions`, DMs and echoes) for the Instagram accounts linked to the app's Pages.
 
 A missing or malformed signature is 401, one that no page's secret made (or a page we do not know)
 is 403; both are logged and nothing is stored. What a notification means is app/push/facebook.py's.
@@ -10,7 +11,7 @@ from flask import Response, abort, current_app, request
 
 from app.auth.guard import public
 from app.extensions import db
-from app.push import bp, facebook
+from app.push import bp, facebook, followups
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def facebook_push():
         db.session.rollback()
         return _refuse(403, received.refused)
     db.session.commit()
+    if received.followups:  # ids-only webhooks (Instagram mentions): read them now, after the commit
+        followups.resolve_in_background(current_app._get_current_object(), received.followups)
     if received.accepted < received.entries:
         log.warning("facebook push: %d of %d entries skipped (unknown page or other secret)",
                     received.entries - received.accepted, received.entries)

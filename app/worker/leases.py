@@ -27,7 +27,7 @@ from app.models import JobLease, SocialAccount, utcnow
 
 log = logging.getLogger(__name__)
 
-POLLED_NETWORKS = ("twitter", "facebook")  # the networks with a connector (app/connectors); custom ones push
+POLLED_NETWORKS = ("twitter", "facebook", "instagram")  # the networks with a connector (app/connectors); custom ones push
 
 
 @dataclass(frozen=True)

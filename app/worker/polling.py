@@ -29,10 +29,11 @@ from app.connectors.base import AccountInfo, AuthError, ConnectorError, RateLimi
 from app.crypto import CredentialsError, decrypt_json
 from app.database import write_intent
 from app.extensions import db
-from app.ingest.pipeline import ingest
+from app.ingest.pipeline import ingest, record_posts
 from app.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
 from app.models import SocialAccount, utcnow
 from app.serialize import account_dict
+from app.worker.followups import resolve_followups
 from app.worker.leases import LeaseKeeper, claim_account
 from app.worker.schedule import next_slot
 
@@ -83,6 +84,8 @@ def run_poll(app, claim, owner, keeper, *, started=None, make_connector=connecto
             if identity is not None:
                 result.identity = identity
             error = result.error
+            if claim.network in FOLLOWUP_NETWORKS and (info.external_id or identity is not None):
+                _resolve_followups(claim.account_id, connector)
         except ConnectorError as exc:
             error = exc
         except Exception as exc:  # a bug or an unexpected payload: keep the worker alive, show the error
@@ -92,6 +95,19 @@ def run_poll(app, claim, owner, keeper, *, started=None, make_connector=connecto
         log.warning("lease on account %s was lost during the poll; dropping its results", claim.account_id)
         return PollOutcome("lease-lost")
     return _finish(session, claim, owner, result=result, error=error, started=started)
+
+
+FOLLOWUP_NETWORKS = ("instagram",)  # networks whose webhooks leave reads to do (app/push/followups.py)
+
+
+def _resolve_followups(account_id, connector):
+    """The reads pushes left for this account (a push whose process died before it read them): with no
+    transaction open before the reads; a failure here never fails the poll (the rows back off)."""
+    try:
+        resolve_followups(db.session, account_id, connector)
+    except Exception:
+        log.exception("resolving the push follow-ups of account %s failed", account_id)
+        db.session.rollback()
 
 
 def _finish(session, claim, owner, **outcome):
@@ -118,6 +134,8 @@ def _store_outcome(session, account_id, owner, *, result=None, error=None, start
         if result.identity is not None:
             account.external_id = result.identity.external_id
             account.handle = result.identity.handle or account.handle
+        if result.posts:
+            record_posts(session, account, result.posts, received_at=now)
         stored = ingest(session, account, result.items, received_at=now) if result.items else []
         account.cursor = result.cursor  # committed with the items: a poll stopped part way keeps its progress
         new = [r for r in stored if r.created]
