@@ -57,7 +57,7 @@ def test_replies_land_on_the_top_level_comment_and_mentions_on_the_mentions_edge
     media = network.media_of(network.accounts[IG])[0]
     top = network.add_comment(media.id, "Do you ship to Minsk?", {"username": "olga.k"})
     reply = network.add_comment(media.id, "and to Kyiv?", {"username": "ivan"}, parent_id=top.id)
-    theirs = network.add_media({"username": "fan"}, "Look what carebox.demo sent me")
+    theirs = network.add_media({"username": "fan"}, "Look what @carebox.demo sent me")
     caption = InboundItem(theirs.id, theirs.caption, None, InboundAuthor("igsid-fan", "fan"), network="instagram",
                           post=InboundPost(theirs.id, caption=theirs.caption, owner_handle="fan", owned=False))
     read_and_store(db, account, [caption])
@@ -67,7 +67,7 @@ def test_replies_land_on_the_top_level_comment_and_mentions_on_the_mentions_edge
     status, sent = answer(db, agent, reply.id, "Kyiv too!")
     assert status == "sent" and network.comments[sent.external_id].parent_id == top.id  # on the top-level one
     status, sent = answer(db, agent, theirs.id, "Glad you like it")
-    assert status == "sent"
+    assert status == "sent", sent.delivery_error
     on_caption = network.comments[sent.external_id]
     assert on_caption.media_id == theirs.id and on_caption.parent_id is None
     assert [s["kind"] for s in network.sent] == ["reply", "reply", "mention_reply"]
