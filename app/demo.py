@@ -1,7 +1,9 @@
-"""Demo data for `flask demo`: staff logins, two accounts connected to the sandbox network, canned
-responses in each language the sandbox's customers write in (English, Russian, Belarusian, Arabic:
-app/sandbox/phrases.py), under the same shortcuts, and a few private conversations, one of them a public
-conversation that moved to DM, so the private half shows at once."""
+"""Demo data for `flask demo`: staff logins, three accounts connected to the sandbox network (X, a Facebook
+Page, an Instagram account), canned responses in each language the sandbox's customers write in (English,
+Russian, Belarusian, Arabic: app/sandbox/phrases.py), under the same shortcuts, a few private conversations,
+one of them a public conversation that moved to DM, so the private half shows at once, and Instagram
+comments on a post and a reel (with their context), a reply thread, a mention in someone else's caption
+and an Instagram DM."""
 import json
 import os
 from dataclasses import dataclass
@@ -15,10 +17,11 @@ from app.accounts import CREDENTIAL_KEYS, create_account, find_user_by_email, lo
 from app.canned import save_canned
 from app.conversations.windows import x_dm_link
 from app.extensions import db
-from app.ingest.items import InboundAuthor, InboundItem
+from app.ingest.items import InboundAuthor, InboundItem, InboundPost
 from app.ingest.pipeline import ingest
 from app.models import CannedResponse, Conversation, Message, SocialAccount, utcnow
 from app.sandbox import DEMO_FACEBOOK, DEMO_X
+from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 from app.sandbox.personas import PERSONAS
 from app.users import create_user, generate_password
 
@@ -110,6 +113,52 @@ DEMO_STORY = (
 DEMO_MOVED = ("demo-x-mention-1", "demo-x-dm-1")  # the public message whose conversation moved, the private one
 
 
+@dataclass(frozen=True)
+class DemoInstagram:
+    """One Instagram message of the demo: like DemoMessage, plus the media it hangs off (`post`, a key of
+    DEMO_INSTAGRAM_POSTS) and, for a reply, the comment it answers (`parent`)."""
+
+    external_id: str
+    handle: str
+    minutes: int
+    text: str
+    post: str | None = None
+    parent: str | None = None
+    channel: str = "public"
+    from_brand: bool = False
+
+
+# The brand's post and reel, and someone else's post whose caption mentions the brand (the caption mention is
+# a message whose external id is the media's own). Captions of other people's media drop the "@" (Instagram).
+DEMO_INSTAGRAM_POSTS = {
+    "demo-ig-media-sale": dict(
+        caption="Weekend sale: 20% off everything in the app until Sunday night. Tell us what you'll get!",
+        media_type="IMAGE", product_type="FEED", hours=6, owned=True),
+    "demo-ig-media-reel": dict(caption="How same-day delivery works, in 30 seconds 🚚", media_type="VIDEO",
+                               product_type="REELS", hours=48, owned=True),
+    "demo-ig-media-mention": dict(
+        caption="Замова ад carebox.demo прыйшла без інструкцыі. Хто ведае, дзе яе знайсці?", media_type="IMAGE",
+        product_type="FEED", hours=3, owned=False, owner="ales_kavaliou"),
+}
+DEMO_INSTAGRAM_STORY = (
+    DemoInstagram("demo-ig-c-1", "ahmed_alharbi", 95, "هل الخصم يشمل التوصيل السريع أيضًا؟", post="demo-ig-media-sale"),
+    DemoInstagram("demo-ig-c-2", "carebox.demo", 80, "@ahmed_alharbi نعم، الخصم يشمل كل الطلبات هذا الأسبوع 🙌",
+                  post="demo-ig-media-sale", parent="demo-ig-c-1", from_brand=True),
+    DemoInstagram("demo-ig-c-3", "ahmed_alharbi", 20, "وماذا عن الطلبات التي دفعتها أمس؟", post="demo-ig-media-sale",
+                  parent="demo-ig-c-1"),
+    DemoInstagram("demo-ig-c-4", "anna_smirnova", 35, "А в Образцово доставка в тот же день тоже работает?",
+                  post="demo-ig-media-reel"),
+    DemoInstagram("demo-ig-media-mention", "ales_kavaliou", 180,
+                  DEMO_INSTAGRAM_POSTS["demo-ig-media-mention"]["caption"], post="demo-ig-media-mention"),
+    DemoInstagram("demo-ig-dm-1", "sarah_mitch", 30,
+                  "Hi! I saw your reel. Can I change the delivery slot of order #482913 to tomorrow morning?",
+                  channel="private"),
+    DemoInstagram("demo-ig-dm-2", "sarah_mitch", 25, "Hi Sarah, of course: which time suits you best?",
+                  channel="private", from_brand=True),
+    DemoInstagram("demo-ig-dm-3", "sarah_mitch", 5, "Between 9 and 11, please.", channel="private"),
+)
+
+
 def seed_demo(sandbox_url):
     """Idempotent. Returns [(email, role, password)] for the console."""
     logins = _seed_users()
@@ -149,6 +198,7 @@ def _seed_accounts(sandbox_url):
     wanted = (
         ("twitter", "Carebox Demo on X", DEMO_X),
         ("facebook", "Carebox Demo Page", DEMO_FACEBOOK),
+        ("instagram", "Carebox Demo on Instagram", DEMO_INSTAGRAM),
     )
     accounts = {}
     for network, name, creds in wanted:
@@ -159,6 +209,8 @@ def _seed_accounts(sandbox_url):
         if existing is None:
             existing = create_account(db.session, network=network, name=name, api_base_url=sandbox_url,
                                       credentials=credentials)
+            if network == "instagram":
+                existing.handle = DEMO_INSTAGRAM["username"]
         elif existing.api_base_url != sandbox_url:
             existing.api_base_url = sandbox_url
         accounts[network] = existing.id
@@ -168,16 +220,18 @@ def _seed_accounts(sandbox_url):
 def _seed_conversations(accounts):
     """The demo story, once, through the ingest path (contacts, conversations, SLA clocks as for any post);
     then the moved public conversation links to its private one, as move-to-DM leaves it."""
-    already = db.session.scalar(sa.select(sa.func.count(Message.id)).where(
-        Message.external_id.in_([m.external_id for m in DEMO_STORY])))
-    if already:
-        return
     now = utcnow()
     personas = {p.handle: p for p in PERSONAS}
     brand = {"twitter": InboundAuthor(DEMO_X["user_id"], DEMO_X["username"], DEMO_X["name"]),
              "facebook": InboundAuthor(DEMO_FACEBOOK["page_id"], None, DEMO_FACEBOOK["name"])}
     conversation_of = {}
     for network, account_id in accounts.items():
+        if _seeded(network):  # each network's story once (a database seeded before Instagram gets its own)
+            continue
+        if network == "instagram":
+            account = lock_accounts(db.session, [account_id])[account_id]
+            ingest(db.session, account, instagram_items(now, personas))
+            continue
         items, last_from = [], {}  # last_from: (customer, channel) -> their latest message, which the brand answers
         for message in (m for m in DEMO_STORY if m.network == network):
             customer = _demo_author(personas[message.handle], network)
@@ -196,6 +250,51 @@ def _seed_conversations(accounts):
     public = db.session.get(Conversation, public_id) if public_id else None
     if public is not None and private_id and public.moved_to_id is None:
         public.moved_to_id = private_id
+
+
+def _seeded(network):
+    ids = ([m.external_id for m in DEMO_INSTAGRAM_STORY] if network == "instagram"
+           else [m.external_id for m in DEMO_STORY if m.network == network])
+    return bool(ids) and bool(db.session.scalar(sa.select(sa.func.count(Message.id)).where(
+        Message.network == network, Message.external_id.in_(ids))))
+
+
+def instagram_user(persona):
+    """A persona as an Instagram customer: the same IGSID on comments and DMs, a username like theirs."""
+    username = persona.handle.replace("_", ".")
+    return InboundAuthor(str(17 * 10**15 + persona._hash), username, persona.name,
+                         profile_url=f"https://www.instagram.com/{username}")
+
+
+def instagram_items(now, personas):
+    """The Instagram story as the connector would map it: comments on the brand's media (owned posts), the
+    brand's native reply, a caption mention on someone else's media, DMs."""
+    brand = InboundAuthor(DEMO_INSTAGRAM["ig_user_id"], DEMO_INSTAGRAM["username"], DEMO_INSTAGRAM["name"])
+    posts = {}
+    for media_id, p in DEMO_INSTAGRAM_POSTS.items():
+        owner = _demo_username(p.get("owner")) if not p["owned"] else DEMO_INSTAGRAM["username"]
+        posts[media_id] = InboundPost(
+            media_id, caption=p["caption"], permalink=f"https://www.instagram.com/p/{media_id}/",
+            media_type=p["media_type"], product_type=p["product_type"], owner_handle=owner, owned=p["owned"],
+            posted_at=now - timedelta(hours=p["hours"]))
+    items = []
+    for m in DEMO_INSTAGRAM_STORY:
+        persona = personas.get(m.handle)
+        author = brand if m.from_brand else instagram_user(persona)
+        customer = instagram_user(personas["sarah_mitch"]) if m.channel == "private" else None
+        is_caption = m.external_id == m.post
+        in_reply_to = None if m.channel == "private" or is_caption else (m.parent or m.post)
+        items.append(InboundItem(
+            m.external_id, m.text, now - timedelta(minutes=m.minutes), author, network="instagram",
+            channel=m.channel, from_brand=m.from_brand, in_reply_to=in_reply_to,
+            thread_id=(m.parent or m.external_id) if m.channel == "public" else None,
+            counterpart=customer if m.from_brand and m.channel == "private" else None,
+            post=posts.get(m.post), language=persona.lang if persona is not None else None))
+    return items
+
+
+def _demo_username(handle):
+    return handle.replace("_", ".") if handle else None
 
 
 def _demo_author(persona, network):

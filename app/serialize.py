@@ -97,6 +97,11 @@ CALL_BUDGETS = {
 }
 
 
+def call_budget(network):
+    """The network's documented per-account call budget (CALL_BUDGETS), or None."""
+    return dict(CALL_BUDGETS[network]) if network in CALL_BUDGETS else None
+
+
 def account_dict(account):
     """An account for API clients and pages: health included, credentials never."""
     return {
@@ -121,7 +126,7 @@ def account_dict(account):
             "rate_limits": dict(account.rate_limits or {}),
             "poll_lag_seconds": account.poll_lag_seconds,
             "next_poll_at": isoformat(account.next_poll_at),
-            "budget": dict(CALL_BUDGETS[account.network]) if account.network in CALL_BUDGETS else None,
+            "budget": call_budget(account.network),
         },
     }
 

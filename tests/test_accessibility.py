@@ -269,3 +269,31 @@ def test_admin_pages(db, live_server, open_page, make_user, make_token, custom_a
         walk_focus(audit, page, name, presses=20)
     assert page.errors == []
     audit.finish("admin")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_instagram_context_cards(db, open_page, make_user, locale):
+    """An Instagram comment's post card and a mention's card, through axe, left to right and right to left."""
+    from tests.test_browser_instagram import LENAS, MARIA, LENA, REEL, comment, instagram_account, seed, serve_contract
+
+    account = instagram_account(db)
+    now = datetime.now(timezone.utc)
+    seed(db, account.id, [comment("a11y-ig-1", "Does it come in size M?", MARIA, REEL, minutes=40),
+                          InboundItem(LENAS.external_id, LENAS.caption, now, LENA, network="instagram", post=LENAS)])
+    agent = set_locale(db, make_user("agent", name="Alex Agent"), locale)
+    audit = Audit(locale)
+    page = open_page(agent)
+    serve_contract(page, {"a11y-ig-1": REEL, LENAS.external_id: LENAS})
+    live_inbox(page)
+    page.keyboard.press("r")  # the most urgent: the comment on the reel
+    expect(page.locator("#thread > .post-card .post-link")).to_be_visible()
+    audit.check(page, "inbox (Instagram comment, post card)")
+    page.keyboard.press("Escape")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.locator("#thread > .post-card .post-owner")).to_be_visible()
+    audit.check(page, "inbox (Instagram mention, post card)")
+    page.screenshot(path=str(ARTIFACTS / f"instagram-mention-{locale}.png"))
+    assert page.errors == []
+    audit.finish("instagram")

@@ -45,3 +45,14 @@ def test_agents_and_managers_cannot_change_accounts(client, db, make_user, make_
         assert answer.status_code == 403, role
     db.session.expire_all()
     assert not db.session.get(SocialAccount, page).human_agent_enabled
+
+
+def test_instagram_accounts_take_the_human_agent_tag_and_show_their_call_budget(client, db, make_user, make_token):
+    insta = _account(db, "instagram")
+    admin = {"Authorization": f"Bearer {make_token(make_user('admin'), scopes=('read', 'write', 'admin'))}"}
+    on = client.patch(f"/api/v1/accounts/{insta}", json={"human_agent_enabled": True}, headers=admin)
+    assert on.status_code == 200 and on.get_json()["human_agent_enabled"] is True
+    assert on.get_json()["health"]["budget"] == {"kind": "business_use_case", "calls_per_impression": 4800,
+                                                 "window_hours": 24}
+    db.session.expire_all()
+    assert db.session.get(SocialAccount, insta).human_agent_enabled

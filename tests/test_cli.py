@@ -106,3 +106,22 @@ def test_accounts_human_agent_tag_on_off_and_errors(app, db):
     assert db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "account.human_agent")).all()
     assert run(app, "accounts", "human-agent", "999", "on").exit_code != 0
     assert run(app, "accounts", "human-agent", str(account.id), "maybe").exit_code != 0
+
+
+def test_accounts_add_instagram_with_its_pages_credentials_and_the_human_agent_tag(app, db):
+    ok = run(app, "accounts", "add", "--network", "instagram", "--name", "Acme on Instagram", "--human-agent",
+             "--credential", "page_id=1000", "--credential", "page_access_token=secret-page-token",
+             "--credential", "app_secret=s", "--credential", "ig_user_id=17841400000000001")
+    assert ok.exit_code == 0, ok.output
+    account = db.session.scalars(sa.select(SocialAccount)).one()
+    assert (account.network, account.external_id, account.human_agent_enabled) == (
+        "instagram", "17841400000000001", True)
+    assert "secret-page-token" not in account.credentials_encrypted
+    assert run(app, "accounts", "human-agent", str(account.id), "off").exit_code == 0
+    no_page = run(app, "accounts", "add", "--network", "instagram", "--name", "No page",
+                  "--credential", "ig_user_id=17841400000000001")
+    assert no_page.exit_code != 0 and "page_id" in no_page.output
+    bad_id = run(app, "accounts", "add", "--network", "instagram", "--name", "Bad", "--credential", "page_id=1",
+                 "--credential", "page_access_token=t", "--credential", "ig_user_id=carebox")
+    assert bad_id.exit_code != 0 and "ig_user_id" in bad_id.output
+    assert db.session.scalar(sa.select(sa.func.count(SocialAccount.id))) == 1

@@ -146,14 +146,15 @@ def test_flask_demo_seeds_private_conversations_and_a_move_to_dm(app, db, tmp_pa
     db.session.commit()
     conversations = db.session.scalars(sa.select(Conversation)).all()
     private = [c for c in conversations if c.channel == "private"]
-    assert {c.network for c in private} == {"twitter", "facebook"} and len(private) == 4
+    assert {c.network for c in private} == {"twitter", "facebook", "instagram"} and len(private) == 5
     (moved,) = [c for c in conversations if c.moved_to_id is not None]
     target = db.session.get(Conversation, moved.moved_to_id)
     assert moved.channel == "public" and target.channel == "private"
     assert moved.contact_id == target.contact_id  # the same customer, side by side
     messages = db.session.scalars(sa.select(Message).where(Message.conversation_id == target.id)).all()
     assert [m.direction for m in sorted(messages, key=lambda m: m.created_at)] == ["inbound", "outbound", "inbound"]
-    assert len(db.session.scalars(sa.select(Message.external_id)).all()) == len(demo.DEMO_STORY)
+    assert len(db.session.scalars(sa.select(Message.external_id)).all()) == (
+        len(demo.DEMO_STORY) + len(demo.DEMO_INSTAGRAM_STORY))
     assert target.sla_state in ("ok", "warning", "breached")  # the customer's latest DM waits for an answer
 
 

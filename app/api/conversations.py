@@ -107,7 +107,9 @@ def post_reply(conversation_id, json: ReplyIn):
     Private conversations are refused before queueing (422) when the messaging window is closed
     (`outside_window`), the customer does not accept DMs (`recipient_refuses_dms`), or the text is longer
     than the network's DM limit (`reply_too_long`); past 24 hours on Messenger with the account's human-agent
-    permission, the reply is sent tagged (`send_as: "human_agent"`).
+    permission, the reply is sent tagged (`send_as: "human_agent"`). A public reply the network refuses
+    ends `failed` with its reason in `delivery_error_code` when Carebox explains it (Instagram:
+    comment_hidden, comment_deleted, live_comment, comments_disabled).
     """
     key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
     message, created = replies.create_reply(
@@ -127,7 +129,8 @@ def post_reply(conversation_id, json: ReplyIn):
                                                     HTTP_404=ErrorOut, HTTP_409=ConflictOut, HTTP_422=ErrorOut),
                tags=["conversations"])
 def move_to_private(conversation_id, json: MoveToPrivateIn):
-    """Move a public conversation to DM: a Private Reply to the latest comment (Facebook), or a public reply
+    """Move a public conversation to DM: a Private Reply to the latest comment (Facebook, Instagram: on a
+    live video only while it is live, `live_ended` otherwise), or a public reply
     with a DM link and the first DM (X). 201 with the private conversation; 200 with the same when it had
     moved already. 422 with the reason (`can_move_to_private.reason` of the detail) when it cannot move."""
     moved = moving.move_to_private(db.session, conversation_id, author=current_user, text=json.text,

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.api.schemas import Network, Query, Strict
-from app.shapes import Channel
+from app.shapes import CallBudgetOut, Channel
 from app.sla.hours import WEEKDAYS, period_minutes
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -210,6 +210,8 @@ class PollerOut(BaseModel):
     rate_limit_reset_at: datetime | None
     rate_limits: dict[str, RateLimitOut] = Field(
         default_factory=dict, description="Each endpoint's budget by name, as in the account's `health.rate_limits`.")
+    budget: CallBudgetOut | None = Field(
+        default=None, description="The network's documented per-account call budget, as in `health.budget`.")
     last_error: str | None
     last_error_at: datetime | None
     next_poll_at: datetime | None

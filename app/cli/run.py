@@ -72,7 +72,8 @@ def start_sandbox(host=None, port=None, rate=None):
 @click.option("--no-serve", is_flag=True, help="Only create the demo users and accounts, then exit.")
 @with_appcontext
 def demo(host, port, rate, no_serve):
-    """Zero-setup demo: demo users, two sandbox accounts, then web + worker + sandbox in one process."""
+    """Zero-setup demo: demo users, sandbox accounts (X, a Facebook Page, Instagram), then web + worker + sandbox
+    in one process."""
     from app.demo import remember_demo_customers, seed_demo
 
     app = current_app._get_current_object()

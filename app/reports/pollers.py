@@ -16,6 +16,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from app.models import isoformat
+from app.serialize import call_budget
 
 STALL_INTERVALS = 6  # "a few poll intervals"
 STALL_FLOOR_SECONDS = 60
@@ -98,6 +99,7 @@ def poller_dict(account, now, limit):
         "rate_limit_remaining": account.rate_limit_remaining,
         "rate_limit_reset_at": isoformat(account.rate_limit_reset_at),
         "rate_limits": rate_limits(account),
+        "budget": call_budget(account.network),  # e.g. Instagram's Business Use Case: pages word it
         "last_error": account.last_error,
         "last_error_at": isoformat(account.last_error_at),
         "next_poll_at": isoformat(account.next_poll_at),

@@ -4,12 +4,14 @@ POST   /_sandbox/posts            inject a customer tweet or comment
 POST   /_sandbox/dms              {"account", "text", "author", "created_at"}: a customer DMs the X brand
 PATCH  /_sandbox/x-users/<id>     {"receives_your_dm": false}: the user stops accepting the brands' DMs
 POST   /_sandbox/page-posts       the page publishes a new post
-POST   /_sandbox/brands           {"network", "count", "first"}: register numbered brands; their credentials
+POST   /_sandbox/brands           {"network", "count", "first"}: register numbered brands (twitter, facebook,
+                                  instagram: linked to Facebook brand n's page); their credentials
 POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
 DELETE /_sandbox/posts/<id>       delete a tweet, comment or page post
 GET    /_sandbox/replies          replies Carebox sent through the APIs, newest first
 POST   /_sandbox/faults           arm a fault ({"kind", "count", "every", "duration", "code", "status", …},
-                                  see app/sandbox/faults.py); DELETE clears them; GET lists them
+                                  see app/sandbox/faults.py; network twitter | facebook | instagram | absent);
+                                  DELETE clears them; GET lists them
 POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the generator
 GET    /_sandbox/stats            request counts and peak concurrency per account
 POST   /_sandbox/push-subscriptions  {"page_id", "callback_url", "verify_token"}: Facebook webhooks

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from app.sandbox.graph_objects import parse_fields
 from app.sandbox.hooks import current_network
@@ -131,7 +131,8 @@ def cursor_page(items, *, descending, default_limit=25):
         earlier = sum(1 for i in items if (_order_key(i.id) > key if descending else _order_key(i.id) < key))
         through = sum(1 for i in items if (_order_key(i.id) >= key if descending else _order_key(i.id) <= key))
         if after:
-            repeat = current_network().faults.take("facebook", request.path, ("duplicate_page",))
+            network_name = "instagram" if g.get("ig_target") is not None else "facebook"
+            repeat = current_network().faults.take(network_name, request.path, ("duplicate_page",))
             # A duplicate_page fault repeats the cursor item and the `overlap - 1` before it.
             start = max(earlier - repeat.overlap + 1, 0) if repeat else through
             end = start + limit

@@ -153,7 +153,7 @@ class InstagramBook:
     def _mentioned_accounts(self, text, exclude):
         lowered = text.lower()
         return [a for a in self.accounts.values()
-                if a.id != exclude and re.search(rf"@{re.escape(a.username.lower())}(?![\w.])", lowered)]
+                if a.id != exclude and re.search(rf"@{re.escape(a.username.lower())}(?!\w|\.\w)", lowered)]
 
     def knows(self, object_id):
         """Whether `object_id` is an Instagram account, media or comment (deleted ones included)."""

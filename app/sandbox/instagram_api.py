@@ -2,7 +2,7 @@
 
 GET  /{page-id}?fields=instagram_business_account{id,username,name}
 GET  /{ig-user-id}?fields=id,username,…,mentioned_comment.comment_id(ID){…},mentioned_media.media_id(ID){…}
-GET  /{ig-user-id}/media                 the account's media, newest first
+GET  /{ig-user-id}/media                 the account's media, newest first (/live_media: live videos on air)
 GET  /{ig-media-id}  POST /{ig-media-id}?comment_enabled=  GET|POST /{ig-media-id}/comments
 GET  /{ig-comment-id}  POST /{ig-comment-id}?hide=  DELETE /{ig-comment-id}  GET|POST /{ig-comment-id}/replies
 POST /{ig-user-id}/mentions              media_id, message, comment_id? (answering a mention)
@@ -41,8 +41,9 @@ COMMENT_OPTIONAL = ("parent_id", "replies", "user")
 def ig_target(network, page, object_id, edge):
     """The IG account a Graph request works on (its budget, its usage header), or None for a Facebook call."""
     book = network.instagram
-    if object_id in book.accounts:
-        return book.accounts[object_id]
+    if object_id in book.accounts:  # another page's account: a Facebook-style 100/33, on no one's budget
+        account = book.accounts[object_id]
+        return account if page is None or account.page_id == page.id else None
     linked = book.account_by_page(page.id) if page is not None else None
     if linked is None:
         return None
@@ -191,6 +192,7 @@ def page_with_instagram(page, full, wanted):
             full["instagram_business_account"] = pick(user_json(account, current_network().instagram),
                                                       nested or {"id": None}, "User", USER_FIELDS_OPTIONAL)
         wanted = {k: v for k, v in wanted.items() if k != "instagram_business_account" or account is not None}
+        wanted.setdefault("id", None)  # Graph always answers the node's id
     return full, wanted
 
 
@@ -286,8 +288,8 @@ def edge(object_id, edge_name):
     try:
         if object_id in book.accounts:
             account = _own_account(object_id)
-            if edge_name == "media" and request.method == "GET":
-                return _list_media(account)
+            if edge_name in ("media", "live_media") and request.method == "GET":
+                return _list_media(account, live_only=edge_name == "live_media")
             if edge_name == "mentions" and request.method == "POST":
                 return _answer_mention(account)
             node_type = "User"
@@ -310,9 +312,12 @@ def edge(object_id, edge_name):
     raise GraphError(f"(#100) Tried accessing nonexisting field ({edge_name}) on node type (IG{node_type})", 100)
 
 
-def _list_media(account):
+def _list_media(account, live_only=False):
+    """/media: every media of the account, live videos included (a guess); /live_media: only those being
+    broadcast now (Meta's IG User Live Media page)."""
     wanted = _fields()
-    body = cursor_page(_book().media_of(account), descending=True)
+    media = [m for m in _book().media_of(account) if m.live or not live_only]
+    body = cursor_page(media, descending=True)
     body["data"] = [_media(m, wanted) for m in body["data"]]
     return jsonify(body)
 

@@ -57,7 +57,7 @@ def comment_json(comment, book):
 def drop_mention_at(text, account):
     """Captions and comment texts of other people's media come without the "@" of the mention (Meta's
     mentioned_media / mentioned_comment pages)."""
-    return re.sub(rf"@({re.escape(account.username)})(?![\w.])", r"\1", text, flags=re.IGNORECASE)
+    return re.sub(rf"@({re.escape(account.username)})(?!\w|\.\w)", r"\1", text, flags=re.IGNORECASE)
 
 
 def mention_modifiers(spec):
@@ -83,4 +83,6 @@ def pick(full, wanted, node_type, optional=()):
         elif nested and isinstance(value, dict):
             value = {"data": [{k: v for k, v in item.items() if k in nested} for item in value["data"]]}
         out[name] = value
+    if "id" in full and "id" not in out:
+        out["id"] = full["id"]  # Graph always answers the node's id
     return out

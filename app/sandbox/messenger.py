@@ -107,7 +107,8 @@ class MessengerBook:
         started if new."""
         psid = str(customer["id"])
         for conversation in self.conversations.values():
-            if conversation.page_id == page.id and conversation.customer["id"] == psid:
+            if conversation.page_id == page.id and conversation.customer["id"] == psid \
+                    and conversation.platform == platform:
                 for key in ("name", "username"):
                     if customer.get(key) and key in conversation.customer:
                         conversation.customer[key] = customer[key]

@@ -96,7 +96,8 @@ class SandboxNetwork:
             for page in self.settings["facebook_pages"]:
                 self.add_page(page)
             for account in self.settings["instagram_accounts"]:
-                self.add_instagram_account(account)
+                if str(account["page_id"]) in self.pages:  # linked to a seeded page, or not there at all
+                    self.add_instagram_account(account)
             self.push.reset(self.settings["facebook_push_subscriptions"])
 
     def add_x_account(self, credentials):

@@ -51,7 +51,7 @@ DEFAULT_SETTINGS = {
     # Seed accounts: dicts shaped like DEMO_X / DEMO_FACEBOOK / DEMO_INSTAGRAM (linked to a page).
     "x_accounts": [DEMO_X],
     "facebook_pages": [DEMO_FACEBOOK],
-    "instagram_accounts": [DEMO_INSTAGRAM],
+    "instagram_accounts": [DEMO_INSTAGRAM],  # seeded only when their page is
     "page_posts": DEMO_PAGE_POSTS,  # published on every seeded page
     "default_fault_delay": 3.0,  # seconds a "timeout" fault sleeps when no delay is given
     # Facebook webhooks (app/sandbox/push.py): [{"page_id", "callback_url", "verify_token"}] subscribed at

@@ -5,6 +5,7 @@ def build_timelines(network):
     with network.lock:
         timelines = [_x_timeline(network, account.user) for account in network.x_accounts.values()]
         timelines += [_page_timeline(network, page) for page in network.pages.values()]
+        timelines += [_instagram_timeline(network, account) for account in network.instagram.accounts.values()]
     return timelines
 
 
@@ -57,3 +58,26 @@ def _comment_node(network, page, comment):
 
 def _latest_activity(node):
     return max([node["created_at"]] + [_latest_activity(r) for r in node["replies"]])
+
+
+def _instagram_timeline(network, account):
+    book = network.instagram
+    threads = []
+    for media in book.media_of(account):
+        threads.append({
+            "id": media.id, "text": media.caption, "created_at": media.timestamp.isoformat(),
+            "author": account.name, "handle": account.username, "from_brand": True, "via_api": False,
+            "replies": sorted((_ig_comment_node(book, account, c) for c in book.top_level(media)),
+                              key=_latest_activity, reverse=True),
+        })
+    return {"network": "instagram", "account": account.id, "name": f"@{account.username}", "threads": threads}
+
+
+def _ig_comment_node(book, account, comment):
+    return {
+        "id": comment.id, "text": comment.text, "created_at": comment.timestamp.isoformat(),
+        "author": comment.author["username"], "handle": comment.author["username"],
+        "from_brand": comment.author["id"] == account.id, "via_api": comment.via_api,
+        "replies": [_ig_comment_node(book, account, r) for r in book.replies_of(comment)]
+        if comment.parent_id is None else [],
+    }

@@ -10,7 +10,7 @@ pages carry customer text and personal data, which must not stay in shared or br
 """
 import re
 
-from flask import request
+from flask import current_app, request
 from flask_talisman import Talisman
 
 talisman = Talisman()
@@ -19,7 +19,8 @@ CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",  # Swagger UI's icons are data: URIs
+    # Swagger UI's icons are data: URIs; Instagram's media thumbnails (the thread's post cards) come from its CDN.
+    "img-src": "'self' data: https://*.cdninstagram.com https://*.fbcdn.net",
     "font-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'none'",
@@ -31,15 +32,29 @@ PERMISSIONS_POLICY = {"browsing-topics": "()", "camera": "()", "microphone": "()
 PLAIN_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
-def content_security_policy(host):
+# An origin fit to name in img-src (scheme, host, optional port): nothing else of a setting reaches the header.
+IMAGE_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def image_sources(setting):
+    """The extra origins thumbnails may load from (CAREBOX_IMAGE_SOURCES, space-separated: the sandbox's
+    address when its media live there); anything that is not a plain origin is left out."""
+    return [origin.rstrip("/") for origin in (setting or "").split() if IMAGE_ORIGIN.match(origin.rstrip("/"))]
+
+
+def content_security_policy(host, extra_images=()):
     connect = "'self'"
     if host and PLAIN_HOST.match(host):
         connect += f" ws://{host} wss://{host}"  # Socket.IO's websocket, for browsers where 'self' omits ws:
-    return "; ".join([*(f"{name} {value}" for name, value in CSP.items()), f"connect-src {connect}"])
+    policy = dict(CSP)
+    if extra_images:
+        policy["img-src"] = " ".join([CSP["img-src"], *extra_images])
+    return "; ".join([*(f"{name} {value}" for name, value in policy.items()), f"connect-src {connect}"])
 
 
 def add_headers(response):
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host))
+    extra = image_sources(current_app.config.get("CAREBOX_IMAGE_SOURCES"))
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host, extra))
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -30,6 +30,20 @@
     dm_lookup: pgettext("rate limit", "DM lookup"), dm_send: pgettext("rate limit", "DM sending"),
     conversations: pgettext("rate limit", "Messenger conversations"),
     send_api: pgettext("rate limit", "Messenger Send API"),
+    instagram: pgettext("rate limit", "Instagram calls (Business Use Case)"),
+  };
+  // The same endpoint name on another network: Instagram's DMs are read through the conversations edge too.
+  const NETWORK_ENDPOINT_NAMES = {
+    instagram: {
+      conversations: pgettext("rate limit", "Instagram conversations"),
+      send_api: pgettext("rate limit", "Instagram Send API"),
+    },
+  };
+  // The network's documented per-account budget (poller.budget: {kind, calls_per_impression, window_hours}),
+  // said under its rate limits in the reader's words, by its kind.
+  const BUDGET_NOTES = {
+    business_use_case: (b) => _("Instagram allows %(calls)s calls in %(hours)s hours for each impression of the account's content (its Business Use Case limit); the poller reads recently active media first and every other media in turn.",
+      { calls: I18n.number(b.calls_per_impression), hours: I18n.number(b.window_hours) }),
   };
   const DEBOUNCE_MS = 400;
   const SAFETY_REFRESH_MS = 30000;
@@ -122,10 +136,10 @@
     asOf.dateTime = summary.as_of;
     asOf.textContent = I18n.dateTime(summary.as_of, { timeStyle: "medium" });
 
+    pollers = summary.accounts;  // before the at-risk rows: they name each conversation's account
     atRisk = summary.at_risk.filter((item) => !channelFilter.value || item.channel === channelFilter.value);
     renderAtRisk();
 
-    pollers = summary.accounts;
     const accounts = document.querySelector("#accounts tbody");
     accounts.replaceChildren(...summary.accounts.flatMap((a) => {
       const row = el("tr", "account-row");
@@ -191,8 +205,10 @@
       bits.push(_("rate limit left %(num)s", { num: I18n.number(p.rate_limit_remaining) }));
     }
     if (bits.length) td.append(el("div", "muted", bits.join(" · ")));
-    const budgets = rateLimitList(p.rate_limits || {});
+    const budgets = rateLimitList(p.rate_limits || {}, a.network);
     if (budgets) td.append(budgets);
+    const note = p.budget && BUDGET_NOTES[p.budget.kind];
+    if (note) td.append(el("p", "budget-note muted", note(p.budget)));
     if (p.last_error) {
       const error = el("div", "poll-error", p.last_error);  // the network's own words: not translated
       error.dir = "auto";
@@ -211,7 +227,11 @@
     return time;
   }
 
-  function rateLimitList(budgets) {
+  function endpointName(name, network) {
+    return (NETWORK_ENDPOINT_NAMES[network] || {})[name] || ENDPOINT_NAMES[name] || name;
+  }
+
+  function rateLimitList(budgets, network) {
     const names = Object.keys(budgets).sort();
     if (!names.length) return null;
     const list = el("ul", "rate-limits");
@@ -221,7 +241,7 @@
       const item = el("li", "rate-limit" + (b.remaining === 0 ? " exhausted" : ""));
       item.dataset.endpoint = name;
       const values = {
-        endpoint: el("bdi", "endpoint", ENDPOINT_NAMES[name] || name),
+        endpoint: el("bdi", "endpoint", endpointName(name, network)),
         remaining: I18n.number(b.remaining), limit: I18n.number(b.limit),
       };
       let sentence = _("%(endpoint)s: %(remaining)s of %(limit)s left");

@@ -34,7 +34,7 @@
   }
 
   // The brands' own names stay as they are; "custom" is ours (as static/js/inbox/names.js says it).
-  const NETWORK_NAMES = { twitter: "X", facebook: "Facebook", custom: pgettext("network", "Custom") };
+  const NETWORK_NAMES = { twitter: "X", facebook: "Facebook", instagram: "Instagram", custom: pgettext("network", "Custom") };
 
   function networkName(network) {
     return NETWORK_NAMES[network] || network;

@@ -3,13 +3,15 @@
 // Ctrl/Cmd+Enter to send, and the duplicate guard: a reply carries the last message the agent saw, and a
 // 409 shows what arrived meanwhile. In a private conversation it shows the messaging window (reply_window):
 // the time left, the human-agent tag beyond it, or closed (send disabled, with the reason); refusals
-// (422 codes) are said in sentences of our own.
+// (422 codes, Instagram's hidden, deleted or live comments among them) are said in sentences of our own.
+// On Instagram, whose comments thread one level deep, a reply to a reply says it goes under the top-level comment.
 import { announce } from "./announce.js";
 import { ApiError, post } from "./api.js";
 import * as canned from "./canned.js";
 import { listOf, parseTime } from "./format.js";
 import { _, duration, ngettext, number, pgettext } from "./i18n.js";
 import { languageName, networkName, replyRefusal, roleName } from "./names.js";
+import { postOf } from "./postcard.js";
 import * as presence from "./presence.js";
 import { emit, state } from "./store.js";
 import * as suggest from "./suggest.js";
@@ -25,8 +27,9 @@ const cannedSelect = document.getElementById("canned-select");
 const targetLabel = document.getElementById("reply-target");
 const conflictBox = document.getElementById("conflict");
 const windowBox = document.getElementById("composer-window");
+const noteBox = document.getElementById("composer-note");
 const WINDOW_TICK_MS = 1000;
-const FALLBACK_LIMITS = { twitter: 280, facebook: 8000 };
+const FALLBACK_LIMITS = { twitter: 280, facebook: 8000, instagram: 2200 };
 const PLACEHOLDERS = {
   reply: _("Write a reply. /shortcut inserts a canned response, Ctrl+Enter sends."),
   note: _("Private note for the team. @name mentions a teammate, Ctrl+Enter saves."),
@@ -127,6 +130,7 @@ export function detailLoaded(loaded) {
   if (loaded.id !== conversationId) return;
   showWindow();
   showCount();
+  showTarget();
 }
 
 export function loadCounter() {
@@ -161,10 +165,37 @@ function replyTarget() {
   return messages.find((m) => m.id === state.replyToId) || latestInbound();
 }
 
+/** A public Instagram comment that answers another comment (not the media): replies to it go one level up. */
+function isReplyToComment(message) {
+  return Boolean(message && message.in_reply_to && message.post_external_id && message.in_reply_to !== message.post_external_id);
+}
+
+/** The line under the text: how this network threads the reply (Instagram: one level of replies). */
+function showNote(target) {
+  const conv = detail();
+  const instagram = mode === "reply" && conv?.network === "instagram" && conv.channel !== "private";
+  const media = instagram ? postOf(conv, target) : null;
+  let note = [];
+  if (media && media.owned === false) {
+    // A mention: the answer goes through the mentions edge, as a comment on the other person's media.
+    note = media.owner_handle
+      ? sentence(_("This reply is posted as a comment on %(owner)s's post, where the brand was mentioned."),
+        { owner: bdi(`@${media.owner_handle}`) })
+      : [_("This reply is posted as a comment on the post where the brand was mentioned.")];
+  } else if (media && String(media.product_type || "").toUpperCase() === "LIVE") {
+    note = [_("Instagram does not allow public replies to comments on a live video: move it to DM (a private reply) while the video is live.")];
+  } else if (instagram && isReplyToComment(target)) {
+    note = [_("Instagram keeps one level of replies: this reply goes under the top-level comment this one answers.")];
+  }
+  noteBox.hidden = note.length === 0;
+  noteBox.replaceChildren(...note);
+}
+
 function showTarget() {
   const target = mode === "reply" ? replyTarget() : null;
   targetLabel.replaceChildren(...(target
     ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: el("bdi", {}, contactLabel(target.author)), text: bdi(truncate(target.text, 60)) }) : []));
+  showNote(target);
   thread.showReplyTarget();
 }
 

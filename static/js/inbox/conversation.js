@@ -86,11 +86,11 @@ export async function reload() {
 /** A summary of a conversation changed (API answer or live event). */
 export function applyConversation(conv) {
   if (!state.detail || state.detail.id !== conv.id) return;
-  // A summary lacks the detail's own parts: keep them (messages, account, history, related, limits, window).
+  // A summary lacks the detail's own parts: keep them (messages, account, history, related, limits, window, posts).
   const { messages, account, history, related: others, reply_limit: replyLimit, reply_window: replyWindow,
-    can_move_to_private: canMove } = state.detail;
+    can_move_to_private: canMove, posts } = state.detail;
   state.detail = { ...state.detail, ...conv, messages, account, history, related: others, reply_limit: replyLimit,
-    reply_window: replyWindow, can_move_to_private: canMove };
+    reply_window: replyWindow, can_move_to_private: canMove, posts };
   header.render(state.detail);
   related.render(state.detail);
   setTitle(state.detail);
@@ -124,6 +124,19 @@ export function applyMessage(message, { seen = false, force = false } = {}) {
   const isNew = seen ? false : composer.messageArrived(message);
   thread.upsert(message, { isNew });
   if (message.direction === "inbound" && state.detail.channel === "private") refreshWindow(state.detail.id);
+  if (message.post_external_id && !state.detail.posts?.[message.post_external_id]) refreshPosts(state.detail.id);
+}
+
+/** A message hangs off a post this thread has not shown yet: the detail has it (caption, link, thumbnail). */
+async function refreshPosts(id) {
+  try {
+    const fresh = await get(`/conversations/${id}`);
+    if (!state.detail || state.detail.id !== id) return;
+    state.detail.posts = fresh.posts || {};
+    thread.placeCards();
+  } catch {
+    // the run shows without its card until the conversation is opened again
+  }
 }
 
 /** The customer wrote in private: the messaging window opened again; the server says until when. */

@@ -1,10 +1,10 @@
 // The open conversation's header: customer, account, channel, status, priority, assignee, tags, SLA clock,
 // presence; for a public conversation, "Move to DM" (m) or the link to where it moved.
 import * as actions from "./actions.js";
-import { channelBadge, isPrivate } from "./channel.js";
+import { channelBadge, isPrivate, networkBadge } from "./channel.js";
 import { attach, clockNode } from "./clock.js";
 import { _, pgettext } from "./i18n.js";
-import { moveRefusal, networkName, priorityName, statusName } from "./names.js";
+import { moveRefusal, priorityName, statusName } from "./names.js";
 import { state } from "./store.js";
 import { bdi, contactLabel, el, sentence } from "./text.js";
 
@@ -34,7 +34,7 @@ function moveControl(conv) {
       _("Moved to DM"), " ", el("span", { class: "flip-rtl", "aria-hidden": "true", text: "→" }));
   }
   const move = moveState(conv);
-  const reason = move.allowed ? null : moveRefusal(move.reason);
+  const reason = move.allowed ? null : moveRefusal(move.reason, conv.network);
   const why = reason ? el("span", { id: "move-why", class: "muted move-why", text: reason }) : null;
   return el("span", { class: "move-control" },
     el("button", {
@@ -102,7 +102,7 @@ export function render(conv) {
   head.replaceChildren(
     el("div", { class: "convhead-who" },
       el("h2", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
-      el("span", { class: `network network-${conv.network}`, text: networkName(conv.network) }),
+      networkBadge(conv.network),
       channelBadge(conv, { always: true }),
       account ? el("span", { class: "muted", dir: "auto", text: account.name }) : null,
       clock),

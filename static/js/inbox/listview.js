@@ -1,10 +1,10 @@
 // The conversation list in the DOM: one <li> per loaded conversation, kept by id and moved in place
 // when it changes, so a live event touches one row, never the whole list.
-import { channelBadge, movedBadge } from "./channel.js";
+import { channelBadge, movedBadge, networkBadge } from "./channel.js";
 import { attach, clockNode } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
-import { networkName, priorityName } from "./names.js";
+import { priorityName } from "./names.js";
 import { memberName, state } from "./store.js";
 import { bdi, contactLabel, contactName, el, isolated, sentence, truncate } from "./text.js";
 
@@ -34,7 +34,8 @@ function presenceBadges(conversationId) {
 }
 
 function meta(conv) {
-  const parts = [channelBadge(conv), movedBadge(conv)].filter(Boolean);
+  const account = state.accounts.get(conv.account_id);
+  const parts = [networkBadge(conv.network, { title: account ? account.name : "" }), channelBadge(conv), movedBadge(conv)].filter(Boolean);
   if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: priorityName(conv.priority) }));
   if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: pgettext("label", "spam") }));
   for (const tag of conv.tags || []) parts.push(el("span", { class: "tag", text: tag, dir: "auto" }));
@@ -61,10 +62,8 @@ function renderRow(conv) {
   li.classList.toggle("is-checked", state.checked.has(id));
   li.classList.toggle("is-private", conv.channel === "private");
   const pick = el("span", { class: "pick", "aria-hidden": "true", title: _("Select the conversation with %(name)s", { name: isolated(contactName(conv.contact)) }) });
-  const account = state.accounts.get(conv.account_id);
   li.append(
     pick,
-    el("span", { class: `network network-${conv.network}`, text: networkName(conv.network), title: account ? account.name : "" }),
     el("span", { class: "who", dir: "auto" }, contactLabel(conv.contact)),
     el("time", { class: "when", datetime: conv.last_message_at || "", title: fullTime(conv.last_message_at), text: shortTime(conv.last_message_at) }),
     el("span", { class: "snippet", dir: "auto", text: truncate(conv.snippet, SNIPPET_GRAPHEMES) }),

@@ -1,6 +1,6 @@
 // Move to DM (m, or the header's button): a small dialog with the first private message, editable;
-// Ctrl/Cmd+Enter sends POST /conversations/{id}/move-to-private. On Facebook the server sends it as the
-// comment's one Private Reply; on X it posts a public reply with a DM link and sends the DM where the
+// Ctrl/Cmd+Enter sends POST /conversations/{id}/move-to-private. On Facebook and Instagram the server sends it
+// as the comment's one Private Reply (the server's can_move_to_private decides whether it can); on X it posts a public reply with a DM link and sends the DM where the
 // customer accepts them. On success the inbox opens the private conversation, cursor in the composer.
 import { announce } from "./announce.js";
 import { ApiError, post } from "./api.js";
@@ -21,6 +21,7 @@ const sendButton = document.getElementById("move-send");
 const DEFAULT_TEXT = _("Hello, we have moved our conversation to a private message so we can help you with your details.");
 const HOW = {
   private_reply: _("Sent as the one private reply Facebook allows to the customer's comment."),
+  private_reply_instagram: _("Sent as the one private reply Instagram allows to the customer's comment. The customer's answer opens the 24-hour messaging window."),
   dm_link: _("A public reply with a link to your direct messages is posted, and this is sent as a direct message where the customer accepts them."),
 };
 const HOW_UNKNOWN = _("The customer gets this as a private message; the public conversation links to it.");
@@ -55,13 +56,13 @@ export function init(moved) {
 export function start(detail) {
   const move = moveState(detail);
   if (!move.allowed) {
-    toast(moveRefusal(move.reason) || _("This conversation cannot move to a private message."), { kind: "error" });
+    toast(moveRefusal(move.reason, detail.network) || _("This conversation cannot move to a private message."), { kind: "error" });
     return;
   }
   conversationId = detail.id;
   returnFocus = document.activeElement;
   textarea.value = DEFAULT_TEXT;
-  how.textContent = HOW[move.via] || HOW_UNKNOWN;
+  how.textContent = HOW[`${move.via}_${detail.network}`] || HOW[move.via] || HOW_UNKNOWN;
   errorBox.textContent = "";
   sendButton.disabled = false;
   dialog.showModal();
@@ -79,7 +80,7 @@ function refusal(exc) {
     for (const message of exc.body.newer_messages) emit("message", { message, seen: true });
     return _("Not moved: new messages arrived meanwhile. Read them, then try again.");
   }
-  return (exc.status === 422 && (moveRefusal(exc.code) || replyRefusal(exc.code, exc.details))) || exc.message;
+  return (exc.status === 422 && (moveRefusal(exc.code, state.detail?.network) || replyRefusal(exc.code, exc.details))) || exc.message;
 }
 
 export async function send() {

@@ -16,7 +16,7 @@ const PRIORITIES = {
 };
 
 // The brands' own names stay as they are; "custom" is ours (a channel fed through the API).
-const NETWORKS = { twitter: "X", facebook: "Facebook", custom: pgettext("network", "Custom") };
+const NETWORKS = { twitter: "X", facebook: "Facebook", instagram: "Instagram", custom: pgettext("network", "Custom") };
 
 // How an earlier conversation of the customer ended (the customer panel's history).
 const OUTCOMES = {
@@ -49,6 +49,8 @@ const MOVE_REFUSALS = {
   not_public: _("This conversation is already private."),
   no_customer_message: _("There is no customer message to answer privately."),
   private_reply_window_closed: _("Facebook allows a private reply only within 7 days of the comment, and that time has passed."),
+  private_reply_window_closed_instagram: _("Instagram allows a private reply only within 7 days of the comment, and that time has passed."),
+  live_ended: _("Instagram allows a private reply to a comment on a live video only while the video is live, and this one has ended."),
   already_replied_privately: _("This comment already had its one private reply."),
   network_has_no_dms: _("This network has no private messages."),
 };
@@ -59,6 +61,20 @@ const REPLY_REFUSALS = {
   recipient_refuses_dms: _("Not sent: this customer does not accept direct messages from the brand."),
   already_replied_privately: _("Not sent: this comment already had its one private reply."),
   cannot_reply_privately: _("Not sent: the network does not allow a private reply to this comment."),
+  // Instagram's refusals of a public reply (REPLY_REFUSALS of the connectors).
+  comment_hidden: _("Not sent: the comment is hidden, and Instagram does not allow replies to a hidden comment."),
+  comment_deleted: _("Not sent: the comment was deleted."),
+  live_comment: _("Not sent: Instagram does not allow replies to comments on a live video."),
+  comments_disabled: _("Not sent: comments are turned off on this post."),
+};
+
+// What kind of media a comment or a mention hangs off (posts[].media_type and product_type, Instagram's words).
+const MEDIA_KINDS = {
+  post: pgettext("media kind", "Post"),
+  reel: pgettext("media kind", "Reel"),
+  carousel: pgettext("media kind", "Carousel"),
+  live: pgettext("media kind", "Live video"),
+  story: pgettext("media kind", "Story"),
 };
 
 const shown = (names) => (value) => (value === null || value === undefined ? "" : names[value] || String(value));
@@ -72,8 +88,24 @@ export const pauseReasonName = shown(PAUSE_REASONS);
 export const roleName = shown(ROLES);
 export const channelName = shown(CHANNELS);
 
-/** The sentence for a refused move (null when the code is not one we know: the server's own message then). */
-export const moveRefusal = (code) => MOVE_REFUSALS[code] || null;
+/**
+ * The sentence for a refused move (null when the code is not one we know: the server's own message then);
+ * `network` picks the network's own rule where it differs (Instagram's Private Reply window).
+ */
+export const moveRefusal = (code, network) => MOVE_REFUSALS[`${code}_${network}`] || MOVE_REFUSALS[code] || null;
+
+/** The kind of a post (a posts[] entry): reel, story, live video, carousel, or a plain post. */
+export function mediaKind(post) {
+  const product = String(post?.product_type || "").toUpperCase();
+  const type = String(post?.media_type || "").toUpperCase();
+  if (product === "REELS") return "reel";
+  if (product === "STORY") return "story";
+  if (product === "LIVE") return "live";
+  if (type === "CAROUSEL_ALBUM") return "carousel";
+  return "post";
+}
+
+export const mediaKindName = shown(MEDIA_KINDS);
 
 /** The sentence for a refused reply, by its code (reply_too_long needs `details`: [{length, limit}]). */
 export function replyRefusal(code, details) {

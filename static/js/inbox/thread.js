@@ -1,8 +1,10 @@
 // The messages of the open conversation, in thread order: customer posts, the brand's replies with
-// their delivery state (retry / discard when failed or unknown), and private notes.
+// their delivery state (retry / discard when failed or unknown), and private notes. Above each run of
+// messages that hang off one post (an Instagram post or reel), that post's context card (postcard.js).
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
 import { deliveryName, replyRefusal } from "./names.js";
+import { card, postOf } from "./postcard.js";
 import { memberName, state } from "./store.js";
 import { bdi, contactLabel, el, linkify, sentence } from "./text.js";
 
@@ -103,7 +105,26 @@ export function render(messages) {
     fragment.append(node);
   }
   thread.replaceChildren(fragment);
+  placeCards();
   scrollToEnd();
+}
+
+/**
+ * The context cards, again: one above each run of messages (in the order shown) that hang off the same post.
+ * Notes and the brand's replies without a post of their own stay in the run they sit in.
+ */
+export function placeCards() {
+  for (const old of thread.querySelectorAll(":scope > .post-card")) old.remove();
+  const detail = state.detail;
+  if (!detail || !detail.posts) return;
+  const byId = new Map((detail.messages || []).map((m) => [String(m.id), m]));
+  let current = null;
+  for (const node of [...thread.children]) {
+    const post = postOf(detail, byId.get(node.dataset.id));
+    if (!post || post.external_id === current) continue;
+    current = post.external_id;
+    node.before(card(post, detail.network));
+  }
 }
 
 export function clear() {
@@ -123,14 +144,21 @@ export function upsert(msg, { isNew = false } = {}) {
     const messages = state.detail ? state.detail.messages : [];
     const next = messages.find((m) => m.id !== msg.id && before(msg, m) < 0);
     thread.insertBefore(node, next ? nodes.get(next.id) || null : null);
-    if (!next) scrollToEnd();
   }
   nodes.set(msg.id, node);
+  placeCards();
+  if (!old && node === lastMessageNode()) scrollToEnd();
+}
+
+function lastMessageNode() {
+  const items = thread.querySelectorAll(":scope > .msg");
+  return items[items.length - 1] || null;
 }
 
 export function remove(id) {
   nodes.get(id)?.remove();
   nodes.delete(id);
+  placeCards();
 }
 
 export function markAllSeen() {
