@@ -84,6 +84,8 @@ class Config:
     CAREBOX_CORS_ORIGINS = [o for o in env_list("CAREBOX_CORS_ORIGINS") or [] if o != "*"] or None
     # Strict-Transport-Security max-age on https responses (0: no header).
     CAREBOX_HSTS_SECONDS = env_int("CAREBOX_HSTS_SECONDS", 365 * 24 * 3600)
+    # Origins, beyond Instagram's and Facebook's CDNs, that media thumbnails may load from (space-separated).
+    CAREBOX_IMAGE_SOURCES = os.environ.get("CAREBOX_IMAGE_SOURCES") or ""
     # /metrics (web) and `worker --metrics-port`: with a token, only callers sending it; without one, loopback
     # callers only when this is on (a reverse proxy on the same host makes every remote caller loopback).
     CAREBOX_METRICS_TOKEN = os.environ.get("CAREBOX_METRICS_TOKEN") or None

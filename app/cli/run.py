@@ -78,6 +78,8 @@ def demo(host, port, rate, no_serve):
 
     app = current_app._get_current_object()
     sandbox_url = f"http://{app.config['CAREBOX_SANDBOX_HOST']}:{app.config['CAREBOX_SANDBOX_PORT']}"
+    # The sandbox serves the demo media's pictures itself: the inbox may show them.
+    app.config["CAREBOX_IMAGE_SOURCES"] = " ".join(filter(None, [app.config.get("CAREBOX_IMAGE_SOURCES"), sandbox_url]))
     logins = seed_demo(sandbox_url)
     click.echo("")
     click.echo("Carebox demo logins (also in instance/demo-logins.txt):")
