@@ -4,7 +4,7 @@ Nothing is downloaded and nothing heavy is imported: the lexicons are small JSON
 module (app/triage/lexicons), read once per process, and every pattern is compiled at import. A
 message is read as tokens looked up in its language's lexicon, with these rules:
 
-- negation: a negator ("not", "не", "мش", "ما") turns the polarity of the next few words (and makes
+- negation: a negator ("not", "не", "مش", "ما") turns the polarity of the next few words of its clause (and makes
   praise words a complaint: "not helpful"); an intensifier ("very", "очень", "جدا") and shouting
   (capitals, "!!!") weigh the next word more;
 - emoji and emoticons count as words; 🙃 and 🙄 are sarcasm, which makes praise words a complaint;
@@ -39,6 +39,8 @@ _SHOUT = re.compile(r"\b[A-ZА-ЯЁІЎ]{4,}\b")
 _EMOTICONS_POSITIVE = re.compile(r"(?:^|\s)(?:[:;=]-?[)D\]]+|\){2,}|\^_\^|<3)(?=\s|$)")
 _EMOTICONS_NEGATIVE = re.compile(r"(?:^|\s)(?:[:;=]-?[(\[/]+|\({2,}|:'\()(?=\s|$)")
 _SENTENCE_BREAK = ".!?؟\n"
+_CLAUSE_BREAK = ".!?؟\n,;:—–،؛"
+_QUOTED = re.compile(r"[«\"“']([^»\"”'\n]{2,40})[»\"”']")
 
 
 class BaselineProvider:
@@ -63,20 +65,23 @@ class Cues:
     """What one message's words and symbols add up to."""
 
     __slots__ = ("positive", "negative", "complaint", "praise", "question", "spam", "sarcasm", "greeting",
-                 "words")
+                 "words", "asks_first")
 
     def __init__(self):
         self.positive = self.negative = self.complaint = self.praise = 0.0
         self.question = self.spam = self.sarcasm = self.greeting = 0.0
         self.words = 0
+        self.asks_first = False  # the message opens with a question (after any greeting)
 
 
 def read(text, language):
     lexicon = lexicon_for(language)
     flat = normalized(text)
     cues = Cues()
+    flat = _read_greetings(flat, lexicon, cues)
     _read_words(flat, lexicon, cues, shouting=bool(_SHOUT.search(text)))
     _read_phrases(flat, lexicon, cues)
+    _read_scare_quotes(flat, lexicon, cues)
     _read_symbols(text, lexicon, cues)
     _read_spam(text, cues)
     if _QUESTION_MARKS.search(text):
@@ -84,13 +89,38 @@ def read(text, language):
     return cues
 
 
+def _read_greetings(flat, lexicon, cues):
+    """Greetings and wishes counted, then taken out: "good morning" and "добры дзень" praise nothing."""
+    for category in ("greeting", "wish"):
+        pattern = lexicon.phrases.get(category)
+        if pattern is not None:
+            flat, found = pattern.subn(".", flat)
+            cues.greeting += found
+            if category == "wish":
+                cues.positive += found
+    return flat
+
+
+def _read_scare_quotes(flat, lexicon, cues):
+    """A praise word in quotes ("fresh" strawberries, «зручна») is sarcasm."""
+    for quoted in _QUOTED.findall(flat):
+        for token in _TOKENS.findall(quoted):
+            categories = lexicon.categories(token)
+            if categories and categories & {"positive", "strong_positive", "praise"}:
+                cues.sarcasm += 1
+                break
+
+
 def _read_words(flat, lexicon, cues, shouting):
     negated_until, boost_until = -1, -1
-    previous_end = 0
+    previous_end, after_greeting = 0, False
     for index, match in enumerate(_TOKENS.finditer(flat)):
         token = match.group()
-        opens_sentence = index == 0 or any(c in _SENTENCE_BREAK for c in flat[previous_end:match.start()])
-        previous_end = match.end()
+        gap = flat[previous_end:match.start()]
+        opens_sentence = index == 0 or after_greeting or any(c in _SENTENCE_BREAK for c in gap)
+        if any(c in _CLAUSE_BREAK for c in gap):
+            negated_until = -1  # "not bad, but cold": negation ends with its clause
+        previous_end, after_greeting = match.end(), False
         if token in "?!":
             if token == "!" and shouting:
                 boost_until = index + 1
@@ -99,6 +129,12 @@ def _read_words(flat, lexicon, cues, shouting):
         categories = lexicon.categories(token)
         if not categories:
             continue
+        if "greeting" in categories:
+            after_greeting = opens_sentence
+            cues.greeting += 1
+            continue
+        if cues.words == 1 and opens_sentence and categories & {"question", "request"}:
+            cues.asks_first = True
         if "negators" in categories:
             negated_until = index + NEGATION_REACH
             continue
@@ -142,8 +178,6 @@ def _count_intent_word(categories, cues, weight, negated, opens_sentence):
         cues.question += 1.0
     if "spam" in categories:
         cues.spam += 1.0
-    if "greeting" in categories:
-        cues.greeting += 1.0
 
 
 def _read_phrases(flat, lexicon, cues):
@@ -197,16 +231,21 @@ def _read_spam(text, cues):
 def _intent(cues):
     if cues.spam >= SPAM_THRESHOLD:
         return "spam"
+    if not cues.words:
+        return "other"  # "??", an emoji: nothing to answer
+    if cues.sarcasm and (cues.praise or cues.positive or cues.complaint):
+        return "complaint"
+    asks = cues.question >= 1
+    if asks and cues.asks_first and cues.complaint < 2 and cues.negative < 2:
+        return "question"  # a plain question that mentions a problem ("how do I report a lost card?")
     complaint = cues.complaint + (0.5 * cues.negative if cues.negative > cues.positive else 0.0)
-    if cues.sarcasm and cues.praise:
-        complaint += cues.praise
     if cues.complaint and complaint > cues.praise:
         return "complaint"
-    if cues.question >= 1:
-        return "question" if cues.negative < 2 or cues.complaint else "complaint"
+    if asks:
+        return "question" if cues.negative < 2 else "complaint"
     if cues.praise or cues.positive >= 1.5:
-        return "praise"
-    if cues.negative >= 1.5:
+        return "praise" if not cues.greeting or cues.praise else "other"
+    if cues.negative >= 1 and not cues.positive:
         return "complaint"
     return "other"
 
@@ -218,7 +257,9 @@ def _sentiment(cues, intent):
     if cues.sarcasm and (cues.positive or cues.complaint):
         score = min(score, -1.0)
     if intent == "complaint":
-        score = min(score, -0.5)
+        return "negative"
+    if intent == "question" and score < 1.5:
+        score = min(score, 0.0) if score > -1.5 else score  # a polite question is neutral; an annoyed one is not
     if score >= 0.75:
         return "positive"
     if score <= -0.75:

@@ -18,7 +18,7 @@ LEXICONS = Path(__file__).resolve().parent / "lexicons"
 LANGUAGES = ("en", "ru", "be", "ar")  # those with a lexicon of their own
 # The word lists a lexicon file may hold; every other key is refused, so a typo cannot hide a list.
 CATEGORIES = ("negators", "intensifiers", "positive", "strong_positive", "negative", "strong_negative",
-              "complaint", "praise", "question", "request", "spam", "fake_support", "greeting")
+              "complaint", "praise", "question", "request", "spam", "fake_support", "greeting", "wish")
 SYMBOL_CATEGORIES = ("positive_emoji", "negative_emoji", "sarcasm_emoji", "spam_emoji")
 MINIMUM_STEM = 3  # shorter stems would match half the language
 
@@ -63,7 +63,7 @@ class Lexicon:
             self.words.setdefault(entry, set()).add(category)
 
     def categories(self, token):
-        """The categories of one normalised token: its exact entries, else the longest stem it begins with
+        """The categories of one normalised token: its exact entries and the longest stem it begins with
         (for an Arabic word, also once its proclitics are taken off)."""
         found = self._lookup(token)
         if found is None and "\u0621" <= token[0] <= "\u064a":
@@ -75,19 +75,14 @@ class Lexicon:
         return found
 
     def _lookup(self, token):
-        found = self.words.get(token)
-        if found is not None:
-            return found
+        """A token's exact entries together with those of the longest stem it begins with."""
+        exact = self.words.get(token)
         for length in self.stem_lengths:
-            if length < len(token):
+            if length <= len(token):
                 found = self.stems.get(token[:length])
                 if found is not None:
-                    return found
-            elif length == len(token):
-                found = self.stems.get(token)
-                if found is not None:
-                    return found
-        return None
+                    return found | exact if exact else found
+        return exact
 
 
 def _phrase_pattern(entries):
