@@ -25,11 +25,15 @@ from app.triage.signals import NEUTRAL_OTHER, Signals
 NEGATION_REACH = 3  # words after a negator that it turns
 INTENSITY = 1.6  # weight of a word after an intensifier
 SPAM_THRESHOLD = 2.0
+INTERROGATIVE = 0.6  # an interrogative opening a sentence, short of a question without a question mark
 
 _TOKENS = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[?!]", re.UNICODE)
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|io|me|ly|xyz|ru|by|info|biz|site|top|"
                    r"club|online|shop|link|cc|gg|app)(?:/\S*)?\b|\b(?:t\.me|wa\.me|bit\.ly)/\S+", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|00)\d[\d\s().-]{7,}\d")
+# A hyphenated domain ("bank-secure.com", "old-coins-value.shop"): how phishing and bait pages look alike.
+_LOOKALIKE_DOMAIN = re.compile(r"(?:https?://)?(?:www\.)?[a-z0-9]+(?:-[a-z0-9]+)+\.", re.IGNORECASE)
+_CARD_NUMBER = re.compile(r"\b\d{4}[ -]?(?:\*{4}|\d{4})[ -]?(?:\*{4}|\d{4})[ -]?\d{4}\b")
 _HANDLE = re.compile(r"@\w+")
 _SUPPORT_HANDLE = re.compile(r"@\w*(?:support|help|care|service|refund|desk|agent)\w*", re.IGNORECASE)
 _HASHTAG = re.compile(r"#\w+")
@@ -65,12 +69,13 @@ class Cues:
     """What one message's words and symbols add up to."""
 
     __slots__ = ("positive", "negative", "complaint", "praise", "question", "spam", "sarcasm", "greeting",
-                 "words", "asks_first")
+                 "words", "asks_first", "amused", "chatter")
 
     def __init__(self):
         self.positive = self.negative = self.complaint = self.praise = 0.0
         self.question = self.spam = self.sarcasm = self.greeting = 0.0
         self.words = 0
+        self.amused = self.chatter = 0.0  # laughter (😂: a bit positive, never praise); talk among customers
         self.asks_first = False  # the message opens with a question (after any greeting)
 
 
@@ -91,11 +96,14 @@ def read(text, language):
 
 def _read_greetings(flat, lexicon, cues):
     """Greetings and wishes counted, then taken out: "good morning" and "добры дзень" praise nothing."""
-    for category in ("greeting", "wish"):
+    for category in ("greeting", "wish", "chatter"):
         pattern = lexicon.phrases.get(category)
         if pattern is not None:
             flat, found = pattern.subn(".", flat)
-            cues.greeting += found
+            if category == "chatter":
+                cues.chatter += found
+            else:
+                cues.greeting += found
             if category == "wish":
                 cues.positive += found
     return flat
@@ -133,7 +141,7 @@ def _read_words(flat, lexicon, cues, shouting):
             after_greeting = opens_sentence
             cues.greeting += 1
             continue
-        if cues.words == 1 and opens_sentence and categories & {"question", "request"}:
+        if cues.words == 1 and opens_sentence and categories & {"question", "request"} and "complaint" not in categories:
             cues.asks_first = True
         if "negators" in categories:
             negated_until = index + NEGATION_REACH
@@ -173,7 +181,7 @@ def _count_intent_word(categories, cues, weight, negated, opens_sentence):
         else:
             cues.praise += weight
     if "question" in categories and opens_sentence:
-        cues.question += 1.0
+        cues.question += INTERROGATIVE  # with a question mark, a question; alone, an opening ("will order again")
     if "request" in categories:
         cues.question += 1.0
     if "spam" in categories:
@@ -206,6 +214,8 @@ def _read_symbols(text, lexicon, cues):
             cues.negative += 1
         elif char in symbols["sarcasm_emoji"]:
             cues.sarcasm += 1
+        elif char in symbols["amused_emoji"]:
+            cues.amused += 1
         elif char in symbols["spam_emoji"]:
             cues.spam += 0.25
     cues.positive += len(_EMOTICONS_POSITIVE.findall(text))
@@ -213,9 +223,13 @@ def _read_symbols(text, lexicon, cues):
 
 
 def _read_spam(text, cues):
-    links = len(_LINK.findall(text))
+    links = _LINK.findall(text)
     if links:
         cues.spam += 1.0 if cues.spam else 0.5  # a link alone is a screenshot; with spam words it is bait
+        if any(_LOOKALIKE_DOMAIN.match(link) for link in links):
+            cues.spam += 1.0
+    if _CARD_NUMBER.search(text):
+        cues.spam += 1.0
     if _PHONE.search(text):
         cues.spam += 1.0
     if _SUPPORT_HANDLE.search(text):
@@ -236,6 +250,8 @@ def _intent(cues):
     if cues.sarcasm and (cues.praise or cues.positive or cues.complaint):
         return "complaint"
     asks = cues.question >= 1
+    if cues.chatter and not cues.complaint:
+        return "other"  # "does anyone else remember…": customers talking among themselves
     if asks and cues.asks_first and cues.complaint < 2 and cues.negative < 2:
         return "question"  # a plain question that mentions a problem ("how do I report a lost card?")
     complaint = cues.complaint + (0.5 * cues.negative if cues.negative > cues.positive else 0.0)
@@ -253,13 +269,13 @@ def _intent(cues):
 def _sentiment(cues, intent):
     if intent == "spam":
         return "neutral"
-    score = cues.positive - cues.negative - 0.5 * cues.complaint + 0.5 * cues.praise
+    score = cues.positive + 0.5 * cues.amused - cues.negative - 0.5 * cues.complaint + 0.5 * cues.praise
     if cues.sarcasm and (cues.positive or cues.complaint):
         score = min(score, -1.0)
     if intent == "complaint":
         return "negative"
     if intent == "question" and score < 1.5:
-        score = min(score, 0.0) if score > -1.5 else score  # a polite question is neutral; an annoyed one is not
+        score = min(score, 0.0) if score > -1.0 else score  # a polite question is neutral; an annoyed one is not
     if score >= 0.75:
         return "positive"
     if score <= -0.75:

@@ -18,8 +18,8 @@ LEXICONS = Path(__file__).resolve().parent / "lexicons"
 LANGUAGES = ("en", "ru", "be", "ar")  # those with a lexicon of their own
 # The word lists a lexicon file may hold; every other key is refused, so a typo cannot hide a list.
 CATEGORIES = ("negators", "intensifiers", "positive", "strong_positive", "negative", "strong_negative",
-              "complaint", "praise", "question", "request", "spam", "fake_support", "greeting", "wish")
-SYMBOL_CATEGORIES = ("positive_emoji", "negative_emoji", "sarcasm_emoji", "spam_emoji")
+              "complaint", "praise", "question", "request", "spam", "fake_support", "greeting", "wish", "chatter")
+SYMBOL_CATEGORIES = ("positive_emoji", "negative_emoji", "sarcasm_emoji", "spam_emoji", "amused_emoji")
 MINIMUM_STEM = 3  # shorter stems would match half the language
 
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # tashkeel and tatweel
