@@ -189,25 +189,27 @@ def _count_intent_word(categories, cues, weight, negated, opens_sentence):
 
 
 def _read_phrases(flat, lexicon, cues):
-    for category, pattern in lexicon.phrases.items():
-        found = len(pattern.findall(flat))
-        if not found:
-            continue
-        if category in ("positive", "strong_positive"):
-            cues.positive += found * (2 if category == "strong_positive" else 1)
-        elif category in ("negative", "strong_negative"):
-            cues.negative += found * (2 if category == "strong_negative" else 1)
-        elif category in ("complaint", "praise", "spam", "greeting"):
-            setattr(cues, category, getattr(cues, category) + found)
-        elif category in ("question", "request"):
-            cues.question += found
-        elif category == "fake_support":
-            cues.spam += 2 * found
+    for found in lexicon.any_phrase.findall(flat):
+        for category in lexicon.phrase_categories(found):
+            _count_phrase(category, cues)
+
+
+def _count_phrase(category, cues):
+    if category in ("positive", "strong_positive"):
+        cues.positive += 2 if category == "strong_positive" else 1
+    elif category in ("negative", "strong_negative"):
+        cues.negative += 2 if category == "strong_negative" else 1
+    elif category in ("complaint", "praise", "spam"):
+        setattr(cues, category, getattr(cues, category) + 1)
+    elif category in ("question", "request"):
+        cues.question += 1
+    elif category == "fake_support":
+        cues.spam += 2
 
 
 def _read_symbols(text, lexicon, cues):
     symbols = lexicon.symbols
-    for char in text:
+    for char in lexicon.any_symbol.findall(text):
         if char in symbols["positive_emoji"]:
             cues.positive += 1
         elif char in symbols["negative_emoji"]:

@@ -24,6 +24,7 @@ MINIMUM_STEM = 3  # shorter stems would match half the language
 
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # tashkeel and tatweel
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+_ARABIC = re.compile("[\u0600-\u06ff]")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 # Clitics an Arabic word may begin with, longest first: and/so + by/for/like + the.
 _ARABIC_PROCLITICS = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
@@ -34,7 +35,7 @@ def normalized(text):
     """The form both texts and word lists are compared in: lower case, one apostrophe, ё as е, Arabic
     without its vowel marks and with one form of alef, ya and ta marbuta, letter runs cut to two."""
     text = unicodedata.normalize("NFC", text).lower().translate(_APOSTROPHES).replace("ё", "е")
-    if any("\u0600" <= char <= "\u06ff" for char in text):
+    if _ARABIC.search(text):
         text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
     return _LETTER_RUNS.sub(r"\1\1", text)
 
@@ -49,7 +50,14 @@ class Lexicon:
                 self._add(category, normalized(entry).strip(), phrases)
         self.stem_lengths = sorted({len(stem) for stem in self.stems}, reverse=True)
         self.phrases = {category: _phrase_pattern(entries) for category, entries in phrases.items()}
+        # Every phrase in one pattern, so a text is searched once; a match is then told apart by category.
+        self.any_phrase = _phrase_pattern([entry for entries in phrases.values() for entry in entries])
         self.symbols = {category: frozenset(entries) for category, entries in symbols.items()}
+        self.any_symbol = re.compile("[" + re.escape("".join(sorted(set().union(*symbols.values())))) + "]")
+
+    def phrase_categories(self, found):
+        """The categories a phrase the combined pattern found belongs to."""
+        return [category for category, pattern in self.phrases.items() if pattern.fullmatch(found)]
 
     def _add(self, category, entry, phrases):
         if " " in entry:
