@@ -75,8 +75,10 @@ def test_a_complaint_phrased_as_a_question_is_a_complaint():
     assert triage([("почему до сих пор не пришёл заказ?", "ru")], {})[0].intent == "complaint"
 
 
-def test_empty_and_symbol_only_messages_are_neutral_other():
-    assert triage([("", "en"), ("   ", None), ("🙂", None)], {})[:2] == [Signals("neutral", "other")] * 2
+def test_empty_and_symbol_only_messages_are_other():
+    assert triage([("", "en"), ("   ", None), ("🙂", None), ("??", "en")], {}) == [
+        Signals("neutral", "other"), Signals("neutral", "other"), Signals("positive", "other"),
+        Signals("neutral", "other")]
 
 
 def test_an_undetected_language_is_read_with_every_lexicon():
@@ -124,6 +126,22 @@ def test_signals_refuse_words_outside_the_design():
     assert Signals.checked("negative", "complaint") == Signals("negative", "complaint")
     with pytest.raises(ValueError):
         Signals.checked("angry", "complaint")
+
+
+def test_a_model_answer_is_read_defensively():
+    from app.triage.openai_provider import AnswerError, parse_labels
+
+    def completion(content):
+        return json.dumps({"choices": [{"message": {"content": content}}]}).encode()
+
+    answer = completion(json.dumps([{"id": "1", "sentiment": " Negative", "intent": "COMPLAINT"},
+                                    {"id": True, "sentiment": "positive", "intent": "praise"},
+                                    "not an entry", {"id": 0, "sentiment": "positive"}]))
+    assert parse_labels(answer, 2) == [None, Signals("negative", "complaint")]
+    for body in (b"", b"[]", b'{"choices": []}', completion(None), completion("no json here"),
+                 completion('{"labels": "none"}')):
+        with pytest.raises(AnswerError):
+            parse_labels(body, 2)
 
 
 # The OpenAI-compatible provider against a real chat completions server
