@@ -4,16 +4,21 @@ Nothing is downloaded and nothing heavy is imported: the lexicons are small JSON
 module (app/triage/lexicons), read once per process, and every pattern is compiled at import. A
 message is read as tokens looked up in its language's lexicon, with these rules:
 
-- negation: a negator ("not", "не", "مش", "ما") turns the polarity of the next few words of its clause (and makes
-  praise words a complaint: "not helpful"); an intensifier ("very", "очень", "جدا") and shouting
-  (capitals, "!!!") weigh the next word more;
-- emoji and emoticons count as words; 🙃 and 🙄 are sarcasm, which makes praise words a complaint;
-- a question is a question mark or an interrogative opening a sentence ("when", "когда", "калі", "متى"),
-  or a request ("please tell me", "подскажите");
-- spam is links with spam words (crypto, giveaways, follow-for-follow, adult), fake support ("DM us on
-  WhatsApp", a phone number, a "support" handle that is not the brand), and runs of symbols or emoji;
-- the dominant intent wins in this order: spam, complaint (a complaint phrased as a question is a
-  complaint), question, praise, other.
+- negation: a negator ("not", "не", "مش", "ما") turns the polarity of the next few words of its
+  clause (and makes praise words a complaint: "not helpful"); an intensifier ("very", "очень", "جدا")
+  and shouting (capitals, "!!!") weigh the next word more;
+- emoji and emoticons count as words; laughter (😂) is a little positive but never praise; 🙃, 🙄 and a
+  praise word in scare quotes ("fresh" strawberries, «зручна») are sarcasm, which makes it a complaint;
+- greetings and wishes ("good morning", "добры дзень", "с Новым годом") are taken out before the
+  words are read, and customers talking among themselves ("does anyone else…") are other;
+- a question is a question mark (or ؟) with an interrogative or a request ("подскажите", "can you");
+  one that opens the message and names a single problem is a question, a why-question leans to a
+  complaint, and a complaint phrased as a question is a complaint;
+- spam is spam words (crypto, giveaways, follow-for-follow, adult) with links, fake support ("DM us on
+  WhatsApp", a phone number, a "support" handle), look-alike hyphenated domains, card numbers, runs
+  of symbols or emoji, heaps of hashtags or handles;
+- the dominant intent wins in this order: spam, complaint, question, praise, other; a complaint is
+  negative and spam neutral.
 
 bench/triage_quality.py measures it on the project's labelled set (bench/data/triage).
 """
