@@ -114,6 +114,14 @@ class Config:
     CAREBOX_SANDBOX_PORT = env_int("CAREBOX_SANDBOX_PORT", 5001)
     CAREBOX_SANDBOX_RATE = float(os.environ.get("CAREBOX_SANDBOX_RATE", "6"))  # posts per minute
 
+    # Triage signals on inbound messages (app/triage): the offline baseline, or an OpenAI-compatible chat
+    # completions endpoint (base URL, e.g. https://api.example.com/v1) that falls back to it on any failure.
+    CAREBOX_TRIAGE_PROVIDER = os.environ.get("CAREBOX_TRIAGE_PROVIDER") or "baseline"  # baseline | openai
+    CAREBOX_TRIAGE_OPENAI_URL = os.environ.get("CAREBOX_TRIAGE_OPENAI_URL") or None
+    CAREBOX_TRIAGE_OPENAI_MODEL = os.environ.get("CAREBOX_TRIAGE_OPENAI_MODEL") or None
+    CAREBOX_TRIAGE_OPENAI_API_KEY = os.environ.get("CAREBOX_TRIAGE_OPENAI_API_KEY") or None  # a secret: never logged
+    CAREBOX_TRIAGE_OPENAI_TIMEOUT = float(os.environ.get("CAREBOX_TRIAGE_OPENAI_TIMEOUT") or 5)  # seconds per request
+
     # Check every published event's payload against its schema in the event catalogue (the test suite does).
     CAREBOX_CHECK_EVENT_PAYLOADS = env_bool("CAREBOX_CHECK_EVENT_PAYLOADS")
 

@@ -23,3 +23,6 @@ FOLLOWUP_KINDS = (
     "mentioned_media",  # a `mentions` webhook for a caption: read it through mentioned_media
     "media",  # a comment pushed on a media Carebox has no details of: read its caption, permalink, thumbnail
 )
+# Triage signals on an inbound message (docs/design.md, "Domain"; app/triage).
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = ("complaint", "question", "praise", "spam", "other")
