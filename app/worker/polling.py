@@ -49,7 +49,11 @@ class PollOutcome:
 def poll_account(app, account_id, owner):
     """Poll `account_id` now if it is due and free. Returns a short outcome string (for logs and tests)."""
     lease = app.config["CAREBOX_LEASE_SECONDS"]
-    claim = claim_account(db.session, account_id, owner, lease)
+    # A fresh transaction that takes SQLite's write lock up front: one left open by the caller holds a read
+    # snapshot that cannot write once another thread (a push's follow-ups) has committed.
+    db.session.commit()
+    with write_intent():
+        claim = claim_account(db.session, account_id, owner, lease)
     if claim is None:
         return "skipped"
     with LeaseKeeper(app, owner, lease) as keeper:
