@@ -53,10 +53,10 @@ def start_worker(app, tmp_path):
 @pytest.fixture
 def busy_sandbox(sandbox):
     """The sandbox with roomy rate limits, slow answers and its traffic generator on (stopped at the end)."""
-    # Public posts only: the exactly-once proof counts the sandbox's posts (DMs have their own kill test,
-    # tests/test_poller_x_dms.py).
+    # X and Facebook public posts only: the exactly-once proof counts those (DMs and Instagram have their own kill tests,
+    # tests/test_poller_x_dms.py, tests/test_poller_instagram.py).
     sandbox.network.reset({"x_rate_limits": {"mentions": {"app": 100000}, "user_tweets": {"app": 100000}},
-                           "traffic_private_share": 0})
+                           "traffic_private_share": 0, "traffic_instagram_share": 0})
     sandbox.network.add_fault("timeout", count=100000, delay=SLOW_RESPONSE)
     yield sandbox
     sandbox.traffic.configure(enabled=False)
