@@ -13,7 +13,7 @@ from tests.fixtures.polling import assert_stored_exactly_once, connect, reload, 
 from tests.fixtures.processes import wait_until as eventually
 from tests.fixtures.workers import SLOW_RESPONSE, in_flight, kill_mid_poll, take_over, takeover_env
 from tests.test_instagram_push import followups
-from tests.test_sandbox_push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
+from tests.fixtures.push import FAST_RETRIES, PushReceiver, subscribe, subscription_state, wait_for
 
 IG = DEMO_INSTAGRAM["ig_user_id"]
 PAGE = DEMO_INSTAGRAM["page_id"]
@@ -66,9 +66,7 @@ def test_a_follow_up_left_by_a_dead_push_is_resolved_by_the_next_poll(app, db, i
 
     receiver = PushReceiver()
     try:
-        resp = control(instagram, "POST", "/push-subscriptions",
-                       json={"page_id": PAGE, "callback_url": receiver.url, "verify_token": receiver.verify_token})
-        assert resp.status_code == 202
+        subscribe(instagram, PAGE, receiver.url, receiver.verify_token)
         wait_for(lambda: subscription_state(instagram), "the handshake")
         account_id = connect(db, instagram, "instagram").id
         book = instagram.network.instagram
