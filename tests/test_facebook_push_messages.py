@@ -16,10 +16,10 @@ from app.models import Contact, Conversation, Message
 from app.sandbox import DEMO_FACEBOOK
 from app.sandbox.messenger import PAGE_INBOX_APP_ID
 from app.worker.polling import poll_account
-from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, reload, stored_ids
+from tests.fixtures.polling import assert_stored_exactly_once, connect, reload, stored_ids
 from tests.fixtures.sandbox import facebook_account_info
 from tests.fixtures.push import (
-    FAST_RETRIES, captured, control, deliver, deliver_badly_signed, push_and_poll_at_once, signed, subscribed, wait_for,
+    FAST_RETRIES, captured, control, deliver, deliver_badly_signed, race_push_and_poll, signed, subscribed, wait_for,
 )
 from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
@@ -189,16 +189,11 @@ def test_polled_first_then_pushed_is_not_stored_twice(app, db, client, messenger
 def test_push_and_poll_racing_from_two_threads_store_each_message_once(app, db, live_server, messenger, receiver):
     account = connect(db, messenger, "facebook")
     subscribe(messenger, receiver.url)  # captured, then delivered to the live server in step with a poll
-    expected, delivered = [], 0
+    expected = []
     for round_number in range(4):
+        delivered = len(expected)
         expected += [customer_writes(messenger, f"round {round_number} message {n}", psid=f"2400000000000{n:04d}").id
                      for n in range(5)]
-        pushes = captured(receiver, len(expected))[delivered:]
-        delivered = len(expected)
-        due_now(db, account.id)
-        outcomes = push_and_poll_at_once(app, live_server, account.id, pushes, f"worker-{round_number}")
-        assert outcomes["push"] == [200] * len(pushes)
-        assert outcomes["poll"].startswith("ok:"), outcomes
-        assert_stored_exactly_once(db, account.id, expected)
+        race_push_and_poll(app, db, live_server, receiver, account.id, expected, delivered, f"worker-{round_number}")
     conversations = db.session.scalars(sa.select(Conversation).where(Conversation.account_id == account.id)).all()
     assert len(conversations) == 5 and {c.channel for c in conversations} == {"private"}

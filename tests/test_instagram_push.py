@@ -13,7 +13,7 @@ from app.worker.polling import poll_account
 from tests.conftest import writing
 from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, stored_ids
 from tests.fixtures.push import (
-    FAST_RETRIES, captured, deliver, deliver_badly_signed, push_and_poll_at_once, subscribed, wait_for,
+    FAST_RETRIES, captured, deliver, deliver_badly_signed, race_push_and_poll, subscribed, wait_for,
 )
 from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
@@ -186,17 +186,12 @@ def test_push_and_poll_racing_from_two_threads_store_each_comment_once(app, db, 
     account = connect(db, instagram, "instagram")
     subscribe(instagram, receiver.url)
     media = brand_media(instagram)[:2]
-    expected, delivered = [], 0
+    expected = []
     for round_number in range(4):
+        delivered = len(expected)
         expected += [customer(instagram, media[n % 2].id, f"round {round_number} comment {n}",
                               username=f"user{n}").id for n in range(5)]
-        pushes = captured(receiver, len(expected))[delivered:]
-        delivered = len(expected)
-        due_now(db, account.id)
-        outcomes = push_and_poll_at_once(app, live_server, account.id, pushes, f"worker-{round_number}")
-        assert outcomes["push"] == [200] * len(pushes)
-        assert outcomes["poll"].startswith("ok:"), outcomes
-        assert_stored_exactly_once(db, account.id, expected)
+        race_push_and_poll(app, db, live_server, receiver, account.id, expected, delivered, f"worker-{round_number}")
 
 
 def test_dms_and_echoes_pushed_are_private_messages_in_one_conversation(app, db, client, instagram, receiver):
