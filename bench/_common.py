@@ -1,8 +1,17 @@
-"""What the latency benches share (bench/dm_latency.py, bench/instagram_latency.py): the sandbox in its own
-gunicorn process, demo brands connected as Carebox accounts with an agent's API token, the sandbox's push
-subscription to a web node, an agent's Socket.IO client timing `message.created`, and the summary line.
+"""What the benches share: a scratch database and folder for a run (scratch_app, scratch_run), Carebox and
+sandbox processes started, awaited and stopped (start, stop, start_sandbox), and for the latency benches
+(bench/dm_latency.py, bench/instagram_latency.py, bench/polling.py's processes) demo brands connected as Carebox
+accounts with an agent's API token, the sandbox's push subscription to a web node, an agent's Socket.IO client
+timing `message.created`, the one-at-a-time timing of a sandbox write to its event, and the summary line.
 """
+import contextlib
+import logging
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -10,14 +19,80 @@ from pathlib import Path
 
 import requests
 
-from bench.polling import GUNICORN, start
-from bench.server_timing import percentile
+from bench.ingest import load, migrated_app, scratch_database
+from bench.server_timing import free_port, percentile
 
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).with_name("flask"))
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+WORKER_READY = "running; Ctrl+C to stop"
 VERIFY_TOKEN = "bench-verify-token"
+PUSH_GOAL_S = 1.0  # post to screen, for what a push brings
+
+
+# ------------------------------------------------------------------ a run
+
+@contextlib.contextmanager
+def scratch_app(prefix="carebox-bench-"):
+    """A Carebox app on a scratch database (bench/ingest.py), migrated from empty, and a temporary folder for
+    the run's logs; yields (app, folder) and closes the app's connections before the database is dropped."""
+    with scratch_database() as uri, tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        app = migrated_app(uri)
+        try:
+            yield app, folder
+        finally:
+            with app.app_context():
+                from app.extensions import db
+
+                db.engine.dispose()
+
+
+@contextlib.contextmanager
+def scratch_run():
+    """scratch_app for a bench that prints its figures: Carebox's own warnings off, a line naming the database,
+    the CPUs and the machine's load first, and the load again at the end (other work lowers the figures)."""
+    logging.disable(logging.WARNING)
+    with scratch_app() as (app, folder):
+        kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
+        print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
+        yield app, folder
+    print(f"done; {load()} (other work on the machine lowers the figures)")
+
+
+# ------------------------------------------------------------------ processes
+
+def environment(app, interval):
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+            "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "CAREBOX_POLL_INTERVAL": str(interval),
+            "LOG_LEVEL": "INFO"}
+
+
+def start(argv, env, log_path, ready, timeout=60, cwd=ROOT):
+    """Start a process; wait until `ready()` (or its log shows the text `ready`)."""
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    check = ready if callable(ready) else lambda: ready in Path(log_path).read_text(errors="replace")
+    deadline = time.monotonic() + timeout
+    while not check():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{argv[1:4]} did not start:\n{Path(log_path).read_text()[-3000:]}")
+        time.sleep(0.1)
+    return proc
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
 
 def start_sandbox(env, folder, port):
-    """The sandbox network in its own gunicorn process (gthread, keep-alive, as bench/polling.py runs it)."""
+    """The sandbox network in its own gunicorn process (gthread, keep-alive, as the real networks keep
+    connections)."""
     url = f"http://127.0.0.1:{port}"
 
     def answers():  # a busy machine may take seconds to boot the worker behind the bound port
@@ -30,6 +105,25 @@ def start_sandbox(env, folder, port):
     config.write_text("")
     return start([GUNICORN, "-c", str(config), "-k", "gthread", "--threads", "32", "-w", "1", "-b", f"127.0.0.1:{port}",
                   "app.sandbox.factory:create_sandbox_app()"], env, f"{folder}/sandbox.log", answers, timeout=120)
+
+
+def latency_env(app, interval, name):
+    """The processes' environment for a latency bench: the sandbox's verify token, and a Redis channel of this
+    run's own (named after the bench), through which the worker's events reach the web node's Socket.IO clients."""
+    return {**environment(app, interval), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING",
+            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            "CAREBOX_SOCKETIO_CHANNEL": f"carebox-{name}-{uuid.uuid4().hex[:8]}"}
+
+
+@contextlib.contextmanager
+def running_sandbox(env, folder):
+    """start_sandbox on a free port; yields its URL and stops it at the end."""
+    port = free_port()
+    sandbox = start_sandbox(env, folder, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(sandbox)
 
 
 def connect_demo_accounts(app, sandbox_url, networks=("twitter", "facebook")):
@@ -107,6 +201,17 @@ class Agent:
 
     def close(self):
         self.client.disconnect()
+
+
+def timed(agent, url, body, timeout):
+    """POST `body` to the sandbox's `url` (a customer's comment or message), then wait for its `message.created`:
+    (its id, seconds from just before the request to the event; None: it never arrived)."""
+    sent = time.time()
+    resp = requests.post(url, timeout=10, json=body)
+    resp.raise_for_status()
+    external_id = resp.json()["id"]
+    arrived = agent.wait(external_id, timeout)
+    return external_id, None if arrived is None else arrived - sent
 
 
 def summary(latencies, goal):

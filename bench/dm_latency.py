@@ -22,26 +22,19 @@ dropped afterwards; unset or SQLite: a temporary SQLite file), migrated from emp
     .venv/bin/python bench/dm_latency.py --messenger 20 --x-dms 10 --interval 5
 """
 import argparse
-import logging
-import os
 import random
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import VERIFY_TOKEN, Agent, connect_demo_accounts, start_sandbox, subscribe_push, summary  # noqa: E402
-from bench.ingest import load, migrated_app, scratch_database  # noqa: E402
-from bench.polling import FLASK, WORKER_READY, environment, start, stop  # noqa: E402
-from bench.server_timing import free_port, gunicorn_node  # noqa: E402
-
-PUSH_GOAL_S = 1.0
+from bench._common import (  # noqa: E402
+    FLASK, PUSH_GOAL_S, WORKER_READY, Agent, connect_demo_accounts, latency_env, running_sandbox, scratch_run, start,
+    stop, subscribe_push, summary, timed,
+)
+from bench.server_timing import gunicorn_node  # noqa: E402
 
 
 def parse_args():
@@ -63,12 +56,10 @@ def messenger_by_push(sandbox_url, agent, count, timeout):
     latencies = []
     for n in range(count):
         sender = {"id": str(7100000000000000 + n % 5), "name": f"Bench Customer {n % 5}"}
-        sent = time.time()
-        resp = requests.post(f"{sandbox_url}/_sandbox/messenger/messages", timeout=10, json={
-            "page_id": DEMO_FACEBOOK["page_id"], "sender": sender, "text": f"Order #{100000 + n}: where is it?"})
-        resp.raise_for_status()
-        arrived = agent.wait(resp.json()["id"], timeout)
-        latencies.append(None if arrived is None else arrived - sent)
+        _id, latency = timed(agent, f"{sandbox_url}/_sandbox/messenger/messages", {
+            "page_id": DEMO_FACEBOOK["page_id"], "sender": sender, "text": f"Order #{100000 + n}: where is it?"},
+            timeout)
+        latencies.append(latency)
         time.sleep(0.3)  # one at a time: each latency is the push's own, not a queue's
     return latencies
 
@@ -80,61 +71,43 @@ def x_dm_by_poll(sandbox_url, agent, count, interval, timeout, rng):
     for n in range(count):
         time.sleep(rng.uniform(0, interval))  # a random moment of the poll cycle
         author = {"id": str(7200000000000000 + n % 5), "username": f"bench_dm_{n % 5}", "name": f"Bench {n % 5}"}
-        sent = time.time()
-        resp = requests.post(f"{sandbox_url}/_sandbox/dms", timeout=10, json={
-            "account": DEMO_X["user_id"], "author": author, "text": f"Order #{200000 + n}: any news?"})
-        resp.raise_for_status()
-        arrived = agent.wait(resp.json()["id"], timeout)
-        latencies.append(None if arrived is None else arrived - sent)
+        _id, latency = timed(agent, f"{sandbox_url}/_sandbox/dms", {
+            "account": DEMO_X["user_id"], "author": author, "text": f"Order #{200000 + n}: any news?"}, timeout)
+        latencies.append(latency)
     return latencies
 
 
 def main():
     args = parse_args()
-    logging.disable(logging.WARNING)
     timeout = args.timeout or 3 * args.interval
     rng = random.Random(5)
-    with scratch_database() as uri, tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder:
-        app = migrated_app(uri)
-        kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
-        print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
-        # The worker's events reach the web node's Socket.IO clients through Redis (a channel of this run's own).
-        env = {**environment(app, args.interval), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING",
-               "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
-               "CAREBOX_SOCKETIO_CHANNEL": f"carebox-dm-latency-{uuid.uuid4().hex[:8]}"}
-        port = free_port()
-        sandbox = start_sandbox(env, folder, port)
-        sandbox_url = f"http://127.0.0.1:{port}"
-        worker = agent = None
-        try:
-            token = connect_demo_accounts(app, sandbox_url)
-            with gunicorn_node(env, log_path=f"{folder}/web.log") as (web_url, _web):
-                subscribe_push(sandbox_url, web_url)
-                agent = Agent(web_url, token)
-                pushed = messenger_by_push(sandbox_url, agent, args.messenger, timeout)
-                print(f"Messenger by push (sandbox webhook -> /hooks/facebook -> Socket.IO), no worker running: "
-                      f"{summary(pushed, PUSH_GOAL_S)}")
-                worker = start([FLASK, "--app", "wsgi", "worker"], {**env, "LOG_LEVEL": "INFO"},
-                               f"{folder}/worker.log", WORKER_READY)
-                time.sleep(args.interval)  # the first polls set the cursors
-                polled = x_dm_by_poll(sandbox_url, agent, args.x_dms, args.interval, timeout, rng)
-                print(f"X DM by poll (worker, interval {args.interval} s -> Socket.IO): "
-                      f"{summary(polled, args.interval + 1.0)}")
-                if any(value is None for value in pushed + polled):
-                    web_log = Path(f"{folder}/web.log").read_text(errors="replace")[-1500:]
-                    worker_log = Path(f"{folder}/worker.log").read_text(errors="replace")[-1500:]
-                    print(f"--- web log (tail)\n{web_log}\n--- worker log (tail)\n{worker_log}")
-        finally:
-            if agent is not None:
-                agent.close()
-            if worker is not None:
-                stop(worker)
-            stop(sandbox)
-            with app.app_context():
-                from app.extensions import db
-
-                db.engine.dispose()
-        print(f"done; {load()} (other work on the machine lowers the figures)")
+    with scratch_run() as (app, folder):
+        env = latency_env(app, args.interval, "dm-latency")
+        with running_sandbox(env, folder) as sandbox_url:
+            worker = agent = None
+            try:
+                token = connect_demo_accounts(app, sandbox_url)
+                with gunicorn_node(env, log_path=f"{folder}/web.log") as (web_url, _web):
+                    subscribe_push(sandbox_url, web_url)
+                    agent = Agent(web_url, token)
+                    pushed = messenger_by_push(sandbox_url, agent, args.messenger, timeout)
+                    print(f"Messenger by push (sandbox webhook -> /hooks/facebook -> Socket.IO), no worker running: "
+                          f"{summary(pushed, PUSH_GOAL_S)}")
+                    worker = start([FLASK, "--app", "wsgi", "worker"], {**env, "LOG_LEVEL": "INFO"},
+                                   f"{folder}/worker.log", WORKER_READY)
+                    time.sleep(args.interval)  # the first polls set the cursors
+                    polled = x_dm_by_poll(sandbox_url, agent, args.x_dms, args.interval, timeout, rng)
+                    print(f"X DM by poll (worker, interval {args.interval} s -> Socket.IO): "
+                          f"{summary(polled, args.interval + 1.0)}")
+                    if any(value is None for value in pushed + polled):
+                        web_log = Path(f"{folder}/web.log").read_text(errors="replace")[-1500:]
+                        worker_log = Path(f"{folder}/worker.log").read_text(errors="replace")[-1500:]
+                        print(f"--- web log (tail)\n{web_log}\n--- worker log (tail)\n{worker_log}")
+            finally:
+                if agent is not None:
+                    agent.close()
+                if worker is not None:
+                    stop(worker)
 
 
 if __name__ == "__main__":

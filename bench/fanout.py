@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -430,18 +429,17 @@ def main():
         raise SystemExit("bench/fanout.py needs PostgreSQL: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     logging.disable(logging.WARNING)
-    from bench.ingest import migrated_app, scratch_database
+    from bench._common import scratch_app
 
     print(f"{os.cpu_count()} CPUs; load average %.1f %.1f %.1f" % os.getloadavg())
     client = "wire-level Socket.IO clients on aiohttp" if args.client == "wire" else "python-socketio AsyncClients"
     print(f"{args.agents} agents ({client}, websocket) in {args.agent_processes} processes; {args.rate:g} "
           f"messages/s for {args.seconds:g} s per run, {args.runs} runs per layout, from {args.customers} customers")
     channel = f"carebox-bench-{uuid.uuid4().hex[:8]}"
-    with scratch_database() as uri, tempfile.TemporaryDirectory(prefix="carebox-fanout-") as folder:
-        app = migrated_app(uri)
+    with scratch_app(prefix="carebox-fanout-") as (app, folder):
         tokens, sender_token, account_id = seed(app, args.agents)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBOX_") and k != "REDIS_URL"}
-        env.update({"DATABASE_URL": uri, "SECRET_KEY": app.config["SECRET_KEY"],
+        env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
                     "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "LOG_LEVEL": "WARNING"})
         if args.worker:
             env["CAREBOX_WEB_WORKER"] = args.worker
@@ -461,10 +459,6 @@ def main():
                 summary["two"] = summarise("two nodes", result, args.agents, TARGET_P99_TWO_MS, "B", ["A", "B"])
         finally:
             forget_channel(redis_url, channel)
-            with app.app_context():
-                from app.extensions import db
-
-                db.engine.dispose()
     print("done; load average %.1f %.1f %.1f (the agents, the nodes and PostgreSQL share these CPUs)" % os.getloadavg())
 
 

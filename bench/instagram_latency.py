@@ -16,12 +16,8 @@ empty; setup shared with bench/dm_latency.py (bench/_common.py).
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/instagram_latency.py --comments 50
 """
 import argparse
-import logging
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -29,12 +25,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import VERIFY_TOKEN, Agent, connect_demo_accounts, start_sandbox, subscribe_push, summary  # noqa: E402
-from bench.ingest import load, migrated_app, scratch_database  # noqa: E402
-from bench.polling import environment, stop  # noqa: E402
-from bench.server_timing import free_port, gunicorn_node  # noqa: E402
-
-PUSH_GOAL_S = 1.0
+from bench._common import (  # noqa: E402
+    PUSH_GOAL_S, Agent, connect_demo_accounts, latency_env, running_sandbox, scratch_run, subscribe_push, summary,
+    timed,
+)
+from bench.server_timing import gunicorn_node  # noqa: E402
 
 
 def parse_args():
@@ -60,50 +55,32 @@ def comments_by_push(sandbox_url, agent, media_id, count, timeout):
                 "author": {"username": f"bench.customer{n % 5}"}}
         if n % 3 == 2 and parent:
             body["parent_id"] = parent  # some replies too
-        sent = time.time()
-        resp = requests.post(f"{sandbox_url}/_sandbox/instagram/comments", timeout=10, json=body)
-        resp.raise_for_status()
-        comment_id = resp.json()["id"]
+        comment_id, latency = timed(agent, f"{sandbox_url}/_sandbox/instagram/comments", body, timeout)
         parent = parent or comment_id
-        arrived = agent.wait(comment_id, timeout)
-        latencies.append(None if arrived is None else arrived - sent)
+        latencies.append(latency)
         time.sleep(0.3)  # one at a time: each latency is the push's own, not a queue's
     return latencies
 
 
 def main():
     args = parse_args()
-    logging.disable(logging.WARNING)
-    with scratch_database() as uri, tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder:
-        app = migrated_app(uri)
-        kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
-        print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
-        env = {**environment(app, 10), "CAREBOX_FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "LOG_LEVEL": "WARNING",
-               "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
-               "CAREBOX_SOCKETIO_CHANNEL": f"carebox-ig-latency-{uuid.uuid4().hex[:8]}"}
-        port = free_port()
-        sandbox = start_sandbox(env, folder, port)
-        sandbox_url = f"http://127.0.0.1:{port}"
-        agent = None
-        try:
-            token = connect_demo_accounts(app, sandbox_url, networks=("instagram",))
-            with gunicorn_node(env, log_path=f"{folder}/web.log") as (web_url, _web):
-                subscribe_push(sandbox_url, web_url)
-                agent = Agent(web_url, token)
-                pushed = comments_by_push(sandbox_url, agent, new_media(sandbox_url), args.comments, args.timeout)
-                print("Instagram comments by push (sandbox webhook -> /hooks/facebook -> Socket.IO), no worker "
-                      f"running: {summary(pushed, PUSH_GOAL_S)}")
-                if any(value is None for value in pushed):
-                    print(f"--- web log (tail)\n{Path(f'{folder}/web.log').read_text(errors='replace')[-1500:]}")
-        finally:
-            if agent is not None:
-                agent.close()
-            stop(sandbox)
-            with app.app_context():
-                from app.extensions import db
-
-                db.engine.dispose()
-        print(f"done; {load()} (other work on the machine lowers the figures)")
+    with scratch_run() as (app, folder):
+        env = latency_env(app, 10, "ig-latency")
+        with running_sandbox(env, folder) as sandbox_url:
+            agent = None
+            try:
+                token = connect_demo_accounts(app, sandbox_url, networks=("instagram",))
+                with gunicorn_node(env, log_path=f"{folder}/web.log") as (web_url, _web):
+                    subscribe_push(sandbox_url, web_url)
+                    agent = Agent(web_url, token)
+                    pushed = comments_by_push(sandbox_url, agent, new_media(sandbox_url), args.comments, args.timeout)
+                    print("Instagram comments by push (sandbox webhook -> /hooks/facebook -> Socket.IO), no worker "
+                          f"running: {summary(pushed, PUSH_GOAL_S)}")
+                    if any(value is None for value in pushed):
+                        print(f"--- web log (tail)\n{Path(f'{folder}/web.log').read_text(errors='replace')[-1500:]}")
+            finally:
+                if agent is not None:
+                    agent.close()
 
 
 if __name__ == "__main__":

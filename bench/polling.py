@@ -30,12 +30,9 @@ Workers before the poll loop logged no scheduled start: for them the gaps are be
 poll lines were written (each poll's end), and there is no start delay to show.
 """
 import argparse
-import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,15 +43,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import load, migrated_app, scratch_database  # noqa: E402
+from bench import _common  # noqa: E402
+from bench._common import FLASK, WORKER_READY, environment, scratch_run, start, stop  # noqa: E402
 from bench.server_timing import free_port, percentile  # noqa: E402
 
-FLASK = str(Path(sys.executable).with_name("flask"))
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 POLL_LINE = re.compile(r"poll account=(\d+) outcome=(\S+) due=(\S+) started=(\S+) took=([\d.]+)")
 EARLIER_POLL_LINE = re.compile(r"^(\S+ \S+) INFO \S+: poll account=(\d+) outcome=(\S+) worker=", re.MULTILINE)
-WORKER_READY = "running; Ctrl+C to stop"
 
 
 def parse_args():
@@ -76,54 +71,14 @@ def parse_args():
 
 # ------------------------------------------------------------------ processes
 
-def environment(app, interval):
-    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
-            "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"], "CAREBOX_POLL_INTERVAL": str(interval),
-            "LOG_LEVEL": "INFO"}
-
-
-def start(argv, env, log_path, ready, timeout=60, cwd=ROOT):
-    """Start a process; wait until `ready()` (or its log shows the text `ready`)."""
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    check = ready if callable(ready) else lambda: ready in Path(log_path).read_text(errors="replace")
-    deadline = time.monotonic() + timeout
-    while not check():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{argv[1:4]} did not start:\n{Path(log_path).read_text()[-3000:]}")
-        time.sleep(0.1)
-    return proc
-
-
 def start_sandbox(kind, env, folder, port):
     """The sandbox network in its own process; returns (Popen, the process serving it: gunicorn's worker)."""
-    url = f"http://127.0.0.1:{port}"
     if kind == "werkzeug":
         proc = start([FLASK, "--app", "wsgi", "sandbox", "--port", str(port), "--rate", "0"], env,
                      f"{folder}/sandbox.log", "sandbox network on")
         return proc, proc.pid
-    config = Path(folder) / "sandbox.conf.py"  # not the repository's gunicorn.conf.py (Carebox's web nodes)
-    config.write_text("")
-    proc = start([GUNICORN, "-c", str(config), "-k", "gthread", "--threads", "32", "-w", "1", "-b", f"127.0.0.1:{port}",
-                  "app.sandbox.factory:create_sandbox_app()"], env, f"{folder}/sandbox.log", lambda: _answers(url))
+    proc = _common.start_sandbox(env, folder, port)
     return proc, psutil.Process(proc.pid).children()[0].pid
-
-
-def _answers(url):
-    try:
-        return requests.get(f"{url}/_sandbox/stats", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def cpu_seconds(pid):
@@ -218,14 +173,8 @@ def report(polls, window, interval, worker_cpu, sandbox_cpu, accounts):
 
 def main():
     args = parse_args()
-    import logging
-
-    logging.disable(logging.WARNING)
     warmup = args.warmup if args.warmup is not None else 3 * args.interval
-    with scratch_database() as uri, tempfile.TemporaryDirectory(prefix="carebox-bench-") as folder:
-        app = migrated_app(uri)
-        kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
-        print(f"database: {kind} (scratch, migrated from empty); {os.cpu_count()} CPUs; {load()}")
+    with scratch_run() as (app, folder):
         env = environment(app, args.interval)
         port = free_port()
         sandbox, sandbox_pid = start_sandbox(args.sandbox, env, folder, port)
@@ -264,11 +213,6 @@ def main():
             if worker is not None:
                 stop(worker)
             stop(sandbox)
-            with app.app_context():
-                from app.extensions import db
-
-                db.engine.dispose()
-        print(f"done; {load()} (other work on the machine lowers the figures)")
 
 
 if __name__ == "__main__":

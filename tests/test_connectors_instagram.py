@@ -50,17 +50,25 @@ def public_items(result):
     return {i.external_id: i for i in result.items if i.channel == "public"}
 
 
-def poll_until_complete(sandbox, cursor, *, polls=60, **options):
-    """Poll as the poller does until a poll completes: every public item id of every poll, and the last result."""
+def successive_polls(sandbox, cursor, count, **options):
+    """Poll as the poller does, `count` times at most, each poll from the cursor the last one left; a poll the
+    network refused (rate limited, unavailable) is skipped. Yields every public item id read so far, and the
+    poll's result."""
     seen = []
-    for _ in range(polls):
+    for _ in range(count):
         try:
             result = connector(sandbox, **options).fetch(cursor)
         except (RateLimited, TransientError):
             continue
         seen += [i.external_id for i in result.items if i.channel == "public"]
         cursor = result.cursor
-        if result.complete and not any(m.get("gap") for m in cursor["media"].values()):
+        yield seen, result
+
+
+def poll_until_complete(sandbox, cursor, *, polls=60, **options):
+    """Poll as the poller does until a poll completes: every public item id of every poll, and the last result."""
+    for seen, result in successive_polls(sandbox, cursor, polls, **options):
+        if result.complete and not any(m.get("gap") for m in result.cursor["media"].values()):
             return seen, result
     raise AssertionError(f"no complete poll in {polls}")
 
@@ -73,14 +81,8 @@ def fast_conversations(sandbox):
 
 def poll_until_seen(sandbox, expected, *, polls=80, **options):
     """Poll as the poller does until every id in `expected` was read; every public item id read, in order."""
-    seen, cursor = [], {}
-    for _ in range(polls):
-        try:
-            result = connector(sandbox, **options).fetch(cursor)
-        except (RateLimited, TransientError):
-            continue
-        seen += [i.external_id for i in result.items if i.channel == "public"]
-        cursor = result.cursor
+    seen = []
+    for seen, _result in successive_polls(sandbox, {}, polls, **options):
         if set(expected) <= set(seen):
             return seen
     raise AssertionError(f"{len(set(expected) - set(seen))} comments still unread after {polls} polls")

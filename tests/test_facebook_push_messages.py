@@ -6,13 +6,9 @@ The bodies are the sandbox's own (captured by a local receiver, then handed to t
 signature), or delivered by the sandbox straight to a live Carebox server.
 """
 import dataclasses
-import hashlib
-import hmac
 import json
-import threading
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from app.connectors.facebook_items import messaging_event_item
@@ -20,21 +16,17 @@ from app.models import Contact, Conversation, Message
 from app.sandbox import DEMO_FACEBOOK
 from app.sandbox.messenger import PAGE_INBOX_APP_ID
 from app.worker.polling import poll_account
-from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, reload, stored_ids
+from tests.fixtures.polling import assert_stored_exactly_once, connect, reload, stored_ids
 from tests.fixtures.sandbox import facebook_account_info
-from tests.test_sandbox_push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
+from tests.fixtures.push import (
+    FAST_RETRIES, captured, control, deliver, deliver_badly_signed, race_push_and_poll, signed, subscribed, wait_for,
+)
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
 PAGE = DEMO_FACEBOOK["page_id"]
 SECRET = DEMO_FACEBOOK["app_secret"]
 PSID = "24000000000000001"
 VERIFY = {"CAREBOX_FACEBOOK_VERIFY_TOKEN": "verify-me"}
-
-
-@pytest.fixture
-def receiver():
-    r = PushReceiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
@@ -44,31 +36,12 @@ def messenger(sandbox):
 
 
 def subscribe(sandbox, url):
-    resp = control(sandbox, "POST", "/push-subscriptions",
-                   json={"page_id": PAGE, "callback_url": url, "verify_token": "verify-me"})
-    assert resp.status_code == 202, resp.text
-    wait_for(lambda: subscription_state(sandbox), "the handshake")
-    assert subscription_state(sandbox) == "active"
+    """The demo page's pushes to `url`, the handshake done."""
+    subscribed(sandbox, PAGE, url)
 
 
 def customer_writes(sandbox, text, psid=PSID, name="Ann Lee"):
     return sandbox.network.messenger.customer_message(PAGE, text, {"id": psid, "name": name})
-
-
-def captured(receiver, count):
-    """The raw bodies and signatures of the first `count` pushes the receiver got."""
-    wait_for(lambda: len(receiver.posts) >= count, f"{count} pushes")
-    return [(body, headers["X-Hub-Signature-256"]) for headers, body in receiver.posts[:count]]
-
-
-def deliver(client, raw, signature):
-    return client.post("/hooks/facebook", data=raw,
-                       headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
-
-
-def signed(body, secret=SECRET):
-    raw = json.dumps(body).encode()
-    return raw, "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
 def events_of(raw):
@@ -143,16 +116,7 @@ def test_bad_signatures_store_nothing(app, db, client, messenger, receiver, case
     subscribe(messenger, receiver.url)
     customer_writes(messenger, "my address is 1 Main St")
     ((raw, signature),) = captured(receiver, 1)
-    if case == "wrong secret":
-        resp = deliver(client, raw, "sha256=" + hmac.new(b"not-the-secret", raw, hashlib.sha256).hexdigest())
-    elif case == "tampered body":
-        resp = deliver(client, raw.replace(b"1 Main St", b"2 Main St"), signature)
-    elif case == "missing":
-        resp = client.post("/hooks/facebook", data=raw, headers={"Content-Type": "application/json"})
-    else:
-        body = json.loads(raw)
-        body["entry"][0]["id"] = "999"
-        resp = deliver(client, *signed(body))
+    resp = deliver_badly_signed(client, raw, signature, case, secret=SECRET, stranger_id="999")
     assert resp.status_code in (401, 403)
     assert messages(db, account.id) == []
 
@@ -175,7 +139,7 @@ def test_delivery_read_postback_and_reaction_events_are_acknowledged_and_ignored
         "message": comment.message}}
     body = {"object": "page", "entry": [{"id": PAGE, "time": 1700000000000, "messaging": events},
                                         {"id": PAGE, "time": 1700000000000, "changes": [feed]}]}
-    resp = deliver(client, *signed(body))
+    resp = deliver(client, *signed(body, SECRET))
     assert resp.status_code == 200 and resp.data == b"EVENT_RECEIVED"
     assert [m.external_id for m in messages(db, account.id)] == [comment.id]  # the feed change still works
 
@@ -225,38 +189,11 @@ def test_polled_first_then_pushed_is_not_stored_twice(app, db, client, messenger
 def test_push_and_poll_racing_from_two_threads_store_each_message_once(app, db, live_server, messenger, receiver):
     account = connect(db, messenger, "facebook")
     subscribe(messenger, receiver.url)  # captured, then delivered to the live server in step with a poll
-    expected, delivered = [], 0
+    expected = []
     for round_number in range(4):
+        delivered = len(expected)
         expected += [customer_writes(messenger, f"round {round_number} message {n}", psid=f"2400000000000{n:04d}").id
                      for n in range(5)]
-        pushes = captured(receiver, len(expected))[delivered:]
-        delivered = len(expected)
-        due_now(db, account.id)
-        start, outcomes = threading.Barrier(2), {}
-
-        def push():
-            start.wait()
-            outcomes["push"] = [requests.post(f"{live_server.url}/hooks/facebook", data=raw, timeout=10, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": signature}).status_code
-                for raw, signature in pushes]
-
-        def poll():
-            with app.app_context():
-                from app.extensions import db as database
-
-                try:
-                    start.wait()
-                    outcomes["poll"] = poll_account(app, account.id, f"worker-{round_number}")
-                finally:
-                    database.session.remove()
-
-        threads = [threading.Thread(target=push), threading.Thread(target=poll)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert outcomes["push"] == [200] * len(pushes)
-        assert outcomes["poll"].startswith("ok:"), outcomes
-        assert_stored_exactly_once(db, account.id, expected)
+        race_push_and_poll(app, db, live_server, receiver, account.id, expected, delivered, f"worker-{round_number}")
     conversations = db.session.scalars(sa.select(Conversation).where(Conversation.account_id == account.id)).all()
     assert len(conversations) == 5 and {c.channel for c in conversations} == {"private"}

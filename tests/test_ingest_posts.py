@@ -8,12 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.ingest.items import InboundAuthor, InboundItem, InboundPost
-from app.ingest.pipeline import ingest, record_posts
+from app.ingest.pipeline import record_posts
 from app.ingest.plan import AccountRef, IngestState, merged_posts, plan
 from app.models import Contact, Conversation, Message, Post
 from app.serialize import message_dict
 from app.sla.policies import Policy
 from tests.conftest import writing
+from tests.fixtures.ingest import ingested, statements
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
 BRAND = InboundAuthor("17841400000000001", "carebox.demo", "Carebox Demo")
@@ -42,8 +43,7 @@ def instagram_account(db):
 
 
 def run(db, account, items, minutes=170):
-    with writing(db) as session:
-        return ingest(session, account, items, received_at=at(minutes))
+    return ingested(db, account, items, at(minutes))
 
 
 def stored_posts(db):
@@ -154,16 +154,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_number_of_posts(db, inst
         posts = [InboundPost(f"{prefix}-m{i}", caption=f"media {i}") for i in range(count)]
         items = [comment(f"{prefix}-c{i}", i, post=post, author=InboundAuthor(f"{prefix}-u{i}", f"u{i}"))
                  for i, post in enumerate(posts)]
-        seen = []
-
-        def count_statement(conn, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", count_statement)
-        try:
+        with statements(db) as seen:
             results = run(db, instagram_account, items)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count_statement)
         assert sum(r.created for r in results) == count
         assert len([s for s in seen if s.startswith("INSERT INTO posts")]) == 1
         return len(seen)

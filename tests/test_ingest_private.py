@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from app.ingest.items import InboundAuthor, InboundItem
-from app.ingest.pipeline import ingest
 from app.models import Contact, Conversation, Message, SlaClock
 from tests.conftest import writing
+from tests.fixtures.ingest import ingested, statements
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
 ANA = InboundAuthor("u-ana", "ana", "Ana")
@@ -27,8 +27,7 @@ def brand_dm(ext, minutes, text="here is your tracking link", to=ANA):
 
 
 def run(db, account, items, received_minutes=90):
-    with writing(db) as session:
-        return ingest(session, account, items, received_at=at(received_minutes))
+    return ingested(db, account, items, at(received_minutes))
 
 
 def private_conversations(db):
@@ -147,19 +146,13 @@ def test_a_batch_of_brand_dms_costs_the_same_statements_whatever_its_size(db, cu
         page = ([brand_dm(f"{prefix}-b{i}", 2, to=a) for i, a in enumerate(authors)]
                 + [brand_dm(f"{prefix}-o{i}", 3, text=f"ours {i}", to=a) for i, a in enumerate(authors)]
                 + [customer_dm(f"{prefix}-f{i}", 5, author=a) for i, a in enumerate(authors)])
-        seen = []
-
-        def count(conn, cursor, statement, parameters, context, executemany):
+        def counted(statement):
             confirming = statement.startswith("UPDATE messages SET external_id") or (
                 statement.startswith("SELECT messages.id") and "WHERE messages.id = " in statement)  # ? or %(…)s
-            if not confirming:
-                seen.append(statement)
+            return not confirming
 
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements(db, counted) as seen:
             results = run(db, custom_account, page)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         assert sum(r.created for r in results) == 2 * customers  # answers and follow-ups; ours confirmed
         return len(seen)
 

@@ -2,13 +2,9 @@
 live comments and mentions, delivered to a live Carebox server or replayed byte for byte, stored through the
 one ingest path the poller uses; mentions (ids only) and media Carebox has no Post for resolved through
 push_followups; push and poll of the same comments stored once, also racing from two threads."""
-import hashlib
-import hmac
 import json
-import threading
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from app.models import Message, Post, PushFollowup
@@ -16,18 +12,14 @@ from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 from app.worker.polling import poll_account
 from tests.conftest import writing
 from tests.fixtures.polling import assert_stored_exactly_once, connect, due_now, stored_ids
-from tests.test_sandbox_push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
+from tests.fixtures.push import (
+    FAST_RETRIES, captured, deliver, deliver_badly_signed, race_push_and_poll, subscribed, wait_for,
+)
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
 IG = DEMO_INSTAGRAM["ig_user_id"]
 PAGE = DEMO_INSTAGRAM["page_id"]
 SECRET = DEMO_INSTAGRAM["app_secret"]
-
-
-@pytest.fixture
-def receiver():
-    r = PushReceiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
@@ -37,11 +29,8 @@ def instagram(sandbox):
 
 
 def subscribe(sandbox, url):
-    resp = control(sandbox, "POST", "/push-subscriptions",
-                   json={"page_id": PAGE, "callback_url": url, "verify_token": "verify-me"})
-    assert resp.status_code == 202, resp.text
-    wait_for(lambda: subscription_state(sandbox), "the handshake")
-    assert subscription_state(sandbox) == "active"
+    """The Instagram account's pushes to `url`, the handshake done."""
+    subscribed(sandbox, PAGE, url)
 
 
 def book(sandbox):
@@ -56,11 +45,6 @@ def customer(sandbox, media_id, text, username="olga.k", **kwargs):
     return book(sandbox).add_comment(media_id, text, {"username": username}, **kwargs)
 
 
-def captured(receiver, count):
-    wait_for(lambda: len(receiver.posts) >= count, f"{count} pushes")
-    return [(body, headers["X-Hub-Signature-256"]) for headers, body in receiver.posts[:count]]
-
-
 def received_by_a_dying_process(db, raw, signature):
     """What a push whose process died right after its commit leaves: its items and follow-up rows, unresolved."""
     from app.push import facebook
@@ -69,16 +53,6 @@ def received_by_a_dying_process(db, raw, signature):
         received = facebook.receive(session, raw, signature)
     assert received.refused is None
     return received
-
-
-def deliver(client, raw, signature):
-    return client.post("/hooks/facebook", data=raw,
-                       headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
-
-
-def signed(body, secret=SECRET):
-    raw = json.dumps(body).encode()
-    return raw, "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
 def messages(db, account_id):
@@ -185,16 +159,7 @@ def test_bad_signatures_store_nothing(app, db, client, instagram, receiver, case
     subscribe(instagram, receiver.url)
     customer(instagram, brand_media(instagram)[0].id, "my address is 1 Main St")
     ((raw, signature),) = captured(receiver, 1)
-    if case == "wrong secret":
-        resp = deliver(client, raw, "sha256=" + hmac.new(b"not-the-secret", raw, hashlib.sha256).hexdigest())
-    elif case == "tampered body":
-        resp = deliver(client, raw.replace(b"1 Main St", b"2 Main St"), signature)
-    elif case == "missing":
-        resp = client.post("/hooks/facebook", data=raw, headers={"Content-Type": "application/json"})
-    else:
-        body = json.loads(raw)
-        body["entry"][0]["id"] = "17841400000009999"
-        resp = deliver(client, *signed(body))
+    resp = deliver_badly_signed(client, raw, signature, case, secret=SECRET, stranger_id="17841400000009999")
     assert resp.status_code in (401, 403)
     assert stored_ids(db, account.id) == [] and followups(db, account.id) == []
 
@@ -221,39 +186,12 @@ def test_push_and_poll_racing_from_two_threads_store_each_comment_once(app, db, 
     account = connect(db, instagram, "instagram")
     subscribe(instagram, receiver.url)
     media = brand_media(instagram)[:2]
-    expected, delivered = [], 0
+    expected = []
     for round_number in range(4):
+        delivered = len(expected)
         expected += [customer(instagram, media[n % 2].id, f"round {round_number} comment {n}",
                               username=f"user{n}").id for n in range(5)]
-        pushes = captured(receiver, len(expected))[delivered:]
-        delivered = len(expected)
-        due_now(db, account.id)
-        start, outcomes = threading.Barrier(2), {}
-
-        def push():
-            start.wait()
-            outcomes["push"] = [requests.post(f"{live_server.url}/hooks/facebook", data=raw, timeout=10, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": signature}).status_code
-                for raw, signature in pushes]
-
-        def poll():
-            with app.app_context():
-                from app.extensions import db as database
-
-                try:
-                    start.wait()
-                    outcomes["poll"] = poll_account(app, account.id, f"worker-{round_number}")
-                finally:
-                    database.session.remove()
-
-        threads = [threading.Thread(target=push), threading.Thread(target=poll)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert outcomes["push"] == [200] * len(pushes)
-        assert outcomes["poll"].startswith("ok:"), outcomes
-        assert_stored_exactly_once(db, account.id, expected)
+        race_push_and_poll(app, db, live_server, receiver, account.id, expected, delivered, f"worker-{round_number}")
 
 
 def test_dms_and_echoes_pushed_are_private_messages_in_one_conversation(app, db, client, instagram, receiver):

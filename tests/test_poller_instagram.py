@@ -1,7 +1,7 @@
 """The real poller on an Instagram account: a `flask worker` SIGKILLed in the middle of a backlog that the
 call budget and rate limits cut into many polls stores each comment exactly once after a second worker takes
 over, and a follow-up left by a push that died before resolving it is resolved by the next poll."""
-import os
+import functools
 from datetime import timedelta
 
 import pytest
@@ -10,52 +10,25 @@ from app.models import utcnow
 from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 from tests.conftest import writing
 from tests.fixtures.polling import assert_stored_exactly_once, connect, reload, stored_ids
-from tests.fixtures.processes import WORKER_READY, ManagedProcess, flask_command
 from tests.fixtures.processes import wait_until as eventually
+from tests.fixtures.workers import SLOW_RESPONSE, in_flight, kill_mid_poll, take_over, takeover_env
 from tests.test_instagram_push import followups
-from tests.test_sandbox_push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
+from tests.fixtures.push import FAST_RETRIES, PushReceiver, subscribe, subscription_state, wait_for
 
 IG = DEMO_INSTAGRAM["ig_user_id"]
 PAGE = DEMO_INSTAGRAM["page_id"]
-LEASE_SECONDS = 2
-SLOW_RESPONSE = 0.3  # every sandbox answer takes this long: the kill lands while a poll is fetching
 
 
 @pytest.fixture
-def start_worker(app, tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"],
-        "CAREBOX_POLL_INTERVAL": "1",
-        "CAREBOX_POLL_MAX_BACKOFF": "3",
-        "CAREBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "CAREBOX_HTTP_TIMEOUT": "5",
-        "CAREBOX_INSTAGRAM_CALLS_PER_POLL": "3",  # the listing and two comment pages a poll
-        "LOG_LEVEL": "INFO",
-    }
-    started = []
-
-    def start():
-        worker = ManagedProcess(flask_command("worker", "--threads", "2"), env,
-                                tmp_path / f"worker-{len(started)}.log", ready_marker=WORKER_READY)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.reap()
+def start_worker(start_worker):
+    """Workers that take over soon, with a call budget of the listing and two comment pages a poll."""
+    return functools.partial(start_worker, threads=2, **takeover_env(CAREBOX_INSTAGRAM_CALLS_PER_POLL="3"))
 
 
 @pytest.fixture
 def instagram(sandbox):
     sandbox.network.reset({**FAST_RETRIES, "messenger_conversations_per_second": 1000})
     return sandbox
-
-
-def in_flight(sandbox):
-    return sandbox.network.stats.snapshot()["accounts"].get(f"instagram:{IG}", {}).get("in_flight", 0)
 
 
 def read_under_way(cursor):
@@ -73,22 +46,16 @@ def test_a_worker_killed_mid_backlog_is_succeeded_and_stores_each_comment_once(a
                                 code=613, retry_after=0)
     instagram.network.add_fault("timeout", network="instagram", count=100000, delay=SLOW_RESPONSE)
     account_id = connect(db, instagram, "instagram").id
-    first = start_worker()
 
     def mid_poll_after_progress():
         return (read_under_way(reload(db, account_id).cursor) and 0 < len(stored_ids(db, account_id)) < len(ids)
-                and in_flight(instagram))
+                and in_flight(instagram, f"instagram:{IG}"))
 
-    eventually(mid_poll_after_progress, 60, "a poll after committed progress", lambda: first.tail(), interval=0.01)
-    first.kill()
+    kill_mid_poll(start_worker, mid_poll_after_progress)
     stored_at_kill = len(stored_ids(db, account_id))
     assert 0 < stored_at_kill < len(ids)
 
-    second = start_worker()
-    eventually(lambda: set(stored_ids(db, account_id)) == set(ids), 120, "the second worker to catch up",
-               lambda: second.tail())
-    second.wait_ready(30)
-    assert second.stop() == 0
+    take_over(start_worker, lambda: set(stored_ids(db, account_id)) == set(ids))
     assert_stored_exactly_once(db, account_id, ids)
     account = reload(db, account_id)
     assert account.cursor["media"][media.id]["count"] == 500 and "instagram" in account.rate_limits
@@ -99,9 +66,7 @@ def test_a_follow_up_left_by_a_dead_push_is_resolved_by_the_next_poll(app, db, i
 
     receiver = PushReceiver()
     try:
-        resp = control(instagram, "POST", "/push-subscriptions",
-                       json={"page_id": PAGE, "callback_url": receiver.url, "verify_token": receiver.verify_token})
-        assert resp.status_code == 202
+        subscribe(instagram, PAGE, receiver.url, receiver.verify_token)
         wait_for(lambda: subscription_state(instagram), "the handshake")
         account_id = connect(db, instagram, "instagram").id
         book = instagram.network.instagram

@@ -4,7 +4,7 @@ Customer DMs land as messages of the customer's private conversation; a spent DM
 DMs alone (the account keeps its polling pace, mentions keep landing); a worker SIGKILLed in the
 middle of a DM backlog is succeeded from the committed cursor with every DM stored exactly once.
 """
-import os
+import functools
 from datetime import timedelta
 
 import pytest
@@ -16,13 +16,10 @@ from tests.conftest import writing
 from tests.fixtures.polling import (
     BRAND_ID, assert_stored_exactly_once, connect, due_now, reload, stored_ids, wait_seconds,
 )
-from tests.fixtures.processes import WORKER_READY, ManagedProcess, flask_command
-from tests.fixtures.processes import wait_until as eventually
+from tests.fixtures.workers import SLOW_RESPONSE, in_flight, kill_mid_poll, take_over, takeover_env
 
 BRAND = BRAND_ID["twitter"]
 JANE = {"id": "777", "username": "jane_doe", "name": "Jane Doe", "followers_count": 321}
-LEASE_SECONDS = 2
-SLOW_RESPONSE = 0.3  # every sandbox answer takes this long: the kill lands while a poll is fetching
 
 
 def customer_dm_truth(sandbox):
@@ -108,33 +105,9 @@ def test_a_native_brand_dm_answers_the_private_conversation(app, db, sandbox):
 # ------------------------------------------------------------------------------ kill -9
 
 @pytest.fixture
-def start_worker(app, tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"],
-        "CAREBOX_POLL_INTERVAL": "1",
-        "CAREBOX_POLL_MAX_BACKOFF": "3",
-        "CAREBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "CAREBOX_HTTP_TIMEOUT": "5",
-        "LOG_LEVEL": "INFO",
-    }
-    started = []
-
-    def start():
-        worker = ManagedProcess(flask_command("worker", "--threads", "2"), env,
-                                tmp_path / f"worker-{len(started)}.log", ready_marker=WORKER_READY)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.reap()
-
-
-def in_flight(sandbox):
-    return sandbox.network.stats.snapshot()["accounts"].get(f"twitter:{BRAND}", {}).get("in_flight", 0)
+def start_worker(start_worker):
+    """Workers that take over soon (tests/fixtures/workers.py)."""
+    return functools.partial(start_worker, threads=2, **takeover_env())
 
 
 def test_a_worker_killed_mid_dm_backlog_is_succeeded_with_every_dm_stored_once(app, db, sandbox, start_worker):
@@ -146,21 +119,16 @@ def test_a_worker_killed_mid_dm_backlog_is_succeeded_with_every_dm_stored_once(a
                          created_at=now - timedelta(seconds=5 * (700 - n))).id for n in range(700)]
     net.add_fault("timeout", network="twitter", count=100000, delay=SLOW_RESPONSE)
     account_id = connect(db, sandbox, "twitter").id
-    first = start_worker()
 
     def mid_poll_after_progress():
         cursor = reload(db, account_id).cursor or {}
-        return "dm_gap" in cursor and 0 < len(stored_ids(db, account_id)) < len(ids) and in_flight(sandbox)
+        return ("dm_gap" in cursor and 0 < len(stored_ids(db, account_id)) < len(ids)
+                and in_flight(sandbox, f"twitter:{BRAND}"))
 
-    eventually(mid_poll_after_progress, 60, "a poll after committed DM progress", first.tail, interval=0.01)
-    first.kill()
+    kill_mid_poll(start_worker, mid_poll_after_progress, "a poll after committed DM progress")
     assert 0 < len(stored_ids(db, account_id)) < len(ids)
 
-    second = start_worker()
-    eventually(lambda: set(stored_ids(db, account_id)) == set(ids), 120, "the second worker to catch up",
-               second.tail)
-    second.wait_ready(30)
-    assert second.stop() == 0
+    take_over(start_worker, lambda: set(stored_ids(db, account_id)) == set(ids))
     assert set(ids) == customer_dm_truth(sandbox)
     assert_stored_exactly_once(db, account_id, ids)
     private = {c.channel for c in conversations(db, account_id)}

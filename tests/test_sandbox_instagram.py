@@ -14,8 +14,9 @@ import requests
 from app.sandbox import DEMO_FACEBOOK
 from app.sandbox.demo_accounts import DEMO_INSTAGRAM, numbered_brand
 from tests.test_sandbox import graph
-from tests.test_sandbox_push import FAST_RETRIES, control, subscribe, subscription_state, wait_for
-from tests.test_sandbox_push import receiver  # noqa: F401  (fixture)
+from tests.fixtures.push import FAST_RETRIES, control, subscription_state, wait_for
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
+from tests.test_sandbox_push import subscribe
 
 PAGE = DEMO_FACEBOOK["page_id"]
 IG = DEMO_INSTAGRAM["ig_user_id"]

@@ -10,8 +10,9 @@ import pytest
 from app.sandbox import DEMO_FACEBOOK
 from app.sandbox.messenger import PAGE_INBOX_APP_ID
 from tests.test_sandbox import graph
-from tests.test_sandbox_push import FAST_RETRIES, control, signed_by_app_secret, subscribe, subscription_state, wait_for
-from tests.test_sandbox_push import receiver  # noqa: F401  (fixture)
+from tests.fixtures.push import FAST_RETRIES, control, subscription_state, wait_for
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
+from tests.test_sandbox_push import signed_by_app_secret, subscribe
 
 PAGE = DEMO_FACEBOOK["page_id"]
 V = "v21.0"

@@ -4,76 +4,16 @@ import hmac
 import json
 import socket
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from app.sandbox import DEMO_FACEBOOK, SandboxServer
+from tests.fixtures import push
+from tests.fixtures.push import FAST_RETRIES, PushReceiver, control, subscription_state, wait_for
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
 PAGE_ID = DEMO_FACEBOOK["page_id"]
 APP_SECRET = DEMO_FACEBOOK["app_secret"].encode()
-FAST_RETRIES = {"push_timeout": 1.0, "push_retry_delay": 0.05, "push_attempts": 3, "push_verify_attempts": 10}
-
-
-class PushReceiver:
-    """A webhook callback on a loopback port, the way a Facebook app's receiver behaves.
-
-    GET answers the handshake: the challenge when hub.verify_token matches, else 403. POST records
-    the raw request and answers 200, or what `script` says for the next POSTs: a status code, or a
-    threading.Event to wait for before answering (longer than the sender's timeout, if not set).
-    """
-
-    def __init__(self, verify_token="verify-me", port=0):
-        self.verify_token = verify_token
-        self.handshakes, self.posts, self.script = [], [], []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-                receiver.handshakes.append(query)
-                ok = query.get("hub.mode") == "subscribe" and query.get("hub.verify_token") == receiver.verify_token
-                self._answer(200 if ok else 403, query.get("hub.challenge", "") if ok else "forbidden")
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((dict(self.headers), body))
-                answer = receiver.script.pop(0) if receiver.script else 200
-                if isinstance(answer, threading.Event):
-                    answer.wait(10)
-                    answer = 200
-                self._answer(answer, "")
-
-            def _answer(self, status, text):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/facebook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="push-receiver",
-                         daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = PushReceiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
@@ -82,28 +22,9 @@ def push_sandbox(sandbox):
     return sandbox
 
 
-def wait_for(predicate, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-    return value
-
-
-def control(sandbox, method, path, **kw):
-    return requests.request(method, f"{sandbox.url}/_sandbox{path}", timeout=5, **kw)
-
-
 def subscribe(sandbox, receiver, verify_token=None):
-    resp = control(sandbox, "POST", "/push-subscriptions", json={
-        "page_id": PAGE_ID, "callback_url": receiver.url, "verify_token": verify_token or receiver.verify_token})
-    assert resp.status_code == 202, resp.text
-    return resp.json()["subscription"]
-
-
-def subscription_state(sandbox):
-    (sub,) = control(sandbox, "GET", "/push-subscriptions").json()["subscriptions"]
-    return sub["state"] if sub["state"] != "pending" else None
+    """The demo page's pushes to `receiver`, with its verify token unless told another; the handshake pending."""
+    return push.subscribe(sandbox, PAGE_ID, receiver.url, verify_token or receiver.verify_token)
 
 
 def deliveries(sandbox):

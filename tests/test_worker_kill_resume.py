@@ -5,7 +5,7 @@ the position it reached. The worker is killed while a later poll is fetching; th
 the account over when the lease runs out and goes on from the committed cursor: everything is
 stored exactly once, and what was committed before the kill is never read again.
 """
-import os
+import functools
 from datetime import timedelta
 
 import pytest
@@ -15,37 +15,14 @@ from app.sandbox import DEMO_FACEBOOK
 from tests.fixtures.polling import (
     BRAND_ID, assert_stored_exactly_once, brand_posts, connect, reload, sandbox_customer_posts, stored_ids,
 )
-from tests.fixtures.processes import WORKER_READY, ManagedProcess, flask_command
-from tests.fixtures.processes import wait_until as eventually
+from tests.fixtures.workers import SLOW_RESPONSE, in_flight, kill_mid_poll, take_over, takeover_env
 
-LEASE_SECONDS = 2
-SLOW_RESPONSE = 0.3  # every sandbox answer takes this long: the kill lands while a poll is fetching
 
 
 @pytest.fixture
-def start_worker(app, tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"],
-        "CAREBOX_POLL_INTERVAL": "1",
-        "CAREBOX_POLL_MAX_BACKOFF": "3",  # a rate limit without a reset time waits this long
-        "CAREBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "CAREBOX_HTTP_TIMEOUT": "5",
-        "LOG_LEVEL": "INFO",
-    }
-    started = []
-
-    def start():
-        worker = ManagedProcess(flask_command("worker", "--threads", "2"), env,
-                                tmp_path / f"worker-{len(started)}.log", ready_marker=WORKER_READY)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.reap()
+def start_worker(start_worker):
+    """Workers that take over soon (tests/fixtures/workers.py)."""
+    return functools.partial(start_worker, threads=2, **takeover_env())
 
 
 def rate_limited_backfill(sandbox, network):
@@ -72,35 +49,24 @@ def committed_progress(network, cursor):
     return (lambda post: int(post.created_time.timestamp()) < stopped[0]["since"]) if stopped else None
 
 
-def in_flight(sandbox, network):
-    account = f"{network}:{BRAND_ID[network]}"
-    return sandbox.network.stats.snapshot()["accounts"].get(account, {}).get("in_flight", 0)
-
-
 @pytest.mark.parametrize("network", ["twitter", "facebook"])
 def test_a_worker_killed_mid_backfill_is_succeeded_from_the_committed_cursor(app, db, sandbox, start_worker,
                                                                               network):
     ids = rate_limited_backfill(sandbox, network)
     account_id = connect(db, sandbox, network).id
-    first = start_worker()
-    logs = lambda: first.tail()  # noqa: E731
 
     # A poll has committed part of the backfill, and the next one is fetching: kill -9 then.
     def mid_poll_after_progress():
         return (committed_progress(network, reload(db, account_id).cursor) is not None
-                and 0 < len(stored_ids(db, account_id)) < len(ids) and in_flight(sandbox, network))
+                and 0 < len(stored_ids(db, account_id)) < len(ids)
+                and in_flight(sandbox, f"{network}:{BRAND_ID[network]}"))
 
-    eventually(mid_poll_after_progress, 60, "a poll after committed progress", logs, interval=0.01)
-    first.kill()
+    kill_mid_poll(start_worker, mid_poll_after_progress)
     read_before_kill = committed_progress(network, reload(db, account_id).cursor)
     stored_at_kill = len(stored_ids(db, account_id))
     assert 0 < stored_at_kill < len(ids)
 
-    second = start_worker()
-    eventually(lambda: set(stored_ids(db, account_id)) == set(ids), 120, "the second worker to catch up",
-               lambda: second.tail())
-    second.wait_ready(30)
-    assert second.stop() == 0
+    take_over(start_worker, lambda: set(stored_ids(db, account_id)) == set(ids))
     assert_stored_exactly_once(db, account_id, sandbox_customer_posts(sandbox, network))
 
     served = sandbox.network.stats.served(network)

@@ -4,7 +4,7 @@ The sandbox keeps producing posts (its traffic generator plus bursts) and answer
 kills land while a worker is fetching or storing. At the end, every post the sandbox holds for
 the brand is stored exactly once, and no two requests for one account were ever in flight together.
 """
-import os
+import functools
 import random
 import time
 
@@ -15,39 +15,19 @@ from app.models import SocialAccount
 from tests.fixtures.polling import (
     BRAND_ID, assert_stored_exactly_once, brand_posts, connect, sandbox_customer_posts, stored_ids,
 )
-from tests.fixtures.processes import WORKER_READY, ManagedProcess, flask_command
 from tests.fixtures.processes import wait_until as eventually
+from tests.fixtures.workers import LEASE_SECONDS, in_flight
 
 NETWORKS = ("twitter", "facebook")
-LEASE_SECONDS = 2  # a killed worker's accounts are free again this soon
 SLOW_RESPONSE = 0.15  # every sandbox answer takes this long: kills land mid-fetch
 
 
 @pytest.fixture
-def start_worker(app, tmp_path):
-    """start_worker() -> a running `flask worker` on the test database; all are killed at the end."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "CAREBOX_ENCRYPTION_KEY": app.config["CAREBOX_ENCRYPTION_KEY"],
-        "CAREBOX_POLL_INTERVAL": "1",
-        "CAREBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "CAREBOX_HTTP_TIMEOUT": "5",
-        "CAREBOX_CHECK_EVENT_PAYLOADS": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    started = []
-
-    def start():
-        worker = ManagedProcess(flask_command("worker", "--threads", "4"), env, tmp_path / f"worker-{len(started)}.log",
-                                ready_marker=WORKER_READY)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.reap()
+def start_worker(start_worker):
+    """start_worker() -> a running `flask worker` on the test database, polling every second, whose accounts are
+    free again LEASE_SECONDS after a kill, checking every event payload; all are killed at the end."""
+    return functools.partial(start_worker, threads=4, CAREBOX_POLL_INTERVAL="1",
+                             CAREBOX_LEASE_SECONDS=str(LEASE_SECONDS), CAREBOX_CHECK_EVENT_PAYLOADS="1")
 
 
 @pytest.fixture
@@ -88,10 +68,6 @@ def lease_holder(db, account_id):
     return int(owner.split(":")[1]) if owner else None
 
 
-def in_flight(sandbox, network):
-    return sandbox.network.stats.snapshot()["accounts"].get(f"{network}:{BRAND_ID[network]}", {}).get("in_flight", 0)
-
-
 def endpoint_count(sandbox, endpoint):
     return sandbox.network.stats.snapshot()["endpoints"].get(endpoint, 0)
 
@@ -112,7 +88,7 @@ class KillPoints:
 
     def fetching(self, network):
         """A request of that network's poll is in flight at the sandbox."""
-        return lambda: in_flight(self.sandbox, network) and self.holder(network)
+        return lambda: in_flight(self.sandbox, f"{network}:{BRAND_ID[network]}") and self.holder(network)
 
     def storing(self):
         """The X poll's last request (the brand's own tweets) was answered; the lease is still held: storing."""
@@ -124,7 +100,7 @@ class KillPoints:
                 return None
             count = endpoint_count(self.sandbox, tweets)
             seen.setdefault(pid, count)
-            return pid if count > seen[pid] and not in_flight(self.sandbox, "twitter") else None
+            return pid if count > seen[pid] and not in_flight(self.sandbox, f"twitter:{BRAND_ID['twitter']}") else None
 
         return condition
 
