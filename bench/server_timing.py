@@ -74,8 +74,8 @@ def gunicorn_node(env, *, log_path, port=None, ready_path="/readyz", timeout=60)
             try:
                 if requests.get(url + ready_path, timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still booting (a loaded machine may take longer than one answer's timeout)
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn on {url} did not become ready:\n{Path(log_path).read_text()[-3000:]}")
             time.sleep(0.1)
