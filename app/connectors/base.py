@@ -77,6 +77,17 @@ class ReplyTarget:
     mention: bool = False  # on someone else's post or media, read because it mentions the brand
 
 
+@dataclass(frozen=True)
+class ModerationResult:
+    """What the network reports after a moderation action on `external_id`: None where it said nothing
+    about that state (X answers hidden or liked; Graph answers only success, so the accepted state is shown)."""
+
+    external_id: str
+    hidden: bool | None = None
+    deleted: bool = False
+    liked: bool | None = None
+
+
 @dataclass
 class SentReply:
     external_id: str
@@ -152,6 +163,15 @@ REPLY_REFUSALS = (
 )
 
 
+# Refusals of moderation actions that agents see explained (RejectedError.reason of hide, delete, like, unlike).
+MODERATION_REFUSALS = (
+    "not_hideable",  # X: not a reply in a conversation the brand started; Facebook: can_hide false (the Page's own)
+    "not_supported",  # the network has no such action (X: delete; a connector without moderation)
+    "object_missing",  # the comment or post is gone from the network (or the token may not see it)
+    "not_permitted",  # the token lacks the permission, or acts for another user (X likes: :id not the token's)
+)
+
+
 _SECRET_PARAMETERS = re.compile(
     r"((?:access_token|appsecret_proof|client_secret|oauth_token|oauth_signature)=)[^&\s'\"]+", re.IGNORECASE
 )
@@ -220,3 +240,22 @@ class Connector:
         """A Private Reply to the public comment `comment_id` (Facebook, Instagram): the first DM of a move to DM.
         SentReply.raw carries "recipient_id", the customer's id in Messenger."""
         raise RejectedError(f"{self.network} has no Private Replies")
+
+    # ------------------------------------------------------------ moderation
+
+    def hide(self, external_id: str, hidden: bool = True) -> ModerationResult:
+        """Hide (or, with hidden=False, unhide) the public message `external_id` on the network. Refusals raise
+        RejectedError with a MODERATION_REFUSALS reason; hiding what is hidden already succeeds."""
+        raise RejectedError(f"{self.network} messages cannot be hidden from Carebox", reason="not_supported")
+
+    def delete(self, external_id: str) -> ModerationResult:
+        """Delete the public message `external_id` (a customer's comment on the brand's post) on the network."""
+        raise RejectedError(f"{self.network} messages cannot be deleted from Carebox", reason="not_supported")
+
+    def like(self, external_id: str) -> ModerationResult:
+        """Like `external_id` as the brand. Liking what the brand likes already succeeds."""
+        raise RejectedError(f"{self.network} messages cannot be liked from Carebox", reason="not_supported")
+
+    def unlike(self, external_id: str) -> ModerationResult:
+        """Take the brand's like of `external_id` back."""
+        raise RejectedError(f"{self.network} likes cannot be taken back from Carebox", reason="not_supported")

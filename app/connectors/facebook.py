@@ -32,6 +32,11 @@ A standard RESPONSE within 24 h of the customer's last message, or MESSAGE_TAG H
 with the Human Agent permission); the refusals the composer explains come back as RejectedError.reason
 (outside_window: code 10 with its message, whatever the subcode; already_replied_privately: 10900;
 cannot_reply_privately: 10903/10901). The send's usage is kept in `last_rate_limits["send_api"]`.
+
+Moderation of comments on the Page's posts: `hide` is POST /{comment-id} is_hidden=true|false (refused for the
+Page's own comments, can_hide false: not_hideable), `delete` DELETE /{comment-id}, `like` / `unlike` POST and
+DELETE /{object-id}/likes as the Page (graph.py's _moderate: the refusals, and why not put_like itself). Their
+usage is kept in `last_rate_limits["feed"]`, the Page's budget.
 """
 from datetime import datetime, timedelta, timezone
 
@@ -40,6 +45,7 @@ from app.connectors.base import (
     BrandIdentity,
     ConnectorError,
     FetchResult,
+    ModerationResult,
     RateLimit,
     RateLimited,
     SentReply,
@@ -214,6 +220,25 @@ class FacebookConnector(GraphConnector):
             raise TransientError("Facebook accepted the reply but sent back no comment id")
         return SentReply(str(comment_id), created_at=None, raw=dict(result))
 
+    # ------------------------------------------------------------ moderation
+
+    def hide(self, external_id, hidden=True):
+        self._moderate("feed", "hide", self._node_request(external_id, "POST", is_hidden=_flag(hidden)))
+        return ModerationResult(str(external_id), hidden=bool(hidden))
+
+    def delete(self, external_id):
+        self._moderate("feed", "delete", self._node_request(external_id, "DELETE"))
+        return ModerationResult(str(external_id), deleted=True)
+
+    def like(self, external_id):
+        # put_like(id) is put_object(id, "likes") without arguments: with them, the appsecret_proof goes along.
+        self._moderate("feed", "like", lambda: self.graph.put_object(external_id, "likes", **self._args()))
+        return ModerationResult(str(external_id), liked=True)
+
+    def unlike(self, external_id):
+        self._moderate("feed", "unlike", self._node_request(f"{external_id}/likes", "DELETE"))
+        return ModerationResult(str(external_id), liked=False)
+
     # ------------------------------------------------------------ Messenger
 
     def send_private(self, recipient_id, text, *, human_agent=False):
@@ -229,6 +254,11 @@ class FacebookConnector(GraphConnector):
 
 class MessengerNotReadable(TransientError):
     """The token may not read the Page's Messenger conversations (a permission is missing): the feed still is."""
+
+
+def _flag(value):
+    """A Graph boolean parameter: form-encoding would send Python's True as "True"."""
+    return "true" if value else "false"
 
 
 def _ends_the_poll(error, *, progress):

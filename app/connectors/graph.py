@@ -14,6 +14,13 @@ to /{page-id}/messages through GraphAPI.request with post_args; post_args are fo
 and `message` are json.dumps'd (requests would send only a dict's keys). Its refusals the composer explains
 come back as RejectedError.reason (outside_window: code 10 with its message, whatever the subcode;
 already_replied_privately: 10900; cannot_reply_privately: 10903/10901).
+
+Moderation (`_moderate`): one Graph call per action, on the budget the network's writes spend (kept in
+`last_rate_limits`), its refusals as MODERATION_REFUSALS: 100/33 object_missing; a permission error (10, 200-299:
+the token lacks pages_manage_engagement or instagram_manage_comments) not_permitted rather than an AuthError, since
+the account still polls; a refusal naming hiding (can_hide false) not_hideable. facebook-sdk's put_like and
+delete_object send no arguments, so no appsecret_proof: the same requests go through put_object / request with
+the proof.
 """
 import hashlib
 import hmac
@@ -82,14 +89,15 @@ class GraphConnector(Connector):
 
     # ------------------------------------------------------------ calls
 
-    def _call(self, request, *, sending=False, reading_page=False, private=False):
+    def _call(self, request, *, sending=False, reading_page=False, private=False, moderating=None):
         """Run one Graph request, noting its usage headers and translating its failures."""
         self._requests += 1
         self.session.last_response = None
         try:
             return request()
         except Exception as exc:
-            error = self._translate(exc, sending=sending, reading_page=reading_page, private=private)
+            error = self._translate(exc, sending=sending, reading_page=reading_page, private=private,
+                                    moderating=moderating)
             if error is None:
                 raise
             raise error from None  # the original's message holds the URL, access token included
@@ -122,10 +130,12 @@ class GraphConnector(Connector):
     def _secrets(self):
         return list(self.credentials.values()) + [self._proof]
 
-    def _translate(self, exc, *, sending, reading_page, private=False):
+    def _translate(self, exc, *, sending, reading_page, private=False, moderating=None):
         secrets = self._secrets()
         if isinstance(exc, facebook.GraphAPIError):
             message = redact(exc.message, secrets)
+            if moderating and (refusal := moderation_refusal(exc, message, self.label, moderating)) is not None:
+                return refusal
             if private and (refusal := messaging_refusal(exc, message, self.label)) is not None:
                 return refusal
             return self._translate_graph_error(exc, message, sending, reading_page)
@@ -158,6 +168,28 @@ class GraphConnector(Connector):
     def _refused_send(self, code, subcode, message):
         """The error for a refused public reply (Instagram names the refusals the composer explains)."""
         return RejectedError(f"{self.label} refused the reply: {message}", code=code)
+
+    # ------------------------------------------------------------ moderation
+
+    def _moderate(self, budget, action, request):
+        """Run one moderation request (`action`: hide, delete, like, unlike) on `budget`; its usage is kept in
+        `last_rate_limits`. Graph answers {"success": true}: anything else is not taken for success."""
+        self._start(budget)
+        try:
+            result = self._call(request, moderating=action)
+        finally:
+            self.last_rate_limits = self._budgets()
+        if not (isinstance(result, dict) and result.get("success") is True):
+            raise TransientError(f"{self.label} did not confirm the {action}")
+        return result
+
+    def _node_request(self, object_id, method, **args):
+        """POST or DELETE /{object_id} with `args` and the appsecret_proof (facebook-sdk has no helper for a node
+        POST, and its delete_object sends no arguments)."""
+        path = f"{self.graph.version}/{object_id}"
+        if method == "POST":
+            return lambda: self.graph.request(path, post_args=self._args(**args))
+        return lambda: self.graph.request(path, args=self._args(**args), method=method)
 
     # ------------------------------------------------------------ Send API
 
@@ -210,6 +242,30 @@ def messaging_refusal(exc, message, label="Facebook"):
         return RejectedError(f"{label} refused the Private Reply: {message}", code=code,
                              reason="cannot_reply_privately")
     return None
+
+
+def moderation_refusal(exc, message, label, action):
+    """A refused moderation action as a RejectedError with its MODERATION_REFUSALS reason, or None for the
+    failures every call shares (credentials, rate limits, outages)."""
+    error = graph_error(exc)
+    code = int(exc.code) if exc.code is not None else None
+    if code is None or code in TRANSIENT_CODES or code in RATE_LIMIT_CODES or code >= 80001 or error.get("is_transient"):
+        return None
+    if code in (102, 190) or "appsecret_proof" in message:
+        return None  # the token itself is refused: an AuthError, the account stops polling
+    subcode = error.get("error_subcode")
+    lowered = message.lower()
+    if code == 100 and subcode == 33:
+        reason = "object_missing"
+    elif code == 10 or 200 <= code <= 299:
+        reason = "not_permitted"
+    elif "hid" in lowered and action == "hide":
+        reason = "not_hideable"
+    elif "not supported" in lowered or "unsupported" in lowered:
+        reason = "not_supported"
+    else:
+        reason = None
+    return RejectedError(f"{label} refused to {action} it: {message}", code=code, reason=reason)
 
 
 def graph_version(configured):

@@ -22,6 +22,10 @@ Replies (send_reply with a ReplyTarget): a mention through POST /{ig-user-id}/me
 comment_id unless the caption itself is answered); anything else as a reply to its top-level comment
 (Instagram adds a reply to a reply to the top-level comment anyway). Refusals carry REPLY_REFUSALS reasons.
 DMs and Private Replies go through the Page's Send API.
+
+Moderation of comments on the account's media: `hide` POST /{ig-comment-id} hide=true|false, `delete` DELETE
+/{ig-comment-id}, `like` / `unlike` POST / DELETE /{ig-user-id}/likes with comment_id (Meta's "User Likes"
+reference, instagram_manage_engagement), on the account's BUC budget ("instagram" in last_rate_limits).
 """
 from datetime import datetime, timedelta, timezone
 
@@ -32,6 +36,7 @@ from app.connectors.base import (
     BrandIdentity,
     ConnectorError,
     FetchResult,
+    ModerationResult,
     RateLimit,
     RateLimited,
     RejectedError,
@@ -358,6 +363,30 @@ class InstagramConnector(GraphConnector):
         elif "comment" in lowered and ("disabled" in lowered or "turned off" in lowered or " off" in lowered):
             reason = "comments_disabled"
         return RejectedError(f"Instagram refused the reply: {message}", code=code, reason=reason)
+
+    # ------------------------------------------------------------ moderation
+
+    def hide(self, external_id, hidden=True):
+        self._moderate("instagram", "hide", self._node_request(external_id, "POST", hide="true" if hidden else "false"))
+        return ModerationResult(str(external_id), hidden=bool(hidden))
+
+    def delete(self, external_id):
+        self._moderate("instagram", "delete", self._node_request(external_id, "DELETE"))
+        return ModerationResult(str(external_id), deleted=True)
+
+    def like(self, external_id):
+        """A like by the brand's Instagram account (POST /{ig-user-id}/likes comment_id=; no effect when liked)."""
+        self._moderate("instagram", "like", self._node_request(
+            f"{self._ig_user()}/likes", "POST", comment_id=str(external_id)))
+        return ModerationResult(str(external_id), liked=True)
+
+    def unlike(self, external_id):
+        self._moderate("instagram", "unlike", self._node_request(
+            f"{self._ig_user()}/likes", "DELETE", comment_id=str(external_id)))
+        return ModerationResult(str(external_id), liked=False)
+
+    def _ig_user(self):
+        return self.ig_user_id or self.identify().external_id
 
     # ------------------------------------------------------------ DMs
 

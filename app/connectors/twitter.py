@@ -19,6 +19,12 @@ With user-context keys, direct messages too (twitter_dms.py, twitter_dm_cursor.p
 on their own budget: a DM rate limit or failure holds the DMs alone, a timeline
 failure does not stop the DM read.
 
+Moderation (user context only): `hide` through tweepy's hide_reply / unhide_reply (PUT /2/tweets/:id/hidden:
+only replies in a conversation the brand started), `like` / `unlike` through tweepy's like / unlike (tweepy takes
+the user id from the access token's `<id>-` prefix). X has no delete of someone else's tweet. A 403 on hiding
+is not_hideable unless X's detail names the credentials or permission; a 403 on a like is not_permitted; a 404
+is object_missing. Their budgets land in `last_rate_limits` ("hide_replies", "likes").
+
 Budgets: `FetchResult.rate_limits` names each endpoint's ("mentions", "tweets",
 "dm_lookup"), from the x-rate-limit-* headers of its last response. After a send,
 `last_rate_limits` holds the send's ("reply" for a public reply; "dm_send" and the
@@ -35,6 +41,7 @@ from app.connectors.base import (
     Connector,
     ConnectorError,
     FetchResult,
+    ModerationResult,
     RateLimit,
     RateLimited,
     RejectedError,
@@ -237,16 +244,45 @@ class TwitterConnector(Connector):
             raise TransientError("X accepted the direct message but sent back no event id")
         return SentReply(str(data["dm_event_id"]), created_at=snowflake_time(data["dm_event_id"]), raw=dict(data))
 
+    # ------------------------------------------------------------ moderation
+
+    def hide(self, external_id, hidden=True):
+        method = self.client.hide_reply if hidden else self.client.unhide_reply
+        data = self._moderate(lambda: method(external_id, user_auth=True), "hide_replies", "hide")
+        return ModerationResult(str(external_id), hidden=bool(data.get("hidden", hidden)))
+
+    def like(self, external_id):
+        data = self._moderate(lambda: self.client.like(external_id, user_auth=True), "likes", "like")
+        return ModerationResult(str(external_id), liked=bool(data.get("liked", True)))
+
+    def unlike(self, external_id):
+        data = self._moderate(lambda: self.client.unlike(external_id, user_auth=True), "likes", "like")
+        return ModerationResult(str(external_id), liked=bool(data.get("liked", False)))
+
+    def _moderate(self, request, budget, action):
+        """Run one moderation call with user context; its budget is kept in `last_rate_limits`."""
+        if not self.has_user_context:
+            raise AuthError("moderating on X needs user-context credentials (consumer and access keys)")
+        self._rate_limits, self._requests, self.last_rate_limits = [], 0, {}
+        try:
+            response = self._call(request, moderating=action, budget=budget)
+        finally:
+            self.last_rate_limits = self._budgets()
+        data = response.data if isinstance(response.data, dict) else None
+        if data is None:
+            raise TransientError("X accepted the moderation request but sent back no state")
+        return data
+
     # ------------------------------------------------------------ plumbing
 
-    def _call(self, request, *, sending=False, private=False, budget=None):
+    def _call(self, request, *, sending=False, private=False, budget=None, moderating=None):
         """Run one tweepy request, noting its rate-limit headers under `budget` and translating its failures."""
         self._requests += 1
         self.session.last_response = None
         try:
             response = request()
         except Exception as exc:
-            error = self._translate(exc, sending=sending, private=private)
+            error = self._translate(exc, sending=sending, private=private, moderating=moderating)
             if error is None:
                 raise
             raise error from None  # the original may carry request details; the message is enough
@@ -275,7 +311,7 @@ class TwitterConnector(Connector):
         known = [r for name, r in self._rate_limits if r.remaining is not None and name in PACING_BUDGETS]
         return min(known, key=lambda r: r.remaining) if known else None
 
-    def _translate(self, exc, *, sending, private=False):
+    def _translate(self, exc, *, sending, private=False, moderating=None):
         secrets = list(self.credentials.values())
         if isinstance(exc, tweepy.TooManyRequests):
             daily = _daily_limit_spent(exc.response.headers) if private else None
@@ -287,26 +323,45 @@ class TwitterConnector(Connector):
             when = f"; budget resets at {reset_at:%H:%M:%S} UTC" if reset_at else ""
             return RateLimited(f"X rate limit reached{when}", reset_at=reset_at, status=429)
         if isinstance(exc, tweepy.HTTPException):
-            status = exc.response.status_code
-            detail = redact("; ".join(map(str, exc.api_messages)) or str(exc.response.reason), secrets)
-            if isinstance(exc, tweepy.Unauthorized):
-                return AuthError(f"X refused the credentials: {detail}", status=status)
-            if isinstance(exc, tweepy.Forbidden):
-                problem = _problem(exc.response)
-                detail = redact(problem.get("detail") or detail, secrets)
-                if any(name in str(problem.get("type") or "") for name in AUTH_PROBLEMS):
-                    return AuthError(f"X refused the credentials for this: {detail}", status=status)
-                if private:  # any other 403 on a DM send is final; only this wording means "does not accept DMs"
-                    refuses = NOT_ACCEPTING_DMS in detail.lower()
-                    return RejectedError(f"X refused the direct message: {detail}", status=status,
-                                         reason="recipient_refuses_dms" if refuses else None)
-                if sending:
-                    return RejectedError(f"X refused the reply: {detail}", status=status)
-                return AuthError(f"X refused access: {detail}", status=status)
-            if isinstance(exc, (tweepy.BadRequest, tweepy.NotFound)):
-                return RejectedError(f"X refused the request: {detail}", status=status)
-            return TransientError(f"X answered {status}: {detail}", status=status)
+            return self._translate_http(exc, secrets, sending=sending, private=private, moderating=moderating)
         return transport_error(exc, "X", self.timeout, secrets)
+
+    def _translate_http(self, exc, secrets, *, sending, private, moderating):
+        """An X error answer (4xx other than 429, 5xx) as the ConnectorError it means."""
+        status = exc.response.status_code
+        detail = redact("; ".join(map(str, exc.api_messages)) or str(exc.response.reason), secrets)
+        if isinstance(exc, tweepy.Unauthorized):
+            return AuthError(f"X refused the credentials: {detail}", status=status)
+        if isinstance(exc, tweepy.Forbidden):
+            problem = _problem(exc.response)
+            detail = redact(problem.get("detail") or detail, secrets)
+            if any(name in str(problem.get("type") or "") for name in AUTH_PROBLEMS):
+                return AuthError(f"X refused the credentials for this: {detail}", status=status)
+            if moderating:
+                return _moderation_refusal(moderating, detail, status)
+            if private:  # any other 403 on a DM send is final; only this wording means "does not accept DMs"
+                refuses = NOT_ACCEPTING_DMS in detail.lower()
+                return RejectedError(f"X refused the direct message: {detail}", status=status,
+                                     reason="recipient_refuses_dms" if refuses else None)
+            if sending:
+                return RejectedError(f"X refused the reply: {detail}", status=status)
+            return AuthError(f"X refused access: {detail}", status=status)
+        if moderating and isinstance(exc, tweepy.NotFound):
+            return RejectedError(f"X refused to {moderating} the post: {detail}", status=status,
+                                 reason="object_missing")
+        if isinstance(exc, (tweepy.BadRequest, tweepy.NotFound)):
+            return RejectedError(f"X refused the request: {detail}", status=status)
+        return TransientError(f"X answered {status}: {detail}", status=status)
+
+
+def _moderation_refusal(action, detail, status):
+    """A refused hide or like (403): X's detail says why. Hiding is refused for posts that are not a reply in a
+    conversation the brand started (not_hideable) unless the detail is about permission; a refused like is a
+    permission matter (the :id is not the token's user, a protected or blocked author)."""
+    lowered = detail.lower()
+    about_permission = "permit" in lowered or "allowed" in lowered or "scope" in lowered
+    reason = "not_hideable" if action == "hide" and not about_permission else "not_permitted"
+    return RejectedError(f"X refused to {action} the post: {detail}", status=status, reason=reason)
 
 
 def _read_timeline(read, timeline, window_start):

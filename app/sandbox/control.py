@@ -9,6 +9,8 @@ POST   /_sandbox/brands           {"network", "count", "first"}: register number
 POST   /_sandbox/brand-replies    the brand answers natively (not through Carebox)
 DELETE /_sandbox/posts/<id>       delete a tweet, comment or page post
 GET    /_sandbox/replies          replies Carebox sent through the APIs, newest first
+GET    /_sandbox/moderation       moderation calls the brands made through the APIs, oldest first (?network=)
+GET    /_sandbox/moderation/<id>  a tweet's or comment's state on the network: hidden, deleted, liked_by
 POST   /_sandbox/faults           arm a fault ({"kind", "count", "every", "duration", "code", "status", …},
                                   see app/sandbox/faults.py; network twitter | facebook | instagram | absent);
                                   DELETE clears them; GET lists them
@@ -197,6 +199,23 @@ def delete_post(object_id):
 def list_replies():
     replies = current_network().replies(request.args.get("network") or None, request.args.get("account") or None)
     return jsonify({"replies": replies})
+
+
+@bp.get("/moderation")
+def moderation_log():
+    network = current_network()
+    wanted = request.args.get("network") or None
+    with network.lock:
+        log = [entry for entry in network.moderation_log if wanted in (None, entry["network"])]
+    return jsonify({"actions": log})
+
+
+@bp.get("/moderation/<object_id>")
+def moderation_state(object_id):
+    state = current_network().moderation_state(object_id)
+    if state is None:
+        raise ControlError(f"no tweet or comment {object_id!r}", 404)
+    return jsonify(state)
 
 
 @bp.post("/faults")

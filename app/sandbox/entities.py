@@ -45,6 +45,8 @@ class Tweet:
     via_api: bool = False  # the brand's reply posted through POST /2/tweets (by Carebox)
     deleted: bool = False
     like_count: int = 0
+    hidden: bool = False  # hidden by the conversation's author (PUT /2/tweets/:id/hidden)
+    liked_by: set = field(default_factory=set)  # user ids (POST /2/users/:id/likes)
 
 
 @dataclass
@@ -79,6 +81,7 @@ class PagePost:
     created_time: datetime
     updated_time: datetime
     deleted: bool = False
+    liked_by: set = field(default_factory=set)  # page ids (POST /{post-id}/likes as the page)
 
     @property
     def number(self):
@@ -97,6 +100,8 @@ class Comment:
     via_api: bool = False  # the page's reply posted through the Graph API (by Carebox)
     deleted: bool = False
     like_count: int = 0
+    hidden: bool = False  # is_hidden (POST /{comment-id}?is_hidden=true)
+    liked_by: set = field(default_factory=set)  # page ids (POST /{comment-id}/likes as the page)
 
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")

@@ -3,12 +3,13 @@ from types import SimpleNamespace
 
 from flask import Flask
 
-from app.sandbox import (  # noqa: F401 (x_dms, instagram_control add routes to their blueprints)
+from app.sandbox import (  # noqa: F401 (x_dms, x_moderation, instagram_control add routes to their blueprints)
     control,
     graph_api,
     instagram_control,
     twitter_api,
     x_dms,
+    x_moderation,
 )
 from app.sandbox.hooks import finish_api_request
 from app.sandbox.network import SandboxNetwork

@@ -1,7 +1,7 @@
 """The slice of the Facebook Graph API the Facebook connector uses, under any /v{N}.{M}/ prefix.
 
 GET /{page-id} and /me, GET /{page-id}/feed, GET /{post-or-comment-id}/comments,
-POST /{post-or-comment-id}/comments. The access token comes as a query or
+POST /{post-or-comment-id}/comments; moderation (hide, delete, like) in graph_moderation.py. The access token comes as a query or
 form parameter; appsecret_proof is checked when given. Errors are always
 JSON `{"error": {...}}` (facebook-sdk reads nothing else), and every
 authenticated response carries X-App-Usage and X-Page-Usage (percentages of
@@ -18,7 +18,7 @@ import time
 
 from flask import Blueprint, g, jsonify, request
 
-from app.sandbox import instagram_api, messenger
+from app.sandbox import graph_moderation, instagram_api, messenger
 from app.sandbox.entities import Comment, PagePost
 from app.sandbox.graph_common import (  # noqa: F401 (re-exported: the Graph error makers live there)
     RATE_LIMIT_ERRORS,
@@ -200,6 +200,8 @@ def node(version, object_id):
     if g.get("ig_target") is not None and object_id not in ("me", g.page.id):
         return instagram_api.node(object_id)
     obj = _node(object_id)
+    if request.method != "GET" and isinstance(obj, Comment):
+        return graph_moderation.comment_node(obj)  # is_hidden, DELETE
     if request.method != "GET":
         raise missing_object(object_id, request.method.lower())
     full, wanted = _node_json(obj), _fields()
@@ -208,8 +210,10 @@ def node(version, object_id):
     return jsonify(select(obj, full, wanted))
 
 
-@bp.route("/<version>/<object_id>/<edge>", methods=["GET", "POST"])
+@bp.route("/<version>/<object_id>/<edge>", methods=["GET", "POST", "DELETE"])
 def node_edge(version, object_id, edge):
+    if request.method == "DELETE" and edge != "likes":  # only a like is taken back through an edge
+        raise missing_object(object_id, "delete")
     if g.get("ig_target") is not None and current_network().instagram.knows(object_id):
         return instagram_api.edge(object_id, edge)
     conversation = current_network().messenger.conversations.get(object_id)
@@ -222,6 +226,8 @@ def node_edge(version, object_id, edge):
         return conversations(obj) if request.method == "GET" else _unsupported_post(object_id)
     if edge in FEED_EDGES and obj is g.page:
         return feed(obj) if request.method == "GET" else _unsupported_post(object_id)
+    if edge == "likes" and isinstance(obj, (PagePost, Comment)):
+        return graph_moderation.likes(obj)
     if edge == "comments" and isinstance(obj, (PagePost, Comment)):
         return list_comments(obj) if request.method == "GET" else create_comment(obj)
     node_type = {PagePost: "Post", Comment: "Comment"}.get(type(obj), "Page")

@@ -73,8 +73,9 @@ def comment_json(comment, network, page):
     data = {
         "id": comment.id, "message": comment.message, "created_time": fb_time(comment.created_time),
         "like_count": comment.like_count, "comment_count": len(network.comments_of(comment)),
-        "can_comment": comment.parent_id is None, "can_remove": True, "can_hide": True, "can_like": True,
-        "is_hidden": False, "user_likes": False, "message_tags": [],
+        "can_comment": comment.parent_id is None, "can_remove": True,
+        "can_hide": not (comment.author and str(comment.author.get("id")) == page.id), "can_like": True,
+        "is_hidden": comment.hidden, "user_likes": page.id in comment.liked_by, "message_tags": [],
         "can_reply_privately": network.messenger.can_reply_privately(comment),
         "permalink_url": f"https://www.facebook.com/{page.id}/posts/{comment.id.split('_')[0]}"
                          f"?comment_id={comment.id.split('_')[1]}",

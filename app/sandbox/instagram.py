@@ -85,6 +85,7 @@ class IGComment:
     deleted: bool = False
     like_count: int = 0
     via_api: bool = False  # the brand's comment posted through the Graph API (by Carebox)
+    liked_by: set = field(default_factory=set)  # IG user ids (POST /{ig-user-id}/likes comment_id=)
 
 
 def now_utc():
@@ -103,6 +104,7 @@ class InstagramBook:
         self.network = network
         self.accounts, self.media, self.comments = {}, {}, {}
         self.sent = []  # what the brands posted on Instagram through the API (replies, comments, mention answers)
+        self.like_lockouts = {}  # IG user id -> when its likes are allowed again (instagram_likes.py's burst limit)
 
     # ---------------------------------------------------------------- state
 
@@ -327,6 +329,33 @@ class InstagramBook:
             if comment is None:
                 raise Refusal("comment_deleted", comment_id)
             comment.hidden = bool(hidden)
+            return comment
+
+    def hide_as_owner(self, account, comment_id, hidden):
+        """The API's hide (POST /{ig-comment-id}?hide=): the account's own comments stay visible."""
+        with self.network.lock:
+            comment = self.live_comment(comment_id)
+            if comment is None:
+                raise Refusal("comment_deleted", comment_id)
+            if str(comment.author.get("id")) == account.id:
+                raise Refusal("not_hideable", comment_id)
+            comment.hidden = bool(hidden)
+            self.network.note_moderation("instagram", account.id, "hide" if hidden else "unhide", comment_id)
+            return comment
+
+    def like_comment(self, account, comment_id, liked=True):
+        """The account likes (or unlikes) a comment on its media; liking twice has no further effect."""
+        with self.network.lock:
+            comment = self.live_comment(comment_id)
+            if comment is None:
+                raise Refusal("comment_deleted", comment_id)
+            if liked and account.id not in comment.liked_by:
+                comment.liked_by.add(account.id)
+                comment.like_count += 1
+            elif not liked and account.id in comment.liked_by:
+                comment.liked_by.discard(account.id)
+                comment.like_count -= 1
+            self.network.note_moderation("instagram", account.id, "like" if liked else "unlike", comment_id)
             return comment
 
     def delete_comment(self, comment_id):

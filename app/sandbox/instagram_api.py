@@ -6,6 +6,8 @@ GET  /{ig-user-id}/media                 the account's media, newest first (/liv
 GET  /{ig-media-id}  POST /{ig-media-id}?comment_enabled=  GET|POST /{ig-media-id}/comments
 GET  /{ig-comment-id}  POST /{ig-comment-id}?hide=  DELETE /{ig-comment-id}  GET|POST /{ig-comment-id}/replies
 POST /{ig-user-id}/mentions              media_id, message, comment_id? (answering a mention)
+POST|DELETE /{ig-user-id}/likes          comment_id: the account likes (unlikes) a comment (Meta's User Likes;
+                                         more than `instagram_like_burst` calls in its window: a 1-hour lockout)
 
 Every Instagram response carries X-Business-Use-Case-Usage of type "instagram" keyed by the IG user id:
 the Business Use Case budget is 4800 calls x impressions per 24 h (settings), 80002 when spent.
@@ -14,6 +16,7 @@ import json
 import math
 import time
 
+from app.sandbox import instagram_likes
 from flask import g, jsonify, request
 
 from app.sandbox import messenger
@@ -112,6 +115,7 @@ def refusal_error(refusal):
         return missing_object(object_id, request.method.lower())
     messages = {
         "comment_hidden": "(#100) You cannot reply to a hidden comment.",
+        "not_hideable": "(#100) Comments made by the media owner cannot be hidden.",
         "live_comment": "(#100) You cannot reply to a comment on a live video.",
         "comments_disabled": "(#100) Comments are disabled for this media.",
         "too_long": "(#100) The comment is too long: at most 2200 characters.",
@@ -265,11 +269,15 @@ def _comment_node(comment):
     """GET a comment; POST hide=true|false hides or unhides it; DELETE deletes it (Meta's moderation calls)."""
     if request.method == "DELETE":
         _book().delete_comment(comment.id)
+        current_network().note_moderation("instagram", _linked().id, "delete", comment.id)
         return jsonify({"success": True})
     if request.method == "POST":
-        if "hide" not in request.values:
+        raw = request.values.get("hide")
+        if raw is None:
             raise GraphError("(#100) The parameter hide is required", 100)
-        _book().set_hidden(comment.id, request.values["hide"].lower() == "true")
+        if raw.lower() not in ("true", "false"):
+            raise GraphError("(#100) Param hide must be a boolean", 100)
+        _book().hide_as_owner(_linked(), comment.id, raw.lower() == "true")
         return jsonify({"success": True})
     return jsonify(_comment(comment, _fields()))
 
@@ -287,11 +295,9 @@ def edge(object_id, edge_name):
     book = _book()
     try:
         if object_id in book.accounts:
-            account = _own_account(object_id)
-            if edge_name in ("media", "live_media") and request.method == "GET":
-                return _list_media(account, live_only=edge_name == "live_media")
-            if edge_name == "mentions" and request.method == "POST":
-                return _answer_mention(account)
+            answer = _account_edge(_own_account(object_id), edge_name)
+            if answer is not None:
+                return answer
             node_type = "User"
         elif object_id in book.media:
             media = _own_media(object_id)
@@ -310,6 +316,17 @@ def edge(object_id, edge_name):
     except Refusal as refusal:
         raise refusal_error(refusal) from None
     raise GraphError(f"(#100) Tried accessing nonexisting field ({edge_name}) on node type (IG{node_type})", 100)
+
+
+def _account_edge(account, edge_name):
+    """An IG user's edge: its media, answering a mention, liking a comment; None for anything else."""
+    if edge_name == "likes" and request.method != "GET":
+        return instagram_likes.like(account)
+    if edge_name in ("media", "live_media") and request.method == "GET":
+        return _list_media(account, live_only=edge_name == "live_media")
+    if edge_name == "mentions" and request.method == "POST":
+        return _answer_mention(account)
+    return None
 
 
 def _list_media(account, live_only=False):

@@ -86,6 +86,7 @@ class SandboxNetwork:
             self.pages, self.posts, self.comments = {}, {}, {}
             self.dm_events, self.dm_conversations = {}, {}  # id -> DMEvent; conversation id -> participant ids
             self.api_replies = []
+            self.moderation_log = []  # what the brands did through the APIs' moderation calls (note_moderation)
             self.messenger = MessengerBook(self)  # Messenger and Instagram conversations, Send API rules
             self.instagram = InstagramBook(self)  # Instagram accounts, media, comments, mentions
             self.limiter.clear()
@@ -426,6 +427,25 @@ class SandboxNetwork:
             "network": network, "account": account, "id": reply_id, "text": text,
             "in_reply_to": str(in_reply_to) if in_reply_to else None, "created_at": created_at.isoformat(),
         })
+
+    def note_moderation(self, network, account, action, object_id):
+        """Record a moderation call that changed or confirmed a state (hide, unhide, delete, like, unlike)."""
+        with self.lock:
+            self.moderation_log.append({"network": network, "account": str(account), "action": action,
+                                        "id": str(object_id), "at": now_utc().isoformat()})
+
+    def moderation_state(self, object_id):
+        """The moderation state of a tweet, Facebook comment or post, or Instagram comment, or None if unknown."""
+        with self.lock:
+            object_id = str(object_id)
+            for network, table in (("twitter", self.tweets), ("facebook", self.comments), ("facebook", self.posts),
+                                   ("instagram", self.instagram.comments)):
+                obj = table.get(object_id)
+                if obj is not None:
+                    return {"id": object_id, "network": network, "hidden": bool(getattr(obj, "hidden", False)),
+                            "deleted": obj.deleted, "liked_by": sorted(getattr(obj, "liked_by", ())),
+                            "like_count": getattr(obj, "like_count", 0)}
+        return None
 
     def replies(self, network=None, account=None):
         """Replies the brands sent through the API (what Carebox sent), newest first."""

@@ -20,7 +20,11 @@ DEFAULT_SETTINGS = {
         "create_tweet": {"user": 100, "app": 0},
         "dm_lookup": {"user": 300, "app": 0},  # the three DM event GETs share this window
         "dm_send": {"user": 200, "app": 0},  # both DM POSTs
+        "hide_replies": {"user": 50, "app": 0},  # PUT /2/tweets/:id/hidden (app/sandbox/x_moderation.py)
+        "likes": {"user": 50, "app": 0},  # POST /2/users/:id/likes
+        "unlikes": {"user": 50, "app": 0},  # DELETE /2/users/:id/likes/:tweet_id
     },
+    "x_hidden_per_conversation": 725,  # X hides at most this many posts in one conversation
     # X DM sends per 24 h per user (the brand's access token) and per app (its consumer key).
     "x_dm_daily_window": 86400,
     "x_dm_daily_limits": {"user": 1000, "app": 15000},
@@ -65,6 +69,11 @@ DEFAULT_SETTINGS = {
     # granted the Human Agent permission (HUMAN_AGENT tag up to 7 days).
     "messenger_conversations_per_second": 2,
     "messenger_human_agent_pages": [],
+    # Moderation: pages whose token lacks pages_manage_engagement (hiding, deleting, liking refused with #200),
+    # and Instagram's burst limit on likes (more than this many calls in the window lock the account out).
+    "facebook_pages_without_engagement": [],
+    "instagram_like_burst": 50,
+    "instagram_like_burst_window": 5,
 }
 
 
