@@ -29,6 +29,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class NotPermitted(DomainError):
+    """The user's role does not have the permission this needs (app/permissions.py)."""
+
+    code = "not_permitted"
+
+
 class Invalid(DomainError):
     """The input breaks a rule; the message says which."""
 

@@ -59,6 +59,7 @@ class ApiError(Exception):
 DOMAIN_STATUSES = (
     (domain_errors.Malformed, 400),
     (domain_errors.NotFound, 404),
+    (domain_errors.NotPermitted, 403),
     (domain_errors.Conflict, 409),
     (domain_errors.Invalid, 422),
     (domain_errors.Refused, 422),

@@ -12,6 +12,7 @@ def contact_dict(contact):
         "followers_count": contact.followers_count,
         "profile_url": contact.profile_url,
         "accepts_dms": getattr(contact, "accepts_dms", None),
+        "tags": list(getattr(contact, "tags", None) or []),
     }
 
 
@@ -43,6 +44,9 @@ def conversation_summary(conv, *, contact=None, now=None, session=None):
         "created_at": isoformat(conv.created_at),
         "updated_at": isoformat(conv.updated_at),
         "moved_to_id": getattr(conv, "moved_to_id", None),
+        "team_id": getattr(conv, "team_id", None),
+        "priority_reasons": list(getattr(conv, "priority_reasons", None) or []),
+        "sla_exempt": bool(getattr(conv, "sla_exempt", False)),
     }
 
 
@@ -71,6 +75,12 @@ def message_dict(msg):
         "language": getattr(msg, "language", None),
         "send_as": getattr(msg, "send_as", None),
         "post_external_id": getattr(msg, "post_external_id", None),
+        "sentiment": getattr(msg, "sentiment", None),
+        "intent": getattr(msg, "intent", None),
+        "moderation": getattr(msg, "moderation", None) or "visible",
+        "liked": bool(getattr(msg, "liked", False)),
+        "moderation_error_code": getattr(msg, "moderation_error_code", None),
+        "automatic_rule_id": getattr(msg, "automatic_rule_id", None),
     }
 
 
@@ -146,3 +156,19 @@ def notification_dict(note):
 def user_dict(user):
     """A staff member as other staff see them (no email for agents' directory)."""
     return {"id": user.id, "name": user.name, "role": user.role, "is_available": user.is_available}
+
+
+def alert_dict(alert):
+    """A spike alert (app/alerts) as the dashboard, Socket.IO and webhooks carry it."""
+    return {
+        "id": alert.id,
+        "account_id": alert.account_id,
+        "kind": alert.kind,
+        "state": alert.state,
+        "observed": float(alert.observed),
+        "baseline": float(alert.baseline),
+        "window_start": isoformat(alert.window_start),
+        "window_end": isoformat(alert.window_end),
+        "created_at": isoformat(alert.created_at),
+        "ended_at": isoformat(alert.ended_at),
+    }

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.vocabulary import (
-    CHANNELS, DELIVERY_STATES, DIRECTIONS, NETWORKS, PRIORITIES, SEND_AS, SLA_LEVELS, SLA_STATES, STATUSES,
+    CHANNELS, DELIVERY_STATES, DIRECTIONS, INTENTS, MODERATION_STATES, NETWORKS, PRIORITIES, PRIORITY_REASONS, SEND_AS,
+    SENTIMENTS, SLA_LEVELS, SLA_STATES, STATUSES,
 )
 
 Network = Literal[NETWORKS]
@@ -21,6 +22,10 @@ SlaState = Literal[SLA_STATES]
 SlaLevel = Literal[SLA_LEVELS]
 Direction = Literal[DIRECTIONS]
 DeliveryStatus = Literal[DELIVERY_STATES]
+Sentiment = Literal[SENTIMENTS]
+Intent = Literal[INTENTS]
+ModerationState = Literal[MODERATION_STATES]
+PriorityReason = Literal[PRIORITY_REASONS]
 
 
 class ContactOut(BaseModel):
@@ -33,6 +38,7 @@ class ContactOut(BaseModel):
     accepts_dms: bool | None = Field(
         default=None, description="X: whether the customer accepts direct messages from the brand "
                                   "(receives_your_dm); null when the network has not said.")
+    tags: list[str] = Field(default=[], description="Labels managers gave the customer (rules can match them).")
 
 
 class SlaPolicyRefOut(BaseModel):
@@ -108,6 +114,17 @@ class MessageOut(BaseModel):
     post_external_id: str | None = Field(
         default=None, description="Public messages: the post or media it hangs off (a key of the conversation "
                                   "detail's `posts`); null when none or not known.")
+    sentiment: Sentiment | None = Field(default=None, description="Customer messages: triage's reading; null when not triaged.")
+    intent: Intent | None = Field(default=None, description="Customer messages: complaint, question, praise, spam or "
+                                                            "other; null when not triaged.")
+    moderation: ModerationState = Field(default="visible", description="Its state on the network: visible, hidden "
+                                                                       "(by the brand) or deleted.")
+    liked: bool = Field(default=False, description="The brand liked it on the network.")
+    moderation_error_code: str | None = Field(
+        default=None, description="Why the network refused the last moderation action: not_hideable, "
+                                  "not_supported, object_missing, not_permitted.")
+    automatic_rule_id: int | None = Field(
+        default=None, description="Outbound: the rule whose automatic first answer this is; null when a person wrote it.")
 
 
 class ConversationOut(BaseModel):
@@ -133,6 +150,10 @@ class ConversationOut(BaseModel):
     updated_at: datetime | None = None
     moved_to_id: int | None = Field(
         default=None, description="A public conversation that moved to DM: the customer's private conversation.")
+    team_id: int | None = Field(default=None, description="The team that owns it; null: unrouted, every agent sees it.")
+    priority_reasons: list[PriorityReason] = Field(
+        default=[], description="Why it ranks high: followers (reach), negative (mood), complaint, vip, rule, manual.")
+    sla_exempt: bool = Field(default=False, description="A rule took it out of SLA (spam): no clock runs.")
 
 
 class CallBudgetOut(BaseModel):
@@ -177,6 +198,22 @@ class AccountOut(BaseModel):
                                    "answer up to 7 days after the customer's last message (tagged HUMAN_AGENT).")
     health: AccountHealthOut
 
+
+
+class AlertOut(BaseModel):
+    """A spike on one account (app/alerts): raised once, ended when the spike is over."""
+
+    id: int
+    account_id: int
+    kind: Literal["volume", "negative_share"] = Field(
+        description="volume: inbound messages; negative_share: the share of negative ones.")
+    state: Literal["open", "ended"]
+    observed: float = Field(description="The last 15 minutes: a message count, or a share from 0 to 1.")
+    baseline: float = Field(description="The same 15 minutes of the day, on the last 7 days (their mean).")
+    window_start: datetime
+    window_end: datetime
+    created_at: datetime
+    ended_at: datetime | None
 
 
 class UserRefOut(BaseModel):

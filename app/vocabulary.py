@@ -26,3 +26,21 @@ FOLLOWUP_KINDS = (
 # Triage signals on an inbound message (docs/design.md, "Domain"; app/triage).
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("complaint", "question", "praise", "spam", "other")
+# A public message's state on the network (moderation), and what agents and rules may do to it there.
+MODERATION_STATES = ("visible", "hidden", "deleted")
+MODERATION_ACTIONS = ("hide", "unhide", "delete", "like", "unlike")
+# Why a conversation ranks high in the inbox (shown beside it): app/ranking.
+PRIORITY_REASONS = ("followers", "negative", "complaint", "vip", "rule", "manual")
+# Rules (app/rules): what a condition looks at and what an action does; a rule's `conditions` and `actions`
+# are lists of {"type": one of these, ...its fields}.
+RULE_CONDITIONS = (
+    "network", "account", "channel", "keywords", "phrase", "regex", "language", "has_link", "only_emoji",
+    "only_mention", "followers", "vip", "contact_tags", "sentiment", "intent", "business_hours",
+)
+RULE_ACTIONS = (
+    "tag", "set_priority", "assign_team", "assign_agent", "apply_sla_policy", "exclude_from_sla", "hide",
+    "mark_spam", "notify", "auto_reply",
+)
+# Spike alerts (app/alerts): what rose, per account, over the last 15 minutes against the same time of day.
+ALERT_KINDS = ("volume", "negative_share")
+ALERT_STATES = ("open", "ended")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.shapes import AccountOut, ConversationOut, MessageOut, NotificationOut, SlaClockOut, SlaLevel, UserRefOut
+from app.shapes import AccountOut, AlertOut, ConversationOut, MessageOut, NotificationOut, SlaClockOut, SlaLevel, UserRefOut
 
 # Socket.IO rooms. Every signed-in staff member joins STAFF; managers and admins also join MANAGERS;
 # each user their own USER room (notifications meant for one person).
@@ -64,6 +64,11 @@ class SlaRecomputedData(Payload):
 class AccountData(Payload):
     account: AccountOut
     previous_health: str | None
+
+
+class AlertData(Payload):
+    alert: AlertOut
+    account: AccountOut
 
 
 class TeamData(Payload):
@@ -120,13 +125,16 @@ EVENTS = _events(
           ConversationUpdatedData),
     Event("message.created", "A message joined a conversation: the customer's, a native brand reply, a reply "
           "queued in Carebox or a note.", MessageData),
-    Event("message.updated", "A message changed: the delivery state of a reply.", MessageData),
+    Event("message.updated", "A message changed: the delivery state of a reply, or its moderation on the network "
+          "(hidden, unhidden, deleted, liked); `changes` says what.", MessageData),
     Event("sla.changed", "A clock moved ok → warning → breached (once per move).", SlaChangedData),
     Event("sla.recomputed", "A policy change gave running clocks new due times.", SlaRecomputedData),
     Event("account.updated", "An account's poller health changed.", AccountData, room=MANAGERS),
     Event("account.unhealthy", "An account's poller keeps failing.", AccountData, room=MANAGERS),
     Event("account.recovered", "An unhealthy account polls successfully again.", AccountData, room=MANAGERS),
     Event("team.updated", "A colleague's name or availability changed.", TeamData),
+    Event("alert", "A spike on an account: inbound volume or the share of negative messages (raised once per "
+          "spike, and again when it ends).", AlertData, room=MANAGERS),
     Event("notification", "Something for one person: a mention, an assignment.", NotificationOut, room=USER),
     Event("presence", "Who views and who types in a conversation (Socket.IO only, never stored).", PresenceData),
 )
@@ -161,6 +169,17 @@ def _moved(data):
     return "moved_to_id" in (data.get("changes") or {})
 
 
+def _moderation_became(state, *, was=None):
+    def selects(data):
+        change = (data.get("changes") or {}).get("moderation")
+        return isinstance(change, dict) and change.get("to") == state and (was is None or change.get("from") == was)
+    return selects
+
+
+def _alert_raised(data):
+    return data["alert"]["state"] == "open"
+
+
 def _clock_became(level):
     return lambda data: data["to"] == level
 
@@ -180,6 +199,15 @@ WEBHOOK_TYPES = {t.name: t for t in (
                 {"message.created": _native_brand_reply, "message.updated": _delivery_became("sent")}),
     WebhookType("message.failed", "A reply could not be delivered to the network.", MessageData,
                 {"message.updated": _delivery_became("failed")}),
+    WebhookType("message.hidden", "A message was hidden on the network (by an agent, a rule, or natively).",
+                MessageData, {"message.updated": _moderation_became("hidden")}),
+    WebhookType("message.unhidden", "A hidden message was shown again on the network.", MessageData,
+                {"message.updated": _moderation_became("visible", was="hidden")}),
+    WebhookType("message.deleted", "A message was deleted on the network.", MessageData,
+                {"message.updated": _moderation_became("deleted")}),
+    WebhookType("alert.spike", "An account's inbound volume, or its share of negative messages, spiked over the "
+                "last 15 minutes against the same time on the last 7 days (once per spike).", AlertData,
+                {"alert": _alert_raised}),
     WebhookType("sla.warning", "A conversation's response clock passed its warning time.", SlaChangedData,
                 {"sla.changed": _clock_became("warning")}),
     WebhookType("sla.breached", "A conversation's response clock passed its breach time.", SlaChangedData,

@@ -6,7 +6,9 @@
 3. plan (plan.py): pure decisions: conversations, messages, counters, SLA clocks, the language of each
    customer message (the network's, else detected: language.py) and so of its conversation;
 4. write (store.py): the plan, batched;
-5. assign new conversations (auto-assignment) and publish the events (publish.py).
+5. route: the owning team of each new conversation (app/teams), priority from reach and mood
+   (app/ranking), then the managers' rules, once per new customer message (app/rules);
+6. assign new conversations (auto-assignment, per team) and publish the events (publish.py).
 
 It never commits: the caller commits, together with anything that must be atomic with the items
 (a poller's cursor). Messages are unique by (network, external id), so storing a batch again, or a
@@ -17,6 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app import ranking, rules, teams
 from app.assignment import auto_assign
 from app.batch_sql import update_rows
 from app.domain_errors import Invalid
@@ -56,6 +59,9 @@ def ingest(session, account, items, *, received_at=None):
                        reopen_window=timedelta(hours=hours) if hours > 0 else None)
     plan = make_plan(state, in_time_order)
     store.write(session, account, plan, now=now)
+    teams.route_opened(session, account, plan)
+    ranking.rank(session, plan)
+    rules.run_rules(session, account, plan)
     _auto_assign(session, plan)
     publish.publish(session, plan)
     if plan.messages:

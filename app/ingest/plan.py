@@ -89,6 +89,10 @@ class ConversationRow:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     language: str | None = None  # that of the latest customer message that had one
+    team_id: int | None = None  # the team that owns it (app/teams routes new ones)
+    priority_reasons: list = field(default_factory=list)  # why it ranks high (app/ranking)
+    sla_policy_id: int | None = None  # a policy a rule chose (app/rules)
+    sla_exempt: bool = False  # a rule took it out of SLA
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,18 @@ class NewMessage:
     received_at: datetime
     language: str | None = None  # customer messages: the network's or the detected one
     post_external_id: str | None = None  # the post or media it hangs off (InboundItem.post)
+    sentiment: str | None = None  # customer messages: triage (app/triage)
+    intent: str | None = None
     id: int | None = None  # set by the store
 
     # Read like a stored Message by the serialisers (app/serialize.py message_dict).
     author_user_id = None
     delivery_error = None
     mentions = ()
+    moderation = "visible"
+    liked = False
+    moderation_error_code = None
+    automatic_rule_id = None
 
     @property
     def conversation_id(self):

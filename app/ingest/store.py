@@ -280,6 +280,7 @@ def _message_values(account, message):
         "received_at": message.received_at, "delivery_attempts": 0, "is_native": outbound, "mentions": [],
         "delivery_status": "sent" if outbound else None, "sent_at": message.created_at if outbound else None,
         "language": message.language, "post_external_id": message.post_external_id,
+        "sentiment": message.sentiment, "intent": message.intent, "moderation": "visible", "liked": False,
     }
 
 

@@ -15,12 +15,14 @@ from app.models.conversation import (
     PushFollowup,
     fold,
 )
+from app.models.routing import Alert, Rule, RuleHit, Team, team_accounts, team_members
 from app.models.sla import SlaClock, SlaPolicy
 from app.models.user import ROLES, TOKEN_SCOPES, ApiToken, User, UserSession, hash_token
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.workspace import CannedResponse, Notification, Setting
 
 __all__ = [
+    "Alert", "Rule", "RuleHit", "Team", "team_accounts", "team_members",
     "CannedResponse", "Notification", "Setting", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "ApiToken", "AuditEvent", "Contact", "Conversation", "JobLease", "Message", "Post", "PushFollowup", "SlaClock", "SlaPolicy",
     "SocialAccount", "User", "UserSession", "DELIVERY_STATES", "DIRECTIONS", "HEALTH_STATES", "NETWORKS",

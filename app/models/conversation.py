@@ -7,7 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import BigId, UTCDateTime, utcnow
 from app.text import fold  # noqa: F401  (re-exported: search columns hold folded text)
-from app.vocabulary import CHANNELS, DELIVERY_STATES, FOLLOWUP_KINDS, DIRECTIONS, PRIORITIES, SEND_AS, SLA_STATES, STATUSES  # noqa: F401
+from app.vocabulary import (  # noqa: F401
+    CHANNELS, DELIVERY_STATES, DIRECTIONS, FOLLOWUP_KINDS, INTENTS, MODERATION_ACTIONS, MODERATION_STATES, PRIORITIES,
+    SEND_AS, SENTIMENTS, SLA_STATES, STATUSES,
+)
 
 
 class Contact(db.Model):
@@ -24,6 +27,10 @@ class Contact(db.Model):
     profile_url: Mapped[str | None] = mapped_column(sa.String(500))
     # X's receives_your_dm: whether the customer accepts direct messages from the brand (None: not known).
     accepts_dms: Mapped[bool | None]
+    # Labels managers give a customer (rules can match them): "vip", "press", "reseller"…
+    tags: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # The last automatic first answer a rule sent them: at most one per customer per period (app/rules).
+    last_auto_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     search_text: Mapped[str] = mapped_column(sa.String(400), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -55,6 +62,13 @@ class Conversation(db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     # A public conversation that moved to DM links to the customer's private conversation.
     moved_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("conversations.id", ondelete="SET NULL"))
+    # The team that owns it (app/teams): its members see it; None: unrouted, every agent sees it.
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    # Why it ranks high (vocabulary.PRIORITY_REASONS), shown beside it in the list (app/ranking).
+    priority_reasons: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # An SLA policy a rule chose for it (else the account's); sla_exempt: a rule took it out of SLA (spam).
+    sla_policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sla_policies.id", ondelete="SET NULL"))
+    sla_exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # The running SLA clock, denormalised for the inbox sort (see app/sla).
     sla_state: Mapped[str] = mapped_column(sa.String(16), default="stopped")
@@ -95,6 +109,7 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_assignee_status", "assignee_id", "status"),
         sa.Index("ix_conversations_contact", "contact_id", "id"),
         sa.Index("ix_conversations_moved_to", "moved_to_id"),
+        sa.Index("ix_conversations_team_status", "team_id", "status"),
     )
 
 
@@ -136,6 +151,19 @@ class Message(db.Model):
     send_as: Mapped[str | None] = mapped_column(sa.String(24))
     # Public messages: the post or media they hang off (a Post's external_id; Instagram, Facebook).
     post_external_id: Mapped[str | None] = mapped_column(sa.String(128))
+    # Triage of customer messages (app/triage): vocabulary.SENTIMENTS and INTENTS; None: not triaged.
+    sentiment: Mapped[str | None] = mapped_column(sa.String(16))
+    intent: Mapped[str | None] = mapped_column(sa.String(16))
+    # Its state on the network (vocabulary.MODERATION_STATES) and whether the brand liked it (app/moderation).
+    moderation: Mapped[str] = mapped_column(sa.String(16), default="visible", server_default="visible")
+    liked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A network action a rule asked for (vocabulary.MODERATION_ACTIONS), done by the worker after the commit.
+    moderation_pending: Mapped[str | None] = mapped_column(sa.String(16))
+    # The network's refusal of the last moderation action (app.connectors.base.MODERATION_REFUSALS), if any.
+    moderation_error_code: Mapped[str | None] = mapped_column(sa.String(40))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Outbound: the rule whose automatic first answer this is (shown as automatic in the thread).
+    automatic_rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rules.id", ondelete="SET NULL"))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_user = relationship("User")
@@ -143,6 +171,7 @@ class Message(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("network", "external_id"),
         sa.CheckConstraint(f"direction IN {DIRECTIONS}", name="direction"),
+        sa.CheckConstraint(f"moderation IN {MODERATION_STATES}", name="moderation"),
         sa.Index("ix_messages_conversation", "conversation_id", "id"),
         # Replies only (inbound messages and notes have no delivery status): migration 0002.
         sa.Index("ix_messages_delivery", "delivery_status", "id",
@@ -151,6 +180,12 @@ class Message(db.Model):
         sa.Index("uq_messages_idempotency", "conversation_id", "idempotency_key", unique=True,
                  sqlite_where=sa.text("idempotency_key IS NOT NULL"),
                  postgresql_where=sa.text("idempotency_key IS NOT NULL")),
+        # What the worker's moderation job picks up (rules' "hide" action): migration 0010.
+        sa.Index("ix_messages_moderation_pending", "id",
+                 sqlite_where=sa.text("moderation_pending IS NOT NULL"),
+                 postgresql_where=sa.text("moderation_pending IS NOT NULL")),
+        # Dry runs and spike alerts read an account's recent customer messages.
+        sa.Index("ix_messages_account_created", "account_id", "created_at"),
     )
 
 

@@ -1,0 +1,1 @@
+"""Moderation on the network: hide, unhide, delete, like and unlike a message, mirrored in Carebox."""
