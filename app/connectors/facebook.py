@@ -58,7 +58,10 @@ from app.connectors.graph import (  # noqa: F401  (re-exported: tests and older 
     DEFAULT_GRAPH_VERSION,
     PRODUCTION_BASE,
     GraphConnector,
+    MessengerNotReadable,
     ObjectMissing,
+    ends_the_poll,
+    gravest,
     messaging_refusal,
 )
 
@@ -105,11 +108,11 @@ class FacebookConnector(GraphConnector):
         errors = {}
         for name in order:
             errors[name] = error = reads[name]()
-            if error is not None and _ends_the_poll(error, progress=bool(items) or state.moved or messenger.moved):
+            if error is not None and ends_the_poll(error, progress=bool(items) or state.moved or messenger.moved):
                 break
         found = [e for e in errors.values() if e is not None]
         if found and not items and not state.moved and not messenger.moved:
-            raise _gravest(found)
+            raise gravest(found)
         messenger.goes_first = not messenger.goes_first
         error = errors.get("feed") or errors.get("conversations") or (
             None if len(errors) == len(reads) else TransientError("Facebook polling stopped part way"))
@@ -252,35 +255,9 @@ class FacebookConnector(GraphConnector):
         return self.page_id or self.identify().external_id
 
 
-class MessengerNotReadable(TransientError):
-    """The token may not read the Page's Messenger conversations (a permission is missing): the feed still is."""
-
-
 def _flag(value):
     """A Graph boolean parameter: form-encoding would send Python's True as "True"."""
     return "true" if value else "false"
-
-
-def _ends_the_poll(error, *, progress):
-    """Whether `error`, stopping one read, also stops the other in this poll: a rate limit of the Page's or
-    the app's whole budget (every code but 613, the limit of one API such as the Conversations API's 2 calls/s),
-    bad credentials, or a network failing before anything was read (do not hammer it)."""
-    if isinstance(error, MessengerNotReadable):
-        return False
-    if isinstance(error, RateLimited):
-        return error.code != 613
-    if isinstance(error, AuthError):
-        return True
-    return not progress
-
-
-def _gravest(errors):
-    """The error to raise when nothing at all was read: credentials first, then rate limits."""
-    for kind in (AuthError, RateLimited):
-        for error in errors:
-            if isinstance(error, kind):
-                return error
-    return errors[0]
 
 
 def _post_activity(post):

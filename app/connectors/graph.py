@@ -56,6 +56,33 @@ class ObjectMissing(Exception):
     """Graph error 100/33: the object is gone (a post or comment deleted while we were reading)."""
 
 
+class MessengerNotReadable(TransientError):
+    """The token may not read the Page's Messenger conversations (a permission is missing): the feed still is."""
+
+
+def ends_the_poll(error, *, progress):
+    """Whether `error`, stopping one read of a poll (feed or media, conversations), also stops the other: a rate
+    limit of the whole budget (every code but 613, the limit of one API such as the Conversations API's 2 calls/s),
+    bad credentials, or a network failing before anything was read (do not hammer it). Messenger being
+    unreadable for want of a permission never stops the other read."""
+    if isinstance(error, MessengerNotReadable):
+        return False
+    if isinstance(error, RateLimited):
+        return error.code != 613
+    if isinstance(error, AuthError):
+        return True
+    return not progress
+
+
+def gravest(errors):
+    """The error to raise when nothing at all was read: credentials first, then rate limits."""
+    for kind in (AuthError, RateLimited):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
+
+
 class GraphConnector(Connector):
     """A connector speaking the Graph API with a Page's token. Subclasses set `network` and `label` (the
     name in messages shown to people) and read what their network has."""

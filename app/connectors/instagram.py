@@ -45,7 +45,7 @@ from app.connectors.base import (
 )
 from app.connectors.facebook_items import parse_graph_time
 from app.connectors.facebook_messenger import PACER, MessengerCursor, MessengerReader
-from app.connectors.graph import GraphConnector, ObjectMissing, next_after
+from app.connectors.graph import GraphConnector, ObjectMissing, ends_the_poll, gravest, next_after
 from app.connectors.instagram_cursor import DEFAULT_CALLS_PER_POLL, InstagramCursor, calls_for_poll
 from app.connectors.instagram_items import (
     caption_mention_item,
@@ -126,13 +126,13 @@ class InstagramConnector(GraphConnector):
         try:
             for name in order:
                 errors[name] = error = reads[name]()
-                if error is not None and _ends_the_poll(error, progress=bool(items) or state.moved or dms.moved):
+                if error is not None and ends_the_poll(error, progress=bool(items) or state.moved or dms.moved):
                     break
         finally:
             self._allowed = None
         found = [e for e in errors.values() if e is not None]
         if found and not items and not state.moved and not dms.moved:
-            raise _gravest(found)
+            raise gravest(found)
         budgets = self._budgets()
         if "instagram" in budgets:
             state.usage = 100 - budgets["instagram"].remaining
@@ -402,24 +402,6 @@ class InstagramConnector(GraphConnector):
         if not self.page_id:
             raise RejectedError("Instagram DMs need the page_id of the Facebook Page the account is linked to")
         return self.page_id
-
-
-def _ends_the_poll(error, *, progress):
-    """Whether `error`, stopping one read, also stops the other in this poll: a rate limit of the account's
-    whole budget (every code but 613), bad credentials, or a network failing before anything was read."""
-    if isinstance(error, RateLimited):
-        return error.code != 613
-    if isinstance(error, AuthError):
-        return True
-    return not progress
-
-
-def _gravest(errors):
-    for kind in (AuthError, RateLimited):
-        for error in errors:
-            if isinstance(error, kind):
-                return error
-    return errors[0]
 
 
 def _unix(value):
