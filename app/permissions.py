@@ -7,6 +7,7 @@ the workspace out of its own settings.
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.audit import record
 from app.batch_sql import prebuilt
 from app.domain_errors import Invalid, NotPermitted
 from app.models import Setting
@@ -53,14 +54,21 @@ def check(session, user, permission):
         raise NotPermitted(_l("Your role may not do this: %(what)s.", what=PERMISSIONS[permission][1]))
 
 
-def set_lowest_roles(session, changes):
-    """Store {permission: role} (admins only: the caller checks). Unknown names or roles are refused."""
+def set_lowest_roles(session, changes, *, actor=None):
+    """Store {permission: role} (admins only: the caller checks). Unknown names or roles are refused.
+
+    Each permission whose lowest role changes goes into the audit log with its old and new role.
+    """
     for name, role in changes.items():
         if name not in PERMISSIONS:
             raise Invalid(_l("Unknown permission: %(name)s.", name=name), code="unknown_permission")
         if role not in ROLES:
             raise Invalid(_l("Unknown role: %(role)s.", role=role), code="unknown_role")
+    before = lowest_roles(session)
     row = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY, value={})
     row.value = {**(row.value or {}), **changes}
     session.add(row)
+    for name, role in changes.items():
+        if before[name] != role:
+            record("permission.changed", actor=actor, data={"permission": name, "from": before[name], "to": role})
     return lowest_roles(session)

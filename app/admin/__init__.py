@@ -1,4 +1,6 @@
-"""Admin pages (role admin): API tokens, users and webhooks. Thin views over the functions the API and CLI share."""
+"""Admin pages (role admin): API tokens, users, webhooks, role permissions and the audit log.
+
+Thin views over the functions the API and CLI share."""
 from flask import Blueprint, redirect, url_for
 
 from app.admin.names import delivery_state
@@ -18,4 +20,4 @@ def index():
     return redirect(url_for("admin.tokens"))
 
 
-from app.admin import tokens, users, webhooks  # noqa: E402,F401  (routes)
+from app.admin import permissions, tokens, users, webhooks  # noqa: E402,F401  (routes)

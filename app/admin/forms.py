@@ -11,6 +11,7 @@ from app.events.catalogue import WEBHOOK_TYPES
 from app.i18n.names import ROLE_NAMES
 from app.models import ROLES, TOKEN_SCOPES
 from app.passwords import MAX_LENGTH, MIN_LENGTH
+from app.permissions import PERMISSIONS
 
 REQUIRED = _l("This field is required.")
 
@@ -63,3 +64,21 @@ class RotateForm(FlaskForm):
 class PrivateAddressesForm(FlaskForm):
     allow_private = BooleanField(
         _l("Allow webhook URLs on loopback and private addresses (development and sandbox only)"))
+
+
+def _permission_field(name):
+    return name.replace(".", "__")  # form field names are attribute names
+
+
+class PermissionsForm(FlaskForm):
+    """One role picker per permission (app/permissions.py): the lowest role that has it."""
+
+    @classmethod
+    def field_of(cls, permission):
+        return _permission_field(permission)
+
+
+for _name, (_default, _label) in PERMISSIONS.items():
+    setattr(PermissionsForm, _permission_field(_name),
+            SelectField(_label, choices=[SelectChoice(r, ROLE_NAMES[r]) for r in ROLES], default=_default))
+
