@@ -191,16 +191,19 @@ def test_channel_rows_indent_from_the_start_side_in_arabic(open_page, db, make_u
     with writing(db) as session:
         session.execute(sa.update(User).where(User.id == manager.id).values(locale="ar"))
     page = open_page(manager, path="/dashboard")
-    page.wait_for_selector("#accounts tr.channel-private")
     assert page.evaluate("document.documentElement.dir") == "rtl"
-    padding = page.evaluate("""() => {
-        const style = getComputedStyle(document.querySelector('#accounts tr.channel-private .channel-name'));
-        return [parseFloat(style.paddingRight), parseFloat(style.paddingLeft)];
+    # Every refresh (a reconnect, an event) draws the rows anew: read one drawing, laid out, in a single
+    # evaluation instead of element by element (a row replaced in between has no box).
+    name, count, padding = page.wait_for_function("""() => {
+        const row = document.querySelector('#accounts tr.channel-private');
+        const cells = row && [row.querySelector('.channel-name'), row.querySelector('.count-open')];
+        if (!cells || cells.some((cell) => !cell || !cell.getBoundingClientRect().width)) return null;
+        const style = getComputedStyle(cells[0]);
+        return [...cells.map((cell) => cell.getBoundingClientRect().x),
+                [parseFloat(style.paddingRight), parseFloat(style.paddingLeft)]];
     }""")
     assert padding[0] > padding[1]  # indented from the right, where an Arabic row starts
-    name, count = (page.locator(f"#accounts tr.channel-private {cell}").bounding_box()
-                   for cell in (".channel-name", ".count-open"))
-    assert name["x"] > count["x"]
+    assert name > count
     assert page.text_content("#accounts tr.channel-private .count-open") == page.evaluate(
         "new Intl.NumberFormat('ar').format(1)")
     assert page.errors == []

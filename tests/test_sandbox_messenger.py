@@ -162,6 +162,8 @@ def test_conversations_api_allows_2_calls_per_second_per_page(sandbox):
 
 def test_messages_webhooks_in_order_signed_with_echoes(messenger_sandbox, receiver):  # noqa: F811
     sandbox = messenger_sandbox
+    # Order is the point here, not retries: a callback slow on a loaded machine is waited for, not given up on.
+    sandbox.network.reset({**FAST_RETRIES, "messenger_conversations_per_second": 1000, "push_timeout": 5.0})
     subscribe(sandbox, receiver)
     assert wait_for(lambda: subscription_state(sandbox), "the handshake") == "active"
     api = graph(sandbox)
@@ -172,19 +174,12 @@ def test_messages_webhooks_in_order_signed_with_echoes(messenger_sandbox, receiv
     native = control(sandbox, "POST", "/messenger/page-messages",
                      json={"page_id": PAGE, "recipient_id": PSID, "text": "From the inbox"})
     assert native.status_code == 201
-    wait_for(lambda: len(receiver.posts) == 5, "five pushes")
-
-    events = []
-    for headers, body in receiver.posts:
-        assert signed_by_app_secret(headers, body) and body.isascii()
-        payload = json.loads(body)
-        assert payload["object"] == "page"
-        (entry,) = payload["entry"]
-        assert entry["id"] == PAGE and isinstance(entry["time"], int) and entry["time"] > 10 ** 12
-        (event,) = entry["messaging"]
-        assert set(event) == {"sender", "recipient", "timestamp", "message"}
-        events.append(event)
-    assert [e["message"]["mid"] for e in events] == [*asked, sent["message_id"], native.json()["id"]]
+    mids = [*asked, sent["message_id"], native.json()["id"]]
+    # A push is sent again when the callback answers late (as Facebook does): a loaded machine may see one
+    # twice. Each is sent only once the one before was answered, so their first arrivals keep the order.
+    events = wait_for(lambda: len(first_arrivals(receiver.posts)) == len(mids) and first_arrivals(receiver.posts),
+                      "five pushes")
+    assert [e["message"]["mid"] for e in events] == mids
     first = events[0]
     assert first["sender"] == {"id": PSID} and first["recipient"] == {"id": PAGE}
     assert first["message"] == {"mid": asked[0], "text": "message 0 🙂"}
@@ -194,5 +189,22 @@ def test_messages_webhooks_in_order_signed_with_echoes(messenger_sandbox, receiv
     assert echo["message"]["app_id"] == int(DEMO_FACEBOOK["app_id"])
     assert events[4]["message"]["is_echo"] is True and events[4]["message"]["app_id"] == PAGE_INBOX_APP_ID
     assert "metadata" not in events[4]["message"]
-    (delivery, *_) = control(sandbox, "GET", "/push-subscriptions").json()["deliveries"]
-    assert delivery["mid"] == native.json()["id"] and delivery["outcome"] == "delivered"
+    # The sandbox records a delivery once it has read the answer, just after the receiver saw the push.
+    (delivery, *_) = wait_for(lambda: [d for d in control(sandbox, "GET", "/push-subscriptions").json()["deliveries"]
+                                       if d["mid"] == mids[-1]], "the last delivery's record")
+    assert delivery["outcome"] == "delivered"
+
+
+def first_arrivals(posts):
+    """The Messenger events pushed, in the order they first arrived, each checked: signed, ASCII, well formed."""
+    events = {}
+    for headers, body in list(posts):
+        assert signed_by_app_secret(headers, body) and body.isascii()
+        payload = json.loads(body)
+        assert payload["object"] == "page"
+        (entry,) = payload["entry"]
+        assert entry["id"] == PAGE and isinstance(entry["time"], int) and entry["time"] > 10 ** 12
+        (event,) = entry["messaging"]
+        assert set(event) == {"sender", "recipient", "timestamp", "message"}
+        events.setdefault(event["message"]["mid"], event)
+    return list(events.values())
