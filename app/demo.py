@@ -3,7 +3,8 @@ Page, an Instagram account), canned responses in each language the sandbox's cus
 Russian, Belarusian, Arabic: app/sandbox/phrases.py), under the same shortcuts, a few private conversations,
 one of them a public conversation that moved to DM, so the private half shows at once, and Instagram
 comments on a post and a reel (with their context), a reply thread, a mention in someone else's caption
-and an Instagram DM."""
+and an Instagram DM; and issue 16's routing (app/demo_routing.py): teams by language, example rules, a hidden
+comment and a liked one."""
 import json
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from flask import current_app
 from app.accounts import CREDENTIAL_KEYS, create_account, find_user_by_email, lock_accounts
 from app.canned import save_canned
 from app.conversations.windows import x_dm_link
+from app.demo_routing import seed_routing
 from app.extensions import db
 from app.ingest.items import InboundAuthor, InboundItem, InboundPost
 from app.ingest.pipeline import ingest
@@ -84,6 +86,7 @@ class DemoMessage:
     text: str
     channel: str = "private"
     from_brand: bool = False
+    post: str | None = None  # a public comment's Page post
 
 
 # Sarah complains in public, is asked to DM, and goes on there (the public conversation moved to DM); the
@@ -109,6 +112,13 @@ DEMO_STORY = (
                 "Ці можна змяніць адрас дастаўкі замовы #204871 на вул. Узорная, д. 3, кв. 5, г. Прыкладаўск?"),
     DemoMessage("demo-fb-dm-3", "facebook", "ales_kavaliou", 115, "Прынята, дзякуй! Адрас абнавілі.",
                 from_brand=True),
+    # Comments on the Page's post: thanks the brand liked, and spam an agent hid (app/demo_routing.py).
+    DemoMessage("demo-fb-c-1", "facebook", "lucy_harper", 70,
+                "My parcel came a day early and the packaging was lovely. Thank you! 👏", channel="public",
+                post="demo-fb-post-1"),
+    DemoMessage("demo-fb-c-2", "facebook", "mike_t_runs", 55,
+                "FREE phone giveaway!!! Claim yours at https://free-prizes.example/claim before it ends 🎁🎁",
+                channel="public", post="demo-fb-post-1"),
 )
 DEMO_MOVED = ("demo-x-mention-1", "demo-x-dm-1")  # the public message whose conversation moved, the private one
 
@@ -166,6 +176,8 @@ def seed_demo(sandbox_url):
     _seed_canned()
     db.session.commit()
     _seed_conversations(accounts)
+    db.session.commit()
+    seed_routing(manager_email=DEMO_USERS[1][0])
     db.session.commit()
     return logins
 
@@ -239,7 +251,9 @@ def _seed_conversations(accounts):
             items.append(InboundItem(
                 message.external_id, message.text, now - timedelta(minutes=message.minutes),
                 brand[network] if message.from_brand else customer, network=network, channel=message.channel,
-                from_brand=message.from_brand, in_reply_to=last_from.get(key) if message.from_brand else None,
+                from_brand=message.from_brand,
+                in_reply_to=last_from.get(key) if message.from_brand else message.post,
+                thread_id=message.external_id if message.post else None,
                 counterpart=customer if message.from_brand and message.channel == "private" else None,
                 language=personas[message.handle].lang))
             if not message.from_brand:
