@@ -263,7 +263,8 @@ def test_admin_pages(db, live_server, open_page, make_user, make_token, custom_a
     page = open_page(admin, path="/admin/")
     audit.check(page, "admin (index)")
     for path, name in [("/admin/users", "admin users"), ("/admin/tokens", "admin tokens"),
-                       ("/admin/webhooks", "admin webhooks"), (f"/admin/webhooks/{endpoint_id}", "admin webhook")]:
+                       ("/admin/webhooks", "admin webhooks"), (f"/admin/webhooks/{endpoint_id}", "admin webhook"),
+                       ("/admin/permissions", "admin permissions"), ("/admin/audit", "admin audit log")]:
         page.goto(f"{live_server.url}{path}")
         audit.check(page, name)
         walk_focus(audit, page, name, presses=20)
