@@ -92,7 +92,7 @@ def alert_items(session, alerts):
 def acknowledge(session, alert_id, user):
     """`user` has seen the alert (permission alerts.acknowledge): recorded on it and in the audit trail."""
     check(session, user, "alerts.acknowledge")
-    alert = session.get(Alert, alert_id)
+    alert = session.get(Alert, alert_id) if 0 < alert_id < 2**63 else None  # a bigint, or no row at all
     if alert is None:
         raise NotFound(_l("There is no alert %(id)s.", id=alert_id))
     if alert.acknowledged_by_id is None:
