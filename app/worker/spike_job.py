@@ -15,6 +15,7 @@ LEASE_SECONDS = 120  # a checking worker that dies hands over after this long
 def run_spike_job(app, owner, *, now=None):
     """Periodic worker job (app/worker/jobs.py): check the spikes if this worker holds the lease."""
     session = db.session
+    session.commit()  # end the caller's transaction, so the next begins with SQLite's write lock
     with write_intent():
         if not claim_job(session, LEASE_NAME, owner, LEASE_SECONDS, now=now):
             return None
