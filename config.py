@@ -124,6 +124,8 @@ class Config:
     CAREBOX_SANDBOX_HOST = os.environ.get("CAREBOX_SANDBOX_HOST", "127.0.0.1")
     CAREBOX_SANDBOX_PORT = env_int("CAREBOX_SANDBOX_PORT", 5001)
     CAREBOX_SANDBOX_RATE = float(os.environ.get("CAREBOX_SANDBOX_RATE", "6"))  # posts per minute
+    # Spam waves and complaint bursts per hour in the sandbox's traffic (app/sandbox/traffic_waves.py; 0: none).
+    CAREBOX_SANDBOX_WAVES_PER_HOUR = float(os.environ.get("CAREBOX_SANDBOX_WAVES_PER_HOUR", "1"))
 
     # Triage signals on inbound messages (app/triage): the offline baseline, or an OpenAI-compatible chat
     # completions endpoint (base URL, e.g. https://api.example.com/v1) that falls back to it on any failure.
