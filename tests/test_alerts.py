@@ -197,7 +197,7 @@ def test_managers_list_and_acknowledge_alerts(app, db, client, custom_account, m
     assert [(a.actor_user_id, a.target_id) for a in audit] == [(manager.id, str(alert_id))]
 
 
-def test_an_admin_can_keep_acknowledging_to_admins(app, db, client, custom_account, make_user, make_token):
+def test_admins_choose_who_may_acknowledge(app, db, client, custom_account, make_user, make_token):
     from app.permissions import set_lowest_roles
 
     seed(db, custom_account, 30, at=NOW - timedelta(minutes=2))
@@ -209,3 +209,9 @@ def test_an_admin_can_keep_acknowledging_to_admins(app, db, client, custom_accou
     refused = client.post(f"/api/v1/alerts/{alert_id}/acknowledge",
                           headers={"Authorization": f"Bearer {make_token(manager)}"})
     assert refused.status_code == 403 and refused.json["error"]["code"] == "not_permitted"
+    with writing(db) as session:
+        set_lowest_roles(session, {"alerts.acknowledge": "agent"})
+    agent = make_user("agent")
+    allowed = client.post(f"/api/v1/alerts/{alert_id}/acknowledge",
+                          headers={"Authorization": f"Bearer {make_token(agent)}"})
+    assert allowed.status_code == 200 and allowed.json["acknowledged_by"]["id"] == agent.id

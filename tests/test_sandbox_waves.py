@@ -85,7 +85,7 @@ def test_waves_come_on_their_own_only_when_asked():
     assert generator.status()["waves"] == 1 and generator.status()["wave_rate"] == 360
 
 
-@pytest.mark.parametrize("network", ["twitter", "facebook"])
+@pytest.mark.parametrize("network", ["twitter", "facebook", "instagram"])
 def test_a_complaint_burst_polled_by_the_worker_raises_a_spike_alert(app, db, sandbox, network):
     account = connect(db, sandbox, network)
     made = wave(sandbox, kind="complaints", network=network, count=30)

@@ -39,7 +39,7 @@ def list_alerts(query: AlertQuery):
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
-@require("write", "manager")
+@require("write")  # who may: the alerts.acknowledge permission decides (managers by default; admins may change it)
 @spec.validate(resp=Response(HTTP_200=AlertItemOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut), tags=["alerts"])
 def acknowledge_alert(alert_id: int):
     """Say that you have seen the alert (permission alerts.acknowledge); it stays open until the spike is over."""
