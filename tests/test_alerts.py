@@ -13,13 +13,22 @@ from app.database import write_intent
 from app.extensions import db as database
 from app.ingest.items import InboundAuthor, InboundItem
 from app.ingest.pipeline import ingest
-from app.models import Alert, AuditEvent, Message
+from app.models import Alert, AuditEvent, Message, SocialAccount
 from app.worker.spike_job import run_spike_job
 from tests.conftest import writing
 from tests.fixtures.webhook_receiver import receiver  # noqa: F401  (fixture)
 from tests.webhook_helpers import register, run_worker
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def custom_account(custom_account, db):
+    """The account, connected long enough ago for its past week to be known history."""
+    with writing(db) as session:
+        session.execute(sa.update(SocialAccount).where(SocialAccount.id == custom_account.id)
+                        .values(created_at=NOW - timedelta(days=30)))
+    return custom_account
 
 
 def seed(db, account, count, *, at, negative=0, prefix=None):
@@ -215,3 +224,15 @@ def test_admins_choose_who_may_acknowledge(app, db, client, custom_account, make
     allowed = client.post(f"/api/v1/alerts/{alert_id}/acknowledge",
                           headers={"Authorization": f"Bearer {make_token(agent)}"})
     assert allowed.status_code == 200 and allowed.json["acknowledged_by"]["id"] == agent.id
+
+
+def test_an_account_connected_just_now_alerts_on_nothing_its_usual_pace_explains(app, db, custom_account):
+    with writing(db) as session:  # connected two hours ago, busy since
+        session.execute(sa.update(SocialAccount).where(SocialAccount.id == custom_account.id)
+                        .values(created_at=NOW - timedelta(hours=2)))
+    for n in range(1, 5):
+        seed(db, custom_account, 25, at=NOW - timedelta(minutes=15 * n + 5))
+    seed(db, custom_account, 30, at=NOW - timedelta(minutes=2))
+    assert run_spike_job(app, "w", now=NOW) == []  # 30 against 25 an hour: no spike, though no day is known
+    seed(db, custom_account, 50, at=NOW - timedelta(minutes=1))
+    assert [(a.kind, a.baseline) for a, _ in run_spike_job(app, "w", now=NOW)] == [("volume", 25)]

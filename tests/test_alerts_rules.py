@@ -1,5 +1,10 @@
 """The spike rules alone: counts in, decisions out (no database)."""
-from app.alerts.rules import NEGATIVE_SHARE, VOLUME, Counts, SpikeSettings, decide, negative_share, usual_share, volume
+from datetime import datetime, timedelta, timezone
+
+from app.alerts.rules import (
+    NEGATIVE_SHARE, VOLUME, Counts, SpikeSettings, decide, known_history, negative_share, usual_share, volume,
+)
+from app.alerts.store import windows
 
 SETTINGS = SpikeSettings(min_messages=20, factor=3.0, baseline_floor=5.0, min_negative=10, negative_factor=2.0,
                          negative_floor=0.15, end_factor=1.5)
@@ -80,3 +85,34 @@ def test_settings_come_from_the_config():
 
     config = {k: getattr(Config, k) for k in dir(Config) if k.startswith("CAREBOX_SPIKE_")}
     assert SpikeSettings.from_config(config) == SpikeSettings()
+
+
+def test_without_any_known_history_nothing_is_raised():
+    assert volume(Counts(500), [], SETTINGS, is_open=False).action is None
+    assert negative_share(Counts(50, 50), [], SETTINGS, is_open=False).action is None
+    assert volume(Counts(0), [], SETTINGS, is_open=True).action == "end"  # an open one can still end
+
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+SPANS = windows(NOW)  # the last window, the 7 past days', then the 4 of the hour before
+COUNTS = [Counts(90)] + [Counts(day) for day in range(1, 8)] + [Counts(30 + n) for n in range(4)]
+
+
+def test_history_is_the_past_days_since_the_account_was_connected():
+    assert len(SPANS) == 12 and SPANS[0] == (NOW - timedelta(minutes=15), NOW)
+    assert SPANS[3] == (NOW - timedelta(days=3, minutes=15), NOW - timedelta(days=3))
+    assert SPANS[8] == (NOW - timedelta(minutes=30), NOW - timedelta(minutes=15))
+    long_ago = NOW - timedelta(days=30)
+    assert known_history(SPANS, COUNTS, long_ago, 7) == [Counts(day) for day in range(1, 8)]
+    # Connected two and a half days ago: only yesterday's and the day before's windows are known.
+    assert known_history(SPANS, COUNTS, NOW - timedelta(days=2, hours=12), 7) == [Counts(1), Counts(2)]
+
+
+def test_an_account_connected_today_is_measured_against_its_last_hour():
+    assert known_history(SPANS, COUNTS, NOW - timedelta(hours=3), 7) == [Counts(30 + n) for n in range(4)]
+    assert known_history(SPANS, COUNTS, NOW - timedelta(minutes=50), 7) == [Counts(30), Counts(31)]
+    assert known_history(SPANS, COUNTS, NOW - timedelta(minutes=20), 7) == []  # nothing to compare with yet
+    # Its usual pace is busy: 90 in the window is not three times it.
+    history = known_history(SPANS, COUNTS, NOW - timedelta(hours=3), 7)
+    assert volume(Counts(90), history, SETTINGS, is_open=False).action is None
+    assert volume(Counts(95), history, SETTINGS, is_open=False).action == "raise"

@@ -22,8 +22,11 @@ def spike(db, account, count=30):
 
 
 def hostile_account(db):
+    """An account whose name is hostile text, connected long ago (its past week is known history)."""
     with writing(db) as session:
-        return create_account(session, network="custom", name=HOSTILE + " Shop")
+        account = create_account(session, network="custom", name=HOSTILE + " Shop")
+        account.created_at = datetime.now(timezone.utc) - timedelta(days=30)
+    return account
 
 
 def test_a_spike_appears_live_and_is_acknowledged(app, open_page, db, make_user):

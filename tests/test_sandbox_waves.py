@@ -2,16 +2,20 @@
 emulated X and Graph APIs like any post, and, polled by the real worker path, raising a spike alert."""
 import re
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from app.models import SocialAccount
 from app.sandbox import SandboxNetwork
 from app.sandbox.demo_accounts import DEMO_INSTAGRAM
 from app.sandbox.phrases import COMPLAINT_BURSTS
 from app.sandbox.traffic import TrafficGenerator
 from app.worker.polling import poll_account
 from app.worker.spike_job import run_spike_job
+from tests.conftest import writing
 from tests.fixtures.polling import BRAND_ID, connect
 from tests.test_sandbox import MENTION_FIELDS, graph, x_client
 
@@ -88,6 +92,9 @@ def test_waves_come_on_their_own_only_when_asked():
 @pytest.mark.parametrize("network", ["twitter", "facebook", "instagram"])
 def test_a_complaint_burst_polled_by_the_worker_raises_a_spike_alert(app, db, sandbox, network):
     account = connect(db, sandbox, network)
+    with writing(db) as session:  # connected long ago: its (quiet) past week is known history
+        session.execute(sa.update(SocialAccount).where(SocialAccount.id == account.id)
+                        .values(created_at=datetime.now(timezone.utc) - timedelta(days=30)))
     made = wave(sandbox, kind="complaints", network=network, count=30)
     assert poll_account(app, account.id, "worker-1").startswith("ok:")
     (raised,) = run_spike_job(app, "worker-1")

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import events
 from app.alerts import store
-from app.alerts.rules import SpikeSettings, decide
+from app.alerts.rules import SpikeSettings, decide, known_history
 from app.audit import record
 from app.domain_errors import NotFound
 from app.models import Alert, SocialAccount, User, utcnow
@@ -29,11 +29,14 @@ def check_spikes(session, settings, *, now=None):
     """Raise the spikes that started and end those that are over, in the caller's transaction (the caller
     commits; the events go out then). Returns [(Alert, "raised" | "ended")]."""
     now = now or utcnow()
-    counts = store.window_counts(session, store.enabled_account_ids(session), now)
+    connected = store.watched_accounts(session)
+    spans = store.windows(now)
+    counts = store.window_counts(session, list(connected), spans)
     opened = store.open_alerts(session)
-    window_start, window_end = now - store.WINDOW, now
+    window_start, window_end = spans[0]
     changes = []
-    for account_id, (latest, history) in counts.items():
+    for account_id, found in counts.items():
+        latest, history = found[0], known_history(spans, found, connected[account_id], store.HISTORY_DAYS)
         open_kinds = {kind for (owner, kind) in opened if owner == account_id}
         for decision in decide(latest, history, settings, open_kinds):
             if decision.action == "raise":

@@ -4,6 +4,10 @@ For one account, the counts of the last 15 minutes are set against the same 15 m
 of the last 7 days. Volume: the inbound messages. Negative share: the negative ones among them. A spike
 is raised above a high threshold and ends only below a lower one (hysteresis), so a measure hovering
 around the threshold raises one alert, not one a minute.
+
+Only what Carebox saw counts as history: the days before an account was connected are unknown, not
+quiet (a busy account connected yesterday is not spiking all week). An account connected less than a
+day ago is measured against its last hour instead; one connected just now raises nothing yet.
 """
 from dataclasses import dataclass
 
@@ -56,6 +60,16 @@ class Decision:
     baseline: float  # the usual value, as history says (before any floor)
 
 
+def known_history(spans, counts, connected_at, days):
+    """The past windows that say what is usual. `spans`: [(start, end)] of the last window, then the same
+    window on each of `days` past days, then the windows of the hour before the last; `counts`: their Counts.
+    The past days' windows since the account was connected; none yet: the last hour's, since connected."""
+    past = [c for (start, _end), c in zip(spans[1:days + 1], counts[1:days + 1]) if start >= connected_at]
+    if past:
+        return past
+    return [c for (start, _end), c in zip(spans[days + 1:], counts[days + 1:]) if start >= connected_at]
+
+
 def usual_volume(history):
     """The mean count over the past days' windows (days without a message count as zero)."""
     return sum(c.total for c in history) / len(history) if history else 0.0
@@ -71,7 +85,8 @@ def volume(now, history, settings, *, is_open):
     usual = usual_volume(history)
     reference = max(usual, settings.baseline_floor)
     observed = now.total
-    if not is_open and observed >= settings.min_messages and observed >= reference * settings.factor:
+    if (not is_open and history and observed >= settings.min_messages
+            and observed >= reference * settings.factor):
         return Decision(VOLUME, "raise", observed, usual)
     if is_open and observed < reference * min(settings.end_factor, settings.factor):
         return Decision(VOLUME, "end", observed, usual)
@@ -82,7 +97,7 @@ def negative_share(now, history, settings, *, is_open):
     usual = usual_share(history)
     reference = max(usual, settings.negative_floor)
     observed = now.share
-    if (not is_open and now.negative >= settings.min_negative
+    if (not is_open and history and now.negative >= settings.min_negative
             and observed >= reference * settings.negative_factor):
         return Decision(NEGATIVE_SHARE, "raise", observed, usual)
     if is_open and observed < reference * min(settings.end_factor, settings.negative_factor):
@@ -91,8 +106,8 @@ def negative_share(now, history, settings, *, is_open):
 
 
 def decide(now, history, settings, open_kinds=()):
-    """Both kinds' decisions for one account. `now`: Counts of the last window; `history`: the same window
-    on each past day; `open_kinds`: the kinds already open on the account."""
+    """Both kinds' decisions for one account. `now`: Counts of the last window; `history`: the known past
+    windows (known_history; empty: nothing is raised); `open_kinds`: the kinds already open on the account."""
     return [
         volume(now, history, settings, is_open=VOLUME in open_kinds),
         negative_share(now, history, settings, is_open=NEGATIVE_SHARE in open_kinds),

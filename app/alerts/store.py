@@ -12,23 +12,29 @@ from app.models import Alert, Message, SocialAccount
 
 WINDOW = timedelta(minutes=15)
 HISTORY_DAYS = 7
+RECENT_WINDOWS = 4  # the hour before the last window: what is usual for an account connected today
 
 
-def windows(now, *, window=WINDOW, days=HISTORY_DAYS):
-    """[(start, end)]: the last `window` up to now, then the same window on each of the `days` days before."""
-    return [(now - timedelta(days=d) - window, now - timedelta(days=d)) for d in range(days + 1)]
+def windows(now, *, window=WINDOW, days=HISTORY_DAYS, recent=RECENT_WINDOWS):
+    """[(start, end)]: the last `window` up to now, the same window on each of the `days` days before, then
+    the `recent` windows just before the last one (rules.known_history reads them in this order)."""
+    same_time = [(now - timedelta(days=d) - window, now - timedelta(days=d)) for d in range(days + 1)]
+    return same_time + [(now - window * (n + 1), now - window * n) for n in range(1, recent + 1)]
 
 
-def enabled_account_ids(session):
-    return list(session.scalars(sa.select(SocialAccount.id).where(SocialAccount.enabled.is_(True))))
+def watched_accounts(session):
+    """{account id: when it was connected} of the enabled accounts, and of those with an open alert (so it
+    can end after the account was disabled)."""
+    with_open_alert = sa.select(Alert.account_id).where(Alert.state == "open")
+    return dict(session.execute(sa.select(SocialAccount.id, SocialAccount.created_at).where(
+        sa.or_(SocialAccount.enabled.is_(True), SocialAccount.id.in_(with_open_alert)))).all())
 
 
-def window_counts(session, account_ids, now, *, window=WINDOW, days=HISTORY_DAYS):
-    """{account id: (Counts of the last window, [Counts of the same window d days ago for d = 1..days])}.
+def window_counts(session, account_ids, spans):
+    """{account id: [Counts of each of `spans`]}.
 
     One query: each inbound message is bucketed by the window it falls in and counted per account and
     bucket; the index on (account_id, created_at) serves each window's range."""
-    spans = windows(now, window=window, days=days)
     if not account_ids:
         return {}
     created = Message.created_at
@@ -43,7 +49,7 @@ def window_counts(session, account_ids, now, *, window=WINDOW, days=HISTORY_DAYS
     counts = {account_id: [Counts() for _ in spans] for account_id in account_ids}
     for account_id, n, total, negatives in rows:
         counts[account_id][int(n)] = Counts(int(total), int(negatives or 0))
-    return {account_id: (found[0], found[1:]) for account_id, found in counts.items()}
+    return counts
 
 
 def open_alerts(session):

@@ -50,8 +50,12 @@ class TrafficWaves:
         per_hour, rate = self.network.settings["traffic_wave_rate"], self.generator.rate
         if per_hour <= 0 or rate <= 0 or self.rng.random() >= min(1.0, per_hour / (60.0 * rate)):
             return None
+        kind = self.rng.choice(KINDS)
+        # Big enough to stand out from the generator's own pace: an account gets about rate x 5 posts in
+        # 15 minutes, and a spike alert needs three times its usual.
+        count = max(DEFAULT_COUNT[kind], int(rate * 15))
         try:
-            made = self.wave(self.rng.choice(KINDS))
+            made = self.wave(kind, count=count)
         except WaveRefused:  # no brand account on any network
             return None
         log.info("sandbox traffic: a %s wave of %d posts on %s", made["kind"], made["count"], made["network"])
