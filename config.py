@@ -72,6 +72,17 @@ class Config:
     CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS = float(os.environ.get("CAREBOX_WEBHOOK_DISABLE_AFTER_DAYS") or 5)
     # Longest wait between two probes of an unavailable endpoint: how late, at worst, its backlog resumes.
     CAREBOX_WEBHOOK_PROBE_MAX_SECONDS = float(os.environ.get("CAREBOX_WEBHOOK_PROBE_MAX_SECONDS") or 30)
+    # Spike alerts (app/alerts/rules.py): the last 15 minutes of an account against the same 15 minutes on the
+    # last 7 days. Volume: at least MIN_MESSAGES and FACTOR x the usual count (taken as at least BASELINE_FLOOR);
+    # negative share: at least MIN_NEGATIVE negative messages and NEGATIVE_FACTOR x the usual share (at least
+    # NEGATIVE_FLOOR). A spike ends once below the usual x END_FACTOR.
+    CAREBOX_SPIKE_MIN_MESSAGES = env_int("CAREBOX_SPIKE_MIN_MESSAGES", 20)
+    CAREBOX_SPIKE_FACTOR = float(os.environ.get("CAREBOX_SPIKE_FACTOR") or 3)
+    CAREBOX_SPIKE_BASELINE_FLOOR = float(os.environ.get("CAREBOX_SPIKE_BASELINE_FLOOR") or 5)
+    CAREBOX_SPIKE_MIN_NEGATIVE = env_int("CAREBOX_SPIKE_MIN_NEGATIVE", 10)
+    CAREBOX_SPIKE_NEGATIVE_FACTOR = float(os.environ.get("CAREBOX_SPIKE_NEGATIVE_FACTOR") or 2)
+    CAREBOX_SPIKE_NEGATIVE_FLOOR = float(os.environ.get("CAREBOX_SPIKE_NEGATIVE_FLOOR") or 0.15)
+    CAREBOX_SPIKE_END_FACTOR = float(os.environ.get("CAREBOX_SPIKE_END_FACTOR") or 1.5)
     # A customer writing again within this many hours of "resolved" reopens the conversation (0: always a new one).
     CAREBOX_REOPEN_WINDOW_HOURS = env_int("CAREBOX_REOPEN_WINDOW_HOURS", 72)
     CAREBOX_FACEBOOK_VERIFY_TOKEN = os.environ.get("CAREBOX_FACEBOOK_VERIFY_TOKEN")
@@ -113,6 +124,8 @@ class Config:
     CAREBOX_SANDBOX_HOST = os.environ.get("CAREBOX_SANDBOX_HOST", "127.0.0.1")
     CAREBOX_SANDBOX_PORT = env_int("CAREBOX_SANDBOX_PORT", 5001)
     CAREBOX_SANDBOX_RATE = float(os.environ.get("CAREBOX_SANDBOX_RATE", "6"))  # posts per minute
+    # Spam waves and complaint bursts per hour in the sandbox's traffic (app/sandbox/traffic_waves.py; 0: none).
+    CAREBOX_SANDBOX_WAVES_PER_HOUR = float(os.environ.get("CAREBOX_SANDBOX_WAVES_PER_HOUR", "1"))
 
     # Triage signals on inbound messages (app/triage): the offline baseline, or an OpenAI-compatible chat
     # completions endpoint (base URL, e.g. https://api.example.com/v1) that falls back to it on any failure.

@@ -101,6 +101,7 @@ def init_app(app):
     # Importing the modules registers their routes on `bp`.
     from app.api import (  # noqa: F401  inbox  # noqa: F401  SLA policies, summary, reports  # noqa: F401  integrations
         accounts,
+        alerts,
         canned,
         contacts,
         conversations,

@@ -59,7 +59,8 @@ def start_sandbox(host=None, port=None, rate=None):
     from app.sandbox import SandboxServer
 
     cfg = current_app.config
-    settings = {"traffic_rate": cfg["CAREBOX_SANDBOX_RATE"] if rate is None else rate}
+    settings = {"traffic_rate": cfg["CAREBOX_SANDBOX_RATE"] if rate is None else rate,
+                "traffic_wave_rate": cfg["CAREBOX_SANDBOX_WAVES_PER_HOUR"]}
     server = SandboxServer(settings, host=host or cfg["CAREBOX_SANDBOX_HOST"], port=port or cfg["CAREBOX_SANDBOX_PORT"])
     server.start()
     return server

@@ -15,6 +15,8 @@ POST   /_sandbox/faults           arm a fault ({"kind", "count", "every", "durat
                                   see app/sandbox/faults.py; network twitter | facebook | instagram | absent);
                                   DELETE clears them; GET lists them
 POST   /_sandbox/traffic          {"rate", "enabled", "burst"}; GET shows the generator
+POST   /_sandbox/traffic/wave     {"kind": "spam" | "complaints", "network", "count", "language", "topic"}: one
+                                  spam wave or complaint burst now (traffic_waves.py)
 GET    /_sandbox/stats            request counts and peak concurrency per account
 POST   /_sandbox/push-subscriptions  {"page_id", "callback_url", "verify_token"}: Facebook webhooks
 GET    /_sandbox/push-subscriptions  subscriptions and the latest deliveries; DELETE unsubscribes
@@ -34,6 +36,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from app.sandbox.hooks import current_network
 from app.sandbox.network import RANDOM_AUTHOR, Refused
 from app.sandbox.timeline import build_timelines
+from app.sandbox.traffic_waves import WaveRefused
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -265,6 +268,22 @@ def configure_traffic():
     traffic.configure(rate=rate, enabled=body.get("enabled"))
     generated = [traffic.generate_one() for _ in range(min(burst, 500))]
     return jsonify({**traffic.status(), "generated_now": generated})
+
+
+@bp.post("/traffic/wave")
+def traffic_wave():
+    """One spam wave or complaint burst now: {"kind": "spam" | "complaints", "network"?, "count"?, "language"?,
+    "topic"?} (traffic_waves.py); 201 with the posts made."""
+    body = _body()
+    count = body.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise ControlError("count must be a positive integer")
+    try:
+        made = _traffic().waves.wave(body.get("kind"), network=body.get("network"), count=count,
+                                     language=body.get("language"), topic=body.get("topic"))
+    except WaveRefused as refused:
+        raise ControlError(str(refused)) from None
+    return jsonify(made), 201
 
 
 @bp.get("/traffic")

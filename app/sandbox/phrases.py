@@ -396,3 +396,122 @@ BRAND_PRIVATE_ANSWERS = {
     "ar": ["شكرًا، وجدنا طلبك وحوّلناه لفريق التوصيل. سنطلعك على المستجدات اليوم.",
            "تم، شكرًا لك! حدّثنا العنوان."],
 }
+
+# Waves (app/sandbox/traffic_waves.py). Spam: near-identical promotional comments with a link, posted by
+# throwaway accounts within a minute or two; `{link}` is filled from SPAM_LINKS, `{code}` with a random code.
+SPAM = {
+    "en": [
+        "🔥 FLASH SALE: 90% off everything today only! Grab yours before it's gone 👉 {link}",
+        "Want free gift cards? I got $500 in 10 minutes, just sign up here 👉 {link}",
+        "Make $3,000 a week from home, no experience needed! Details: {link}",
+    ],
+    "ru": [
+        "🔥 Распродажа: скидки до 90% только сегодня! Успейте по ссылке 👉 {link}",
+        "Подарочные сертификаты бесплатно! Я получила 5000 ₽ за 10 минут, регистрируйтесь тут 👉 {link}",
+        "Заработок от 100 000 ₽ в неделю из дома, без опыта! Подробности: {link}",
+    ],
+    "be": [
+        "🔥 Распродаж: зніжкі да 90% толькі сёння! Паспейце па спасылцы 👉 {link}",
+        "Бясплатныя падарункавыя сертыфікаты! Я атрымала 200 рублёў за 10 хвілін, рэгіструйцеся тут 👉 {link}",
+    ],
+    "ar": [
+        "🔥 تخفيضات 90% على كل شيء اليوم فقط! سارع بالطلب من هنا 👉 {link}",
+        "بطاقات هدايا مجانية! حصلت على 500 دولار في 10 دقائق، سجّل من هنا 👉 {link}",
+        "اربح 3000 دولار أسبوعيًا من المنزل بدون خبرة! التفاصيل: {link}",
+    ],
+}
+SPAM_LINKS = ["https://mega-deals.example/{code}", "https://free-gift.example/claim?ref={code}",
+              "http://promo-win.example/p/{code}", "https://earn-fast.example/join/{code}"]
+SPAM_ACCOUNTS = [
+    ("deals_hub_24", "Deals Hub 24"), ("mega_promo_official", "Mega Promo"), ("giftcard_winner2", "Gift Card Winner"),
+    ("earn_from_home_now", "Earn From Home"), ("flash_sale_daily", "Flash Sale Daily"),
+    ("skidki_segodnya", "Скидки Сегодня"), ("arbah_alan", "اربح الآن"), ("lucky_draw_club", "Lucky Draw Club"),
+]
+
+# Complaint bursts: many customers at once, in every language, about the one thing that went wrong.
+COMPLAINT_BURSTS = {
+    "app_outage": {
+        "en": [
+            "Is your app down? It won't even open for me since this morning.",
+            "Can't log in to the app at all, it just spins forever. What's going on?",
+            "Your app keeps crashing at checkout, I've tried five times now.",
+            "App down again?? I can't see any of my orders.",
+            "The website and the app both give me error 503. Please fix it.",
+            "Tried to pay three times and the app froze every single time. Unacceptable.",
+        ],
+        "ru": [
+            "У вас приложение лежит? С утра не открывается.",
+            "Не могу войти в приложение, бесконечная загрузка. Что происходит?",
+            "Приложение вылетает на оплате, пробовала уже пять раз.",
+            "Опять всё сломалось? Не вижу ни одного своего заказа.",
+            "И сайт, и приложение выдают ошибку 503. Почините, пожалуйста.",
+        ],
+        "be": [
+            "У вас праграма не працуе? З раніцы не адкрываецца.",
+            "Не магу ўвайсці ў праграму, бясконцая загрузка. Што здарылася?",
+            "Праграма вылятае пры аплаце, спрабаваў ужо пяць разоў.",
+            "Зноў усё зламалася? Не бачу ніводнай сваёй замовы.",
+        ],
+        "ar": [
+            "هل التطبيق معطّل؟ لا يفتح عندي منذ الصباح.",
+            "لا أستطيع تسجيل الدخول إلى التطبيق، يبقى يحمّل بلا نهاية. ما الذي يحدث؟",
+            "التطبيق يتوقف عند الدفع، حاولت خمس مرات.",
+            "عطل مرة أخرى؟ لا أرى أيًّا من طلباتي.",
+            "الموقع والتطبيق كلاهما يعطيان الخطأ 503. أصلحوه من فضلكم.",
+        ],
+    },
+    "double_charge": {
+        "en": [
+            "You charged my card twice for order #{order}. I want the second payment back now.",
+            "Just checked my bank app: two identical payments to you today. What is this?",
+            "Double charged AGAIN. Is anyone else seeing this?",
+            "My card was charged twice and the order still shows as unpaid.",
+            "Two charges for one order #{order}. Refund the duplicate, please.",
+        ],
+        "ru": [
+            "С карты дважды списали деньги за заказ #{order}. Верните второй платёж.",
+            "Посмотрела в банке: сегодня два одинаковых списания в вашу пользу. Что это?",
+            "Снова двойное списание! У кого-то ещё так?",
+            "Деньги списали два раза, а заказ всё равно висит как неоплаченный.",
+        ],
+        "be": [
+            "З карткі двойчы спісалі грошы за замову #{order}. Вярніце другі плацёж.",
+            "Паглядзела ў банку: сёння два аднолькавыя спісанні на вашу карысць. Што гэта?",
+            "Зноў двайное спісанне! У каго яшчэ так?",
+            "Грошы спісалі два разы, а замова ўсё роўна няаплачаная.",
+        ],
+        "ar": [
+            "خصمتم المبلغ من بطاقتي مرتين للطلب رقم {order}. أعيدوا الدفعة الثانية.",
+            "راجعت تطبيق البنك: دفعتان متطابقتان لكم اليوم. ما هذا؟",
+            "خصم مزدوج مرة أخرى! هل يحدث هذا مع أحد غيري؟",
+            "تم الخصم مرتين وما زال الطلب يظهر غير مدفوع.",
+        ],
+    },
+    "late_delivery": {
+        "en": [
+            "Every order in our area is late today. Mine, #{order}, was due at noon.",
+            "The courier never showed up and the tracking hasn't moved since yesterday.",
+            "Third day of 'out for delivery'. What is happening with your couriers?",
+            "The whole neighbourhood is waiting for deliveries and nobody answers the hotline.",
+            "Order #{order} is marked delivered but there's nothing at my door. Not the first time this week.",
+        ],
+        "ru": [
+            "Сегодня все заказы в нашем районе опаздывают. Мой #{order} должны были привезти к обеду.",
+            "Курьер так и не приехал, отслеживание стоит со вчерашнего дня.",
+            "Третий день «передан курьеру». Что у вас с доставкой?",
+            "Заказ #{order} отмечен как доставленный, но у двери ничего нет.",
+        ],
+        "be": [
+            "Сёння ўсе замовы ў нашым раёне спазняюцца. Маю #{order} павінны былі прывезці да абеду.",
+            "Кур'ер так і не прыехаў, адсочванне стаіць з учорашняга дня.",
+            "Трэці дзень «перададзена кур'еру». Што ў вас з дастаўкай?",
+            "Замова #{order} пазначана як дастаўленая, але каля дзвярэй нічога няма.",
+        ],
+        "ar": [
+            "كل الطلبات في منطقتنا متأخرة اليوم. طلبي رقم {order} كان موعده الظهر.",
+            "المندوب لم يصل، والتتبع لم يتحرك منذ أمس.",
+            "اليوم الثالث على حالة «خرج للتوصيل». ماذا يحدث مع مندوبيكم؟",
+            "الطلب رقم {order} مسجّل كمُسلَّم لكن لا شيء عند بابي.",
+        ],
+    },
+}

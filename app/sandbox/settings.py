@@ -34,6 +34,8 @@ DEFAULT_SETTINGS = {
     # Traffic generator: customer posts per minute (0 = off), random seed (None = random).
     "traffic_rate": 0,
     "traffic_seed": None,
+    # Waves (traffic_waves.py): spam waves and complaint bursts per hour while the generator runs (0 = none).
+    "traffic_wave_rate": 0,
     # Share of generated Facebook comments that come without `from` (customer privacy).
     "anonymous_comment_share": 0.1,
     # Direct messages in generated traffic: the share of events that are a customer's DM (X DM or Messenger),

@@ -15,6 +15,8 @@ Messenger: a Page-inbox message, whose echo carries the Page inbox app id).
 
 Instagram (traffic_instagram.py; `traffic_instagram_share` of public and of private events): comments and
 replies on the brand's media, mentions elsewhere, DMs, and the brand's native answers.
+
+Waves (traffic_waves.py; `traffic_wave_rate` an hour): a spam wave or a complaint burst now and then.
 """
 import logging
 import random
@@ -25,6 +27,7 @@ from app.sandbox.messenger import STANDARD_WINDOW
 from app.sandbox.network import Refused
 from app.sandbox.personas import PERSONAS, random_persona
 from app.sandbox.traffic_instagram import InstagramTraffic
+from app.sandbox.traffic_waves import TrafficWaves
 from app.sandbox.phrases import (
     ADDRESSES,
     BRAND_PRIVATE_ANSWERS,
@@ -59,6 +62,7 @@ class TrafficGenerator:
         self._stopping = threading.Event()
         self._thread = None
         self.instagram = InstagramTraffic(self)
+        self.waves = TrafficWaves(self)  # spam waves and complaint bursts now and then (traffic_waves.py)
 
     # ------------------------------------------------------------- control
 
@@ -90,7 +94,8 @@ class TrafficGenerator:
 
     def status(self):
         running = self._thread is not None and self._thread.is_alive()
-        return {"rate": self.rate, "enabled": self.enabled, "running": running, "generated": self.generated}
+        return {"rate": self.rate, "enabled": self.enabled, "running": running, "generated": self.generated,
+                "wave_rate": self.network.settings["traffic_wave_rate"], "waves": self.waves.made}
 
     def _run(self):
         while not self._stopping.is_set():
@@ -102,6 +107,7 @@ class TrafficGenerator:
                 continue  # reconfigured or stopping
             try:
                 self.generate_one()
+                self.waves.maybe()
             except Exception:  # a bad draw must not kill the generator
                 log.exception("sandbox traffic generator failed to post")
 

@@ -5,7 +5,7 @@ a bounded pool of threads (app/worker/loop.py), each account on its own fixed sl
 start (app/worker/schedule.py). One APScheduler job per account, as before, cost a claim query
 per account every tick: 500 a second at 1,000 accounts, each starting up to a tick late.
 
-Periodic jobs (reply delivery, the SLA sweep, webhook delivery: app/worker/jobs.py) stay
+Periodic jobs (reply delivery, the SLA sweep, spike alerts, webhook delivery: app/worker/jobs.py) stay
 APScheduler 3 interval jobs. APScheduler cannot share a job store between processes, so each
 worker schedules them locally and the database decides who runs what: every lease is a row
 (app/worker/leases.py). Start it with `flask worker` or, embedded, inside `flask demo`; a Worker

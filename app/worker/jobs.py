@@ -7,5 +7,6 @@ once across all workers takes a database lease inside it (app/worker/leases.py).
 PERIODIC_JOBS = [
     ("reply-sending", "app.conversations.sending:run_sending_job", 5),
     ("sla-sweep", "app.worker.sla_sweep:run_sweep_job", 5),
+    ("spike-alerts", "app.worker.spike_job:run_spike_job", 60),
     ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
 ]

@@ -307,6 +307,7 @@
     connState.className = "conn conn-offline";
   });
   REFRESH_EVENTS.forEach((name) => socket.on(name, schedule));
+  if (window.CareboxAlerts) window.CareboxAlerts.start(socket);  // spike alerts (dashboard_alerts.js)
   channelFilter.addEventListener("change", () => {
     if (last) render(...last);  // the counts at once, from the figures already here
     refresh();  // then the at-risk list of that channel kind
