@@ -109,6 +109,7 @@ def init_app(app):
         reports,
         sla,
         team,
+        teams,
         tokens,
         users,
         webhooks,
