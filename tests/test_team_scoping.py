@@ -8,7 +8,7 @@ import requests
 import socketio
 
 from app.models import Notification, WebhookDelivery
-from tests.conftest import csrf_from, login, writing
+from tests.conftest import csrf_from, login
 from tests.fixtures.webhook_receiver import receiver  # noqa: F401  (fixture)
 from tests.teams_helpers import account, customer, team
 from tests.webhook_helpers import register
