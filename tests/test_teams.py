@@ -3,7 +3,7 @@ and webhooks that still get every team's events."""
 import pytest
 
 from app.domain_errors import Conflict, Invalid, NotPermitted
-from app.models import Conversation
+from app.models import Conversation, Team
 from app.teams import create_team, delete_team, update_team
 from tests.conftest import csrf_from, login, writing
 from tests.teams_helpers import account, customer, team, team_of
@@ -156,3 +156,31 @@ def test_managers_move_a_conversation_between_teams(app, db, make_user):
     assert as_manager("PATCH", f"/api/v1/conversations/{conv}", json={"team_id": None}).json["team_id"] is None
     refused = as_agent("PATCH", f"/api/v1/conversations/{conv}", json={"team_id": team_a})
     assert refused.status_code == 403  # they see it (unrouted) but may not route it
+
+
+def test_the_teams_page_is_for_managers_and_its_forms_need_csrf(app, db, make_user):
+    import re
+
+    agent, manager = make_user("agent", name="Ann"), make_user("manager")
+    shop = account(db, "Shop")
+    agent_client = app.test_client()
+    login(agent_client, agent)
+    assert agent_client.get("/settings/workflow/teams").status_code == 403
+
+    client = app.test_client()
+    login(client, manager)
+    page = client.get("/settings/workflow/teams")
+    assert page.status_code == 200 and b"Ann" in page.data
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1).decode()
+    form = {"name": "<b>Desk</b>", "member_ids": [str(agent.id)], "account_ids": [str(shop.id)], "languages": ["ar"],
+            "auto_assign": ""}
+    assert client.post("/settings/workflow/teams", data=form).status_code == 400  # no CSRF token
+    assert client.post("/settings/workflow/teams", data={**form, "csrf_token": token}).status_code == 302
+    listed = client.get("/settings/workflow/teams").data
+    assert b"&lt;b&gt;Desk&lt;/b&gt;" in listed and b"<b>Desk" not in listed  # escaped
+    again = client.post("/settings/workflow/teams", data={**form, "csrf_token": token})
+    assert again.status_code == 409 and b"already a team" in again.data
+    made = db.session.query(Team).one()
+    assert [u.id for u in made.members] == [agent.id] and made.languages == ["ar"] and made.auto_assign is None
+    assert client.post("/settings/workflow/teams/delete", data={"id": made.id, "csrf_token": token}).status_code == 302
+    assert db.session.query(Team).count() == 0
