@@ -95,6 +95,8 @@ def _change_tags(conv, tags, changes):
 def _change_team(session, conv, team_id, change, actor, *, keep_assignee):
     """Managers move a conversation to another team (None: unrouted). An assignee who would no longer see
     it is unassigned, unless the same change names the assignee."""
+    if team_id == conv.team_id:
+        return
     check(session, actor, "teams.manage")
     if team_id is not None and session.get(Team, team_id) is None:
         raise Invalid(_l("There is no team %(id)s.", id=team_id), code="unknown_team")

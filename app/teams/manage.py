@@ -7,6 +7,7 @@ conversations unrouted (the foreign key sets them to NULL). Callers commit.
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import events
 from app.assignment import AUTO_ASSIGN_MODES
 from app.audit import record
 from app.domain_errors import Conflict, Invalid, NotFound
@@ -14,6 +15,7 @@ from app.events.catalogue import team_room
 from app.events.rooms import move_connections
 from app.models import Conversation, SocialAccount, Team, User, isoformat
 from app.permissions import check
+from app.serialize import conversation_summary
 from app.vocabulary import DETECTED_LANGUAGES as DETECTED
 from app.teams.visibility import sees_everything
 
@@ -87,11 +89,18 @@ def delete_team(session, actor, team_id):
         raise NotFound(_l("There is no team %(id)s.", id=team_id))
     members = [u.id for u in team.members]
     data = _audited(team)
+    # The unresolved ones are announced, so every agent's list gains them (resolved ones wait for a reload).
+    unresolved = session.scalars(sa.select(Conversation).where(Conversation.team_id == team.id,
+                                                               Conversation.status != "resolved")).all()
     # Explicitly, not only by the foreign key: SQLite enforces ON DELETE SET NULL only with its pragma on.
     session.execute(sa.update(Conversation).where(Conversation.team_id == team.id).values(team_id=None)
                     .execution_options(synchronize_session=False))
     session.delete(team)
     session.flush()
+    for conv in unresolved:
+        session.refresh(conv)
+        events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv),
+                                                         "changes": {"team_id": {"from": team_id, "to": None}}})
     move_connections(session, members, leave=[team_room(team_id)])
     record("team.deleted", actor=actor, data={"id": team_id, **data})
 
