@@ -44,3 +44,5 @@ RULE_ACTIONS = (
 # Spike alerts (app/alerts): what rose, per account, over the last 15 minutes against the same time of day.
 ALERT_KINDS = ("volume", "negative_share")
 ALERT_STATES = ("open", "ended")
+# ISO 639-1 codes of the languages ingest detects (app/ingest/language.py); teams may own any of them (app/teams).
+DETECTED_LANGUAGES = ("en", "ru", "be", "uk", "ar")

@@ -244,6 +244,8 @@ def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_ac
     page.goto(f"{live_server.url}/settings/workflow/")
     audit.check(page, "workflow settings")
     walk_focus(audit, page, "workflow settings", presses=30)
+    page.goto(f"{live_server.url}/settings/workflow/teams")
+    audit.check(page, "teams")
     assert page.errors == []
     audit.finish("manager")
 

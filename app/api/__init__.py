@@ -111,6 +111,7 @@ def init_app(app):
         reports,
         sla,
         team,
+        teams,
         tokens,
         users,
         webhooks,

@@ -1,6 +1,9 @@
-"""Contacts: customers across networks, and one with their conversations."""
+"""Contacts: customers across networks, and one with their conversations.
+
+An agent sees the customers of the conversations they see (app/teams), and only those conversations."""
 import sqlalchemy as sa
 from flask import jsonify
+from flask_login import current_user
 from spectree import Response
 from flask_babel import lazy_gettext as _l
 
@@ -12,6 +15,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import Contact, Conversation, fold, isoformat
 from app.serialize import contact_dict, conversation_summary
+from app.teams import visible_clause
 
 CONVERSATIONS_SHOWN = 100
 
@@ -26,6 +30,9 @@ def contact_summary(contact):
 def list_contacts(query: ContactQuery):
     """Customers, newest first; `q` searches handles and names."""
     stmt = sa.select(Contact)
+    seen = visible_clause(current_user)
+    if seen is not None:
+        stmt = stmt.where(Contact.id.in_(sa.select(Conversation.contact_id).where(seen)))
     if query.network:
         stmt = stmt.where(Contact.network == query.network)
     if query.q:
@@ -41,10 +48,9 @@ def list_contacts(query: ContactQuery):
 def get_contact(contact_id):
     """A customer with their conversations (newest first, at most 100)."""
     contact = get_by_id(db.session, Contact, contact_id)
-    if contact is None:
+    seen = visible_clause(current_user)
+    visible = sa.select(Conversation).where(Conversation.contact_id == contact_id, *(() if seen is None else (seen,)))
+    if contact is None or seen is not None and db.session.scalar(visible.with_only_columns(Conversation.id).limit(1)) is None:
         raise ApiError(404, _l("There is no contact %(id)s.", id=contact_id))
-    conversations = db.session.scalars(
-        sa.select(Conversation).where(Conversation.contact_id == contact.id)
-        .order_by(Conversation.id.desc()).limit(CONVERSATIONS_SHOWN)
-    )
+    conversations = db.session.scalars(visible.order_by(Conversation.id.desc()).limit(CONVERSATIONS_SHOWN))
     return jsonify({**contact_summary(contact), "conversations": [conversation_summary(c) for c in conversations]})

@@ -28,7 +28,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.serialize import conversation_summary, message_dict
 
-LIST_FILTERS = ("status", "assignee", "sla", "account", "network", "channel", "language", "tag", "q")
+LIST_FILTERS = ("status", "assignee", "sla", "account", "network", "channel", "language", "tag", "team", "q")
 
 
 @bp.get("/conversations")
@@ -55,8 +55,8 @@ def get_conversation_counts(query: ConversationQuery):
 def get_conversation(conversation_id):
     """A conversation with its customer, messages (thread order), earlier and related conversations, SLA clock,
     and what the composer needs: the reply limit, the messaging window (private), whether it can move to DM."""
-    conv = actions.get_or_404(db.session, conversation_id)
-    return jsonify(detail(conv))
+    conv = actions.get_or_404(db.session, conversation_id, viewer=current_user)
+    return jsonify(detail(conv, viewer=current_user))
 
 
 @bp.patch("/conversations/<int:conversation_id>")
@@ -64,8 +64,8 @@ def get_conversation(conversation_id):
 @spec.validate(json=ConversationPatchIn, resp=Response(HTTP_200=ConversationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut,
                                                         HTTP_422=ErrorOut), tags=["conversations"])
 def patch_conversation(conversation_id, json: ConversationPatchIn):
-    """Change status, priority, tags, assignee (null unassigns) or spam flag."""
-    conv = actions.get_or_404(db.session, conversation_id)
+    """Change status, priority, tags, assignee (null unassigns), spam flag or (managers) team."""
+    conv = actions.get_or_404(db.session, conversation_id, viewer=current_user)
     fields = json.model_dump(exclude_unset=True)
     if "status" in fields and fields["status"] is None or "priority" in fields and fields["priority"] is None:
         raise ApiError(422, _l("status and priority cannot be null."), code="validation_error")
@@ -79,7 +79,7 @@ def patch_conversation(conversation_id, json: ConversationPatchIn):
 @spec.validate(resp=Response(HTTP_200=ConversationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut), tags=["conversations"])
 def claim_conversation(conversation_id):
     """Assign the conversation to me (409 when a colleague holds it)."""
-    conv = actions.get_or_404(db.session, conversation_id)
+    conv = actions.get_or_404(db.session, conversation_id, viewer=current_user)
     actions.claim(db.session, conv, actor=current_user)
     db.session.commit()
     return jsonify(conversation_summary(conv))
@@ -140,7 +140,7 @@ def move_to_private(conversation_id, json: MoveToPrivateIn):
         app = current_app._get_current_object()
         for message in moved.messages:
             sending.dispatch(app, message.id)
-    body = {"conversation": detail(moved.private), "public": conversation_summary(moved.public),
+    body = {"conversation": detail(moved.private, viewer=current_user), "public": conversation_summary(moved.public),
             "messages": [message_dict(m) for m in moved.messages]}
     return jsonify(body), 201 if moved.moved_now else 200
 

@@ -167,6 +167,8 @@ class ConversationQuery(Query):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$",
                                  description="The conversation's language (ISO 639-1, e.g. en, ru, be, ar)")
     tag: str | None = Field(default=None, max_length=64)
+    team: str | None = Field(default=None, pattern=r"^(none|\d{1,18})$",
+                             description="A team id, or none for unrouted conversations")
     q: str | None = Field(default=None, max_length=200, description="Text search in messages and customer names")
     sort: Literal["sla", "newest", "oldest"] = "sla"
     cursor: str | None = Field(default=None, max_length=500)
@@ -186,6 +188,7 @@ class ConversationPatchIn(Strict):
     tags: list[str] | None = Field(default=None, max_length=20)
     assignee_id: DbId | None = Field(default=None, description="A user id; null unassigns.")
     is_spam: bool | None = None
+    team_id: DbId | None = Field(default=None, description="Move it to another team (managers); null: unrouted.")
 
 
 class BulkIn(Strict):

@@ -21,8 +21,9 @@ from app.assignment import auto_assign_mode, set_auto_assign_mode
 from app.errors import ApiError
 from app.extensions import db
 from app.i18n import LANGUAGES
-from app.models import Notification, User, utcnow
+from app.models import Conversation, Notification, User, utcnow
 from app.serialize import notification_dict, user_dict
+from app.teams import visible_clause
 from app.users import update_preferences
 from app.users import update_profile
 
@@ -78,6 +79,10 @@ def get_notifications(query: NotificationQuery):
 
 def _my_notifications(*, unread_only=False, limit=50):
     mine = sa.select(Notification).where(Notification.user_id == current_user.id)
+    seen = visible_clause(current_user)
+    if seen is not None:  # none about a conversation that moved to a team of which I am not
+        mine = mine.where(sa.or_(Notification.conversation_id.is_(None), Notification.conversation_id.in_(
+            sa.select(Conversation.id).where(seen))))
     if unread_only:
         mine = mine.where(Notification.read_at.is_(None))
     rows = db.session.scalars(mine.order_by(Notification.id.desc()).limit(limit)).all()

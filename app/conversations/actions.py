@@ -1,7 +1,8 @@
 """What agents do to a conversation: status, priority, tags, assignee, spam; one at a time or in bulk.
 
 Every change is audited and published once as `conversation.updated` with what changed.
-Resolving (or marking as spam) stops the SLA clock.
+Resolving (or marking as spam) stops the SLA clock. An agent acts only on conversations they see
+(app/teams: others answer 404), and is assigned only conversations of their teams (or unrouted ones).
 """
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,18 +12,21 @@ from app.accounts import lock_accounts
 from app.assignment import notify_assigned
 from app.audit import record
 from app.domain_errors import Conflict, DomainError, Invalid, NotFound
-from app.models import PRIORITIES, STATUSES, Conversation, User, utcnow
+from app.models import PRIORITIES, STATUSES, Conversation, Team, User, utcnow
+from app.permissions import check
 from app.serialize import conversation_summary
 from app.sla.conversation import on_reopen, on_resolve
+from app.teams import can_see, visible_clause
 
 UNSET = object()
 MAX_TAGS = 20
 BULK_ACTIONS = ("assign", "unassign", "tag", "untag", "resolve", "reopen", "spam", "priority")
 
 
-def get_or_404(session, conversation_id):
+def get_or_404(session, conversation_id, *, viewer):
+    """The conversation, when it exists and `viewer` may see it; NotFound otherwise (either way)."""
     conv = session.get(Conversation, conversation_id)
-    if conv is None:
+    if conv is None or not can_see(session, viewer, conv):
         raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     return conv
 
@@ -39,7 +43,7 @@ def clean_tags(tags):
 
 
 def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, tags=UNSET, assignee_id=UNSET,
-                        is_spam=UNSET):
+                        is_spam=UNSET, team_id=UNSET):
     """Apply the given changes. Returns {field: {"from", "to"}} (empty when nothing changed)."""
     changes = {}
 
@@ -49,6 +53,8 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
             changes[field] = {"from": old, "to": value}
             setattr(conv, field, value)
 
+    if team_id is not UNSET:
+        _change_team(session, conv, team_id, change, actor, keep_assignee=assignee_id is not UNSET)
     if assignee_id is not UNSET:
         _change_assignee(session, conv, assignee_id, change, actor)
     if priority is not UNSET:
@@ -57,8 +63,7 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
         _change_tags(conv, tags, changes)
     if is_spam is not UNSET:
         change("is_spam", bool(is_spam))
-        if is_spam and status is UNSET:
-            status = "resolved"  # spam leaves the queue
+        status = "resolved" if is_spam and status is UNSET else status  # spam leaves the queue
     if status is not UNSET:
         _change_status(session, conv, status, change)
     if changes:
@@ -87,12 +92,30 @@ def _change_tags(conv, tags, changes):
         conv.tags = cleaned
 
 
+def _change_team(session, conv, team_id, change, actor, *, keep_assignee):
+    """Managers move a conversation to another team (None: unrouted). An assignee who would no longer see
+    it is unassigned, unless the same change names the assignee."""
+    if team_id == conv.team_id:
+        return
+    check(session, actor, "teams.manage")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise Invalid(_l("There is no team %(id)s.", id=team_id), code="unknown_team")
+    change("team_id", team_id)
+    if not keep_assignee and conv.assignee_id is not None:
+        assignee = session.get(User, conv.assignee_id)
+        if assignee is not None and not can_see(session, assignee, conv):
+            change("assignee_id", None)
+
+
 def _change_assignee(session, conv, assignee_id, change, actor):
     assignee = None
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.is_active:
             raise Invalid(_l("There is no active user %(id)s to assign.", id=assignee_id), code="unknown_assignee")
+        if not can_see(session, assignee, conv):
+            raise Invalid(_l("%(name)s is not in this conversation's team.", name=assignee.name),
+                          code="not_in_team")
     if conv.assignee_id == assignee_id:
         return
     change("assignee_id", assignee_id)
@@ -155,7 +178,9 @@ def bulk_update(session, ids, action, value, *, actor):
         "priority": lambda c: {"priority": _required(value, "priority")},
     }[action]
     updated, errors = [], []
-    conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(Conversation.id.in_(ids)))}
+    seen = visible_clause(actor)
+    conversations = {c.id: c for c in session.scalars(sa.select(Conversation).where(
+        Conversation.id.in_(ids), *(() if seen is None else (seen,))))}
     if action == "reopen":  # before any conversation is changed: accounts are locked first everywhere
         lock_accounts(session, {c.account_id for c in conversations.values()})
     for conv_id in ids:

@@ -38,6 +38,7 @@ from app.conversations.windows import live_still_on, private_reply_open, x_dm_li
 from app.domain_errors import Invalid, NotFound
 from app.models import AuditEvent, Contact, Conversation, Message, Post, SocialAccount, utcnow
 from app.serialize import conversation_summary
+from app.teams import can_see
 
 DEFAULT_TEXT = _l("Hello, we have moved our conversation to a private message so we can help you with your details.")
 
@@ -124,7 +125,7 @@ def move_to_private(session, conversation_id, *, author, text=None, last_seen_me
     Invalid (a MoveCheck reason, or a text too long)."""
     now = now or utcnow()
     found = session.get(Conversation, conversation_id)
-    if found is None:
+    if found is None or not can_see(session, author, found):
         raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     lock_accounts(session, [found.account_id])
     public = lock_conversation(session, conversation_id)
@@ -183,7 +184,7 @@ def _private_conversation(session, public, author, now):
     private = Conversation(
         account_id=public.account_id, contact_id=public.contact_id, network=public.network, channel="private",
         status="open", assignee_id=author.id, priority=public.priority, tags=[], is_spam=False, snippet="",
-        message_count=0, language=public.language, created_at=now, updated_at=now,
+        message_count=0, language=public.language, team_id=public.team_id, created_at=now, updated_at=now,
     )
     session.add(private)
     session.flush()

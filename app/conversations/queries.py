@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Contact, Conversation, Message, Post, fold, isoformat
 from app.serialize import conversation_summary, message_dict, post_dict
 from app.sla.state import paused_channels
+from app.teams import visible_clause
 
 SORTS = ("sla", "newest", "oldest")
 
@@ -49,7 +50,8 @@ def _like(needle):
 def filtered(filters, *, user, now=None):
     """A SELECT of conversations matching `filters` (a dict of the API's query parameters)."""
     now = now or datetime.now(timezone.utc)
-    conditions = [_assignee_is(filters.get("assignee"), user), _text_matches(filters.get("q"))]
+    conditions = [visible_clause(user), _assignee_is(filters.get("assignee"), user), _text_matches(filters.get("q")),
+                  _team_is(filters.get("team"))]
     if filters.get("status"):
         conditions.append(Conversation.status == filters["status"])
     if filters.get("account"):
@@ -77,6 +79,12 @@ def _assignee_is(assignee, user):
     if assignee in (None, "", "any", "all"):
         return None
     return Conversation.assignee_id == int(assignee)
+
+
+def _team_is(team):
+    if team in (None, ""):
+        return None
+    return Conversation.team_id.is_(None) if team == "none" else Conversation.team_id == int(team)
 
 
 def _text_matches(q):
@@ -198,7 +206,7 @@ def counts(filters, *, user, now=None):
     }
 
 
-def detail(conv, *, now=None):
+def detail(conv, *, viewer, now=None):
     """GET /conversations/{id}: the conversation, its thread, and what the composer needs to know: the
     reply limit, the messaging window (private conversations), whether it can move to DM, the customer's
     related conversations on the account, and the posts its messages hang off (their context cards)."""
@@ -212,11 +220,11 @@ def detail(conv, *, now=None):
     body.update(
         messages=[message_dict(m) for m in conv.messages],
         account={"id": account.id, "name": account.name, "network": account.network, "handle": account.handle},
-        history=history(conv.contact_id, exclude_id=conv.id),
+        history=history(conv.contact_id, exclude_id=conv.id, viewer=viewer),
         reply_limit={"network": conv.network, **reply_limit(conv.network, conv.channel)},
         reply_window=window,
         can_move_to_private=can_move_to_private(db.session, conv, now).to_json(),
-        related=related(conv),
+        related=related(conv, viewer=viewer),
         posts=posts_of(conv.network, conv.messages),
     )
     return body
@@ -231,25 +239,29 @@ def posts_of(network, messages):
     return {post.external_id: post_dict(post) for post in rows}
 
 
-def related(conv, limit=20):
+def related(conv, *, viewer, limit=20):
     """The customer's other conversations on this account, public and private, newest first: the contact's,
-    and the one a move to DM linked (either way), which may have another contact."""
+    and the one a move to DM linked (either way), which may have another contact. Only those `viewer` sees."""
     linked = [Conversation.contact_id == conv.contact_id, Conversation.moved_to_id == conv.id]
     if conv.moved_to_id is not None:
         linked.append(Conversation.id == conv.moved_to_id)
+    seen = visible_clause(viewer)
     rows = db.session.scalars(
         sa.select(Conversation).options(selectinload(Conversation.contact))
-        .where(Conversation.account_id == conv.account_id, Conversation.id != conv.id, sa.or_(*linked))
+        .where(Conversation.account_id == conv.account_id, Conversation.id != conv.id, sa.or_(*linked),
+               *(() if seen is None else (seen,)))
         .order_by(sa.func.coalesce(Conversation.last_message_at, Conversation.created_at).desc(), Conversation.id.desc())
         .limit(limit)
     ).all()
     return [conversation_summary(c, now=None, session=db.session) for c in rows]
 
 
-def history(contact_id, *, exclude_id):
-    """The contact's other conversations, newest first, with how each ended."""
+def history(contact_id, *, exclude_id, viewer):
+    """The contact's other conversations `viewer` sees, newest first, with how each ended."""
+    seen = visible_clause(viewer)
     rows = db.session.scalars(
-        sa.select(Conversation).where(Conversation.contact_id == contact_id, Conversation.id != exclude_id)
+        sa.select(Conversation).where(Conversation.contact_id == contact_id, Conversation.id != exclude_id,
+                                      *(() if seen is None else (seen,)))
         .order_by(Conversation.id.desc()).limit(20)
     ).all()
     return [

@@ -26,6 +26,7 @@ from app.domain_errors import Conflict, Invalid, NotFound
 from app.models import Contact, Conversation, Message, SocialAccount, User, fold, isoformat, utcnow
 from app.notifications import notify
 from app.serialize import conversation_summary, message_dict
+from app.teams import can_see, check_visible
 from app.text import snippet
 
 # Longest reply each network takes. X counts weighted characters (twitter-text); Facebook and
@@ -98,7 +99,7 @@ def unseen_messages(session, conv, last_seen_message_id):
 def create_reply(session, conversation_id, *, author, text, in_reply_to_message_id=None, last_seen_message_id=None,
                  idempotency_key=None):
     """Queue a reply. Returns (message, created). The caller commits, then dispatches sending."""
-    conv = lock_conversation(session, conversation_id)
+    conv = check_visible(session, author, lock_conversation(session, conversation_id))
     if idempotency_key:
         existing = session.scalars(
             sa.select(Message).where(Message.conversation_id == conv.id, Message.idempotency_key == idempotency_key)
@@ -217,7 +218,7 @@ def latest_customer_message(session, conv):
 
 def retry_reply(session, message_id, *, actor):
     """failed/unknown → queued, because the agent decided so. Returns the message."""
-    message = _own_outbound(session, message_id)
+    message = _own_outbound(session, message_id, actor)
     if message.delivery_status not in ("failed", "unknown"):
         raise Conflict(_l("Only failed or unknown replies can be retried."), code="not_retryable")
     previous = message.delivery_status
@@ -231,7 +232,7 @@ def retry_reply(session, message_id, *, actor):
 
 def discard_reply(session, message_id, *, actor):
     """Give up on a failed/unknown reply: it leaves the thread (the audit trail keeps it)."""
-    message = _own_outbound(session, message_id)
+    message = _own_outbound(session, message_id, actor)
     if message.delivery_status not in ("failed", "unknown"):
         raise Conflict(_l("Only failed or unknown replies can be discarded."), code="not_discardable")
     conv = session.get(Conversation, message.conversation_id)
@@ -245,9 +246,10 @@ def discard_reply(session, message_id, *, actor):
     return conv
 
 
-def _own_outbound(session, message_id):
+def _own_outbound(session, message_id, actor):
     message = session.get(Message, message_id)
-    if message is None or message.direction != "outbound" or message.is_native:
+    if (message is None or message.direction != "outbound" or message.is_native
+            or not can_see(session, actor, session.get(Conversation, message.conversation_id))):
         raise NotFound(_l("There is no reply %(id)s.", id=message_id))
     return message
 
@@ -255,7 +257,7 @@ def _own_outbound(session, message_id):
 def create_note(session, conversation_id, *, author, text, mention_ids=()):
     """A private note; @mentioned staff are notified."""
     conv = session.get(Conversation, conversation_id)
-    if conv is None:
+    if conv is None or not can_see(session, author, conv):
         raise NotFound(_l("There is no conversation %(id)s.", id=conversation_id))
     text = (text or "").strip()
     if not text:
@@ -273,7 +275,7 @@ def create_note(session, conversation_id, *, author, text, mention_ids=()):
     conv.message_count += 1
     session.flush()
     for user in mentioned:
-        if user.id == author.id:
+        if user.id == author.id or not can_see(session, user, conv):  # no news of another team's conversation
             continue
         notify(session, user.id, "mention", _l("%(name)s mentioned you in a note on conversation #%(id)s.",
                                                name=author.name, id=conv.id),

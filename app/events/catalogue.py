@@ -14,10 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.shapes import AccountOut, AlertOut, ConversationOut, MessageOut, NotificationOut, SlaClockOut, SlaLevel, UserRefOut
 
 # Socket.IO rooms. Every signed-in staff member joins STAFF; managers and admins also join MANAGERS;
-# each user their own USER room (notifications meant for one person).
+# each user their own USER room (notifications meant for one person); each team member their TEAM rooms.
+# An event declared for STAFF that is about a conversation goes only to its viewers (conversation_rooms).
 STAFF = "staff"
 MANAGERS = "managers"
 USER = "user:{user_id}"
+TEAM = "team:{team_id}"
+
+
+def team_room(team_id):
+    return TEAM.format(team_id=team_id)
+
+
+def conversation_rooms(team_id, *previous_team_ids):
+    """The rooms of everyone who sees a conversation of `team_id` (None: unrouted, all staff), and of those
+    who saw it in the teams it just left (so their lists drop it)."""
+    if team_id is None or None in previous_team_ids:
+        return [STAFF]
+    teams = sorted({team_id, *previous_team_ids})
+    return [team_room(t) for t in teams] + [MANAGERS]
 
 
 class UndeclaredEvent(KeyError):

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 from app.events import catalogue
+from app.events.catalogue import STAFF, conversation_rooms
 from app.events.outbox import write_deliveries
 from app.extensions import socketio
 
@@ -28,22 +29,34 @@ PENDING_KEY = "carebox_pending_events"
 class Pending:
     name: str
     data: dict
-    room: str
+    room: str | list
     in_outbox: bool = False  # its webhook deliveries are written (app/webhooks/outbox.py)
 
 
 def publish(session, name, data, *, room=None):
     """Queue event `name` on `session`; it is emitted after the session commits. `room` defaults to the
-    catalogue's audience for the event."""
+    catalogue's audience for the event, narrowed to the conversation's viewers (audience())."""
     declared = _declared(name, data)
     real = session() if isinstance(session, scoped_session) else session
     if not real.in_transaction():
         real.begin()  # so a rollback before any SQL still discards the event
-    session.info.setdefault(PENDING_KEY, []).append(Pending(name, data, room or declared.room))
+    session.info.setdefault(PENDING_KEY, []).append(Pending(name, data, room or audience(declared, data)))
+
+
+def audience(declared, data):
+    """The rooms an event goes to. One for all staff about a conversation goes only to those who see it:
+    its team's room and the managers', or all staff when it is unrouted; one that moves it between teams
+    also reaches the team it left (app/teams)."""
+    conversation = data.get("conversation") if isinstance(data, dict) else None
+    if declared.room != STAFF or not isinstance(conversation, dict):
+        return declared.room
+    change = ((data.get("changes") or {}).get("team_id")) or {}
+    previous = (change["from"],) if isinstance(change, dict) and "from" in change else ()
+    return conversation_rooms(conversation.get("team_id"), *previous)
 
 
 def emit_now(name, data, *, room=None):
-    """Send a Socket.IO event at once, outside any transaction (presence)."""
+    """Send a Socket.IO event at once, outside any transaction (presence). `room` may be a list."""
     declared = _declared(name, data)
     _emit(Pending(name, data, room or declared.room))
 

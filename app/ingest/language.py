@@ -16,8 +16,7 @@ accuracy on short posts in that mode, so there are none: a Latin-script post rea
 import re
 import threading
 
-# ISO 639-1 codes of the languages detection chooses among.
-DETECTED = ("en", "ru", "be", "uk", "ar")
+from app.vocabulary import DETECTED_LANGUAGES as DETECTED  # ISO 639-1 codes detection chooses among
 MINIMUM_RELATIVE_DISTANCE = 0.1  # how much more likely the first language must be than the second
 MINIMUM_LETTERS = 3  # fewer letters than this (an emoji, "ok"?) say nothing
 # What says nothing of the language: mentions, hashtags, links, e-mail addresses.

@@ -3,12 +3,16 @@
 A connection needs the browser session or `auth={"token": "<api token>"}`;
 anything else is refused, and failed token attempts are braked per address
 like the API's. Rooms: STAFF for every signed-in user, MANAGERS for managers
-and admins, "user:<id>" for events meant for one person, and "session:<id>"
+and admins, "team:<id>" for each of the user's teams (events about that team's
+conversations, app/teams), "user:<id>" for events meant for one person, and "session:<id>"
 or "token:<id>" for the credential behind the connection, so that ending it
 disconnects exactly its connections, on every node (app/realtime/revocation.py).
 Client events: "view" {conversation_id|null} and "typing" {conversation_id, typing};
-"presence" (no data) answers, by acknowledgement, with everyone's presence.
+"presence" (no data) answers, by acknowledgement, with everyone's presence. Presence
+follows the conversation's team like every other event: no one hears who views or
+types in a conversation they may not see, nor may they announce themselves in one.
 """
+import sqlalchemy as sa
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
@@ -16,10 +20,14 @@ from flask_socketio import ConnectionRefusedError, join_room
 from app.auth.guard import guarded_token
 from app.auth.throttle import Throttled
 from app.events import MANAGERS, STAFF, emit_now
+from app.events import rooms
+from app.events.catalogue import conversation_rooms, team_room
 from app.events.revocation import session_room, token_room, user_room  # noqa: F401  (user_room: callers')
 from app.extensions import db, socketio
 from app.metrics import SOCKET_CONNECTIONS
+from app.models import Conversation, User
 from app.realtime.presence import presence_for
+from app.teams import can_see, team_ids_of, visible_clause
 
 
 def current_presence():
@@ -52,6 +60,8 @@ def on_connect(auth=None):
         join_room(STAFF, sid=sid)
         if user.has_role("manager"):
             join_room(MANAGERS, sid=sid)
+        for team_id in team_ids_of(db.session, user):
+            join_room(team_room(team_id), sid=sid)
         join_room(user_room(user.id), sid=sid)
         join_room(credential_room, sid=sid)
         current_presence().connect(sid, user.id, user.name)
@@ -78,15 +88,27 @@ def _conversation_id(data):
         return None
 
 
+def _visible(conversation_id):
+    """`conversation_id` when the user behind this connection may see it, else None."""
+    if conversation_id is None:
+        return None
+    try:
+        user = db.session.get(User, current_presence().user_id(request.sid) or 0)
+        conversation = db.session.get(Conversation, conversation_id)
+        return conversation_id if conversation is not None and can_see(db.session, user, conversation) else None
+    finally:
+        db.session.remove()
+
+
 def on_view(data):
-    conversation_id = _conversation_id(data)
+    conversation_id = _visible(_conversation_id(data))
     for changed in current_presence().view(request.sid, conversation_id):
         _broadcast(changed)
     return current_presence().snapshot(conversation_id) if conversation_id is not None else None
 
 
 def on_typing(data):
-    conversation_id = _conversation_id(data)
+    conversation_id = _visible(_conversation_id(data))
     if conversation_id is None:
         return None
     if current_presence().typing(request.sid, conversation_id, bool(data.get("typing"))):
@@ -95,11 +117,28 @@ def on_typing(data):
 
 
 def on_presence_sync(*_args):
-    return current_presence().all_snapshots()
+    snapshots = current_presence().all_snapshots()
+    ids = [s["conversation_id"] for s in snapshots]
+    if not ids:
+        return snapshots
+    try:
+        user = db.session.get(User, current_presence().user_id(request.sid) or 0)
+        if user is None:
+            return []
+        seen = sa.select(Conversation.id).where(Conversation.id.in_(ids))
+        clause = visible_clause(user)
+        visible = set(db.session.scalars(seen if clause is None else seen.where(clause)))
+    finally:
+        db.session.remove()
+    return [s for s in snapshots if s["conversation_id"] in visible]
 
 
 def _broadcast(conversation_id):
-    emit_now("presence", current_presence().snapshot(conversation_id))
+    try:
+        team_id = db.session.scalar(sa.select(Conversation.team_id).where(Conversation.id == conversation_id))
+    finally:
+        db.session.remove()
+    emit_now("presence", current_presence().snapshot(conversation_id), room=conversation_rooms(team_id))
 
 
 class UncompressedWebSockets:
@@ -122,6 +161,7 @@ class UncompressedWebSockets:
 
 def init_app(app):
     app.wsgi_app = UncompressedWebSockets(app.wsgi_app)  # outside Flask-SocketIO's middleware: it sees the change
+    rooms.init_app(app)
     app.extensions["carebox_presence"] = presence_for(app.config["REDIS_URL"], app.config["CAREBOX_SOCKETIO_CHANNEL"])
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)

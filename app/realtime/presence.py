@@ -21,6 +21,12 @@ class Presence:
         with self._lock:
             self._sessions[sid] = {"user": {"id": user_id, "name": name}, "viewing": None, "typing_until": 0.0}
 
+    def user_id(self, sid):
+        """The id of the user behind connection `sid` (None: not connected here)."""
+        with self._lock:
+            session = self._sessions.get(sid)
+        return session["user"]["id"] if session else None
+
     def disconnect(self, sid):
         """Forget a connection. Returns the conversation whose presence changed, if any."""
         with self._lock:

@@ -6,11 +6,12 @@ from contextlib import contextmanager
 import socketio
 
 from app.events.revocation import RoomDisconnects
+from app.events.rooms import RoomMembership
 
 MAX_RECONNECT_SECONDS = 3
 
 
-class RedisQueue(RoomDisconnects, socketio.RedisManager):
+class RedisQueue(RoomDisconnects, RoomMembership, socketio.RedisManager):
     """python-socketio's RedisManager, with short timeouts, a quick way back after an outage, and the
     events of one commit published together.
 
@@ -23,7 +24,8 @@ class RedisQueue(RoomDisconnects, socketio.RedisManager):
     Inside `publishing_together()` they go as one pipeline of PUBLISH commands instead: the same
     messages in the same order, so nodes of any version understand them.
 
-    RoomDisconnects adds disconnecting a whole room on every node (access that ends, app/realtime/revocation.py).
+    RoomDisconnects adds disconnecting a whole room on every node (access that ends, app/realtime/revocation.py);
+    RoomMembership moving a whole room's connections in and out of others (team membership, app/events/rooms.py).
     """
 
     def __init__(self, url, channel):

@@ -23,10 +23,15 @@ function timeoutSignal(signal) {
   return AbortSignal.any([signal, timeout]);
 }
 
+// Query parameters every list and count request carries (the team filter, filters.js).
+export const listScope = {};
+const SCOPED = new Set(["/conversations", "/conversations/counts"]);
+
 /** api("/conversations", {query: {status: "open"}}) → parsed JSON; throws ApiError (status 0: unreachable). */
 export async function api(path, { method = "GET", body, query, headers = {}, signal } = {}) {
   const url = new URL(`/api/v1${path}`, window.location.origin);
-  for (const [key, value] of Object.entries(query || {})) {
+  const scoped = method === "GET" && SCOPED.has(path) ? { ...listScope, ...query } : query;
+  for (const [key, value] of Object.entries(scoped || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }
   const init = {

@@ -1,16 +1,19 @@
 // The filter column and the search box. Filters live in the URL (?status=open&q=…) so a reload keeps them.
+import { listScope } from "./api.js";
 import * as counts from "./counts.js";
 import * as list from "./list.js";
 import { state } from "./store.js";
 
 const SEARCH_DEBOUNCE_MS = 250;
 const search = document.getElementById("search");
+if (!("team" in state.filters)) state.filters.team = ""; // a team id, "none" (unrouted) or "" (all I see)
 const FILTER_KEYS = Object.keys(state.filters);
 const DEFAULTS = { ...state.filters };
 
 function readUrl() {
   const params = new URLSearchParams(window.location.search);
   for (const key of FILTER_KEYS) if (params.has(key)) state.filters[key] = params.get(key);
+  listScope.team = state.filters.team;
 }
 
 function writeUrl() {
@@ -33,6 +36,7 @@ function showFilters() {
 export function setFilter(key, value) {
   if (state.filters[key] === value) return;
   state.filters[key] = value;
+  listScope.team = state.filters.team;
   showFilters();
   writeUrl();
   list.reload();
@@ -57,6 +61,8 @@ export function fillAccounts() {
 }
 
 export function init() {
+  const teams = document.getElementById("inbox").dataset.userTeams || "";
+  state.me.teams = teams.split(",").filter(Boolean).map(Number); // ordering.js: what an agent sees
   readUrl();
   showFilters();
   for (const group of document.querySelectorAll(".ib-seg[data-filter]")) {

@@ -62,6 +62,9 @@ export function matches(conv, filters, me) {
   if (filters.network && conv.network !== filters.network) return false;
   if (filters.account && conv.account_id !== Number(filters.account)) return false;
   if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;
+  if (filters.team && String(conv.team_id ?? "none") !== filters.team) return false;
+  // An agent sees unrouted conversations and their teams' (app/teams); one that moved away leaves.
+  if (me.role === "agent" && conv.team_id != null && !(me.teams || []).includes(conv.team_id)) return false;
   if (filters.sla && filterState(conv.sla) !== filters.sla) return false;
   const q = (filters.q || "").trim().toLocaleLowerCase();
   if (q) {
