@@ -107,6 +107,7 @@ def init_app(app):
         docs,
         messages,
         reports,
+        rules,
         sla,
         team,
         tokens,
