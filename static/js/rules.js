@@ -130,7 +130,7 @@
     if (rule.stop) summary.append(" ", el("span", "pill", _("stops here")));
 
     const last = el("td", "rule-last-hit", rule.last_hit_at ? I18n.dateTime(rule.last_hit_at) : _("never"));
-    const tools = el("td", "actions rule-tools");
+    const tools = el("td", "rule-tools");
     const up = button(_("Move up"), "move-up", () => move(index, -1, "move-up"), nameId);
     const down = button(_("Move down"), "move-down", () => move(index, 1, "move-down"), nameId);
     up.disabled = index === 0;
