@@ -10,7 +10,7 @@ from tests.conftest import csrf_from, login, writing
 PAGE = "/settings/workflow/rules"
 HOSTILE = '<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>'
 STATIC_JS = Path(__file__).resolve().parents[1] / "static" / "js"
-RULES_JS = ["rules.js", "rules_editor.js", "rules_words.js"]
+RULES_JS = ["rules.js", "rules_api.js", "rules_editor.js", "rules_words.js"]
 
 
 def test_agents_get_403_and_no_link(client, make_user):
@@ -29,7 +29,7 @@ def test_managers_and_admins_get_the_page_and_its_link(client, make_user, role):
     # CSP-safe: every script is a file of our own, no inline script or style; the session's CSRF token is there.
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert scripts and all('src="/' in attrs and not body.strip() for attrs, body in scripts)
-    assert [f"/static/js/{name}" for name in ("rules_words.js", "rules_editor.js", "rules.js")] == \
+    assert [f"/static/js/{name}" for name in ("rules_api.js", "rules_words.js", "rules_editor.js", "rules.js")] == \
         [m for m in re.findall(r'src="(/static/js/rules[^"]*)"', html)]
     assert "<style" not in html and " style=" not in html
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)

@@ -1,8 +1,8 @@
 // The managers' rules page: the ordered list (switch, summary, hits, reorder, delete), the editor and the
 // dry run, all through /api/v1/rules with the session (writes carry the X-CSRFToken header).
-// The list is read again on load, after every change and when the tab comes back into view, so hit
-// counts stay current. Customer text and names reach the page through textContent only (S.el), with
-// dir="auto" so each runs in its own direction.
+// The list is read again on load, after every change, when the tab comes back into view and every half
+// minute while it is in view, so hit counts stay current. Customer text and names reach the page through
+// textContent only (S.el), with dir="auto" so each runs in its own direction.
 (function () {
   "use strict";
   const I18n = window.CareboxI18n;
@@ -11,7 +11,7 @@
   const E = window.CareboxRuleEditor;
   const { _, ngettext } = I18n;
   const el = S.el;
-  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  const { api, items } = window.CareboxRulesApi;
 
   const page = document.getElementById("rules-page");
   const listBody = document.getElementById("rules-list");
@@ -29,31 +29,9 @@
   const lookups = { accounts: new Map(), users: new Map(), teams: null, policies: new Map(), canned: new Map() };
   let rules = [];
   let editing = null;  // the id of the rule in the editor, null for a new one
+  let shown = null;  // the list as last drawn
+  const REFRESH_MS = 30000;  // hit counts move with traffic: read again while the page is in view
 
-  class ApiError extends Error {
-    constructor(status, body) {
-      const error = (body && body.error) || {};
-      super(error.message || _("The server answered %(status)s.", { status: String(status) }));
-      this.status = status;
-      this.details = error.details;
-    }
-  }
-
-  async function api(method, path, body) {
-    const init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (method !== "GET") init.headers["X-CSRFToken"] = CSRF;
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const resp = await fetch("/api/v1" + path, init);
-    if (resp.status === 401) window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
-    const data = resp.status === 204 ? null : await resp.json().catch(() => null);
-    if (!resp.ok) throw new ApiError(resp.status, data);
-    return data;
-  }
-
-  const items = (data) => (Array.isArray(data) ? data : (data && data.items) || []);
   const ruleOf = (data) => (data && data.rule) || data;
 
   function say(text) {
@@ -156,9 +134,19 @@
     }
   }
 
+  // Drawn again only when something changed, the keyboard kept on the same control of the same rule.
   async function refresh() {
-    rules = items(await api("GET", "/rules"));
-    render();
+    const fresh = items(await api("GET", "/rules"));
+    const drawn = JSON.stringify(fresh);
+    if (drawn !== shown) {
+      const focused = listBody.contains(document.activeElement) && document.activeElement.dataset.tool
+        ? [document.activeElement.closest("tr").dataset.ruleId, document.activeElement.dataset.tool] : null;
+      rules = fresh;
+      shown = drawn;
+      render();
+      const again = focused && listBody.querySelector(`tr[data-rule-id="${focused[0]}"] [data-tool="${focused[1]}"]`);
+      if (again && !again.disabled) again.focus();
+    }
     page.dataset.loaded = String(Date.now());
   }
 
@@ -312,6 +300,7 @@
   document.getElementById("cancel-edit").addEventListener("click", () => { clear(); nameInput.focus(); });
   document.getElementById("new-rule").addEventListener("click", () => { clear(); nameInput.focus(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh().catch(fail); });
+  window.setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, REFRESH_MS);
 
   loadPickers().then(refresh).then(() => { page.dataset.ready = "1"; }).catch(fail);
 })();
