@@ -154,3 +154,43 @@ def test_rules_are_reordered_from_the_keyboard_and_deleted_after_confirming(open
     expect(names).to_have_text(["First"])
     assert page.evaluate("window.__pwned") is None
     assert page.errors == []
+
+
+def test_editing_a_rule_shows_the_services_refusal_beside_its_field(open_page, db, make_user, custom_account):
+    from app.models import Rule, User
+    from app.rules.manage import create_rule
+
+    manager = make_user("manager")
+    with writing(db) as session:
+        rule = create_rule(session, session.get(User, manager.id), name="Accounts", conditions=[
+            {"type": "account", "account_ids": [custom_account.id]}], actions=[{"type": "exclude_from_sla"}])
+    rule_id = rule.id
+    page = open_page(manager, path=PAGE)
+    ready(page)
+    expect(page.locator("#rules-list .rule-summary")).to_have_text("If it came to Web chat (Custom) then take it out of SLA")
+    page.locator("#rules-list button.edit").click()
+    expect(page.locator("#editor-title")).to_be_focused()
+    expect(page.locator("#rule-name")).to_have_value("Accounts")
+    expect(page.locator("#conditions li[data-type=account] [data-key=account_ids] input")).to_be_checked()
+    page.select_option("#add-condition", "regex")
+    page.click("#add-condition-button")
+    pattern = page.locator("#conditions li[data-type=regex] input[type=text]")
+    expect(pattern).to_be_focused()
+    assert pattern.get_attribute("dir") == "ltr"
+    page.keyboard.type("(a+)+$")  # backtracks exponentially: the service refuses it
+    page.locator("#conditions li[data-type=regex] input.negate").check()
+    pattern.press("Enter")  # submits the form
+    error = page.locator("#conditions li[data-type=regex] .field-error")
+    expect(error).to_contain_text("nested repetition")
+    expect(pattern).to_have_attribute("aria-invalid", "true")
+    pattern.fill("order\\s+\\d+")
+    page.click("#save-rule")
+    expect(page.locator("#rules-status")).to_have_text("Saved “Accounts”.")
+    expect(error).to_have_count(0)
+    expect(page.locator("#rules-list .rule-summary")).to_contain_text(
+        "it came to Web chat (Custom) and it does not match the pattern order\\s+\\d+")
+    db.session.commit()
+    stored = db.session.get(Rule, rule_id)
+    db.session.refresh(stored)
+    assert stored.conditions[1] == {"type": "regex", "pattern": "order\\s+\\d+", "not": True}
+    assert page.errors == []
