@@ -112,7 +112,7 @@ def test_validate_cleans():
 
 
 def test_the_regex_time_limit_stops_a_pattern_that_runs_too_long(caplog):
-    text = "ab" * 500_000 + "z"
+    text = "ab" * 50_000 + "z"
     assert regex_matches(r"a.*?a.*?a.*?z", text) is True  # within the real limit it matches
     # With a limit no search over a megabyte can meet, the same pattern gives up: no match, and it says so.
     assert regex_matches(r"a.*?a.*?a.*?z", text, seconds=1e-9) is False

@@ -66,6 +66,18 @@ def bump_hit_counts(session, counts, now):
         last_hit_at=now))
 
 
+def update_conversations(session, rows):
+    """UPDATE conversations from `rows` (dicts with "id" and the same columns), in id order, as one executemany:
+    JSON columns (tags, priority_reasons) cannot travel in batch_sql.update_rows' PostgreSQL arrays."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda r: r["id"])
+    columns = [name for name in rows[0] if name != "id"]
+    statement = sa.update(CONVERSATIONS).where(CONVERSATIONS.c.id == sa.bindparam("b_id")).values(
+        {name: sa.bindparam(f"b_{name}") for name in columns})
+    session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
 def mark_pending_hide(session, message_ids):
     """The worker hides these messages on the network after the commit (app/moderation)."""
     if message_ids:
