@@ -15,6 +15,7 @@ from app.models import (
 )
 from app.rules import dry_run, manage
 from tests.conftest import writing
+from tests.fixtures.push import receiver  # noqa: F401  (fixture)
 
 
 def item(ext, text="hello", author="c1", minutes_ago=5, **kw):
@@ -296,3 +297,33 @@ def test_the_dry_run_decides_exactly_what_the_live_rule_then_does(db, custom_acc
         after = dry_run.dry_run(session, session.get(Rule, rule.id), now=datetime.now(timezone.utc))
     replayed = {m["message_id"]: m["actions"] for m in after["items"] if m["message_id"] in by_id}
     assert replayed == live
+
+
+VERIFY = {"CAREBOX_FACEBOOK_VERIFY_TOKEN": "verify-me"}
+
+
+@pytest.mark.config(**VERIFY)
+def test_a_push_racing_a_poll_runs_each_rule_once_per_message(app, db, live_server, sandbox, receiver, make_rule):
+    from app.sandbox import DEMO_FACEBOOK
+    from tests.fixtures.polling import connect
+    from tests.fixtures.push import FAST_RETRIES, race_push_and_poll, subscribed
+
+    sandbox.network.reset(FAST_RETRIES)
+    account = connect(db, sandbox, "facebook")
+    subscribed(sandbox, DEMO_FACEBOOK["page_id"], receiver.url)
+    rule_id = make_rule([], [{"type": "tag", "tags": ["seen"]}])
+    expected = []
+    for round_number in range(2):
+        delivered = len(expected)
+        expected += [sandbox.network.messenger.customer_message(
+            DEMO_FACEBOOK["page_id"], f"round {round_number} message {n}", {"id": f"2400000000000{n:04d}",
+                                                                           "name": "Ann"}).id for n in range(4)]
+        race_push_and_poll(app, db, live_server, receiver, account.id, expected, delivered, f"worker-{round_number}")
+    db.session.expire_all()
+    stored = db.session.scalars(sa.select(Message.id).where(Message.account_id == account.id,
+                                                            Message.direction == "inbound")).all()
+    assert len(stored) == len(expected)
+    per_message = db.session.execute(sa.select(RuleHit.message_id, sa.func.count()).where(RuleHit.rule_id == rule_id)
+                                     .group_by(RuleHit.message_id)).all()
+    assert sorted(m for m, _ in per_message) == sorted(stored) and {n for _, n in per_message} == {1}
+    assert db.session.get(Rule, rule_id).hit_count == len(expected)

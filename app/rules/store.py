@@ -94,11 +94,15 @@ def drop_running_clocks(session, conversation_ids):
 
 
 def move_running_clocks(session, moves):
-    """[{"conversation_id", "policy_id", "warn_at", "breach_at"}]: the running clocks under a new policy."""
-    for move in moves:
-        session.execute(sa.update(CLOCKS).where(CLOCKS.c.conversation_id == move["conversation_id"],
-                                                CLOCKS.c.stopped_at.is_(None))
-                        .values(policy_id=move["policy_id"], warn_at=move["warn_at"], breach_at=move["breach_at"]))
+    """[{"conversation_id", "policy_id", "warn_at", "breach_at"}]: the running clocks under a new policy (one
+    executemany)."""
+    if moves:
+        c = CLOCKS.c
+        session.execute(sa.update(CLOCKS).where(c.conversation_id == sa.bindparam("b_conversation_id"),
+                                                c.stopped_at.is_(None))
+                        .values(policy_id=sa.bindparam("b_policy_id"), warn_at=sa.bindparam("b_warn_at"),
+                                breach_at=sa.bindparam("b_breach_at")),
+                        [{f"b_{k}": v for k, v in m.items()} for m in moves])
 
 
 STORED_COLUMNS = (
