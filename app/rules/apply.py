@@ -13,7 +13,6 @@ from app.sla.store import mirror, state_of
 ROW_FIELDS = ("tags", "priority", "priority_reasons", "team_id", "assignee_id", "sla_policy_id", "sla_exempt",
               "is_spam", "status", "resolved_at")
 MIRROR = ("sla_state", "sla_started_at", "sla_warn_at", "sla_breach_at")
-RULE_TAGS = 20  # tags a conversation may hold that rules add
 
 
 def to_row(row, actions, now=None):
@@ -45,7 +44,7 @@ def to_database(session, account, plan, hits, *, now):
     automatic answers."""
     touched = {h["conversation_id"] for h in hits}
     rows = sorted((c.row for c in plan.conversations if c.row.id in touched), key=lambda r: r.id)
-    update_rows(session, Conversation, [{"id": r.id, **{n: getattr(r, n) for n in ROW_FIELDS}} for r in rows])
+    store.update_conversations(session, [{"id": r.id, **{n: getattr(r, n) for n in ROW_FIELDS}} for r in rows])
     store.mark_pending_hide(session, {h["message_id"] for h in hits if _does(h, "hide")})
     notify_hits(session, [h for h in hits if _does(h, "notify")])
     send_auto_replies(session, account, [h for h in hits if _does(h, "auto_reply")], now=now)

@@ -66,6 +66,18 @@ def bump_hit_counts(session, counts, now):
         last_hit_at=now))
 
 
+def update_conversations(session, rows):
+    """UPDATE conversations from `rows` (dicts with "id" and the same columns), in id order, as one executemany:
+    JSON columns (tags, priority_reasons) cannot travel in batch_sql.update_rows' PostgreSQL arrays."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda r: r["id"])
+    columns = [name for name in rows[0] if name != "id"]
+    statement = sa.update(CONVERSATIONS).where(CONVERSATIONS.c.id == sa.bindparam("b_id")).values(
+        {name: sa.bindparam(f"b_{name}") for name in columns})
+    session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
 def mark_pending_hide(session, message_ids):
     """The worker hides these messages on the network after the commit (app/moderation)."""
     if message_ids:
@@ -82,11 +94,15 @@ def drop_running_clocks(session, conversation_ids):
 
 
 def move_running_clocks(session, moves):
-    """[{"conversation_id", "policy_id", "warn_at", "breach_at"}]: the running clocks under a new policy."""
-    for move in moves:
-        session.execute(sa.update(CLOCKS).where(CLOCKS.c.conversation_id == move["conversation_id"],
-                                                CLOCKS.c.stopped_at.is_(None))
-                        .values(policy_id=move["policy_id"], warn_at=move["warn_at"], breach_at=move["breach_at"]))
+    """[{"conversation_id", "policy_id", "warn_at", "breach_at"}]: the running clocks under a new policy (one
+    executemany)."""
+    if moves:
+        c = CLOCKS.c
+        session.execute(sa.update(CLOCKS).where(c.conversation_id == sa.bindparam("b_conversation_id"),
+                                                c.stopped_at.is_(None))
+                        .values(policy_id=sa.bindparam("b_policy_id"), warn_at=sa.bindparam("b_warn_at"),
+                                breach_at=sa.bindparam("b_breach_at")),
+                        [{f"b_{k}": v for k, v in m.items()} for m in moves])
 
 
 STORED_COLUMNS = (
