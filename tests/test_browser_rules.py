@@ -59,10 +59,10 @@ def test_a_manager_writes_a_rule_and_sees_its_dry_run(open_page, live_server, db
     page.click("#add-action-button")
     page.locator("#actions li[data-type=set_priority] select").select_option("urgent")
 
-    # Saved without a name: the API's refusal is shown next to the name field.
+    # Saved without a name: refused before sending, the reason next to the name field.
     page.click("#save-rule")
     name_error = page.locator("#rule-name + .field-error")
-    expect(name_error).to_be_visible()
+    expect(name_error).to_have_text("Give the rule a name.")
     expect(page.locator("#rule-name")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#rule-name")).to_be_focused()
 

@@ -210,8 +210,16 @@
     return { conditions: E.readAll(conditions, "conditions"), actions: E.readAll(actions, "actions") };
   }
 
+  // Missing values are said before anything is sent; the API's own refusals land beside their fields too.
+  function refusedHere(named) {
+    const found = E.problems(form, named);
+    if (found.length) E.showErrors(form, { details: found }, banner);
+    return found.length > 0;
+  }
+
   async function save(event) {
     event.preventDefault();
+    if (refusedHere(true)) return;
     const body = Object.assign({ name: nameInput.value.trim(), stop: stopBox.checked }, definition());
     try {
       const saved = ruleOf(await api(editing ? "PATCH" : "POST", editing ? "/rules/" + editing : "/rules", body));
@@ -296,7 +304,9 @@
   form.addEventListener("click", removeItem);
   document.getElementById("add-condition-button").addEventListener("click", () => add(addCondition, "conditions", conditions));
   document.getElementById("add-action-button").addEventListener("click", () => add(addAction, "actions", actions));
-  document.getElementById("dry-run").addEventListener("click", () => dryRun("/rules/dry-run", definition()));
+  document.getElementById("dry-run").addEventListener("click", () => {
+    if (!refusedHere(false)) dryRun("/rules/dry-run", definition());
+  });
   document.getElementById("cancel-edit").addEventListener("click", () => { clear(); nameInput.focus(); });
   document.getElementById("new-rule").addEventListener("click", () => { clear(); nameInput.focus(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh().catch(fail); });

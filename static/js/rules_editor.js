@@ -26,8 +26,8 @@
     phrase: [{ key: "phrase", kind: "text", label: _("The phrase") }],
     regex: [{ key: "pattern", kind: "text", ltr: true, label: _("Regular expression (case does not matter)") }],
     language: [{ key: "languages", kind: "list", ltr: true, label: _("Language codes (separated by commas: en, ar, ru…)") }],
-    followers: [{ key: "min", kind: "number", label: _("At least (followers)") },
-                { key: "max", kind: "number", label: _("At most (followers)") }],
+    followers: [{ key: "min", kind: "number", optional: true, label: _("At least (followers)") },
+                { key: "max", kind: "number", optional: true, label: _("At most (followers)") }],
     vip: [{ key: "handles", kind: "lines", optional: true,
             label: _("VIP handles, one per line (customers tagged vip always count)") }],
     contact_tags: [{ key: "tags", kind: "list", label: _("Any of these contact tags (separated by commas)") }],
@@ -169,6 +169,36 @@
     });
   }
 
+  function empty(value) {
+    return value === null || value === "" || (Array.isArray(value) && !value.length);
+  }
+
+  // What the API would refuse for want of a value, found before sending and said in the reader's words:
+  // [{loc, message}] as the API's details. `named`: the rule is being saved, so it needs a name.
+  function problems(form, named) {
+    const found = [];
+    if (named && !form.querySelector("#rule-name").value.trim()) found.push({ loc: ["name"], message: _("Give the rule a name.") });
+    for (const part of ["conditions", "actions"]) {
+      const specs = part === "conditions" ? CONDITION_FIELDS : ACTION_FIELDS;
+      [...form.querySelector("#" + part).children].forEach((li, index) => {
+        const loc = (key) => [part, String(index), key];
+        for (const spec of specs[li.dataset.type] || []) {
+          const node = li.querySelector(`[data-key="${spec.key}"]`);
+          if (spec.optional || node.hidden || !empty(read(node, spec))) continue;
+          const message = spec.kind === "checks" ? _("Choose at least one.")
+            : spec.kind === "select" ? _("Choose one.") : _("Fill this in.");
+          found.push({ loc: loc(spec.key), message: message });
+        }
+        if (li.dataset.type === "followers" && ["min", "max"].every((key) =>
+          empty(read(li.querySelector(`[data-key="${key}"]`), { kind: "number" })))) {
+          found.push({ loc: loc("min"), message: _("Give a minimum, a maximum or both.") });
+        }
+      });
+    }
+    if (!form.querySelector("#actions").children.length) found.push({ loc: ["actions"], message: _("Add at least one action.") });
+    return found;
+  }
+
   // The field an API error location names: "conditions.1.keywords" -> that item's keywords field.
   function target(form, loc) {
     const parts = (Array.isArray(loc) ? loc : String(loc).split(".")).map(String).filter((p) => p !== "body");
@@ -216,6 +246,6 @@
 
   window.CareboxRuleEditor = {
     pickers: pickers, CONDITION_FIELDS: CONDITION_FIELDS, ACTION_FIELDS: ACTION_FIELDS,
-    item: item, readAll: readAll, showErrors: showErrors, clearErrors: clearErrors,
+    item: item, readAll: readAll, problems: problems, showErrors: showErrors, clearErrors: clearErrors,
   };
 })();
