@@ -9,6 +9,9 @@ the one ingest path (and, for a dry run, over the last 7 days of stored messages
 Exactly once: a message is in `plan.messages` only when this batch inserted it, and each hit is a rule_hits row
 unique by (rule, message), inserted before its actions apply: a hit already recorded applies nothing.
 """
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from app.metrics import RULE_HITS
 from app.models import utcnow
 from app.rules import apply, store
@@ -57,9 +60,25 @@ def _run(session, account, plan, customer, rules):
     for hit in applied:
         counts[hit["rule_id"]] = counts.get(hit["rule_id"], 0) + 1
     store.bump_hit_counts(session, counts, now)
+    counted = session.info.setdefault(COUNTED_KEY, {})
     for rule_id, count in counts.items():
-        RULE_HITS.labels(str(rule_id)).inc(count)
+        counted[rule_id] = counted.get(rule_id, 0) + count
     apply.to_database(session, account, plan, applied, now=now)
+
+
+COUNTED_KEY = "carebox_rule_hits"  # {rule id: hits} of the transaction, counted in /metrics once it commits
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed_hits(session):
+    for rule_id, count in session.info.pop(COUNTED_KEY, {}).items():
+        RULE_HITS.labels(str(rule_id)).inc(count)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_hits(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop(COUNTED_KEY, None)
 
 
 def live_facts(session, account, message, row, tags, last_auto_reply_at, accepts_dms):
