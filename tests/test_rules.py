@@ -327,3 +327,22 @@ def test_a_push_racing_a_poll_runs_each_rule_once_per_message(app, db, live_serv
                                      .group_by(RuleHit.message_id)).all()
     assert sorted(m for m, _ in per_message) == sorted(stored) and {n for _, n in per_message} == {1}
     assert db.session.get(Rule, rule_id).hit_count == len(expected)
+
+
+def test_a_dry_run_reads_only_the_accounts_and_networks_the_rule_can_match(db, custom_account, manager):
+    with writing(db) as session:
+        other = create_account(session, network="custom", name="Other")
+    run(db, custom_account, [item("1", "refund"), item("2", "hello", author="c2")])
+    run(db, other, [item("3", "refund", author="c3")])
+    now = datetime.now(timezone.utc)
+    with writing(db) as session:
+        only = dry_run.dry_run(session, {"conditions": [{"type": "account", "account_ids": [other.id]}],
+                                         "actions": [{"type": "tag", "tags": ["x"]}]}, now=now)
+        none = dry_run.dry_run(session, {"conditions": [{"type": "network", "networks": ["twitter"]}],
+                                         "actions": [{"type": "tag", "tags": ["x"]}]}, now=now)
+        negated = dry_run.dry_run(session, {"conditions": [{"type": "account", "account_ids": [other.id],
+                                                            "not": True}], "actions": [{"type": "mark_spam"}]},
+                                  now=now)
+    assert (only["scanned"], only["matched"]) == (1, 1)
+    assert (none["scanned"], none["matched"]) == (0, 0)
+    assert (negated["scanned"], negated["matched"]) == (3, 2)

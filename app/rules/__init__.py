@@ -25,14 +25,14 @@ def run_rules(session, account, plan):
     actions to the plan's rows and the database and record each hit. Never commits."""
     customer = [m for m in plan.messages if m.direction == "inbound" and m.id is not None]
     rules = store.enabled_rules(session) if customer else []
-    if rules:
-        _run(session, account, plan, customer, rules)
+    chosen_now = _run(session, account, plan, customer, rules) if rules else set()
     # The plan started or moved clocks under the account's policy (ingest knows nothing of rules): conversations
     # a rule chose a policy for, or took out of SLA, now or earlier, keep their clocks so.
-    apply.follow_sla_choices(session, plan)
+    apply.follow_sla_choices(session, plan, chosen_now)
 
 
 def _run(session, account, plan, customer, rules):
+    """Returns the ids of the conversations whose SLA a rule changed (a policy, out of SLA)."""
     now = utcnow()
     context = store.contact_context(session, {m.conversation.row.contact_id for m in customer})
     hits, auto_replied = [], set()
@@ -41,14 +41,17 @@ def _run(session, account, plan, customer, rules):
         tags, last_auto_reply_at, accepts_dms = context.get(row.contact_id, ((), None, None))
         if row.contact_id in auto_replied:
             last_auto_reply_at = message.created_at  # one automatic answer per customer per batch at most
+        facts = None
         for rule in rules:
-            facts = live_facts(session, account, message, row, tags, last_auto_reply_at, accepts_dms)
+            if facts is None:  # again after a hit: later rules see what earlier ones did (spam, a policy)
+                facts = live_facts(session, account, message, row, tags, last_auto_reply_at, accepts_dms)
             actions = planned_actions({"conditions": rule.conditions, "actions": rule.actions}, facts)
             if not actions:
                 continue
             hits.append({"rule_id": rule.id, "message_id": message.id, "conversation_id": row.id,
                          "actions": actions, "created_at": now, "rule_name": rule.name})
-            apply.to_row(row, actions, now)  # later rules see what earlier ones did (spam, policy)
+            apply.to_row(row, actions, now)
+            facts = None
             if any(a["type"] == "auto_reply" for a in actions):
                 auto_replied.add(row.contact_id)
                 last_auto_reply_at = message.created_at
@@ -64,6 +67,7 @@ def _run(session, account, plan, customer, rules):
     for rule_id, count in counts.items():
         counted[rule_id] = counted.get(rule_id, 0) + count
     apply.to_database(session, account, plan, applied, now=now)
+    return {h["conversation_id"] for h in applied if any(a["type"] in apply.SLA_ACTIONS for a in h["actions"])}
 
 
 COUNTED_KEY = "carebox_rule_hits"  # {rule id: hits} of the transaction, counted in /metrics once it commits

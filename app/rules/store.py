@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.batch_sql import any_of, insert_rows, prebuilt
-from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock
+from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock, SocialAccount
 
 RULES, HITS, CONTACTS = Rule.__table__, RuleHit.__table__, Contact.__table__
 MESSAGES, CONVERSATIONS, CLOCKS = Message.__table__, Conversation.__table__, SlaClock.__table__
@@ -115,17 +115,28 @@ STORED_COLUMNS = (
 )
 
 
-def stored_customer_messages(session, since, until, *, batch=500, limit=None):
-    """Stored customer messages posted in [since, until), oldest first, with what their facts need; read in
-    batches by (created_at, id) so a week of traffic never sits in memory at once. Yields rows."""
+def account_ids(session, *, networks=None, ids=None):
+    """Ids of the accounts (of these networks, among these ids) a dry run reads."""
+    query = sa.select(SocialAccount.id).order_by(SocialAccount.id)
+    if networks is not None:
+        query = query.where(SocialAccount.network.in_(sorted(networks)))
+    if ids is not None:
+        query = query.where(SocialAccount.id.in_(sorted(ids)))
+    return list(session.scalars(query))
+
+
+def stored_customer_messages(session, accounts, since, until, *, batch=500, limit=None):
+    """Stored customer messages of `accounts` (ids) posted in [since, until), oldest first, with what their
+    facts need; read in batches by (created_at, id) through the (account_id, created_at) index, so a week of
+    traffic never sits in memory at once. Yields rows."""
     after = None
     yielded = 0
-    while True:
+    while accounts:
         query = (sa.select(*STORED_COLUMNS)
                  .join(CONVERSATIONS, CONVERSATIONS.c.id == MESSAGES.c.conversation_id)
                  .join(CONTACTS, CONTACTS.c.id == CONVERSATIONS.c.contact_id)
-                 .where(MESSAGES.c.direction == "inbound", MESSAGES.c.created_at >= since,
-                        MESSAGES.c.created_at < until)
+                 .where(MESSAGES.c.account_id.in_(accounts), MESSAGES.c.direction == "inbound",
+                        MESSAGES.c.created_at >= since, MESSAGES.c.created_at < until)
                  .order_by(MESSAGES.c.created_at, MESSAGES.c.id).limit(batch))
         if after is not None:
             query = query.where(sa.or_(MESSAGES.c.created_at > after[0], sa.and_(
