@@ -35,6 +35,7 @@ def _run(session, account, plan, customer, rules):
     """Returns the ids of the conversations whose SLA a rule changed (a policy, out of SLA)."""
     now = utcnow()
     context = store.contact_context(session, {m.conversation.row.contact_id for m in customer})
+    existing = store.existing_references(session, rules)
     hits, auto_replied = [], set()
     for message in customer:
         row = message.conversation.row
@@ -45,7 +46,7 @@ def _run(session, account, plan, customer, rules):
         for rule in rules:
             if facts is None:  # again after a hit: later rules see what earlier ones did (spam, a policy)
                 facts = live_facts(session, account, message, row, tags, last_auto_reply_at, accepts_dms)
-            actions = planned_actions({"conditions": rule.conditions, "actions": rule.actions}, facts)
+            actions = planned_actions({"conditions": rule.conditions, "actions": rule.actions}, facts, existing)
             if not actions:
                 continue
             hits.append({"rule_id": rule.id, "message_id": message.id, "conversation_id": row.id,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from app.models import isoformat
 from app.rules import store
 from app.rules.facts import build_facts
-from app.rules.matching import planned_actions
+from app.rules.matching import definition_of, planned_actions
 from app.sla.policies import conversation_policy
 
 MAX_ITEMS = 200  # matches listed (all are counted)
@@ -19,10 +19,12 @@ def dry_run(session, rule_or_definition, *, days=7, now):
     scanned = matched = 0
     items, auto_replied = [], {}  # contact id -> when this run would have answered them automatically
     accounts = store.account_ids(session, **_where(rule_or_definition))
+    conditions, actions = definition_of(rule_or_definition)
+    existing = store.existing_references(session, [store.LoadedRule(None, "", conditions, actions, False)])
     for row in store.stored_customer_messages(session, accounts, since, until, limit=MAX_SCANNED):
         scanned += 1
         facts = stored_facts(session, row, auto_replied.get(row.contact_id))
-        actions = planned_actions(rule_or_definition, facts)
+        actions = planned_actions(rule_or_definition, facts, existing)
         if not actions:
             continue
         if any(a["type"] == "auto_reply" for a in actions):
@@ -38,8 +40,7 @@ def dry_run(session, rule_or_definition, *, days=7, now):
 def _where(rule_or_definition):
     """The networks and accounts a rule can match at all (its plain network and account conditions): only their
     messages are read."""
-    conditions = (rule_or_definition.get("conditions") if isinstance(rule_or_definition, dict)
-                  else rule_or_definition.conditions) or []
+    conditions = definition_of(rule_or_definition)[0]
     where = {}
     for condition in conditions:
         if condition.get("not"):

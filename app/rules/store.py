@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.batch_sql import any_of, insert_rows, prebuilt
-from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock, SocialAccount
+from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock, SlaPolicy, SocialAccount, Team, User
+from app.rules.matching import REFERENCES
 
 RULES, HITS, CONTACTS = Rule.__table__, RuleHit.__table__, Contact.__table__
 MESSAGES, CONVERSATIONS, CLOCKS = Message.__table__, Conversation.__table__, SlaClock.__table__
@@ -30,6 +31,22 @@ def enabled_rules(session):
     """The enabled rules in the order they run."""
     return [LoadedRule(r.id, r.name, r.conditions or [], r.actions or [], bool(r.stop))
             for r in session.execute(_enabled(session))]
+
+
+def existing_references(session, rules):
+    """{"team_id", "user_id", "policy_id": the ids the rules' actions name that still exist (users: active)}:
+    a rule naming a team, agent or policy deleted since must not fail the ingest (matching.planned_actions)."""
+    named = {field: set() for field in REFERENCES.values()}
+    for rule in rules:
+        for action in rule.actions:
+            if action["type"] in REFERENCES:
+                named[REFERENCES[action["type"]]].add(action[REFERENCES[action["type"]]])
+    found = {field: set() for field in named}
+    for field, model, extra in (("team_id", Team, ()), ("user_id", User, (User.is_active.is_(True),)),
+                                ("policy_id", SlaPolicy, ())):
+        if named[field]:
+            found[field] = set(session.scalars(sa.select(model.id).where(model.id.in_(sorted(named[field])), *extra)))
+    return found
 
 
 @prebuilt
