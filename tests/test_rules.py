@@ -327,3 +327,55 @@ def test_a_push_racing_a_poll_runs_each_rule_once_per_message(app, db, live_serv
                                      .group_by(RuleHit.message_id)).all()
     assert sorted(m for m, _ in per_message) == sorted(stored) and {n for _, n in per_message} == {1}
     assert db.session.get(Rule, rule_id).hit_count == len(expected)
+
+
+def test_a_dry_run_reads_only_the_accounts_and_networks_the_rule_can_match(db, custom_account, manager):
+    with writing(db) as session:
+        other = create_account(session, network="custom", name="Other")
+    run(db, custom_account, [item("1", "refund"), item("2", "hello", author="c2")])
+    run(db, other, [item("3", "refund", author="c3")])
+    now = datetime.now(timezone.utc)
+    with writing(db) as session:
+        only = dry_run.dry_run(session, {"conditions": [{"type": "account", "account_ids": [other.id]}],
+                                         "actions": [{"type": "tag", "tags": ["x"]}]}, now=now)
+        none = dry_run.dry_run(session, {"conditions": [{"type": "network", "networks": ["twitter"]}],
+                                         "actions": [{"type": "tag", "tags": ["x"]}]}, now=now)
+        negated = dry_run.dry_run(session, {"conditions": [{"type": "account", "account_ids": [other.id],
+                                                            "not": True}], "actions": [{"type": "mark_spam"}]},
+                                  now=now)
+    assert (only["scanned"], only["matched"]) == (1, 1)
+    assert (none["scanned"], none["matched"]) == (0, 0)
+    assert (negated["scanned"], negated["matched"]) == (3, 2)
+
+
+def test_a_rule_naming_a_deleted_team_or_policy_skips_that_action_and_never_fails_the_ingest(
+        db, custom_account, make_rule):
+    with writing(db) as session:
+        team = Team(name="Gone", languages=[])
+        policy = SlaPolicy(name="Gone too", warn_minutes=5, breach_minutes=10, timezone="UTC", holidays=[])
+        session.add_all([team, policy])
+    rule_id = make_rule([], [{"type": "assign_team", "team_id": team.id},
+                             {"type": "apply_sla_policy", "policy_id": policy.id}, {"type": "tag", "tags": ["ok"]}])
+    with writing(db) as session:
+        session.delete(session.get(Team, team.id))
+        session.delete(session.get(SlaPolicy, policy.id))
+    [result] = run(db, custom_account, [item("1")])
+    conv = conversation_of(db, result)
+    assert (conv.team_id, conv.sla_policy_id, conv.tags) == (None, None, ["ok"])
+    assert [a["type"] for a in hits(db, rule_id)[0].actions] == ["tag"]
+
+
+def test_editing_a_policy_a_rule_chose_moves_those_clocks(db, custom_account, make_rule):
+    from app.sla import manage as sla_manage
+
+    with writing(db) as session:
+        policy = SlaPolicy(name="Fast", warn_minutes=5, breach_minutes=10, timezone="UTC", holidays=[], channel="any")
+        session.add(policy)
+    make_rule([], [{"type": "apply_sla_policy", "policy_id": policy.id}])
+    [result] = run(db, custom_account, [item("1", minutes_ago=1)])
+    with writing(db) as session:
+        data = sla_manage.policy_dict(session.get(SlaPolicy, policy.id))
+        data = {k: data[k] for k in sla_manage.FIELDS} | {"breach_minutes": 20}
+        assert sla_manage.update_policy(session, session.get(SlaPolicy, policy.id), data) == 1
+    conv = conversation_of(db, result)
+    assert conv.sla_breach_at - conv.sla_started_at == timedelta(minutes=20)

@@ -12,6 +12,7 @@ from app.sla.store import mirror, state_of
 
 ROW_FIELDS = ("tags", "priority", "priority_reasons", "team_id", "assignee_id", "sla_policy_id", "sla_exempt",
               "is_spam", "status", "resolved_at")
+SLA_ACTIONS = ("apply_sla_policy", "exclude_from_sla", "mark_spam")
 MIRROR = ("sla_state", "sla_started_at", "sla_warn_at", "sla_breach_at")
 
 
@@ -54,14 +55,16 @@ def _does(hit, kind):
     return any(a["type"] == kind for a in hit["actions"])
 
 
-def follow_sla_choices(session, plan):
+def follow_sla_choices(session, plan, chosen_now=()):
     """Conversations of the plan that follow a policy a rule chose, or are out of SLA, keep their clocks so:
-    the plan started or moved them under the account's policy (ingest knows nothing of rules)."""
+    the plan started or moved them under the account's policy (ingest knows nothing of rules). Only those
+    whose clock this batch wrote, or whose choice a rule made now (`chosen_now`: conversation ids), change."""
     exempt, moves, rows = [], [], []
     for conv in sorted(plan.conversations, key=lambda c: c.row.id):
         row = conv.row
         running = state_of(row).running
-        if running is None:
+        wrote_clock = conv.clocks is not None and not conv.clocks.empty
+        if running is None or not (wrote_clock or row.id in chosen_now):
             continue
         if row.sla_exempt:
             exempt.append(row.id)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from app.models import isoformat
 from app.rules import store
 from app.rules.facts import build_facts
-from app.rules.matching import planned_actions
+from app.rules.matching import definition_of, planned_actions
 from app.sla.policies import conversation_policy
 
 MAX_ITEMS = 200  # matches listed (all are counted)
@@ -18,10 +18,13 @@ def dry_run(session, rule_or_definition, *, days=7, now):
     since, until = now - timedelta(days=days), now
     scanned = matched = 0
     items, auto_replied = [], {}  # contact id -> when this run would have answered them automatically
-    for row in store.stored_customer_messages(session, since, until, limit=MAX_SCANNED):
+    accounts = store.account_ids(session, **_where(rule_or_definition))
+    conditions, actions = definition_of(rule_or_definition)
+    existing = store.existing_references(session, [store.LoadedRule(None, "", conditions, actions, False)])
+    for row in store.stored_customer_messages(session, accounts, since, until, limit=MAX_SCANNED):
         scanned += 1
         facts = stored_facts(session, row, auto_replied.get(row.contact_id))
-        actions = planned_actions(rule_or_definition, facts)
+        actions = planned_actions(rule_or_definition, facts, existing)
         if not actions:
             continue
         if any(a["type"] == "auto_reply" for a in actions):
@@ -32,6 +35,21 @@ def dry_run(session, rule_or_definition, *, days=7, now):
                           "created_at": isoformat(row.created_at), "actions": actions})
     return {"rule_id": getattr(rule_or_definition, "id", None), "since": isoformat(since), "until": isoformat(until),
             "scanned": scanned, "matched": matched, "truncated": matched > len(items), "items": items}
+
+
+def _where(rule_or_definition):
+    """The networks and accounts a rule can match at all (its plain network and account conditions): only their
+    messages are read."""
+    conditions = definition_of(rule_or_definition)[0]
+    where = {}
+    for condition in conditions:
+        if condition.get("not"):
+            continue
+        if condition["type"] == "network":
+            where["networks"] = set(condition["networks"]) & where.get("networks", set(condition["networks"]))
+        elif condition["type"] == "account":
+            where["ids"] = set(condition["account_ids"]) & where.get("ids", set(condition["account_ids"]))
+    return where
 
 
 class _ConversationRef:

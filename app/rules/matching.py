@@ -70,12 +70,17 @@ def matches(conditions, facts):
     return all(HOLDS[c["type"]](c, facts) != bool(c.get("not")) for c in conditions)
 
 
-def planned_actions(rule, facts):
+REFERENCES = {"assign_team": "team_id", "assign_agent": "user_id", "apply_sla_policy": "policy_id"}
+
+
+def planned_actions(rule, facts, existing=None):
     """What `rule` (a Rule or a dict with "conditions" and "actions") would do for the message of `facts`:
     [] when it does not match, else the action dicts it applies, as rule_hits and the dry run record them.
     Actions that cannot apply there are left out (hiding a private message, an automatic answer to spam,
-    to a customer answered automatically within the period, or where the network allows no answer)."""
-    conditions, actions = _definition(rule)
+    to a customer answered automatically within the period, or where the network allows no answer), and,
+    given `existing` ({"team_id": ids, "user_id": ids of active users, "policy_id": ids}), those naming a
+    team, agent or policy deleted since the rule was written."""
+    conditions, actions = definition_of(rule)
     if not matches(conditions, facts):
         return []
     spam = facts.is_spam or any(a["type"] == "mark_spam" for a in actions)
@@ -85,6 +90,8 @@ def planned_actions(rule, facts):
         if kind == "hide" and (facts.channel != "public" or facts.network not in HIDEABLE_NETWORKS):
             continue
         if kind == "auto_reply" and not _may_auto_reply(action, facts, spam):
+            continue
+        if existing is not None and kind in REFERENCES and action[REFERENCES[kind]] not in existing[REFERENCES[kind]]:
             continue
         planned.append(dict(action))
     return planned
@@ -97,7 +104,8 @@ def _may_auto_reply(action, facts, spam):
     return last is None or facts.created_at - last >= timedelta(hours=action["period_hours"])
 
 
-def _definition(rule):
+def definition_of(rule):
+    """(conditions, actions) of a Rule, a LoadedRule or a {"conditions", "actions"} dict."""
     if isinstance(rule, dict):
         return rule.get("conditions") or [], rule.get("actions") or []
     return rule.conditions or [], rule.actions or []

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.batch_sql import any_of, insert_rows, prebuilt
-from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock
+from app.models import Contact, Conversation, Message, Rule, RuleHit, SlaClock, SlaPolicy, SocialAccount, Team, User
+from app.rules.matching import REFERENCES
 
 RULES, HITS, CONTACTS = Rule.__table__, RuleHit.__table__, Contact.__table__
 MESSAGES, CONVERSATIONS, CLOCKS = Message.__table__, Conversation.__table__, SlaClock.__table__
@@ -30,6 +31,22 @@ def enabled_rules(session):
     """The enabled rules in the order they run."""
     return [LoadedRule(r.id, r.name, r.conditions or [], r.actions or [], bool(r.stop))
             for r in session.execute(_enabled(session))]
+
+
+def existing_references(session, rules):
+    """{"team_id", "user_id", "policy_id": the ids the rules' actions name that still exist (users: active)}:
+    a rule naming a team, agent or policy deleted since must not fail the ingest (matching.planned_actions)."""
+    named = {field: set() for field in REFERENCES.values()}
+    for rule in rules:
+        for action in rule.actions:
+            if action["type"] in REFERENCES:
+                named[REFERENCES[action["type"]]].add(action[REFERENCES[action["type"]]])
+    found = {field: set() for field in named}
+    for field, model, extra in (("team_id", Team, ()), ("user_id", User, (User.is_active.is_(True),)),
+                                ("policy_id", SlaPolicy, ())):
+        if named[field]:
+            found[field] = set(session.scalars(sa.select(model.id).where(model.id.in_(sorted(named[field])), *extra)))
+    return found
 
 
 @prebuilt
@@ -115,17 +132,28 @@ STORED_COLUMNS = (
 )
 
 
-def stored_customer_messages(session, since, until, *, batch=500, limit=None):
-    """Stored customer messages posted in [since, until), oldest first, with what their facts need; read in
-    batches by (created_at, id) so a week of traffic never sits in memory at once. Yields rows."""
+def account_ids(session, *, networks=None, ids=None):
+    """Ids of the accounts (of these networks, among these ids) a dry run reads."""
+    query = sa.select(SocialAccount.id).order_by(SocialAccount.id)
+    if networks is not None:
+        query = query.where(SocialAccount.network.in_(sorted(networks)))
+    if ids is not None:
+        query = query.where(SocialAccount.id.in_(sorted(ids)))
+    return list(session.scalars(query))
+
+
+def stored_customer_messages(session, accounts, since, until, *, batch=500, limit=None):
+    """Stored customer messages of `accounts` (ids) posted in [since, until), oldest first, with what their
+    facts need; read in batches by (created_at, id) through the (account_id, created_at) index, so a week of
+    traffic never sits in memory at once. Yields rows."""
     after = None
     yielded = 0
-    while True:
+    while accounts:
         query = (sa.select(*STORED_COLUMNS)
                  .join(CONVERSATIONS, CONVERSATIONS.c.id == MESSAGES.c.conversation_id)
                  .join(CONTACTS, CONTACTS.c.id == CONVERSATIONS.c.contact_id)
-                 .where(MESSAGES.c.direction == "inbound", MESSAGES.c.created_at >= since,
-                        MESSAGES.c.created_at < until)
+                 .where(MESSAGES.c.account_id.in_(accounts), MESSAGES.c.direction == "inbound",
+                        MESSAGES.c.created_at >= since, MESSAGES.c.created_at < until)
                  .order_by(MESSAGES.c.created_at, MESSAGES.c.id).limit(batch))
         if after is not None:
             query = query.where(sa.or_(MESSAGES.c.created_at > after[0], sa.and_(
