@@ -156,7 +156,8 @@ def test_rules_are_reordered_from_the_keyboard_and_deleted_after_confirming(open
     assert page.errors == []
 
 
-def test_editing_a_rule_shows_the_services_refusal_beside_its_field(open_page, db, make_user, custom_account):
+def test_editing_a_rule_shows_the_services_refusal_beside_its_field(open_page, live_server, db, make_user, make_token,
+                                                                    custom_account):
     from app.models import Rule, User
     from app.rules.manage import create_rule
 
@@ -168,6 +169,11 @@ def test_editing_a_rule_shows_the_services_refusal_beside_its_field(open_page, d
     page = open_page(manager, path=PAGE)
     ready(page)
     expect(page.locator("#rules-list .rule-summary")).to_have_text("If it came to Web chat (Custom) then take it out of SLA")
+    # The team picker is offered only where the teams API answers.
+    teams_api = requests.get(f"{live_server.url}/api/v1/teams", timeout=10,
+                             headers={"Authorization": f"Bearer {make_token(manager)}"}).status_code == 200
+    offered = page.eval_on_selector_all("#add-action option", "options => options.map(o => o.value)")
+    assert ("assign_team" in offered) == teams_api and "auto_reply" in offered
     page.locator("#rules-list button.edit").click()
     expect(page.locator("#editor-title")).to_be_focused()
     expect(page.locator("#rule-name")).to_have_value("Accounts")
