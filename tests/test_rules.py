@@ -379,3 +379,18 @@ def test_editing_a_policy_a_rule_chose_moves_those_clocks(db, custom_account, ma
         assert sla_manage.update_policy(session, session.get(SlaPolicy, policy.id), data) == 1
     conv = conversation_of(db, result)
     assert conv.sla_breach_at - conv.sla_started_at == timedelta(minutes=20)
+
+
+def test_an_automatic_answer_is_announced_after_the_message_it_answers(db, custom_account, make_rule, monkeypatch):
+    from app.events import publisher
+
+    with writing(db) as session:
+        canned = CannedResponse(title="Hi", shortcut="/hi", text="Hello!")
+        session.add(canned)
+    make_rule([], [{"type": "auto_reply", "canned_id": canned.id}])
+    emitted = []
+    monkeypatch.setattr(publisher, "_emit", lambda pending: emitted.append(
+        (pending.name, pending.data.get("message", {}).get("direction"))))
+    run(db, custom_account, [item("1", "hello")])
+    assert emitted == [("conversation.created", None), ("message.created", "inbound"),
+                       ("message.created", "outbound")]

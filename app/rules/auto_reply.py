@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.domain_errors import Invalid
+from app.events import PENDING_KEY
 from app.models import CannedResponse, Contact, Conversation, Message, fold
 
 log = logging.getLogger(__name__)
+DEFERRED_KEY = "carebox_rules_deferred_events"
 VARIABLE = re.compile(r"\{\{\s*(contact\.name|contact\.handle|agent\.name)\s*\}\}")
 
 
@@ -75,7 +79,26 @@ def send_auto_replies(session, account, hits, *, now):
         except Invalid as refused:
             log.info("automatic answer not sent", extra={"rule_id": hit["rule_id"], "reason": refused.code})
             continue
-        _replies["queue_outbound"](session, conv, author=System(name=str(_l("Automatic answer"))), text=text, target=message,
-                       now=now, send_as=send_as, automatic_rule_id=hit["rule_id"])
+        pending = session.info.setdefault(PENDING_KEY, [])
+        published_before = len(pending)
+        _replies["queue_outbound"](session, conv, author=System(name=str(_l("Automatic answer"))), text=text,
+                                   target=message, now=now, send_as=send_as, automatic_rule_id=hit["rule_id"])
+        # Ingest publishes the customer's message (and a new conversation) after the rules: the answer's
+        # events go out after those, at the commit.
+        session.info.setdefault(DEFERRED_KEY, []).extend(pending[published_before:])
+        del pending[published_before:]
         contact.last_auto_reply_at = now
         answered.add(conv.contact_id)
+
+
+@event.listens_for(Session, "before_commit", insert=True)  # before the publisher writes the webhook deliveries
+def _publish_deferred(session):
+    deferred = session.info.pop(DEFERRED_KEY, None)
+    if deferred:
+        session.info.setdefault(PENDING_KEY, []).extend(deferred)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_deferred(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop(DEFERRED_KEY, None)
