@@ -14,3 +14,4 @@ WEBHOOK_ATTEMPTS = Counter("carebox_webhook_attempts_total", "Webhook delivery a
 HTTP_REQUESTS = Counter("carebox_http_requests_total", "HTTP requests served.", ["method", "endpoint", "status"])
 HTTP_SECONDS = Histogram("carebox_http_request_seconds", "HTTP request duration.", ["endpoint"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+RULE_HITS = Counter("carebox_rule_hits_total", "Customer messages a rule matched and acted on, by rule.", ["rule_id"])

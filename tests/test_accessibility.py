@@ -251,6 +251,48 @@ def test_manager_pages(db, live_server, open_page, make_user, dataset, custom_ac
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_rules_page(db, live_server, open_page, make_user, custom_account, locale):
+    """The rules list, the editor with a condition and actions open (the automatic answer's warning among them),
+    a refusal next to its field, and a dry run's results."""
+    from app.rules.manage import create_rule
+
+    seed_inbox(db, custom_account.id)
+    manager = set_locale(db, make_user("manager", name="Mia Manager"), locale)
+    with writing(db) as session:
+        canned = save_canned(session, actor=None, title="Thanks", shortcut="thanks", text="Thank you!", language="en")
+        for name, enabled in (("Parcels", True), ("Spam words", False)):
+            create_rule(session, session.get(User, manager.id), name=name, enabled=enabled,
+                        conditions=[{"type": "keywords", "keywords": ["parcel"]}, {"type": "has_link", "not": True}],
+                        actions=[{"type": "tag", "tags": ["parcel"]}, {"type": "set_priority", "priority": "high"}])
+    audit = Audit(locale)
+    page = open_page(manager, path="/settings/workflow/rules")
+    page.wait_for_selector("#rules-page[data-ready='1']", state="attached")
+    assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
+    audit.check(page, "rules (list)")
+    walk_focus(audit, page, "rules (list)", presses=20)
+    page.locator("#rules-list tr").first.locator("button.edit").click()
+    for kind in ("followers", "sentiment", "business_hours"):
+        page.select_option("#add-condition", kind)
+        page.click("#add-condition-button")
+    for kind in ("assign_agent", "notify", "auto_reply"):
+        page.select_option("#add-action", kind)
+        page.click("#add-action-button")
+    page.locator("#actions li[data-type=auto_reply] select").select_option(str(canned.id))
+    expect(page.locator("#actions li[data-type=auto_reply] .warning")).to_be_visible()
+    audit.check(page, "rules (editor)")
+    page.locator("#conditions li[data-type=followers] input").first.fill("")
+    page.click("#save-rule")  # conditions left without values: refused, each error beside its field
+    expect(page.locator("#conditions .field-error")).to_have_count(2)  # the followers bounds, the sentiments
+    audit.check(page, "rules (editor, refused)")
+    page.click("#rules-list tr:first-child button.dry-run")
+    expect(page.locator("#dry-run-results")).to_be_visible()
+    audit.check(page, "rules (dry run)")
+    page.screenshot(path=str(ARTIFACTS / f"rules-{locale}.png"), full_page=True)
+    assert page.errors == []
+    audit.finish("rules")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_admin_pages(db, live_server, open_page, make_user, make_token, custom_account, locale):
     admin = set_locale(db, make_user("admin", name="Ada Admin"), locale)
     make_user("agent", name="Alex Agent")

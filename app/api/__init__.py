@@ -109,6 +109,7 @@ def init_app(app):
         messages,
         permissions,
         reports,
+        rules,
         sla,
         team,
         teams,

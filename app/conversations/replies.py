@@ -151,9 +151,10 @@ def private_send_as(session, conv, now):
 
 
 def queue_outbound(session, conv, *, author, text, target, now, send_as=None, idempotency_key=None,
-                   in_reply_to_external_id=None):
+                   in_reply_to_external_id=None, automatic_rule_id=None):
     """A queued outbound message in `conv` (locked by the caller), its counters and the message.created event.
-    Answering a customer takes the conversation. The caller commits, then dispatches sending."""
+    Answering a customer takes the conversation (an automatic answer, `automatic_rule_id` set and `author`
+    no user, takes none). The caller commits, then dispatches sending."""
     message = Message(
         conversation_id=conv.id, account_id=conv.account_id, network=conv.network, direction="outbound", text=text,
         search_text=fold(text), author_user_id=author.id, author_name=author.name,
@@ -161,13 +162,14 @@ def queue_outbound(session, conv, *, author, text, target, now, send_as=None, id
         in_reply_to_external_id=in_reply_to_external_id or (target.external_id if target else None),
         created_at=now, received_at=now, delivery_status="queued", idempotency_key=idempotency_key, mentions=[],
         send_as=send_as, post_external_id=target.post_external_id if target is not None else None,
+        automatic_rule_id=automatic_rule_id,
     )
     session.add(message)
     conv.message_count += 1
     conv.last_message_at = now
     conv.snippet = snippet(text)
     changes = {}
-    if conv.assignee_id is None:  # answering a customer takes the conversation
+    if conv.assignee_id is None and author.id is not None:  # answering a customer takes the conversation
         conv.assignee_id = author.id
         changes["assignee_id"] = {"from": None, "to": author.id}
     session.flush()

@@ -6,7 +6,7 @@ rules to whole batches itself (app/ingest). Callers hold the conversation's row 
 """
 from app.sla import rules, store
 from app.sla.ledger import ClockWrites
-from app.sla.policies import effective_policy
+from app.sla.policies import conversation_policy
 
 
 def on_answer(session, conv, answered_at, *, by_user_id=None, native=False):
@@ -34,11 +34,11 @@ def on_reopen(session, conv, at):
 
 
 def _policy(session, conv):
-    return effective_policy(session, conv.account_id, conv.channel or "public")
+    return conversation_policy(session, conv)
 
 
 def _waits(conv):
-    return conv.status != "resolved" and not conv.is_spam
+    return conv.status != "resolved" and not conv.is_spam and not getattr(conv, "sla_exempt", False)
 
 
 def _apply(session, conv, before, outcome):

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit import record
 from app.domain_errors import Conflict
-from app.models import SlaPolicy, SocialAccount, isoformat
+from app.models import Conversation, SlaPolicy, SocialAccount, isoformat
 from app.sla.policies import forget
 from app.sla.recompute import recompute_accounts
 
@@ -107,7 +107,7 @@ def update_policy(session, policy, data):
     for key in FIELDS:
         setattr(policy, key, data[key])
     session.flush()
-    governed = set(accounts_using(session, policy.id)) if timing_changed else set()
+    governed = set(accounts_using(session, policy.id)) | _accounts_choosing(session, policy.id) if timing_changed else set()
     default_moved = policy.is_default != was_default or (policy.is_default and policy.channel != old_channel)
     if default_moved or (policy.is_default and timing_changed):
         governed |= set(_accounts_on_default(session))  # a default changed hands or changed
@@ -124,10 +124,18 @@ def delete_policy(session, policy):
         raise PolicyConflict(_l("Accounts %(accounts)s use this policy: assign them another first.",
                                 accounts=", ".join(map(str, users))))
     was_default = policy.is_default
+    choosing = _accounts_choosing(session, policy.id)  # their conversations fall back to the account's policy
     record("sla_policy.deleted", target=policy, data={"name": policy.name})
     session.delete(policy)
     session.flush()
-    return recompute_accounts(session, _accounts_on_default(session)) if was_default else 0
+    governed = (set(_accounts_on_default(session)) if was_default else set()) | choosing
+    return recompute_accounts(session, governed) if governed else 0
+
+
+def _accounts_choosing(session, policy_id):
+    """Accounts with running clocks in conversations a rule put on this policy (conversations.sla_policy_id)."""
+    return set(session.scalars(sa.select(Conversation.account_id).distinct().where(
+        Conversation.sla_policy_id == policy_id, Conversation.sla_started_at.is_not(None))))
 
 
 def assign_policy(session, account, policy, channel="public"):

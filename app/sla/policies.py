@@ -145,6 +145,20 @@ def effective_policy(session, account_id, channel):
     return _loaded(session).for_account(policy_ids, channel)
 
 
+def chosen_policy(session, policy_id):
+    """The stored policy `policy_id` (a rule's choice for a conversation), or None when None or gone."""
+    return _loaded(session).by_id.get(policy_id) if policy_id is not None else None
+
+
+def conversation_policy(session, conv):
+    """The Policy a conversation follows: one a rule chose for it (`sla_policy_id`, while it exists), else its
+    account's for its channel. Every path that starts, moves or shows its clock asks this."""
+    chosen = chosen_policy(session, getattr(conv, "sla_policy_id", None))
+    if chosen is not None:
+        return chosen
+    return effective_policy(session, conv.account_id, getattr(conv, "channel", None) or "public")
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _expire(session):

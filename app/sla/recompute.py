@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app import events
 from app.models import Conversation, SlaClock
 from app.sla import rules
-from app.sla.policies import effective_policy, forget
+from app.sla.policies import chosen_policy, effective_policy, forget
 from app.vocabulary import CHANNELS
 
 
@@ -30,7 +30,8 @@ def _recompute_account(session, account_id, policies):
     """`policies`: channel -> the Policy of the account's conversations of that channel."""
     found = session.execute(
         sa.select(SlaClock.id, SlaClock.conversation_id, SlaClock.policy_id, SlaClock.kind, SlaClock.started_at,
-                  SlaClock.warn_at, SlaClock.breach_at, SlaClock.state, Conversation.channel)
+                  SlaClock.warn_at, SlaClock.breach_at, SlaClock.state, Conversation.channel,
+                  Conversation.sla_policy_id)
         .join(Conversation, Conversation.id == SlaClock.conversation_id)
         .where(SlaClock.account_id == account_id, SlaClock.stopped_at.is_(None))
         .order_by(SlaClock.conversation_id)
@@ -38,7 +39,9 @@ def _recompute_account(session, account_id, policies):
     clock_rows, conversation_rows = [], []
     for row in found:
         before = rules.Clock(row.policy_id, row.kind, row.started_at, row.warn_at, row.breach_at, row.state)
-        after = rules.under_new_policy(before, policies.get(row.channel) or policies["public"])
+        # A conversation a rule chose a policy for keeps it, whatever its account follows.
+        policy = chosen_policy(session, row.sla_policy_id) or policies.get(row.channel) or policies["public"]
+        after = rules.under_new_policy(before, policy)
         if after == before:
             continue
         clock_rows.append({"id": row.id, "warn_at": after.warn_at, "breach_at": after.breach_at,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import object_session
 from app.extensions import db
 from app.models import SocialAccount, isoformat
 from app.sla import rules
-from app.sla.policies import effective_policy
+from app.sla.policies import conversation_policy, effective_policy
 from app.sla.store import state_of
 from app.vocabulary import CHANNELS
 
@@ -23,8 +23,7 @@ def clock_view(conv, now=None, session=None):
     now = now or datetime.now(timezone.utc)
     clock = state_of(conv).running
     session = session or _session_of(conv)
-    policy = (effective_policy(session, conv.account_id, channel_of(conv))
-              if session is not None and conv.account_id else None)
+    policy = conversation_policy(session, conv) if session is not None and conv.account_id else None
     schedule = policy.schedule if policy is not None else None
     state, level, pause = rules.shown_state(clock, now, schedule)
     view = {
