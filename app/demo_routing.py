@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.accounts import find_user_by_email
 from app.extensions import db
 from app.models import Conversation, Message, Rule, Team, utcnow
+from app.rules.definition import validate
 
 # (name, languages, members' emails): each team owns its languages on every account.
 DEMO_TEAMS = (
@@ -23,7 +24,7 @@ DEMO_RULES = (
     ("Refund complaints: tag and raise", True,
      [{"type": "intent", "intents": ["complaint"]},
       {"type": "keywords", "keywords": ["refund", "money back", "возврат", "вярнуць грошы", "استرداد"]}],
-     [{"type": "tag", "tag": "refund"}, {"type": "set_priority", "priority": "high"}]),
+     [{"type": "tag", "tags": ["refund"]}, {"type": "set_priority", "priority": "high"}]),
 )
 
 HIDDEN = "demo-fb-c-2"  # the spam comment an agent hid on the Page
@@ -55,6 +56,7 @@ def _seed_rules(manager):
     for name, enabled, conditions, actions in DEMO_RULES:
         if name not in names:
             last += 1
+            conditions, actions = validate(conditions, actions)  # stored as the rules page would store them
             db.session.add(Rule(name=name, position=last, enabled=enabled, conditions=conditions, actions=actions,
                                 created_by_id=getattr(manager, "id", None)))
 

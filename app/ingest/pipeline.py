@@ -130,7 +130,9 @@ def _no_nul(text):
 
 
 def _auto_assign(session, plan):
-    opened = [c.row for c in sorted(plan.conversations, key=lambda c: c.id) if c.opened]
+    # A rule may have assigned one already, or marked it spam: nobody should be handed spam.
+    opened = [c.row for c in sorted(plan.conversations, key=lambda c: c.id)
+              if c.opened and c.row.assignee_id is None and not c.row.is_spam]
     if not opened:
         return
     assigned = auto_assign(session, opened)
