@@ -200,3 +200,27 @@ def test_session_callers_need_the_csrf_token(app, db, client, sandbox, agent):
     ok = client.post(f"/api/v1/messages/{message.id}/hide", headers={"X-CSRFToken": csrf_from(client)})
     assert ok.status_code == 200 and ok.json["message"]["moderation"] == "hidden"
     assert json.loads(json.dumps(ok.json))["message"]["text"]  # the message as MessageOut, text included
+
+
+def test_agents_see_moderation_live_over_socketio(app, db, sandbox, live_server, agent_token):
+    import queue
+
+    import requests
+    import socketio
+
+    _, message = customer_message(app, db, sandbox, "twitter")
+    events = queue.Queue()
+    live = socketio.Client(reconnection=False)
+    live.on("message.updated", events.put)
+    live.connect(live_server.url, transports=["websocket"], wait_timeout=5, auth={"token": agent_token})
+    try:
+        for action in ("hide", "like"):
+            resp = requests.post(f"{live_server.url}/api/v1/messages/{message.id}/{action}",
+                                 headers=auth(agent_token), timeout=10)
+            assert resp.status_code == 200, resp.text
+        hidden, liked = events.get(timeout=5), events.get(timeout=5)
+    finally:
+        live.disconnect()
+    assert hidden["changes"] == {"moderation": {"from": "visible", "to": "hidden"}}
+    assert liked["changes"] == {"liked": {"from": False, "to": True}}
+    assert liked["message"]["id"] == message.id and liked["message"]["moderation"] == "hidden"
