@@ -224,3 +224,29 @@ def test_agents_see_moderation_live_over_socketio(app, db, sandbox, live_server,
     assert hidden["changes"] == {"moderation": {"from": "visible", "to": "hidden"}}
     assert liked["changes"] == {"liked": {"from": False, "to": True}}
     assert liked["message"]["id"] == message.id and liked["message"]["moderation"] == "hidden"
+
+
+def test_two_agents_hiding_at_once_publish_one_change(app, db, sandbox, live_server, make_user, make_token,
+                                                      receiver):  # noqa: F811
+    import threading
+
+    import requests
+
+    register(db, receiver, events=["message.hidden"])
+    _, message = customer_message(app, db, sandbox, "facebook")
+    tokens = [make_token(make_user("agent")) for _ in range(2)]
+    url = f"{live_server.url}/api/v1/messages/{message.id}/hide"  # read here: threads have no app context
+    start, answers = threading.Barrier(2), []
+
+    def hide(token):
+        start.wait(timeout=5)
+        answers.append(requests.post(url, headers=auth(token), timeout=10).status_code)
+
+    threads = [threading.Thread(target=hide, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=15)
+    assert answers == [200, 200]
+    assert [d.event_type for d in deliveries(db)] == ["message.hidden"]
+    assert db.session.get(Message, message.id, populate_existing=True).moderation == "hidden"
