@@ -107,6 +107,7 @@ def init_app(app):
         conversations,
         docs,
         messages,
+        moderation,
         permissions,
         reports,
         rules,

@@ -9,4 +9,5 @@ PERIODIC_JOBS = [
     ("sla-sweep", "app.worker.sla_sweep:run_sweep_job", 5),
     ("spike-alerts", "app.worker.spike_job:run_spike_job", 60),
     ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
+    ("moderation-pending", "app.worker.moderation:run_pending_moderation_job", 3),
 ]
