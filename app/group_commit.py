@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts import lock_accounts
 from app.domain_errors import Invalid, NotFound, Unavailable
 from app.ingest.pipeline import ingest
+from app.ingest.triage import precompute
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
 WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
@@ -45,7 +46,8 @@ class GroupCommit:
     def ingest(self, session, account_id, item):
         """Store `item` for the account through app.ingest.ingest(), together with whatever else is waiting;
         the session's transaction is committed (what the request read so far included)."""
-        mine = _Waiting(account_id, item)
+        # A remote triage model labels the item now, holding no lock (each request its own, in parallel).
+        mine = _Waiting(account_id, precompute([item])[0])
         with self._waiting_lock:
             self._waiting.append(mine)
         if not self._writer.acquire(blocking=False):
