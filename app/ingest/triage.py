@@ -21,6 +21,11 @@ from app.vocabulary import INTENTS, SENTIMENTS
 log = logging.getLogger(__name__)
 
 
+def asks_a_model(settings=None):
+    """Whether `precompute` calls a remote provider: then callers commit what they hold before it."""
+    return remote_provider(settings) is not None
+
+
 def precompute(items, settings=None):
     """`items` (InboundItem) with the remote provider's signals attached to the customer ones that have text;
     the items unchanged when no remote provider is configured. Call it with no lock held: it may take up to
