@@ -1,7 +1,7 @@
 """Ranking settings (managers): how reach and mood raise a conversation's priority (app/ranking.py)."""
 from flask import jsonify
 from flask_login import current_user
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 from spectree import Response
 
 from app import ranking
@@ -13,12 +13,12 @@ FOLLOWERS_HELP = "A customer with at least this many followers raises their conv
 
 
 class RankingIO(Strict):
-    enabled: bool = Field(True, description="Whether ingest raises priorities at all.")
-    followers_high: int | None = Field(ranking.DEFAULTS["followers_high"], ge=1, le=ranking.MAX_FOLLOWERS, description=FOLLOWERS_HELP.format("high"))
-    followers_urgent: int | None = Field(ranking.DEFAULTS["followers_urgent"], ge=1, le=ranking.MAX_FOLLOWERS,
+    enabled: StrictBool = Field(True, description="Whether ingest raises priorities at all.")
+    followers_high: StrictInt | None = Field(ranking.DEFAULTS["followers_high"], ge=1, le=ranking.MAX_FOLLOWERS, description=FOLLOWERS_HELP.format("high"))
+    followers_urgent: StrictInt | None = Field(ranking.DEFAULTS["followers_urgent"], ge=1, le=ranking.MAX_FOLLOWERS,
                                          description=FOLLOWERS_HELP.format("urgent"))
-    negative: bool = Field(True, description="Whether a message of negative sentiment raises to high.")
-    complaint: bool = Field(True, description="Whether a complaint raises to high.")
+    negative: StrictBool = Field(True, description="Whether a message of negative sentiment raises to high.")
+    complaint: StrictBool = Field(True, description="Whether a complaint raises to high.")
 
 
 @bp.get("/ranking")

@@ -150,11 +150,11 @@ def _parse_at(position):
 
 def _page_sla(base, position, limit):
     """Up to `limit` rows in the `sla` order: tier by tier (TIERS), each by breach time, then by activity."""
-    tier = position.get("tier", "normal") if position else TIERS[0]  # a cursor from before tiers: all normal
-    if tier not in TIERS:
+    first = position.get("tier", "normal") if position else TIERS[0]  # a cursor from before tiers: all normal
+    if first not in TIERS:
         raise Malformed(_l("The cursor is not one this API gave out."), code="invalid_cursor")
     rows = []
-    for tier in TIERS[TIERS.index(tier):]:
+    for tier in TIERS[TIERS.index(first):]:
         in_tier, undue = base.where(Conversation.priority == tier), Conversation.sla_breach_at.is_(None)
         if position.get("phase", "due") == "due":
             rows += _page_due(in_tier, position, limit - len(rows))
