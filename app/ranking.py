@@ -20,8 +20,10 @@ from app.models import Conversation, Setting
 from app.vocabulary import PRIORITIES, PRIORITY_REASONS
 
 RANKING_KEY = "ranking"
-DEFAULTS = {"enabled": True, "followers_high": 10_000, "followers_urgent": 100_000, "negative": True,
-            "complaint": True}
+# Mood raises nothing until a manager says so: in most inboxes most messages are complaints, and raising
+# them all by default would reshuffle every queue on upgrade.
+DEFAULTS = {"enabled": True, "followers_high": 10_000, "followers_urgent": 100_000, "negative": False,
+            "complaint": False}
 MAX_FOLLOWERS = 10**10  # more than any account has: a threshold beyond it would never raise anything
 TIER = {priority: index for index, priority in enumerate(PRIORITIES)}
 

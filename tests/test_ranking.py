@@ -36,16 +36,24 @@ def conversation_of(db, author):
                               .where(sa.text("contacts.external_id = :a")).params(a=author)).one()
 
 
+@pytest.fixture
+def mood(db):
+    """Negative messages and complaints raise too (off by default)."""
+    with writing(db) as session:
+        set_ranking_settings(session, negative=True, complaint=True)
+
+
 def ranked(db, author):
     conv = conversation_of(db, author)
     return conv.priority, conv.priority_reasons
 
 
 def test_reach_raises_to_high_or_urgent_and_the_events_carry_it(db, custom_account):
-    pending = ingested(db, custom_account, [item("1", QUESTION, "small", followers=50),
+    pending = ingested(db, custom_account, [item("0", COMPLAINT, "angry"),  # mood raises nothing by default
+                                            item("1", QUESTION, "small", followers=50),
                                             item("2", QUESTION, "known", followers=DEFAULTS["followers_high"]),
                                             item("3", QUESTION, "star", followers=DEFAULTS["followers_urgent"] + 1)])
-    assert ranked(db, "small") == ("normal", [])
+    assert ranked(db, "small") == ranked(db, "angry") == ("normal", [])
     assert ranked(db, "known") == ("high", ["followers"])
     assert ranked(db, "star") == ("urgent", ["followers"])
     created = {e.data["conversation"]["contact"]["handle"]: e.data["conversation"] for e in pending
@@ -54,7 +62,7 @@ def test_reach_raises_to_high_or_urgent_and_the_events_carry_it(db, custom_accou
     assert (created["h_known"]["priority"], created["h_known"]["priority_reasons"]) == ("high", ["followers"])
 
 
-def test_mood_raises_to_high_and_never_lowers(db, custom_account):
+def test_mood_raises_to_high_and_never_lowers(db, custom_account, mood):
     ingested(db, custom_account, [item("1", COMPLAINT, "angry"), item("2", PRAISE, "happy")])
     assert ranked(db, "angry") == ("high", ["negative", "complaint"])
     assert ranked(db, "happy") == ("normal", [])
@@ -64,7 +72,7 @@ def test_mood_raises_to_high_and_never_lowers(db, custom_account):
     assert ranked(db, "angry") == ("urgent", ["followers", "negative", "complaint"])
 
 
-def test_a_higher_priority_a_rule_set_stays_and_gains_the_reasons(db, custom_account):
+def test_a_higher_priority_a_rule_set_stays_and_gains_the_reasons(db, custom_account, mood):
     ingested(db, custom_account, [item("1", QUESTION, "vip")])
     with writing(db) as session:
         session.execute(sa.update(Conversation).values(priority="urgent", priority_reasons=["rule"]))
@@ -83,7 +91,7 @@ def test_a_priority_set_by_hand_is_left_alone(client, db, make_user, make_token,
     assert ranked(db, "c1") == ("low", ["manual"])
 
 
-def test_conversations_of_one_batch_are_stored_with_their_own_reasons(db, custom_account):
+def test_conversations_of_one_batch_are_stored_with_their_own_reasons(db, custom_account, mood):
     ingested(db, custom_account, [item("1", COMPLAINT, "a"), item("2", QUESTION, "b", followers=10**6),
                                   item("3", COMPLAINT, "c", followers=20_000), item("4", COMPLAINT, "d")])
     assert [ranked(db, who) for who in "abcd"] == [
@@ -97,7 +105,7 @@ def test_managers_settings_turn_ranking_off_or_keep_only_some_reasons(db, custom
     ingested(db, custom_account, [item("1", COMPLAINT, "a", followers=10**6)])
     assert ranked(db, "a") == ("normal", [])
     with writing(db) as session:
-        set_ranking_settings(session, enabled=True, negative=False, followers_urgent=None)
+        set_ranking_settings(session, enabled=True, complaint=True, followers_urgent=None)
     ingested(db, custom_account, [item("2", COMPLAINT, "b", followers=10**6)])
     assert ranked(db, "b") == ("high", ["followers", "complaint"])
 

@@ -17,8 +17,8 @@ class RankingIO(Strict):
     followers_high: StrictInt | None = Field(ranking.DEFAULTS["followers_high"], ge=1, le=ranking.MAX_FOLLOWERS, description=FOLLOWERS_HELP.format("high"))
     followers_urgent: StrictInt | None = Field(ranking.DEFAULTS["followers_urgent"], ge=1, le=ranking.MAX_FOLLOWERS,
                                          description=FOLLOWERS_HELP.format("urgent"))
-    negative: StrictBool = Field(True, description="Whether a message of negative sentiment raises to high.")
-    complaint: StrictBool = Field(True, description="Whether a complaint raises to high.")
+    negative: StrictBool = Field(False, description="Whether a message of negative sentiment raises to high.")
+    complaint: StrictBool = Field(False, description="Whether a complaint raises to high.")
 
 
 @bp.get("/ranking")
