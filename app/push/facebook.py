@@ -34,7 +34,7 @@ from app.database import insert_for
 from app.domain_errors import Malformed
 from app.ingest.items import InboundPost
 from app.ingest.pipeline import ingest
-from app.ingest.triage import precompute
+from app.ingest.triage import asks_a_model, precompute
 from app.models import Post, PushFollowup, SocialAccount, utcnow
 
 MAX_CHALLENGE = 200
@@ -82,7 +82,9 @@ def receive(session, raw, signature):
     by_page = {a.external_id: a for a in signed.values()}
     read = [(by_page[str(entry["id"])].id, *_entry_contents(session, network, entry, by_page[str(entry["id"])]))
             for entry in entries if str(entry["id"]) in by_page]
-    read = _with_signals(read)  # a remote triage model labels the items before the lock is taken
+    if asks_a_model():
+        session.commit()  # nothing held while a remote triage model labels the items, before the lock
+        read = _with_signals(read)
     locked = lock_accounts(session, signed)  # as the poller holds it
     stored = accepted = 0
     followups = set()

@@ -5,8 +5,9 @@ The order of a poll, and why:
    workers poll one account. The worker's loop claims due accounts in batches (app/worker/loop.py);
    `poll_account` claims one.
 2. Fetch, with no transaction open: a slow network never holds a database lock. The worker's
-   LeaseKeeper renews the lease meanwhile. A remote triage model labels the items then too. Items and the new cursor come back together; the cursor
-   records exactly what was read, also when an error stopped the fetch part way.
+   LeaseKeeper renews the lease meanwhile. Items and the new cursor come back together; the cursor
+   records exactly what was read, also when an error stopped the fetch part way. A remote triage
+   model (app/ingest/triage.py) labels the items then too.
 3. In one transaction: ingest the items, store the cursor, health and next poll time, release the
    lease. A crash before this commit loses nothing (the next poll fetches the same range again);
    a crash after it duplicates nothing (messages are unique by network and external id).
