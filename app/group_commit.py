@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts import lock_accounts
 from app.domain_errors import Invalid, NotFound, Unavailable
 from app.ingest.pipeline import ingest
+from app.ingest.triage import asks_a_model, precompute
 
 MAX_BATCH = 100  # a poller's page: the size the ingest path is built for
 WAIT_SECONDS = 60  # a request gives up (and answers 503) if its batch takes longer than this
@@ -45,6 +46,11 @@ class GroupCommit:
     def ingest(self, session, account_id, item):
         """Store `item` for the account through app.ingest.ingest(), together with whatever else is waiting;
         the session's transaction is committed (what the request read so far included)."""
+        if asks_a_model():
+            # A remote triage model labels the item now, each request its own, in parallel, holding nothing
+            # (on SQLite the request may hold the write lock: a token's last use).
+            session.commit()
+            item = precompute([item])[0]
         mine = _Waiting(account_id, item)
         with self._waiting_lock:
             self._waiting.append(mine)

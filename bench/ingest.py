@@ -9,7 +9,8 @@
    floor beside it: GET /healthz, which touches no database, with the same client and server.
 
 Both run on a scratch database made from DATABASE_URL (a new PostgreSQL database next to the one
-named, dropped afterwards; unset or SQLite: a temporary SQLite file), migrated from empty.
+named, dropped afterwards; unset or SQLite: a temporary SQLite file), migrated from empty. After the batch
+way it prints what triage (the offline baseline labelling each customer message) costs of it.
 Each way runs several times; the median messages/second is the figure to quote.
 
     .venv/bin/python bench/ingest.py
@@ -225,6 +226,20 @@ def batch_way(app, args, workload):
     return rates
 
 
+def triage_cost(app, workload, count):
+    """Seconds per customer message the baseline's triage takes (part of every batch above: ingest labels each
+    new customer message in its plan), on the workload's texts with their detected languages."""
+    from app.ingest.language import message_language
+    from app.triage import baseline_signals
+
+    with app.app_context():
+        texts = [(i.text, message_language(i.text)) for i in workload.items(count) if not i.from_brand]
+        baseline_signals(texts[:100])  # warm-up: the lexicons load once per process
+        started = time.perf_counter()
+        baseline_signals(texts)
+        return (time.perf_counter() - started) / len(texts)
+
+
 def _ingest_worker(uri, index, args, barrier, results):
     """One process of the parallel way: its own app, account and customers, a batch run each time released."""
     import logging
@@ -386,6 +401,10 @@ def main():
         rates = batch_way(app, args, workload)
         print(f"batch ingest, one poller at a time, {args.batch} per transaction, {args.messages} messages x "
               f"{args.runs} runs: {summary(rates)}")
+        per_message = triage_cost(app, workload, args.messages)
+        print(f"  of which triage (the offline baseline, sentiment and intent of each customer message): "
+              f"{per_message * 1e6:,.0f} us per message, {per_message * statistics.median(rates):.0%} of the "
+              f"batch ingest time")
         if args.workers:
             rates = parallel_batch_way(app, args)
             print(f"batch ingest, {args.workers} worker processes at once (each {args.messages} messages, its own "

@@ -109,6 +109,7 @@ def init_app(app):
         messages,
         moderation,
         permissions,
+        ranking,
         reports,
         rules,
         sla,

@@ -58,7 +58,7 @@ def update_conversation(session, conv, *, actor, status=UNSET, priority=UNSET, t
     if assignee_id is not UNSET:
         _change_assignee(session, conv, assignee_id, change, actor)
     if priority is not UNSET:
-        change("priority", _valid_priority(priority))
+        _change_priority(conv, priority, change, changes)
     if tags is not UNSET:
         _change_tags(conv, tags, changes)
     if is_spam is not UNSET:
@@ -77,6 +77,12 @@ def _announce(session, conv, changes, actor):
     events.publish(session, "conversation.updated", {"conversation": conversation_summary(conv),
                                                      "changes": _jsonable(changes)})
     record("conversation.updated", actor=actor, target=conv, data=_jsonable(changes))
+
+
+def _change_priority(conv, priority, change, changes):
+    change("priority", _valid_priority(priority))
+    if "priority" in changes:
+        conv.priority_reasons = ["manual"]  # set by hand: ranking leaves it alone from now on (app/ranking.py)
 
 
 def _valid_priority(priority):

@@ -1,7 +1,8 @@
 """The inbox list: filters, urgency sort and keyset (cursor) pagination.
 
 Sorts and the indexes that serve them:
-- `sla` (default): conversations with a running clock by breach time, soonest first
+- `sla` (default): by priority tier first (urgent, high, normal, low: one query per tier, equality on
+  priority), and within a tier conversations with a running clock by breach time, soonest first
   (ix_conversations_status_breach), then the rest by latest activity (ix_conversations_status_last).
 - `newest` / `oldest`: by latest activity.
 A cursor is the sort key of the last row served, so pages stay stable while new messages arrive.
@@ -25,6 +26,7 @@ from app.sla.state import paused_channels
 from app.teams import visible_clause
 
 SORTS = ("sla", "newest", "oldest")
+TIERS = ("urgent", "high", "normal", "low")  # vocabulary.PRIORITIES, most pressing first: the `sla` sort's first key
 
 
 def encode_cursor(data):
@@ -130,13 +132,7 @@ def list_conversations(filters, *, user, limit=50, cursor=None, sort="sla", now=
     position = decode_cursor(cursor) if cursor else {}
     rows = []
     if sort == "sla":
-        if position.get("phase", "due") == "due":
-            rows = _page_due(base, position, limit + 1)
-            if len(rows) <= limit:
-                rest = _page_activity(base.where(Conversation.sla_breach_at.is_(None)), {}, limit + 1 - len(rows), True)
-                rows += rest
-        else:
-            rows = _page_activity(base.where(Conversation.sla_breach_at.is_(None)), position, limit + 1, True)
+        rows = _page_sla(base, position, limit + 1)
     else:
         rows = _page_activity(base, position, limit + 1, sort == "newest")
     more = len(rows) > limit
@@ -144,11 +140,12 @@ def list_conversations(filters, *, user, limit=50, cursor=None, sort="sla", now=
     next_cursor = None
     if more and rows:
         last = rows[-1]
+        tier = {"tier": last.priority} if sort == "sla" else {}
         if sort == "sla" and last.sla_breach_at is not None:
-            next_cursor = encode_cursor({"phase": "due", "at": last.sla_breach_at.isoformat(), "id": last.id})
+            next_cursor = encode_cursor({**tier, "phase": "due", "at": last.sla_breach_at.isoformat(), "id": last.id})
         else:
             at = last.last_message_at or last.created_at
-            next_cursor = encode_cursor({"phase": "activity", "at": at.isoformat(), "id": last.id})
+            next_cursor = encode_cursor({**tier, "phase": "activity", "at": at.isoformat(), "id": last.id})
     return rows, next_cursor
 
 
@@ -157,6 +154,26 @@ def _parse_at(position):
         return datetime.fromisoformat(position["at"]), int(position["id"])
     except (KeyError, TypeError, ValueError) as exc:
         raise Malformed(_l("The cursor is not one this API gave out."), code="invalid_cursor") from exc
+
+
+def _page_sla(base, position, limit):
+    """Up to `limit` rows in the `sla` order: tier by tier (TIERS), each by breach time, then by activity."""
+    first = position.get("tier", "normal") if position else TIERS[0]  # a cursor from before tiers: all normal
+    if first not in TIERS:
+        raise Malformed(_l("The cursor is not one this API gave out."), code="invalid_cursor")
+    rows = []
+    for tier in TIERS[TIERS.index(first):]:
+        in_tier, undue = base.where(Conversation.priority == tier), Conversation.sla_breach_at.is_(None)
+        if position.get("phase", "due") == "due":
+            rows += _page_due(in_tier, position, limit - len(rows))
+            if len(rows) < limit:
+                rows += _page_activity(in_tier.where(undue), {}, limit - len(rows), True)
+        else:
+            rows += _page_activity(in_tier.where(undue), position, limit - len(rows), True)
+        if len(rows) >= limit:
+            break
+        position = {}  # the next tier from its start
+    return rows
 
 
 def _page_due(base, position, limit):

@@ -56,3 +56,6 @@ class InboundItem:
     # Public items: the post or media the message hangs off (Instagram, Facebook); None: not known or none.
     # An Instagram caption that mentions the brand is an item whose external id is the media's own.
     post: InboundPost | None = None
+    # Customer items: (sentiment, intent) a remote triage provider gave before the account's lock was taken
+    # (app.ingest.triage.precompute); None: ingest labels the message with the offline baseline.
+    signals: tuple[str, str] | None = None

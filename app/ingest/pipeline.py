@@ -4,7 +4,8 @@
    cannot hold or that would spoof what agents see;
 2. load (store.py): what the batch touches, locked, in a handful of statements;
 3. plan (plan.py): pure decisions: conversations, messages, counters, SLA clocks, the language of each
-   customer message (the network's, else detected: language.py) and so of its conversation;
+   customer message (the network's, else detected: language.py) and so of its conversation; then the
+   sentiment and intent of each (triage.py: precomputed by the caller before the lock, else the baseline);
 4. write (store.py): the plan, batched;
 5. route: the owning team of each new conversation (app/teams), priority from reach and mood
    (app/ranking), then the managers' rules, once per new customer message (app/rules);
@@ -23,7 +24,7 @@ from app import ranking, rules, teams
 from app.assignment import auto_assign
 from app.batch_sql import update_rows
 from app.domain_errors import Invalid
-from app.ingest import publish, store
+from app.ingest import publish, store, triage
 from app.ingest.items import CHANNELS
 from app.ingest.plan import merged_posts
 from app.ingest.plan import plan as make_plan
@@ -58,6 +59,7 @@ def ingest(session, account, items, *, received_at=None):
     state = store.load(session, account, in_time_order, now=now, policies=policies,
                        reopen_window=timedelta(hours=hours) if hours > 0 else None)
     plan = make_plan(state, in_time_order)
+    triage.label(plan)  # sentiment and intent of each new customer message (precomputed, else the baseline)
     store.write(session, account, plan, now=now)
     teams.route_opened(session, account, plan)
     ranking.rank(session, plan)

@@ -475,9 +475,11 @@ class _Planner:
     def _add_message(self, conversation, item, direction, author):
         now = self.state.now
         language = message_language(item.text, item.language) if direction == "inbound" else None
+        sentiment, intent = item.signals if direction == "inbound" and item.signals else (None, None)
         message = NewMessage(conversation, item.external_id, direction, item.text or "", author, item.in_reply_to,
                              posted_at(item, now), now, language,
-                             post_external_id=item.post.external_id if item.post is not None else None)
+                             post_external_id=item.post.external_id if item.post is not None else None,
+                             sentiment=sentiment, intent=intent)
         conversation.messages.append(message)
         self.result.messages.append(message)
         self.batch_parents[item.external_id] = conversation

@@ -34,6 +34,7 @@ from app.database import insert_for
 from app.domain_errors import Malformed
 from app.ingest.items import InboundPost
 from app.ingest.pipeline import ingest
+from app.ingest.triage import asks_a_model, precompute
 from app.models import Post, PushFollowup, SocialAccount, utcnow
 
 MAX_CHALLENGE = 200
@@ -78,24 +79,39 @@ def receive(session, raw, signature):
     if not signed:
         return Received(len(entries), 0, 0,
                         refused="signature does not match the app secret of any page in the notification")
-    locked = {a.external_id: a for a in lock_accounts(session, signed).values()}  # as the poller holds it
+    by_page = {a.external_id: a for a in signed.values()}
+    read = [(by_page[str(entry["id"])].id, *_entry_contents(session, network, entry, by_page[str(entry["id"])]))
+            for entry in entries if str(entry["id"]) in by_page]
+    if asks_a_model():
+        session.commit()  # nothing held while a remote triage model labels the items, before the lock
+        read = _with_signals(read)
+    locked = lock_accounts(session, signed)  # as the poller holds it
     stored = accepted = 0
     followups = set()
-    for entry in entries:
-        account = locked.get(str(entry["id"]))
+    for account_id, items, reads in read:
+        account = locked.get(account_id)
         if account is None:
             continue
         accepted += 1
-        if network == "instagram":
-            items, reads = instagram_entry(session, entry, account)
-            if reads:
-                _leave_followups(session, account, reads)
-                followups.add(account.id)
-        else:
-            items = entry_items(entry, account.external_id)
+        if reads:
+            _leave_followups(session, account, reads)
+            followups.add(account.id)
         if items:
             stored += sum(r.created for r in ingest(session, account, items))
     return Received(len(entries), accepted, stored, followups=tuple(sorted(followups)))
+
+
+def _entry_contents(session, network, entry, account):
+    """(the InboundItems, the reads left to do) of one entry of a page signed by its own secret."""
+    if network == "instagram":
+        return instagram_entry(session, entry, account)
+    return entry_items(entry, account.external_id), []
+
+
+def _with_signals(read):
+    """`read` with its items through app.ingest.triage.precompute, all entries' in one call."""
+    labelled = iter(precompute([item for _, items, _ in read for item in items]))
+    return [(account_id, [next(labelled) for _ in items], reads) for account_id, items, reads in read]
 
 
 OBJECTS = {"page": "facebook", "instagram": "instagram"}  # webhook object -> the network of its accounts

@@ -13,7 +13,7 @@ from app.triage.provider import TextWithLanguage, TriageProvider
 from app.triage.signals import NEUTRAL_OTHER, Signals
 
 __all__ = ["NEUTRAL_OTHER", "BaselineProvider", "OpenAICompatibleProvider", "Signals", "TextWithLanguage",
-           "TriageProvider", "provider_for", "triage"]
+           "TriageProvider", "baseline_signals", "provider_for", "remote_provider", "triage"]
 
 log = logging.getLogger(__name__)
 PROVIDERS = ("baseline", "openai")
@@ -30,6 +30,17 @@ def triage(texts_with_languages, settings=None):
     if not items:
         return []
     return provider_for(settings).classify(items)
+
+
+def baseline_signals(texts_with_languages):
+    """The offline baseline's Signals, whatever is configured: cheap enough to run under a row lock."""
+    return _baseline.classify(list(texts_with_languages))
+
+
+def remote_provider(settings=None):
+    """The configured remote provider, or None when the baseline labels messages (the default)."""
+    provider = provider_for(settings)
+    return None if provider is _baseline else provider
 
 
 def provider_for(settings=None):

@@ -26,6 +26,7 @@ from app.accounts import lock_accounts
 from app.connectors.base import AccountInfo, ConnectorError, RateLimited, redact
 from app.database import write_intent
 from app.ingest.pipeline import ingest, record_posts
+from app.ingest.triage import precompute
 from app.models import PushFollowup, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def resolve_followups(session, account, connector, limit=DEFAULT_LIMIT):
     if not due:
         return 0
     items, posts, done, failed = _read_all(connector, due)
+    items = precompute(items)  # a remote triage model, before the lock
     with write_intent():
         locked = lock_accounts(session, [account_id]).get(account_id)
         if locked is None:  # the account was removed meanwhile (its rows went with it)

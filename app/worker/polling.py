@@ -6,7 +6,8 @@ The order of a poll, and why:
    `poll_account` claims one.
 2. Fetch, with no transaction open: a slow network never holds a database lock. The worker's
    LeaseKeeper renews the lease meanwhile. Items and the new cursor come back together; the cursor
-   records exactly what was read, also when an error stopped the fetch part way.
+   records exactly what was read, also when an error stopped the fetch part way. A remote triage
+   model (app/ingest/triage.py) labels the items then too.
 3. In one transaction: ingest the items, store the cursor, health and next poll time, release the
    lease. A crash before this commit loses nothing (the next poll fetches the same range again);
    a crash after it duplicates nothing (messages are unique by network and external id).
@@ -30,6 +31,7 @@ from app.crypto import CredentialsError, decrypt_json
 from app.database import write_intent
 from app.extensions import db
 from app.ingest.pipeline import ingest, record_posts
+from app.ingest.triage import precompute
 from app.metrics import POLL_LAG, POLL_START_DELAY, POLLS, RATE_LIMIT_REMAINING
 from app.models import SocialAccount, utcnow
 from app.serialize import account_dict
@@ -90,6 +92,8 @@ def run_poll(app, claim, owner, keeper, *, started=None, make_connector=connecto
             error = result.error
             if claim.network in FOLLOWUP_NETWORKS and (info.external_id or identity is not None):
                 _resolve_followups(claim.account_id, connector)
+            if result.items:
+                result.items = precompute(result.items)  # a remote triage model, before the lock is taken
         except ConnectorError as exc:
             error = exc
         except Exception as exc:  # a bug or an unexpected payload: keep the worker alive, show the error

@@ -1,16 +1,16 @@
-"""Pages: list, add, edit and delete canned responses; choose how new conversations are assigned."""
+"""Pages: list, add, edit and delete canned responses; choose how new conversations are assigned and ranked."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app import canned
+from app import canned, ranking
 from app.assignment import AUTO_ASSIGN_MODES, auto_assign_mode, set_auto_assign_mode
 from app.auth.guard import role_required
-from app.domain_errors import Conflict
+from app.domain_errors import Conflict, Invalid
 from app.extensions import db
 from app.i18n import LANGUAGES
 from app.models import CannedResponse
@@ -44,11 +44,26 @@ class AutoAssignForm(FlaskForm):
     mode = SelectField(_l("New conversations"), choices=[SelectChoice(m, MODE_LABELS[m]) for m in AUTO_ASSIGN_MODES])
 
 
-def _render(canned_form=None, status=200):
+class RankingForm(FlaskForm):
+    enabled = BooleanField(_l("Raise priorities from reach and mood"))
+    followers_high = IntegerField(_l("High from this many followers"),
+                                  validators=[Optional(), NumberRange(min=1, max=ranking.MAX_FOLLOWERS)])
+    followers_urgent = IntegerField(_l("Urgent from this many followers"),
+                                    validators=[Optional(), NumberRange(min=1, max=ranking.MAX_FOLLOWERS)])
+    negative = BooleanField(_l("Negative messages raise to high"))
+    complaint = BooleanField(_l("Complaints raise to high"))
+
+
+def _ranking_form():
+    return RankingForm(formdata=None, **ranking.ranking_settings(db.session))
+
+
+def _render(canned_form=None, status=200, ranking_form=None):
     rows = canned.all_canned(db.session)
     return render_template(
         "workflow/index.html", canned=rows, canned_form=canned_form or CannedForm(), delete_form=DeleteForm(),
         assign_form=AutoAssignForm(mode=auto_assign_mode(db.session)), languages=LANGUAGES,
+        ranking_form=ranking_form or _ranking_form(),
     ), status
 
 
@@ -109,4 +124,23 @@ def save_auto_assign():
         set_auto_assign_mode(db.session, form.mode.data, actor=current_user)
         db.session.commit()
         flash(_("Auto-assignment saved."), "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/ranking")
+@role_required("manager")
+def save_ranking():
+    form = RankingForm()
+    if not form.validate_on_submit():
+        return _render(status=400, ranking_form=form)
+    try:
+        ranking.set_ranking_settings(db.session, actor=current_user, enabled=form.enabled.data,
+                                     followers_high=form.followers_high.data, followers_urgent=form.followers_urgent.data,
+                                     negative=form.negative.data, complaint=form.complaint.data)
+    except Invalid as exc:
+        db.session.rollback()
+        form.followers_urgent.errors = [exc.message]
+        return _render(status=400, ranking_form=form)
+    db.session.commit()
+    flash(_("Ranking saved."), "info")
     return redirect(url_for(".index"))

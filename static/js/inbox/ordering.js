@@ -14,10 +14,23 @@ function byActivity(a, b, newestFirst) {
   return newestFirst ? b.id - a.id : a.id - b.id;
 }
 
-/** Negative when `a` comes before `b` under `sort` ("sla": running clocks by breach time, then newest). */
+// Priority tiers, most pressing first: the "sla" sort's first key (queries.py TIERS).
+const TIERS = ["urgent", "high", "normal", "low"];
+
+function tier(conv) {
+  const index = TIERS.indexOf(conv.priority);
+  return index < 0 ? TIERS.indexOf("normal") : index;
+}
+
+/**
+ * Negative when `a` comes before `b` under `sort` ("sla": by priority tier, then running clocks by
+ * breach time, then newest).
+ */
 export function compare(a, b, sort = "sla") {
   if (sort === "newest") return byActivity(a, b, true);
   if (sort === "oldest") return byActivity(a, b, false);
+  const byTier = tier(a) - tier(b);
+  if (byTier !== 0) return byTier;
   const ba = parseTime(a.sla && a.sla.breach_at);
   const bb = parseTime(b.sla && b.sla.breach_at);
   if (ba !== null && bb !== null) return ba - bb || a.id - b.id;
