@@ -110,6 +110,9 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_contact", "contact_id", "id"),
         sa.Index("ix_conversations_moved_to", "moved_to_id"),
         sa.Index("ix_conversations_team_status", "team_id", "status"),
+        # The default sort lists each priority tier by urgency (app/conversations/queries.py): migration 0010.
+        sa.Index("ix_conversations_status_priority_breach", "status", "priority", "sla_breach_at", "id"),
+        sa.Index("ix_conversations_status_priority_last", "status", "priority", "last_message_at", "id"),
     )
 
 

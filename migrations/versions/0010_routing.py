@@ -115,6 +115,8 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_conversations_sla_policy_id_sla_policies'), 'sla_policies',
                                     ['sla_policy_id'], ['id'], ondelete='SET NULL')
         batch_op.create_index('ix_conversations_team_status', ['team_id', 'status'])
+        batch_op.create_index('ix_conversations_status_priority_breach', ['status', 'priority', 'sla_breach_at', 'id'])
+        batch_op.create_index('ix_conversations_status_priority_last', ['status', 'priority', 'last_message_at', 'id'])
     with op.batch_alter_table('messages') as batch_op:
         batch_op.add_column(sa.Column('sentiment', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('intent', sa.String(length=16), nullable=True))
@@ -162,6 +164,8 @@ def downgrade():
                        'moderation', 'intent', 'sentiment'):
             batch_op.drop_column(column)
     with op.batch_alter_table('conversations') as batch_op:
+        batch_op.drop_index('ix_conversations_status_priority_last')
+        batch_op.drop_index('ix_conversations_status_priority_breach')
         batch_op.drop_index('ix_conversations_team_status')
         batch_op.drop_constraint(batch_op.f('fk_conversations_sla_policy_id_sla_policies'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_conversations_team_id_teams'), type_='foreignkey')
