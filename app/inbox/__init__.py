@@ -1,7 +1,10 @@
 """The agent-facing pages, and the npm front-end packages they load."""
 from flask import Blueprint, abort, render_template, send_from_directory
+from flask_login import current_user
 
 from app.auth.guard import public, role_required
+from app.extensions import db
+from app.permissions import PERMISSIONS, may
 from app.vendor import VENDOR_DIRS
 from config import BASE_DIR
 
@@ -15,7 +18,9 @@ INBOX_MODULES = sorted(path.name for path in (BASE_DIR / "static" / "js" / "inbo
 @bp.get("/")
 @role_required("agent")
 def index():
-    return render_template("inbox/index.html", inbox_modules=INBOX_MODULES)
+    # What this user may do, for the page to show only those actions (the API checks each call again).
+    permissions = [name for name in PERMISSIONS if may(db.session, current_user, name)]
+    return render_template("inbox/index.html", inbox_modules=INBOX_MODULES, permissions=permissions)
 
 
 @bp.get("/vendor/<package>/<path:filename>")
