@@ -156,7 +156,8 @@ function showCount() {
 
 function latestInbound() {
   const messages = state.detail?.messages || [];
-  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound") return messages[i];
+  // A comment deleted on the network can no longer be answered there.
+  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound" && messages[i].moderation !== "deleted") return messages[i];
   return null;
 }
 

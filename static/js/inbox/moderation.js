@@ -61,7 +61,7 @@ export function selected() {
   const id = node ? Number(node.dataset.id) : state.replyToId;
   const chosen = messages.find((m) => m.id === id);
   if (chosen) return chosen;
-  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound") return messages[i];
+  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound" && messages[i].moderation !== "deleted") return messages[i];
   return null;
 }
 
