@@ -38,7 +38,8 @@ async function details(ids) {
 
 function failureText(item, networkOf) {
   const network = networkOf.get(item.id);
-  const reason = (item.reason && moderationRefusal(item.reason, network)) || item.message || item.reason || _("refused");
+  const said = typeof item.error === "object" && item.error ? item.error.message : null; // a refusal that is not the network's
+  const reason = (item.reason && moderationRefusal(item.reason, network)) || said || item.reason || _("refused");
   return _("#%(id)s: %(reason)s", { id: number(item.id, { useGrouping: false }), reason });
 }
 

@@ -89,7 +89,7 @@ export function explain(exc, network) {
   if (exc.status === 422 && reason) {
     return moderationRefusal(reason, network) || exc.message;
   }
-  if (exc.status === 403) return _("Your role may not do this (%(detail)s). An admin can change who may moderate.", { detail: exc.message });
+  if (exc.status === 403) return exc.message; // the server's sentence names what the role may not do
   if (exc.status === 503) {
     return _("%(network)s cannot be reached right now, so nothing changed. Try again in a moment.", { network: networkName(network) });
   }
