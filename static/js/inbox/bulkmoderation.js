@@ -9,6 +9,7 @@ import * as listview from "./listview.js";
 import { explain, offered } from "./moderation.js";
 import { moderationRefusal } from "./modnames.js";
 import { emit, state } from "./store.js";
+import { contactName, isolated } from "./text.js";
 
 const bar = document.getElementById("bulk-bar");
 const result = document.getElementById("bulk-result");
@@ -36,11 +37,12 @@ async function details(ids) {
   return found.filter(Boolean);
 }
 
-function failureText(item, networkOf) {
-  const network = networkOf.get(item.id);
+/** "Pat (#12): Facebook does not allow hiding this comment…": whose message, and why the network refused. */
+function failureText(item, about) {
+  const { network, who } = about.get(item.id) || {};
   const said = typeof item.error === "object" && item.error ? item.error.message : null; // a refusal that is not the network's
   const reason = (item.reason && moderationRefusal(item.reason, network)) || said || item.reason || _("refused");
-  return _("#%(id)s: %(reason)s", { id: number(item.id, { useGrouping: false }), reason });
+  return _("%(who)s (#%(id)s): %(reason)s", { who: isolated(who || ""), id: number(item.id, { useGrouping: false }), reason });
 }
 
 export async function run(action) {
@@ -48,11 +50,11 @@ export async function run(action) {
   if (!ids.length) return;
   result.textContent = "";
   const conversations = await details(ids);
-  const networkOf = new Map();
+  const about = new Map(); // message id -> {network, who}
   const messageIds = [];
   for (const detail of conversations) {
     for (const message of targets(action, detail)) {
-      networkOf.set(message.id, detail.network);
+      about.set(message.id, { network: detail.network, who: contactName(message.author?.handle || message.author?.name ? message.author : detail.contact) });
       messageIds.push(message.id);
     }
   }
@@ -69,7 +71,7 @@ export async function run(action) {
     try {
       body = await post("/messages/moderation", { action, message_ids: batch });
     } catch (exc) {
-      result.textContent = explain(exc, networkOf.get(batch[0]));
+      result.textContent = explain(exc, about.get(batch[0])?.network);
       return;
     }
     for (const item of body.results || []) {
@@ -77,7 +79,7 @@ export async function run(action) {
         done += 1;
         if (item.message) emit("message", { message: item.message, seen: true });
       } else {
-        failures.push(failureText(item, networkOf));
+        failures.push(failureText(item, about));
       }
     }
   }
