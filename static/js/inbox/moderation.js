@@ -9,7 +9,7 @@ import { _, pgettext } from "./i18n.js";
 import { moderationRefusal } from "./modnames.js";
 import { networkName } from "./names.js";
 import { emit, on, state } from "./store.js";
-import { bdi, contactLabel, el, truncate } from "./text.js";
+import { bdi, contactLabel, el, sentence, truncate } from "./text.js";
 
 const errorBox = document.getElementById("composer-error");
 const dialog = document.getElementById("delete-dialog");
@@ -85,7 +85,8 @@ const FAILED = {
 export function explain(exc, network) {
   if (!(exc instanceof ApiError)) return exc.message;
   const error = exc.body?.error || {};
-  const reason = error.reason ?? exc.body?.reason;
+  // The contract's "reason" (MODERATION_REFUSALS): beside the error, or inside it.
+  const reason = exc.body?.reason ?? error.reason ?? (exc.details && typeof exc.details === "object" ? exc.details.reason : undefined);
   if (exc.status === 422 && reason) {
     return moderationRefusal(reason, network) || exc.message;
   }
@@ -153,8 +154,8 @@ export function confirmDelete(msg) {
   returnFocus = document.activeElement;
   dialogWhat.textContent = _("It is removed from %(network)s for everyone, and this cannot be undone. Carebox keeps it, marked as deleted, for the team.",
     { network: networkName(conv.network) });
-  dialogText.replaceChildren(el("span", { class: "msg-author", dir: "auto" }, contactLabel(msg.author)), " ",
-    bdi(truncate(msg.text, 200)));
+  dialogText.replaceChildren(...sentence(_("%(name)s wrote: “%(text)s”"),
+    { name: el("span", { class: "msg-author", dir: "auto" }, contactLabel(msg.author)), text: bdi(truncate(msg.text, 200)) }));
   document.getElementById("delete-confirm").textContent = _("Delete on %(network)s", { network: networkName(conv.network) });
   dialog.returnValue = "";
   dialog.showModal();
