@@ -35,9 +35,13 @@ export const permitted = (name) => Boolean(state.me?.permissions?.has(name));
 export function offered(msg, conv) {
   const network = conv?.network;
   if (!msg || msg.direction !== "inbound" || conv?.channel === "private" || msg.moderation === "deleted") return new Set();
+  // A caption that mentions the brand is someone else's media, not a comment; a comment on someone else's
+  // media is theirs to hide or delete (the brand may still like it).
+  if (msg.post_external_id && msg.post_external_id === msg.external_id) return new Set();
+  const othersPost = conv.posts?.[msg.post_external_id]?.owned === false;
   const actions = new Set();
-  if (COMMENTS.has(network) || (network === "twitter" && msg.in_reply_to)) actions.add("hide");
-  if (COMMENTS.has(network)) actions.add("delete");
+  if ((COMMENTS.has(network) && !othersPost) || (network === "twitter" && msg.in_reply_to)) actions.add("hide");
+  if (COMMENTS.has(network) && !othersPost) actions.add("delete");
   if (LIKES.has(network)) actions.add("like");
   return actions;
 }
@@ -91,7 +95,7 @@ export function explain(exc, network) {
     return moderationRefusal(reason, network) || exc.message;
   }
   if (exc.status === 403) return exc.message; // the server's sentence names what the role may not do
-  if (exc.status === 503) {
+  if (exc.status === 503 && exc.code === "unavailable") {
     return _("%(network)s cannot be reached right now, so nothing changed. Try again in a moment.", { network: networkName(network) });
   }
   return exc.message;
