@@ -106,6 +106,7 @@ def init_app(app):
         conversations,
         docs,
         messages,
+        moderation,
         reports,
         sla,
         team,

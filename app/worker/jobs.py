@@ -8,4 +8,5 @@ PERIODIC_JOBS = [
     ("reply-sending", "app.conversations.sending:run_sending_job", 5),
     ("sla-sweep", "app.worker.sla_sweep:run_sweep_job", 5),
     ("webhook-delivery", "app.webhooks.delivery:run_delivery_job", 1),
+    ("moderation-pending", "app.worker.moderation:run_pending_moderation_job", 3),
 ]
