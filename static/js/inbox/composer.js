@@ -197,7 +197,7 @@ function showTarget() {
   targetLabel.replaceChildren(...(target
     ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: el("bdi", {}, contactLabel(target.author)), text: bdi(truncate(target.text, 60)) }) : []));
   showNote(target);
-  thread.showReplyTarget();
+  thread.showReplyTarget(target ? target.id : null); // also the message h, l and Delete act on
 }
 
 function setMode(next) {

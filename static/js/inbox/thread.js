@@ -14,6 +14,7 @@ import { bdi, contactLabel, el, linkify, sentence } from "./text.js";
 const thread = document.getElementById("thread");
 const nodes = new Map(); // message id -> <li>
 const handlers = { replyTo() {}, retry() {}, discard() {}, tools: () => null };
+let targetId = null; // the message the reply answers (the chosen one, else the latest customer message)
 
 const UNKNOWN_HELP = _("Carebox stopped between sending this reply and recording the answer, so it may or may not be on the network. Check the network, then retry or discard it: it is never re-sent automatically.");
 
@@ -75,7 +76,7 @@ function sendAs(msg) {
 
 function messageNode(msg) {
   const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id), moderation: msg.moderation || "visible" } });
-  if (state.replyToId === msg.id) li.classList.add("is-reply-target");
+  if (targetId === msg.id) li.classList.add("is-reply-target");
   li.classList.toggle("is-hidden-on-network", msg.moderation === "hidden");
   li.classList.toggle("is-deleted-on-network", msg.moderation === "deleted");
   const actions = msg.direction === "inbound" && msg.moderation !== "deleted"
@@ -183,8 +184,10 @@ export function markAllSeen() {
   for (const node of thread.querySelectorAll(".is-new")) node.classList.remove("is-new");
 }
 
-export function showReplyTarget() {
-  for (const [id, node] of nodes) node.classList.toggle("is-reply-target", id === state.replyToId);
+/** Mark the message the composer answers (`id`; null: none), which is also the one the moderation keys act on. */
+export function showReplyTarget(id) {
+  targetId = id;
+  for (const [messageId, node] of nodes) node.classList.toggle("is-reply-target", messageId === id);
 }
 
 export function scrollTo(id) {
