@@ -253,3 +253,32 @@ def unhide_on_network_only(db, sandbox, message, network):
     from tests.fixtures.sandbox import facebook_account_info
 
     FacebookConnector(facebook_account_info(sandbox.url), timeout=5).hide(message.external_id, hidden=False)
+
+
+def test_a_worker_killed_during_a_rules_hide_loses_nothing(app, db, sandbox, start_worker):
+    from tests.fixtures.processes import wait_until
+    from tests.fixtures.workers import take_over, takeover_env
+
+    _, message = customer_message(app, db, sandbox, "facebook")
+    message_id, external_id = message.id, message.external_id
+    # The hide reaches the network and is answered only after a while: the worker is killed meanwhile.
+    sandbox.network.add_fault("timeout", network="facebook", path_contains=external_id, delay=2)
+    pend(db, message)
+    start = lambda: start_worker(threads=2, **takeover_env())  # noqa: E731
+    worker = start()
+    wait_until(lambda: not sandbox.network.faults.pending(), 60, "the hide to reach the network", worker.tail)
+    worker.kill()
+    assert db.session.get(Message, message_id, populate_existing=True).moderation_pending == "hide"
+    with writing(db) as session:  # its lease would run out in a minute: now
+        session.execute(sa.update(JobLease).where(JobLease.name == "moderation-pending").values(lease_until=utcnow()))
+
+    def recorded():
+        db.session.rollback()
+        return db.session.get(Message, message_id, populate_existing=True).moderation_pending is None
+
+    take_over(start, recorded, "the next worker to do the pending hide")
+    done = db.session.get(Message, message_id, populate_existing=True)
+    assert (done.moderation, done.moderation_error_code) == ("hidden", None)
+    assert network_state(sandbox, external_id)["hidden"] is True
+    assert [a["action"] for a in moderation_actions(sandbox, "facebook")] == ["hide", "hide"]  # twice: harmless
+    assert [r.action for r in audit_rows(db)] == ["message.hide"]

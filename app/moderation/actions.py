@@ -173,6 +173,9 @@ def _record_done(session, call, connector, *, actor, pending):
                                       .execution_options(synchronize_session=False)).rowcount
             if updated:
                 break
+        else:  # changed under us at every try: what the others wrote stands
+            session.commit()
+            return message
         message = session.get(Message, call.message_id, populate_existing=True)
         _store_rate_limits(session, message.account_id, connector)
         if before != target:

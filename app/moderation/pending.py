@@ -9,6 +9,7 @@ Transient failures (an outage, a rate limit, refused credentials) are tried agai
 backoff, per message, and a rate limit holds the whole account until its reset. The backoff lives in the
 worker's memory (the schema has no column for it): a new lease holder starts with none and tries at once.
 """
+import logging
 import random
 import threading
 import time
@@ -25,6 +26,8 @@ BATCH = 50  # rows per run
 FIRST_RETRY_SECONDS = 5
 MAX_RETRY_SECONDS = 900
 _EXTENSION = "carebox.moderation_backoff"
+
+log = logging.getLogger(__name__)
 
 
 class Backoff:
@@ -86,6 +89,11 @@ def run_pending(session, *, now=None, limit=BATCH, time_budget=None):
         except Unavailable as exc:
             session.rollback()
             backoff.failed(message_id, account_id, now, _parse(exc.extra.get("retry_at")))
+            outcomes[message_id] = "retry"
+        except Exception:  # a bug with one row must not stop the others: it waits like an outage
+            log.exception("pending moderation of message %s failed", message_id)
+            session.rollback()
+            backoff.failed(message_id, account_id, now)
             outcomes[message_id] = "retry"
     return outcomes
 
