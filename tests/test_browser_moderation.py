@@ -290,3 +290,30 @@ def test_the_thread_and_the_list_show_network_state_triage_automatic_answers_and
     expect(automatic.locator(".auto-answer")).to_have_attribute("title", "Sent by a rule, not by a person")
     screenshot(page, "moderation-marks")
     assert page.errors == []
+
+
+def test_facebook_out_of_reach_and_a_permission_taken_away_meanwhile_are_said_clearly(app, db, sandbox, open_page,
+                                                                                     make_user):
+    account = connect(db, sandbox, "facebook")
+    comment = facebook_comment(app, db, sandbox, account, "Is the shop open on Sunday?", author={"id": "55502", "name": "Ann"})
+    page = live(open_page(make_user("agent", name="Alex Agent")))
+    open_row(page, "Is the shop open on Sunday?")
+    page.locator("#conversation-list").focus()
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"kind": "503", "network": "facebook", "count": 5},
+                  timeout=5).raise_for_status()
+    try:
+        page.keyboard.press("h")
+        expect(page.locator("#composer-error")).to_have_text(
+            "Not hidden: Facebook cannot be reached right now, so nothing changed. Try again in a moment.",
+            timeout=NETWORK_MS)
+    finally:
+        requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=5)
+    assert on_network(sandbox, comment.id)["hidden"] is False
+
+    with writing(db) as session:  # the page still offers it: the server's 403 says why not
+        set_lowest_roles(session, {"moderation.like": "manager"})
+    page.keyboard.press("l")
+    expect(page.locator("#composer-error")).to_have_text(
+        "Not liked: Your role may not do this: Like and unlike messages on the network.", timeout=NETWORK_MS)
+    assert on_network(sandbox, comment.id)["liked_by"] == []
+    assert page.errors == []
