@@ -4,7 +4,8 @@ app and the sandbox over real HTTP.
 An agent opens a Facebook comment and hides it with one key (h): the sandbox has it hidden, the thread and the list
 say so in words, and a colleague's browser shows it live over Socket.IO; h again shows it again. l likes an
 Instagram comment. Delete (or #) asks first in a modal dialog that Esc cancels, then deletes: the message stays
-readable, marked deleted. A comment the network says cannot be hidden shows Facebook's reason as a sentence. The
+readable, marked deleted. A comment the network says cannot be hidden shows Facebook's reason as a sentence, and
+Facebook out of reach (503) or a permission taken away while the page was open (403) are said as clearly. The
 bulk bar hides every ticked conversation's comments and lists what the network refused. An agent without the
 delete permission (the default: managers delete) is offered no delete, by button or key; one whose role may not
 hide sees neither the hide button nor the bulk action. The thread's marks (network state, sentiment and intent,
