@@ -48,6 +48,15 @@ def may(session, user, permission):
     return user.role == "admin" or ROLE_RANK[user.role] >= ROLE_RANK[lowest_roles(session)[permission]]
 
 
+def granted(session, user):
+    """The names of the permissions `user` has, reading the setting once (for pages that show actions)."""
+    if user is None or not getattr(user, "is_active", False):
+        return []
+    lowest = lowest_roles(session)
+    return [name for name in PERMISSIONS
+            if user.role == "admin" or ROLE_RANK[user.role] >= ROLE_RANK[lowest[name]]]
+
+
 def check(session, user, permission):
     """Raise NotPermitted unless `user` has `permission`."""
     if not may(session, user, permission):

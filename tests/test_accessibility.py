@@ -342,3 +342,31 @@ def test_instagram_context_cards(db, open_page, make_user, locale):
     page.screenshot(path=str(ARTIFACTS / f"instagram-mention-{locale}.png"))
     assert page.errors == []
     audit.finish("instagram")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_moderation_marks_and_the_delete_dialog(db, sandbox, open_page, make_user, locale):
+    """The thread's network-state badges, triage labels, automatic-answer mark and moderation buttons, the list's
+    ranking chips, and the delete confirmation (a modal dialog), through axe, left to right and right to left."""
+    from tests.fixtures.polling import connect
+    from tests.test_browser_moderation import seed_marks
+
+    account = connect(db, sandbox, "facebook")
+    manager = set_locale(db, make_user("manager", name="Mia Manager"), locale)
+    seed_marks(db, account.id, manager)
+    audit = Audit(locale)
+    page = live_inbox(open_page(manager))
+    expect(page.locator(".conversation .reason").first).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#thread .auto-answer")).to_be_visible()
+    expect(page.locator("#thread .mod-state-deleted")).to_be_visible()
+    audit.check(page, "inbox (moderation marks, triage labels, automatic answer)")
+    page.locator("#conversation-list").focus()
+    page.keyboard.press("Delete")
+    expect(page.locator("#delete-dialog")).to_be_visible()
+    audit.check(page, "inbox (delete on the network: confirmation)")
+    page.screenshot(path=str(ARTIFACTS / f"moderation-delete-dialog-{locale}.png"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#delete-dialog")).to_be_hidden()
+    assert page.errors == []
+    audit.finish("moderation")

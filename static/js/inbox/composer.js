@@ -156,7 +156,8 @@ function showCount() {
 
 function latestInbound() {
   const messages = state.detail?.messages || [];
-  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound") return messages[i];
+  // A comment deleted on the network can no longer be answered there.
+  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].direction === "inbound" && messages[i].moderation !== "deleted") return messages[i];
   return null;
 }
 
@@ -196,7 +197,7 @@ function showTarget() {
   targetLabel.replaceChildren(...(target
     ? sentence(_("Replying to %(name)s: “%(text)s”"), { name: el("bdi", {}, contactLabel(target.author)), text: bdi(truncate(target.text, 60)) }) : []));
   showNote(target);
-  thread.showReplyTarget();
+  thread.showReplyTarget(target ? target.id : null); // also the message h, l and Delete act on
 }
 
 function setMode(next) {

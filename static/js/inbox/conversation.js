@@ -115,8 +115,10 @@ export function applyMessage(message, { seen = false, force = false } = {}) {
   const index = messages.findIndex((m) => m.id === message.id);
   if (index >= 0) {
     if (!force && isStale(message, messages[index])) return;
+    const moderated = messages[index].moderation !== message.moderation;
     messages[index] = message;
     thread.upsert(message);
+    if (moderated) composer.detailLoaded(state.detail); // a comment deleted on the network is no longer the reply's target
     return;
   }
   messages.push(message);

@@ -18,18 +18,25 @@ function typingInField(target) {
 }
 
 const HELP_CHARACTERS = new Set(["?", "\u061F"]); // "?" and the Arabic question mark "؟"
+// Delete a message on the network: the Delete key, or "#" (a character, like "?": Shift+3 on a US layout),
+// for keyboards without a Delete key. Either asks first.
+const DELETE_CHARACTER = "#";
 
 /** The shortcut `event` stands for: "help", a physical key's code ("KeyJ", "Slash"…), or a named key ("ArrowDown"). */
 function shortcutOf(event) {
   if (HELP_CHARACTERS.has(event.key) || (event.shiftKey && event.code === "Slash")) return "help";
   if (event.key === "/") return "Slash"; // layouts that type "/" elsewhere (Shift+7 on a German one)
+  if (event.key === DELETE_CHARACTER) return "Delete";
   if (event.shiftKey) return null; // J with Shift is not j
   if (event.code === "NumpadEnter") return "Enter";
   if (!event.code && /^[a-z]$/iu.test(event.key || "")) return `Key${event.key.toUpperCase()}`; // no physical key known (some virtual keyboards)
   return event.code || event.key;
 }
 
-/** actions: {move(delta), open(), reply(), note(), resolve(), claim(), moveToPrivate(), toggleChecked(), search(), closePanels()} */
+/**
+ * actions: {move(delta), open(), reply(), note(), resolve(), claim(), moveToPrivate(), toggleHidden(), toggleLiked(),
+ * deleteMessage(), toggleChecked(), search(), closePanels()}
+ */
 export function init(actions) {
   const keys = {
     KeyJ: () => actions.move(1),
@@ -43,6 +50,9 @@ export function init(actions) {
     KeyE: () => actions.resolve(),
     KeyA: () => actions.claim(),
     KeyM: () => actions.moveToPrivate(),
+    KeyH: () => actions.toggleHidden(),
+    KeyL: () => actions.toggleLiked(),
+    Delete: () => actions.deleteMessage(),
     KeyX: () => actions.toggleChecked(),
     Slash: () => actions.search(),
     NumpadDivide: () => actions.search(),

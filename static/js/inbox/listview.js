@@ -5,6 +5,7 @@ import { attach, clockNode } from "./clock.js";
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
 import { priorityName } from "./names.js";
+import { moderatedBadge, reasonChips, teamBadge } from "./rowmarks.js";
 import { memberName, state } from "./store.js";
 import { bdi, contactLabel, contactName, el, isolated, sentence, truncate } from "./text.js";
 
@@ -37,6 +38,7 @@ function meta(conv) {
   const account = state.accounts.get(conv.account_id);
   const parts = [networkBadge(conv.network, { title: account ? account.name : "" }), channelBadge(conv), movedBadge(conv)].filter(Boolean);
   if (conv.priority && conv.priority !== "normal") parts.push(el("span", { class: `prio prio-${conv.priority}`, text: priorityName(conv.priority) }));
+  parts.push(reasonChips(conv), teamBadge(conv), moderatedBadge(conv));
   if (conv.is_spam) parts.push(el("span", { class: "tag tag-spam", text: pgettext("label", "spam") }));
   for (const tag of conv.tags || []) parts.push(el("span", { class: "tag", text: tag, dir: "auto" }));
   const assignee = memberName(conv.assignee_id);
@@ -72,6 +74,13 @@ function renderRow(conv) {
     clockNode(conv.sla),
   );
   return li;
+}
+
+/** Draw one row again where it is (its marks changed, not its place). */
+export function refreshRow(id) {
+  if (!rows.has(id) || !state.conversations.has(id)) return;
+  const row = rowFor(id);
+  attach(row.querySelector(".sla-clock"));
 }
 
 function rowFor(id) {

@@ -3,6 +3,7 @@ import * as actions from "./actions.js";
 import { announce, conversationArrived } from "./announce.js";
 import { get, patch, post } from "./api.js";
 import * as bulk from "./bulk.js";
+import * as bulkModeration from "./bulkmoderation.js";
 import * as canned from "./canned.js";
 import { startTicking } from "./clock.js";
 import * as composer from "./composer.js";
@@ -15,6 +16,7 @@ import { _ } from "./i18n.js";
 import * as keyboard from "./keyboard.js";
 import * as list from "./list.js";
 import * as listview from "./listview.js";
+import * as moderation from "./moderation.js";
 import * as move from "./move.js";
 import * as notifications from "./notifications.js";
 import { matches } from "./ordering.js";
@@ -76,7 +78,10 @@ thread.setHandlers({
   replyTo: (message) => composer.replyTo(message),
   retry: (message) => messageAction(message, "retry"),
   discard: (message) => messageAction(message, "discard"),
+  tools: (message) => moderation.buttons(message),
 });
+on("row:changed", (id) => listview.refreshRow(id));
+on("teams:loaded", () => listview.renderAll());
 listview.onOpenRequested((id) => openConversation(id));
 customer.onOpenRequested((id) => openConversation(id, {}));
 related.onOpenRequested((id) => openConversation(id, {}));
@@ -194,6 +199,9 @@ keyboard.init({
     if (id !== null && id !== undefined) actions.claim(id);
   },
   moveToPrivate,
+  toggleHidden: () => moderation.toggleHidden(),
+  toggleLiked: () => moderation.toggleLiked(),
+  deleteMessage: () => moderation.remove(),
   toggleChecked: () => list.toggleChecked(state.cursorId),
   search: () => filters.focusSearch(),
   closePanels() {
@@ -202,9 +210,11 @@ keyboard.init({
 });
 
 // --- start -------------------------------------------------------------------------------------------
+moderation.init();
 filters.init();
 composer.init();
 bulk.init();
+bulkModeration.init();
 notifications.init((id) => openConversation(id));
 initAvailability();
 list.watchScroll();

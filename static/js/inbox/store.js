@@ -18,6 +18,8 @@ export const state = {
   replyToId: null, // the message the composer answers (null: the latest customer message)
   titleSuffix: null, // the page title after the open-count, e.g. "Maria · Inbox · Carebox"
   connected: false,
+  moderated: new Map(), // conversation id -> {id, moderation}: the last customer message seen hidden or deleted
+  teams: null, // id -> team name, once GET /teams answered (null: not asked yet, or not offered)
 };
 
 const listeners = new Map();

@@ -1,8 +1,11 @@
 // The messages of the open conversation, in thread order: customer posts, the brand's replies with
 // their delivery state (retry / discard when failed or unknown), and private notes. Above each run of
 // messages that hang off one post (an Instagram post or reel), that post's context card (postcard.js).
+// Each customer message shows its state on the network and triage's reading (msgmarks.js) and, where the
+// network and the agent's role allow, its moderation buttons (moderation.js, through handlers.tools).
 import { fullTime, shortTime } from "./format.js";
 import { _, pgettext } from "./i18n.js";
+import { automaticMark, networkMarks, triageLabels } from "./msgmarks.js";
 import { deliveryName, replyRefusal } from "./names.js";
 import { card, postOf } from "./postcard.js";
 import { memberName, state } from "./store.js";
@@ -10,7 +13,8 @@ import { bdi, contactLabel, el, linkify, sentence } from "./text.js";
 
 const thread = document.getElementById("thread");
 const nodes = new Map(); // message id -> <li>
-const handlers = { replyTo() {}, retry() {}, discard() {} };
+const handlers = { replyTo() {}, retry() {}, discard() {}, tools: () => null };
+let targetId = null; // the message the reply answers (the chosen one, else the latest customer message)
 
 const UNKNOWN_HELP = _("Carebox stopped between sending this reply and recording the answer, so it may or may not be on the network. Check the network, then retry or discard it: it is never re-sent automatically.");
 
@@ -71,15 +75,20 @@ function sendAs(msg) {
 }
 
 function messageNode(msg) {
-  const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id) } });
-  if (state.replyToId === msg.id) li.classList.add("is-reply-target");
-  const actions = msg.direction === "inbound"
+  const li = el("li", { class: `msg msg-${msg.direction}`, dataset: { id: String(msg.id), moderation: msg.moderation || "visible" } });
+  if (targetId === msg.id) li.classList.add("is-reply-target");
+  li.classList.toggle("is-hidden-on-network", msg.moderation === "hidden");
+  li.classList.toggle("is-deleted-on-network", msg.moderation === "deleted");
+  const actions = msg.direction === "inbound" && msg.moderation !== "deleted"
     ? el("button", { type: "button", class: "link reply-to", text: _("Reply to this"), on: { click: () => handlers.replyTo(msg) } })
     : null;
+  const marks = [...networkMarks(msg, state.detail?.network), ...triageLabels(msg)];
   li.append(
-    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), sendAs(msg), actions),
+    el("div", { class: "msg-head" }, el("span", { class: "msg-author", dir: "auto" }, author(msg)), times(msg), sendAs(msg),
+      automaticMark(msg), actions, handlers.tools(msg)),
     el("p", { class: "msg-text", dir: "auto" }, linkify(msg.text)),
   );
+  if (marks.length) li.append(el("div", { class: "msg-marks" }, marks));
   const deliveryBox = delivery(msg);
   if (deliveryBox) li.append(deliveryBox);
   return li;
@@ -139,7 +148,9 @@ export function upsert(msg, { isNew = false } = {}) {
   const old = nodes.get(msg.id);
   if (old) {
     if (old.classList.contains("is-new")) node.classList.add("is-new");
+    const focused = old.contains(document.activeElement) ? document.activeElement : null;
     old.replaceWith(node);
+    if (focused) keepFocus(focused, node);
   } else {
     const messages = state.detail ? state.detail.messages : [];
     const next = messages.find((m) => m.id !== msg.id && before(msg, m) < 0);
@@ -148,6 +159,14 @@ export function upsert(msg, { isNew = false } = {}) {
   nodes.set(msg.id, node);
   placeCards();
   if (!old && node === lastMessageNode()) scrollToEnd();
+}
+
+/** The keyboard stays where it was when a message is drawn again (a hide button becomes the unhide button). */
+function keepFocus(focused, node) {
+  const kind = focused.dataset?.kind;
+  const same = (kind && node.querySelector(`[data-kind="${kind}"]`)) || node.querySelector(".msg-tools button") || node;
+  if (same === node) node.tabIndex = -1;
+  same.focus({ preventScroll: true });
 }
 
 function lastMessageNode() {
@@ -165,8 +184,10 @@ export function markAllSeen() {
   for (const node of thread.querySelectorAll(".is-new")) node.classList.remove("is-new");
 }
 
-export function showReplyTarget() {
-  for (const [id, node] of nodes) node.classList.toggle("is-reply-target", id === state.replyToId);
+/** Mark the message the composer answers (`id`; null: none), which is also the one the moderation keys act on. */
+export function showReplyTarget(id) {
+  targetId = id;
+  for (const [messageId, node] of nodes) node.classList.toggle("is-reply-target", messageId === id);
 }
 
 export function scrollTo(id) {
