@@ -108,7 +108,8 @@ def test_rotate_secret_returns_the_new_one_once(client, headers, receiver):
 def test_event_catalogue_and_documented_payloads(client, headers):
     types = [t["type"] for t in client.get("/api/v1/webhooks/event-types", headers=headers).json["items"]]
     doc = client.get("/api/v1/openapi.json").json
-    assert sorted(doc["webhooks"]) == sorted(types) and len(types) == 10 and "conversation.moved" in types
+    assert sorted(doc["webhooks"]) == sorted(types) and len(types) == 14 and "conversation.moved" in types
+    assert {"message.hidden", "message.unhidden", "message.deleted", "alert.spike"} <= set(types)
     body = doc["webhooks"]["message.received"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     model = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     assert set(model["properties"]) == {"type", "timestamp", "data"}
