@@ -9,24 +9,18 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
-from app.batch_sql import prebuilt
 from app.domain_errors import Invalid
 from app.models import Conversation, Setting, Team, User, team_members
+from app.models.workspace import setting_value
 from app.notifications import notify
 
 AUTO_ASSIGN_KEY = "auto_assign"
 AUTO_ASSIGN_MODES = ("off", "round_robin", "least_loaded")
 
 
-@prebuilt
-def _setting_value(_dialect):
-    settings = Setting.__table__
-    return sa.select(settings.c.value).where(settings.c.key == sa.bindparam("key"))
-
-
 def auto_assign_mode(session):
     # A plain column read (ingest asks on every new conversation); through the session, so it autoflushes.
-    value = session.execute(_setting_value(session), {"key": AUTO_ASSIGN_KEY}).scalar()
+    value = setting_value(session, AUTO_ASSIGN_KEY)
     mode = (value or {}).get("mode")
     return mode if mode in AUTO_ASSIGN_MODES else "off"
 

@@ -4,13 +4,12 @@ Services ask `may(session, user, permission)` (or `check(...)`, which raises Not
 maps NotPermitted to 403. Admins keep every permission whatever the setting says, so no one can lock
 the workspace out of its own settings.
 """
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
-from app.batch_sql import prebuilt
 from app.domain_errors import Invalid, NotPermitted
 from app.models import Setting
+from app.models.workspace import setting_value
 from app.models.user import ROLE_RANK, ROLES
 
 SETTING_KEY = "role_permissions"
@@ -27,15 +26,9 @@ PERMISSIONS = {
 }
 
 
-@prebuilt
-def _overrides(_dialect):
-    settings = Setting.__table__
-    return sa.select(settings.c.value).where(settings.c.key == SETTING_KEY)
-
-
 def lowest_roles(session):
     """{permission: the lowest role that has it}, defaults overlaid with what admins set."""
-    stored = session.execute(_overrides(session)).scalar() or {}
+    stored = setting_value(session, SETTING_KEY) or {}
     return {name: stored.get(name) if stored.get(name) in ROLES else default
             for name, (default, _label) in PERMISSIONS.items()}
 

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
-from app.batch_sql import among, prebuilt
+from app.batch_sql import among
 from app.domain_errors import Invalid
 from app.models import Conversation, Setting
+from app.models.workspace import setting_value
 from app.vocabulary import PRIORITIES, PRIORITY_REASONS
 
 RANKING_KEY = "ranking"
@@ -28,15 +29,9 @@ MAX_FOLLOWERS = 10**10  # more than any account has: a threshold beyond it would
 TIER = {priority: index for index, priority in enumerate(PRIORITIES)}
 
 
-@prebuilt
-def _setting_value(_dialect):
-    settings = Setting.__table__
-    return sa.select(settings.c.value).where(settings.c.key == sa.bindparam("key"))
-
-
 def ranking_settings(session):
     """The managers' ranking settings, every key of DEFAULTS present (a plain column read: ingest asks per batch)."""
-    value = session.execute(_setting_value(session), {"key": RANKING_KEY}).scalar()
+    value = setting_value(session, RANKING_KEY)
     return _checked({**DEFAULTS, **(value if isinstance(value, dict) else {})}, lenient=True)
 
 

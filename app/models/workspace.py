@@ -4,6 +4,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.batch_sql import prebuilt
 from app.extensions import db
 from app.models.base import BigId, UTCDateTime, utcnow
 
@@ -53,3 +54,15 @@ class Setting(db.Model):
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@prebuilt
+def _setting_value(_dialect):
+    settings = Setting.__table__
+    return sa.select(settings.c.value).where(settings.c.key == sa.bindparam("key"))
+
+
+def setting_value(session, key):
+    """A run-time setting's stored value, or None: a plain column read (ingest asks on every batch), through
+    the session so it autoflushes."""
+    return session.execute(_setting_value(session), {"key": key}).scalar()
