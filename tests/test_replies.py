@@ -5,32 +5,11 @@ import time
 import requests
 import sqlalchemy as sa
 
-from app.accounts import create_account
 from app.conversations import sending
-from app.models import Conversation, Message, SlaClock, SocialAccount, utcnow
+from app.models import Conversation, Message, SlaClock, utcnow
 from app.sandbox import DEMO_FACEBOOK, DEMO_X
-from app.worker.polling import poll_account
 from tests.conftest import writing
-
-X_KEYS = ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_id")
-FB_KEYS = ("page_id", "page_access_token", "app_secret", "graph_version")
-
-
-def connect(db, sandbox, network):
-    creds = {k: DEMO_X[k] for k in X_KEYS} if network == "twitter" else {k: DEMO_FACEBOOK[k] for k in FB_KEYS}
-    with writing(db) as session:
-        account = create_account(session, network=network, name=f"Demo {network}", api_base_url=sandbox.url,
-                                 credentials=creds)
-    return account
-
-
-def poll_now(app, db, account):
-    """One real poll of `account` right now (as a worker would when it is due)."""
-    with writing(db) as session:
-        session.execute(sa.update(SocialAccount).where(SocialAccount.id == account.id).values(next_poll_at=utcnow()))
-    outcome = poll_account(app, account.id, "test-worker")
-    assert outcome.startswith("ok"), outcome
-    db.session.expire_all()
+from tests.moderation_helpers import connect, poll_now  # noqa: F401  (other reply tests import them from here)
 
 
 def conversation_of(db, external_id):
